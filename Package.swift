@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "fedtop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fedtop", targets: ["fedtop"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: OpenBLAS for the matrix products, ncursesw for the console.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNcursesW", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "Datasets", dependencies: ["TensorCore"],
+                resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
+        .executableTarget(name: "fedtop", dependencies: [
+            "TensorCore", "Datasets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
+        .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
+    ]
+)
