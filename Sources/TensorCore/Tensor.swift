@@ -32,7 +32,7 @@ public struct Tensor: Sendable {
                      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(n) needed)")
         self.shape = shape
         storage = TensorStorage(count: n)
-        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
+        if n > 0 { scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) } }
     }
 
     /// A rank-1 tensor holding `scalars`.

@@ -13,13 +13,19 @@ final class TensorStorage: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<Float>
 
     /// A zero-filled buffer of `count` scalars.
-    init(count: Int) {
+    convenience init(count: Int) {
+        self.init(count: count, zeroed: true)
+    }
+
+    /// A buffer of `count` scalars, zero-filled only when `zeroed`: the tensor core's own kernels,
+    /// which overwrite every scalar, skip the fill (a memset per activation is measurable).
+    init(count: Int, zeroed: Bool) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
     }
 
     /// A buffer filled with `value`.
@@ -30,7 +36,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// A new buffer holding the same scalars.
     @usableFromInline func copy() -> TensorStorage {
-        let other = TensorStorage(count: count)
+        let other = TensorStorage(count: count, zeroed: false)
         other.pointer.update(from: pointer, count: count)
         return other
     }

@@ -1,0 +1,141 @@
+import Dispatch
+
+/// The gradient of one batch: the sum over its samples, per-sample clipped when asked.
+public struct BatchGradient: Sendable {
+    /// Σᵢ gᵢ, or Σᵢ min(1, C/‖gᵢ‖)·gᵢ with clipping; flat, like ``Sequential/parameters``.
+    public var gradient: Tensor
+    /// Σᵢ ℓᵢ, the summed loss of the batch before the step.
+    public var lossSum: Double
+    /// Samples classified correctly before the step.
+    public var correct: Int
+    /// Samples in the batch.
+    public var count: Int
+    /// With clipping: samples whose gradient norm exceeded C (so were scaled down).
+    public var clippedCount: Int
+    /// With clipping: each sample's unclipped gradient norm ‖gᵢ‖, in batch order; empty otherwise.
+    public var perSampleNorms: [Float]
+
+    public var meanLoss: Double { count == 0 ? 0 : lossSum / Double(count) }
+}
+
+/// Computes batch gradients of a ``Sequential`` under softmax cross-entropy, on `workers` threads.
+///
+/// Contract:
+/// - The batch is split into contiguous chunks, one per worker, each run through forward and
+///   backward with its own workspaces; the chunks' sums are added. Per-sample clipping is exact
+///   under any split, because every sample is clipped on its own.
+/// - Clipping (DP-SGD, Abadi et al. 2016): each sample's whole-model gradient is scaled by
+///   min(1, C/‖gᵢ‖); norms come from each layer's cheapest exact method (see ``Layer``), never from
+///   one backward pass per sample. Noise is not added here: that is the Privacy module's job.
+/// - OpenBLAS is kept single-threaded, so `workers` threads use `workers` cores (``BLAS``).
+/// - One instance serves one training job at a time (it owns the workspaces); it is not shared
+///   between threads.
+public final class GradientComputer {
+    public let workers: Int
+    private var workspaces: [[LayerWorkspace]] = []
+    /// Fewer samples than this per worker are not worth a thread.
+    public static let minimumChunk = 8
+
+    /// - Parameter workers: threads for one batch; defaults to the cores the process may use.
+    public init(workers: Int = ComputePolicy.cores) {
+        ComputePolicy.configureBLAS()
+        self.workers = max(1, workers)
+    }
+
+    /// The summed gradient of `labels` on `inputs` (`[batch] + model.inputShape`), clipped per sample
+    /// to `clipNorm` when it is given.
+    public func compute(model: Sequential, inputs: Tensor, labels: [Int], clipNorm: Float? = nil) -> BatchGradient {
+        let batch = inputs.shape[0]
+        precondition(labels.count == batch, "GradientComputer: \(labels.count) labels for a batch of \(batch)")
+        precondition(clipNorm.map { $0 > 0 } ?? true, "GradientComputer: clip norm must be positive")
+        let chunks = max(1, min(workers, batch / GradientComputer.minimumChunk))
+        while workspaces.count < chunks { workspaces.append(model.makeWorkspaces()) }
+        for w in 0..<chunks where workspaces[w].count != model.layers.count { workspaces[w] = model.makeWorkspaces() }
+        let bounds = (0...chunks).map { $0 * batch / chunks }
+        var results = [BatchGradient?](repeating: nil, count: chunks)
+        if chunks == 1 {
+            results[0] = computeChunk(model: model, inputs: inputs, labels: labels[...], clipNorm: clipNorm,
+                                      workspaces: workspaces[0])
+        } else {
+            let jobs = Jobs(model: model, inputs: inputs, labels: labels, clipNorm: clipNorm, bounds: bounds,
+                            workspaces: workspaces, computer: self)
+            results.withUnsafeMutableBufferPointer { out in
+                let sink = UnsafeSendable(out)
+                DispatchQueue.concurrentPerform(iterations: chunks) { w in
+                    sink.value[w] = jobs.run(w)
+                }
+            }
+        }
+        var total = results[0]!
+        for r in results.dropFirst() {
+            let part = r!
+            total.gradient.add(part.gradient, scaledBy: 1)
+            total.lossSum += part.lossSum
+            total.correct += part.correct
+            total.count += part.count
+            total.clippedCount += part.clippedCount
+            total.perSampleNorms += part.perSampleNorms
+        }
+        return total
+    }
+
+    /// One worker's share of a batch.
+    private struct Jobs: @unchecked Sendable {
+        let model: Sequential, inputs: Tensor, labels: [Int], clipNorm: Float?, bounds: [Int]
+        let workspaces: [[LayerWorkspace]], computer: GradientComputer
+        func run(_ w: Int) -> BatchGradient {
+            let range = bounds[w]..<bounds[w + 1]
+            return computer.computeChunk(model: model, inputs: inputs.slice(range), labels: labels[range],
+                                         clipNorm: clipNorm, workspaces: workspaces[w])
+        }
+    }
+
+    private func computeChunk(model: Sequential, inputs: Tensor, labels: ArraySlice<Int>, clipNorm: Float?,
+                              workspaces: [LayerWorkspace]) -> BatchGradient {
+        let batch = inputs.shape[0]
+        let logits = model.forward(inputs, workspaces: workspaces)
+        let loss = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, computeGradient: true)
+        var gradient = Tensor(shape: [model.parameterCount])
+        var squaredNorms = [Float](repeating: 0, count: batch)
+        var norms: [Float] = []
+        var clipped = 0
+        model.parameters.withUnsafeBufferPointer { p in
+            gradient.withUnsafeMutableBufferPointer { g in
+                squaredNorms.withUnsafeMutableBufferPointer { sq in
+                    var dy = loss.gradient!
+                    for l in model.layers.indices.reversed() {
+                        let range = model.parameterRanges[l]
+                        let needsInputGradient = model.layers[..<l].contains { $0.parameterCount > 0 }
+                        guard let dx = model.layers[l].backward(
+                            dy, parameters: UnsafeBufferPointer(rebasing: p[range]), workspace: workspaces[l],
+                            mode: clipNorm == nil ? .batchSum : .perSampleNorms,
+                            gradient: UnsafeMutableBufferPointer(rebasing: g[range]),
+                            squaredNorms: sq, needsInputGradient: needsInputGradient) else { break }
+                        dy = dx
+                    }
+                }
+                guard let c = clipNorm else { return }
+                norms = squaredNorms.map { $0.squareRoot() }
+                let factors = norms.map { n -> Float in n > c ? c / n : 1 }
+                clipped = norms.reduce(0) { $0 + ($1 > c ? 1 : 0) }
+                factors.withUnsafeBufferPointer { f in
+                    for l in model.layers.indices where model.layers[l].parameterCount > 0 {
+                        let range = model.parameterRanges[l]
+                        model.layers[l].accumulateClippedGradient(
+                            factors: f, parameters: UnsafeBufferPointer(rebasing: p[range]),
+                            workspace: workspaces[l], into: UnsafeMutableBufferPointer(rebasing: g[range]))
+                    }
+                }
+            }
+        }
+        return BatchGradient(gradient: gradient, lossSum: loss.lossSum, correct: loss.correct, count: batch,
+                             clippedCount: clipped, perSampleNorms: norms)
+    }
+}
+
+/// A value handed to concurrent workers that write disjoint parts of it.
+@usableFromInline
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    @usableFromInline var value: Value
+    @usableFromInline init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,75 @@
+import Testing
+import TensorCore
+
+/// DP-SGD's per-sample norms and clipped sums against a naive loop over single samples.
+@Suite("Per-sample clipping equals the naive per-sample loop")
+struct PerSampleClippingTests {
+    struct Naive { var norms: [Double]; var clippedSum: Tensor }
+
+    /// One backward pass per sample, each gradient clipped on its own, then summed.
+    func naive(_ model: Sequential, _ x: Tensor, _ y: [Int], clip: Float) -> Naive {
+        let computer = GradientComputer(workers: 1)
+        var sum = Tensor(shape: [model.parameterCount])
+        var norms: [Double] = []
+        for i in 0..<y.count {
+            let g = computer.compute(model: model, inputs: x.slice(i..<(i + 1)), labels: [y[i]]).gradient
+            let n = g.norm()
+            norms.append(n)
+            sum.add(g, scaledBy: n > Double(clip) ? Float(Double(clip) / n) : 1)
+        }
+        return Naive(norms: norms, clippedSum: sum)
+    }
+
+    func check(_ model: Sequential, batch: Int, classes: Int, clip: Float, seed: UInt64, workers: Int = 1) {
+        let x = TestSupport.randomTensor([batch] + model.inputShape, seed: seed)
+        let y = TestSupport.randomLabels(batch, classes: classes, seed: seed + 1)
+        let fast = GradientComputer(workers: workers).compute(model: model, inputs: x, labels: y, clipNorm: clip)
+        let reference = naive(model, x, y, clip: clip)
+        #expect(fast.perSampleNorms.count == batch)
+        for (a, b) in zip(fast.perSampleNorms, reference.norms) {
+            #expect(TestSupport.close(Double(a), b, rtol: 1e-4, atol: 1e-5), "norm \(a) vs naive \(b)")
+        }
+        let scale = max(1, reference.clippedSum.maxAbs())
+        #expect((fast.gradient - reference.clippedSum).maxAbs() <= 1e-4 * scale)
+        #expect(fast.clippedCount == reference.norms.filter { $0 > Double(clip) }.count)
+    }
+
+    @Test("MLP: ghost norms of linear layers", arguments: [0.05, 1.0, 100.0] as [Float])
+    func mlp(clip: Float) throws {
+        let model = try ModelZoo.mlp(inputShape: [12], hidden: 9, classes: 4, seed: 1)
+        check(model, batch: 7, classes: 4, clip: clip, seed: 100)
+    }
+
+    @Test("CNN whose convolutions materialise per-sample gradients (many positions)")
+    func cnnMaterialised() throws {
+        let model = try ModelZoo.smallCNN(inputShape: [1, 12, 12], classes: 5, seed: 2)
+        check(model, batch: 6, classes: 5, clip: 0.5, seed: 200)
+    }
+
+    @Test("convolution with few positions takes ghost norms (Gram matrices), still exact")
+    func convolutionGhost() throws {
+        let conv = Conv2d("conv", inputChannels: 8, outputChannels: 16, kernelSize: 3)
+        let model = try Sequential(kind: "t", inputShape: [8, 4, 4], layers: [
+            conv, ReLU(), Flatten(), Linear("fc", inputs: 16 * 2 * 2, outputs: 3),
+        ], seed: 3)
+        check(model, batch: 5, classes: 3, clip: 0.3, seed: 300)
+    }
+
+    @Test("splitting the batch across workers does not change the clipped sum", arguments: [2, 3])
+    func workersAgree(workers: Int) throws {
+        let model = try ModelZoo.lesionCNN(inputShape: [3, 8, 8], classes: 7, seed: 4)
+        check(model, batch: 24, classes: 7, clip: 0.7, seed: 400, workers: workers)
+    }
+
+    @Test("a clipped single-sample gradient has norm at most C")
+    func clippedNormBounded() throws {
+        let model = try ModelZoo.mlp(inputShape: [6], hidden: 8, classes: 3, seed: 5)
+        let x = TestSupport.randomTensor([10, 6], seed: 500, std: 5)
+        let y = TestSupport.randomLabels(10, classes: 3, seed: 501)
+        let computer = GradientComputer(workers: 1)
+        for i in 0..<10 {
+            let g = computer.compute(model: model, inputs: x.slice(i..<(i + 1)), labels: [y[i]], clipNorm: 0.1)
+            #expect(g.gradient.norm() <= 0.1 * (1 + 1e-5))
+        }
+    }
+}
