@@ -111,7 +111,7 @@ public final class LayerWorkspace {
 }
 
 /// Errors in building or loading a model, with the layer or tensor they concern.
-public enum ModelError: Error, CustomStringConvertible, Equatable {
+public indirect enum ModelError: Error, CustomStringConvertible, Equatable {
     /// A layer cannot take the shape its predecessor produces.
     case shapeMismatch(layer: String, inputShape: [Int], expected: String)
     /// A parameter vector of the wrong length for the model.
@@ -124,6 +124,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case modelKind(expected: String, found: String)
     /// An unknown model name.
     case unknownModel(String)
+    /// One of the errors above, in the weights file at `path`.
+    case inFile(path: String, ModelError)
 
     public var description: String {
         switch self {
@@ -139,6 +141,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "weights are for model '\(found)', not '\(expected)'"
         case let .unknownModel(name):
             return "unknown model '\(name)' (known: \(ModelZoo.names.joined(separator: ", ")))"
+        case let .inFile(path, error):
+            return "\(path): \(error.description)"
         }
     }
 }
