@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["TensorCore"],
                 resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
         .executableTarget(name: "fedtop", dependencies: [
+            "CBLAS",
             "TensorCore", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -11,6 +11,7 @@ struct BenchDPSGD: ParsableCommand {
 
     @Option(help: "Samples per batch.") var batchSize = 64
     @Option(help: "Seconds to measure each mode for (after warm-up).") var seconds = 4.0
+    @Option(help: "Warm-up steps before measuring.") var warmup = 5
     @Option(help: "Worker threads (default: the cores this process may use).") var workers = ComputePolicy.cores
     @Option(help: "Per-sample clip norm C.") var clip: Float = 1.0
     @Option(help: "Noise multiplier σ.") var noise: Float = 1.0
@@ -19,15 +20,16 @@ struct BenchDPSGD: ParsableCommand {
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
         guard workers > 0 else { throw ValidationError("--workers must be positive, got \(workers)") }
         guard clip > 0 else { throw ValidationError("--clip must be positive, got \(clip)") }
         guard noise >= 0 else { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
     }
 
     func run() throws {
-        let plain = try DPSGDThroughput.measure(private: false, batchSize: batchSize, seconds: seconds,
+        let plain = try DPSGDThroughput.measure(private: false, batchSize: batchSize, seconds: seconds, warmup: warmup,
                                                 workers: workers, clip: clip, noise: noise)
-        let dp = try DPSGDThroughput.measure(private: true, batchSize: batchSize, seconds: seconds,
+        let dp = try DPSGDThroughput.measure(private: true, batchSize: batchSize, seconds: seconds, warmup: warmup,
                                              workers: workers, clip: clip, noise: noise)
         let ratio = plain.samplesPerSecond / dp.samplesPerSecond
         if json {
@@ -58,7 +60,7 @@ struct BenchDPSGD: ParsableCommand {
 enum DPSGDThroughput {
     struct Result { var samplesPerSecond: Double; var steps: Int; var parameters: Int }
 
-    static func measure(private isPrivate: Bool, batchSize: Int, seconds: Double, workers: Int,
+    static func measure(private isPrivate: Bool, batchSize: Int, seconds: Double, warmup: Int, workers: Int,
                         clip: Float, noise: Float) throws -> Result {
         var model = try ModelZoo.smallCNN(seed: 1)
         var generator = SeededGenerator(seed: 7)
@@ -85,7 +87,7 @@ enum DPSGDThroughput {
             g.scale(by: 1 / Float(batchSize))
             optimizer.step(parameters: &model.parameters, gradient: g)
         }
-        for i in 0..<5 { step(i) }
+        for i in 0..<warmup { step(i) }
         let start = DispatchTime.now().uptimeNanoseconds
         var steps = 0
         var elapsed = 0.0

@@ -1,17 +1,40 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `fedtop`: the command line. With no subcommand it runs the default job (`run`).
-@main
+///
+/// Exit status: 0 success, 1 failure, 2 bad usage (every argument or validation error).
 struct Fedtop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fedtop",
         abstract: "A terminal console for privacy-preserving federated learning across hospitals.",
-        subcommands: [Bench.self])
+        subcommands: [Run.self, Bench.self],
+        defaultSubcommand: Run.self)
 }
 
 /// `fedtop bench …`: the speed measurements reported in the README.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor core and DP-SGD training speed.",
-        subcommands: [BenchDPSGD.self])
+        subcommands: [BenchTensor.self, BenchDPSGD.self])
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Fedtop.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = Fedtop.exitCode(for: error)
+            if code == .validationFailure {
+                let message = Fedtop.fullMessage(for: error)
+                fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
+                exit(2)
+            }
+            Fedtop.exit(withError: error)
+        }
+    }
 }
