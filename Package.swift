@@ -28,7 +28,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )
