@@ -32,7 +32,8 @@ struct FixtureDirectory {
     }
 }
 
-/// An `.npy` file image: a version 1.0 header for `descr` and `shape`, then `data`.
+/// An `.npy` file image: a header for `descr` and `shape` padded as numpy pads it (to 128 bytes for
+/// the small arrays of these tests, so their data starts at byte 128), then `data`.
 func npyBytes(descr: String, shape: [Int], fortran: Bool = false, data: [UInt8], version: UInt8 = 1) -> [UInt8] {
     let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
     var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': (\(dims)), }"
