@@ -91,7 +91,7 @@ struct LesionProfile: Sendable {
 
     static let bkl = LesionProfile(
         radius: (7.5, 2.0), asymmetry: 0.05...0.30, border: 0.03...0.12, softness: 0.05...0.15, offCentre: 2,
-        base: [C.lightBrown, RGB(0.66, 0.50, 0.36)], opacity: 0.70...0.95,
+        base: [RGB(0.74, 0.55, 0.42), RGB(0.68, 0.50, 0.38)], opacity: 0.70...0.95,
         colourAreas: 0...2, areaColours: [C.mediumBrown, C.lightBrown, C.darkBrown], centreDarkening: 0...0.08,
         texture: 0.08...0.18, milia: 0...3)
 

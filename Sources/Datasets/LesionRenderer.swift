@@ -48,7 +48,7 @@ enum LesionRenderer {
         }
         var borderPower: Float = 0
         for k in 4...11 {
-            let amplitude = border * rng.normal(0, 1) / (Float(k) / 4).squareRoot()
+            let amplitude = border * rng.normal(0, 1) * 4 / Float(k)  // smoother outlines than white noise
             borderPower += amplitude * amplitude / 2
             harmonics.append((Float(k), amplitude, rng.uniform(0...(2 * .pi))))
         }
@@ -101,10 +101,12 @@ enum LesionRenderer {
         }
         var hairs: [Segment] = []
         if rng.unit() < 0.25 {
-            for _ in 0..<rng.integer(in: 1...4) {
+            for _ in 0..<rng.integer(in: 1...3) {
                 let x = rng.uniform(0...Float(n)), y = rng.uniform(0...Float(n)), heading = rng.uniform(0...(.pi))
-                hairs.append(Segment(x0: x - 40 * cosf(heading), y0: y - 40 * sinf(heading),
-                                     x1: x + 40 * cosf(heading), y1: y + 40 * sinf(heading), width: rng.uniform(0.35...0.7)))
+                let reach = rng.uniform(6...18)
+                hairs.append(Segment(x0: x - reach * cosf(heading), y0: y - reach * sinf(heading),
+                                     x1: x + reach * cosf(heading), y1: y + reach * sinf(heading),
+                                     width: rng.uniform(0.3...0.6)))
             }
         }
         let lesionShade = 0.7 + 0.3 * min(skin.lightness / 0.8, 1)
