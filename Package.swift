@@ -30,7 +30,8 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )
