@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +32,7 @@ enum Main {
             let code = Fedtop.exitCode(for: error)
             if code == .validationFailure {
                 let message = Fedtop.fullMessage(for: error)
-                fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
+                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
                 exit(2)
             }
             Fedtop.exit(withError: error)

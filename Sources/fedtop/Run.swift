@@ -71,7 +71,7 @@ struct Run: ParsableCommand {
             print(String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.0f samples/s",
                          epoch, epochs, lossSum / Double(max(seen, 1)), eval.lossSum / Double(max(test.count, 1)),
                          Double(eval.correct) / Double(max(test.count, 1)), Double(seen) / max(seconds, 1e-9)))
-            fflush(stdout)
+            fflush(nil)  // progress reaches a pipe as it happens
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         print(String(format: "fedtop: trained in %.1f s", total))
