@@ -32,6 +32,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )

@@ -13,6 +13,7 @@ struct BenchDPSGD: ParsableCommand {
     @Option(help: "Seconds to measure each mode for (after warm-up).") var seconds = 4.0
     @Option(help: "Warm-up steps before measuring.") var warmup = 5
     @Option(help: "Worker threads (default: the cores this process may use).") var workers = ComputePolicy.cores
+    @Option(help: "OpenBLAS threads per call (fedtop's policy is 1; more oversubscribes unless --workers 1).") var blasThreads = 1
     @Option(help: "Per-sample clip norm C.") var clip: Float = 1.0
     @Option(help: "Noise multiplier σ.") var noise: Float = 1.0
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -22,11 +23,14 @@ struct BenchDPSGD: ParsableCommand {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
         guard workers > 0 else { throw ValidationError("--workers must be positive, got \(workers)") }
+        guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
         guard clip > 0 else { throw ValidationError("--clip must be positive, got \(clip)") }
         guard noise >= 0 else { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
     }
 
     func run() throws {
+        ComputePolicy.configureBLAS()
+        BLAS.setThreads(blasThreads)
         let plain = try DPSGDThroughput.measure(private: false, batchSize: batchSize, seconds: seconds, warmup: warmup,
                                                 workers: workers, clip: clip, noise: noise)
         let dp = try DPSGDThroughput.measure(private: true, batchSize: batchSize, seconds: seconds, warmup: warmup,
@@ -34,7 +38,7 @@ struct BenchDPSGD: ParsableCommand {
         let ratio = plain.samplesPerSecond / dp.samplesPerSecond
         if json {
             let object: [String: Any] = [
-                "model": "smallcnn", "batch_size": batchSize, "workers": workers, "clip": clip, "noise": noise,
+                "model": "smallcnn", "batch_size": batchSize, "workers": workers, "blas_threads": blasThreads, "clip": clip, "noise": noise,
                 "nonprivate_samples_per_s": plain.samplesPerSecond.rounded(),
                 "dpsgd_samples_per_s": dp.samplesPerSecond.rounded(),
                 "slowdown": (ratio * 1000).rounded() / 1000,
@@ -44,7 +48,7 @@ struct BenchDPSGD: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("SmallCNN (\(plain.parameters) parameters), batch \(batchSize), \(workers) worker thread(s), OpenBLAS 1 thread each")
+        print("SmallCNN (\(plain.parameters) parameters), batch \(batchSize), \(workers) worker thread(s), OpenBLAS \(blasThreads) thread(s) each")
         print(pad("mode", 34) + pad("samples/s", 12, right: true) + pad("steps", 8, right: true))
         print(pad("fedtop, no privacy", 34) + pad(String(format: "%.0f", plain.samplesPerSecond), 12, right: true)
               + pad("\(plain.steps)", 8, right: true))

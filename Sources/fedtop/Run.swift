@@ -32,8 +32,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let data: Dataset
-        do { data = try DatasetSource.load(dataset) } catch let error as UsageError {
-            throw ValidationError(error.description)
+        do { data = try DatasetSource.load(dataset) } catch {
+            // The data named by --dataset is input to the command: a problem with it is bad usage (2).
+            throw ValidationError("--dataset \(dataset): \(error)")
         }
         let (rawTrain, rawTest) = data.split(testFraction: testFraction, seed: seed)
         let standardizer = Standardizer.fit(rawTrain)
