@@ -72,7 +72,7 @@ public struct Conv2d: Layer {
         let columns = workspace.scratch(&workspace.columns, shape: [k, batch * t])
         Im2col.im2col(input.pointer, batch: batch, geometry: g, into: columns.mutablePointer)
         // Y' [Cout, B·T] = W [Cout, K] · columns [K, B·T]; then y[b, c, :] = Y'[c, b·T ..< b·T + T] + bias[c].
-        let product = Tensor.uninitialized(shape: [cout, batch * t])
+        let product = workspace.scratch(&workspace.product, shape: [cout, batch * t])
         BLAS.gemm(m: cout, n: batch * t, k: k, a: parameters.baseAddress!, lda: k,
                   b: columns.pointer, ldb: batch * t, c: product.mutablePointer, ldc: batch * t)
         let out = workspace.scratch(&workspace.output, shape: [batch, cout, g.outputHeight, g.outputWidth])
@@ -90,10 +90,10 @@ public struct Conv2d: Layer {
     }
 
     /// ∂L/∂Y' `[Cout, B·T]` from ∂L/∂y `[B, Cout, Ho, Wo]`, optionally scaling sample b by `factors[b]`.
-    private func gradientColumns(_ outputGradient: Tensor, batch: Int, positions t: Int,
+    private func gradientColumns(_ outputGradient: Tensor, batch: Int, positions t: Int, workspace: LayerWorkspace,
                                  factors: UnsafeBufferPointer<Float>? = nil) -> Tensor {
         let cout = outputChannels
-        let out = Tensor.uninitialized(shape: [cout, batch * t])
+        let out = workspace.scratch(&workspace.productGradient, shape: [cout, batch * t])
         let d = out.mutablePointer, s = outputGradient.pointer
         for b in 0..<batch {
             let f = factors?[b] ?? 1
@@ -114,7 +114,7 @@ public struct Conv2d: Layer {
         let batch = input.shape[0]
         let g = geometry(height: input.shape[2], width: input.shape[3])
         let t = g.positions, k = patchSize, cout = outputChannels
-        let dY = gradientColumns(outputGradient, batch: batch, positions: t)
+        let dY = gradientColumns(outputGradient, batch: batch, positions: t, workspace: workspace)
         switch mode {
         case .batchSum:
             addGradient(gradientColumns: dY.pointer, columns: columns.pointer, batch: batch, positions: t, into: gradient)
@@ -129,7 +129,7 @@ public struct Conv2d: Layer {
         }
         guard needsInputGradient else { return nil }
         // dcolumns [K, B·T] = Wᵀ · dY', then col2im onto the input positions.
-        let dColumns = Tensor.uninitialized(shape: [k, batch * t])
+        let dColumns = workspace.scratch(&workspace.columnsGradient, shape: [k, batch * t])
         BLAS.gemm(transposeA: true, m: k, n: batch * t, k: cout, a: parameters.baseAddress!, lda: k,
                   b: dY.pointer, ldb: batch * t, c: dColumns.mutablePointer, ldc: batch * t)
         let dx = Tensor(shape: input.shape)
@@ -210,7 +210,8 @@ public struct Conv2d: Layer {
                 BLAS.axpy(count: p, alpha: factors[b], x: grads.pointer + b * p, y: gradient.baseAddress!)
             }
         } else {
-            let dY = gradientColumns(workspace.outputGradient!, batch: batch, positions: t, factors: factors)
+            let dY = gradientColumns(workspace.outputGradient!, batch: batch, positions: t, workspace: workspace,
+                                     factors: factors)
             addGradient(gradientColumns: dY.pointer, columns: workspace.columns!.pointer,
                         batch: batch, positions: t, into: gradient)
         }

@@ -88,6 +88,11 @@ public final class LayerWorkspace {
     public var outputGradient: Tensor?
     /// Materialised per-sample gradients `[batch, parameterCount]` (per-sample-gradient layers).
     public var perSampleGradients: Tensor?
+    /// Scratch for intermediate products (a convolution's GEMM output and its gradient), kept
+    /// between steps so that the hot loop does not allocate.
+    public var product: Tensor?
+    public var productGradient: Tensor?
+    public var columnsGradient: Tensor?
     /// Argmax positions of a max-pool.
     public var indices: [Int32] = []
 
