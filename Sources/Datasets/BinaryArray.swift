@@ -148,3 +148,19 @@ struct BinaryArray {
         }
     }
 }
+
+extension BinaryArray {
+    /// A dataset from a features array and a labels array (NPY or IDX): the record counts must agree,
+    /// features become Float32 (times `scale`), labels become class indices.
+    static func dataset(features x: BinaryArray, labels y: BinaryArray, shape: [Int], name: String,
+                        classNames: [String]?, scale: Float) throws -> Dataset {
+        let labelCount = try y.labelCount()
+        guard x.shape[0] == labelCount else {
+            throw DatasetError.countMismatch(featuresFile: x.file, featureCount: x.shape[0],
+                                             labelsFile: y.file, labelCount: labelCount)
+        }
+        let scalars = try x.floats(scale: scale)
+        let (classes, names) = try y.classLabels(classNames: classNames)
+        return Dataset(name: name, features: Tensor(shape: shape, scalars: scalars), labels: classes, classNames: names)
+    }
+}

@@ -27,16 +27,9 @@ public enum IDXLoader {
                                                 found: "\(y.elementType)",
                                                 expected: "an integer type for labels (0x08, 0x09, 0x0B or 0x0C)")
         }
-        let labelCount = try y.labelCount()
-        guard x.shape[0] == labelCount else {
-            throw DatasetError.countMismatch(featuresFile: x.file, featureCount: x.shape[0],
-                                             labelsFile: y.file, labelCount: labelCount)
-        }
-        let scalars = try x.floats(scale: scale)
-        let (classes, names) = try y.classLabels(classNames: classNames)
-        let shape = x.shape.count == 1 ? [x.shape[0], 1] : x.shape
-        return Dataset(name: name ?? images.deletingPathExtension().lastPathComponent,
-                       features: Tensor(shape: shape, scalars: scalars), labels: classes, classNames: names)
+        return try BinaryArray.dataset(features: x, labels: y, shape: x.shape.count == 1 ? [x.shape[0], 1] : x.shape,
+                                       name: name ?? images.deletingPathExtension().lastPathComponent,
+                                       classNames: classNames, scale: scale)
     }
 
     /// The type codes of the IDX format.

@@ -31,15 +31,9 @@ public enum NPYLoader {
                                          expected: "features of shape [records, features...] (2 or more dimensions)",
                                          found: "shape \(x.shape) (reshape it with x.reshape(-1, 1) if it is one feature)")
         }
-        let labelCount = try y.labelCount()
-        guard x.shape[0] == labelCount else {
-            throw DatasetError.countMismatch(featuresFile: x.file, featureCount: x.shape[0],
-                                             labelsFile: y.file, labelCount: labelCount)
-        }
-        let scalars = try x.floats(scale: scale)
-        let (classes, names) = try y.classLabels(classNames: classNames)
-        return Dataset(name: name ?? features.deletingPathExtension().lastPathComponent,
-                       features: Tensor(shape: x.shape, scalars: scalars), labels: classes, classNames: names)
+        return try BinaryArray.dataset(features: x, labels: y, shape: x.shape,
+                                       name: name ?? features.deletingPathExtension().lastPathComponent,
+                                       classNames: classNames, scale: scale)
     }
 
     /// The array in the `.npy` file at `url`, whose dtype must be one of `allowed`.

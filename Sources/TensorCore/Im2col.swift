@@ -6,6 +6,14 @@ public struct ConvolutionGeometry: Sendable, Equatable {
 
     public var outputHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
     public var outputWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
+    /// The output columns ow whose input column ow·stride − padding + j (kernel column j) lies inside
+    /// the plane; the others read zero padding.
+    func validOutputColumns(kernelColumn j: Int) -> Range<Int> {
+        let start = max(0, (padding - j + stride - 1) / stride)
+        let end = min(outputWidth, (width + padding - j + stride - 1) / stride)
+        return start..<max(start, end)
+    }
+
     /// Output positions per sample (T).
     public var positions: Int { outputHeight * outputWidth }
     /// Rows of the column matrix (K = channels · kh · kw).
@@ -27,9 +35,8 @@ enum Im2col {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowLength
-                    // Output columns ow whose input column iw = ow·s − p + j is inside the plane.
-                    let owStart = max(0, (g.padding - j + g.stride - 1) / g.stride)
-                    let owEnd = min(wo, (g.width + g.padding - j + g.stride - 1) / g.stride)
+                    let valid = g.validOutputColumns(kernelColumn: j)
+                    let owStart = valid.lowerBound, owEnd = valid.upperBound
                     for b in 0..<batch {
                         let plane = input + (b * g.channels + c) * g.height * g.width
                         let dst = row + b * t
@@ -65,9 +72,9 @@ enum Im2col {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowLength
-                    let owStart = max(0, (g.padding - j + g.stride - 1) / g.stride)
-                    let owEnd = min(wo, (g.width + g.padding - j + g.stride - 1) / g.stride)
-                    guard owStart < owEnd else { continue }
+                    let valid = g.validOutputColumns(kernelColumn: j)
+                    guard !valid.isEmpty else { continue }
+                    let owStart = valid.lowerBound, owEnd = valid.upperBound
                     for b in 0..<batch {
                         let plane = inputGradient + (b * g.channels + c) * g.height * g.width
                         let src = row + b * t
