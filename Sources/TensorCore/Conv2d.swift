@@ -99,7 +99,9 @@ public struct Conv2d: Layer {
             let f = factors?[b] ?? 1
             for c in 0..<cout {
                 let dst = d + c * batch * t + b * t, src = s + (b * cout + c) * t
-                if f == 1 { dst.update(from: src, count: t) } else { for i in 0..<t { dst[i] = f * src[i] } }
+                if f == 1 { dst.update(from: src, count: t) } else if f == 0 {
+                    dst.update(repeating: 0, count: t)  // a dropped sample: 0·∞ would be NaN
+                } else { for i in 0..<t { dst[i] = f * src[i] } }
             }
         }
         return out
@@ -206,7 +208,7 @@ public struct Conv2d: Layer {
         if materialisesPerSampleGradients(positions: t) {
             let grads = workspace.perSampleGradients!
             let p = grads.shape[1]
-            for b in 0..<batch {
+            for b in 0..<batch where factors[b] != 0 {
                 BLAS.axpy(count: p, alpha: factors[b], x: grads.pointer + b * p, y: gradient.baseAddress!)
             }
         } else {

@@ -10,7 +10,8 @@ public struct BatchGradient: Sendable {
     public var correct: Int
     /// Samples in the batch.
     public var count: Int
-    /// With clipping: samples whose gradient norm exceeded C (so were scaled down).
+    /// With clipping: samples whose gradient norm exceeded C (so were scaled down), or was not
+    /// finite (so were dropped).
     public var clippedCount: Int
     /// With clipping: each sample's unclipped gradient norm ‖gᵢ‖, in batch order; empty otherwise.
     public var perSampleNorms: [Float]
@@ -116,8 +117,11 @@ public final class GradientComputer {
                 }
                 guard let c = clipNorm else { return }
                 norms = squaredNorms.map { $0.squareRoot() }
-                let factors = norms.map { n -> Float in n > c ? c / n : 1 }
-                clipped = norms.reduce(0) { $0 + ($1 > c ? 1 : 0) }
+                if norms.contains(where: { !$0.isFinite }) { return }  // handled below, without those samples
+                // A sample whose gradient is not finite contributes nothing (factor 0), never an
+                // unclipped NaN or ∞; it counts as clipped.
+                let factors = norms.map { n -> Float in !n.isFinite ? 0 : (n > c ? c / n : 1) }
+                clipped = norms.reduce(0) { $0 + (!$1.isFinite || $1 > c ? 1 : 0) }
                 factors.withUnsafeBufferPointer { f in
                     for l in model.layers.indices where model.layers[l].parameterCount > 0 {
                         let range = model.parameterRanges[l]
@@ -128,8 +132,32 @@ public final class GradientComputer {
                 }
             }
         }
+        if let clipNorm, norms.contains(where: { !$0.isFinite }) {
+            return droppingNonFinite(model: model, inputs: inputs, labels: labels, clipNorm: clipNorm,
+                                     norms: norms, workspaces: workspaces)
+        }
         return BatchGradient(gradient: gradient, lossSum: loss.lossSum, correct: loss.correct, count: batch,
                              clippedCount: clipped, perSampleNorms: norms)
+    }
+
+    /// The clipped sum of a chunk in which some samples' gradients are not finite (NaN or ∞): those
+    /// samples contribute nothing and count as clipped. Recomputed without them, because inside the
+    /// batch's weight-gradient product a zero clip factor times an ∞ activation is still NaN.
+    private func droppingNonFinite(model: Sequential, inputs: Tensor, labels: ArraySlice<Int>, clipNorm: Float,
+                                   norms: [Float], workspaces: [LayerWorkspace]) -> BatchGradient {
+        let keep = norms.indices.filter { norms[$0].isFinite }
+        let dropped = norms.count - keep.count
+        guard !keep.isEmpty else {
+            return BatchGradient(gradient: Tensor(shape: [model.parameterCount]), lossSum: 0, correct: 0,
+                                 count: norms.count, clippedCount: dropped, perSampleNorms: norms)
+        }
+        let base = labels.startIndex
+        var kept = computeChunk(model: model, inputs: inputs.gathering(keep), labels: keep.map { labels[base + $0] }[...],
+                                clipNorm: clipNorm, workspaces: workspaces)
+        kept.count = norms.count
+        kept.clippedCount += dropped
+        kept.perSampleNorms = norms
+        return kept
     }
 }
 

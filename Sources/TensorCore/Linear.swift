@@ -85,6 +85,7 @@ public struct Linear: Layer {
         let s = scaled.mutablePointer, d = dy.pointer
         for i in 0..<batch {
             let c = factors[i]
+            if c == 0 { (s + i * outputs).update(repeating: 0, count: outputs); continue }  // dropped: 0·∞ is NaN
             for j in 0..<outputs { s[i * outputs + j] = c * d[i * outputs + j] }
         }
         addGradient(outputGradient: scaled.pointer, input: input.pointer, batch: batch, into: gradient)

@@ -72,4 +72,19 @@ struct PerSampleClippingTests {
             #expect(g.gradient.norm() <= 0.1 * (1 + 1e-5))
         }
     }
+
+    @Test("a sample with a non-finite input is dropped from the clipped sum, not passed through as NaN",
+          arguments: ["mlp", "smallcnn"])
+    func nonFiniteSampleDropped(kind: String) throws {
+        let shape = kind == "mlp" ? [6] : [1, 8, 8]
+        let model = try ModelZoo.make(kind, inputShape: shape, classes: 3, seed: 6)
+        var x = TestSupport.randomTensor([4] + shape, seed: 600)
+        let y = TestSupport.randomLabels(4, classes: 3, seed: 601)
+        let clean = GradientComputer(workers: 1).compute(model: model, inputs: x.slice(0..<3), labels: Array(y[0..<3]), clipNorm: 1)
+        x[flat: x.count - 1] = .infinity  // the last sample
+        let g = GradientComputer(workers: 1).compute(model: model, inputs: x, labels: y, clipNorm: 1)
+        #expect(g.gradient.isFinite)
+        #expect(!g.perSampleNorms[3].isFinite && g.clippedCount >= 1)
+        #expect((g.gradient - clean.gradient).maxAbs() <= 1e-5 * max(1, clean.gradient.maxAbs()))
+    }
 }
