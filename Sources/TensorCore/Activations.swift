@@ -36,7 +36,7 @@ public struct ReLU: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         ElementwiseKernel.backward(outputGradient, workspace: workspace, needsInputGradient: needsInputGradient) {
             $0 > 0 ? 1 : 0
@@ -58,7 +58,7 @@ public struct Tanh: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         ElementwiseKernel.backward(outputGradient, workspace: workspace, needsInputGradient: needsInputGradient) {
             1 - $0 * $0
@@ -88,7 +88,7 @@ public struct Sigmoid: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         ElementwiseKernel.backward(outputGradient, workspace: workspace, needsInputGradient: needsInputGradient) {
             $0 * (1 - $0)

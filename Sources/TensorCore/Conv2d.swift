@@ -1,10 +1,14 @@
 /// A 2-D convolution (cross-correlation, as in PyTorch) with weight `[Cout, Cin, kh, kw]`, bias `[Cout]`.
 ///
 /// Input `[batch, Cin, H, W]`, output `[batch, Cout, Ho, Wo]`. Forward and backward are im2col +
-/// one GEMM over the whole batch (``Im2col``). For per-sample clipping the layer compares the cost of
-/// materialising each sample's gradient (T·K·Cout) with ghost norms through the two T×T Gram
-/// matrices (T²·(K + Cout), Li et al. 2022) and takes the cheaper, as the book-keeping method
-/// does (Bu et al. 2023); either way the result is exact.
+/// one GEMM over the whole batch (``Im2col``). For per-sample clipping the layer materialises each
+/// sample's gradient gᵦ = dY'ᵦ·columnsᵦᵀ: the same FLOPs as the batch gradient, and the norm that
+/// decides the clip factor is the norm of exactly the vector that is scaled and summed.
+///
+/// Ghost norms through the two T×T Gram matrices, ‖gᵦ‖² = ⟨AAᵀ, GGᵀ⟩ (Li et al. 2022), are cheaper
+/// when T is small, but that inner product sums mixed-sign terms: in Float32 it can undercount the
+/// norm badly enough that a "clipped" sample exceeds C (found in review), which would break the
+/// sensitivity bound the accountant relies on. fedtop does not use them for convolutions.
 public struct Conv2d: Layer {
     public let name: String
     public let inputChannels: Int
@@ -60,11 +64,6 @@ public struct Conv2d: Layer {
         for i in weights..<parameters.count { parameters[i] = 0 }
     }
 
-    /// Whether per-sample gradients are cheaper to materialise than ghost norms for T positions.
-    func materialisesPerSampleGradients(positions t: Int) -> Bool {
-        t * patchSize * outputChannels <= t * t * (patchSize + outputChannels)
-    }
-
     public func forward(_ input: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace) -> Tensor {
         let batch = input.shape[0]
         let g = geometry(height: input.shape[2], width: input.shape[3])
@@ -89,19 +88,15 @@ public struct Conv2d: Layer {
         return out
     }
 
-    /// ∂L/∂Y' `[Cout, B·T]` from ∂L/∂y `[B, Cout, Ho, Wo]`, optionally scaling sample b by `factors[b]`.
-    private func gradientColumns(_ outputGradient: Tensor, batch: Int, positions t: Int, workspace: LayerWorkspace,
-                                 factors: UnsafeBufferPointer<Float>? = nil) -> Tensor {
+    /// ∂L/∂Y' `[Cout, B·T]` from ∂L/∂y `[B, Cout, Ho, Wo]`.
+    private func gradientColumns(_ outputGradient: Tensor, batch: Int, positions t: Int,
+                                 workspace: LayerWorkspace) -> Tensor {
         let cout = outputChannels
         let out = workspace.scratch(&workspace.productGradient, shape: [cout, batch * t])
         let d = out.mutablePointer, s = outputGradient.pointer
         for b in 0..<batch {
-            let f = factors?[b] ?? 1
             for c in 0..<cout {
-                let dst = d + c * batch * t + b * t, src = s + (b * cout + c) * t
-                if f == 1 { dst.update(from: src, count: t) } else if f == 0 {
-                    dst.update(repeating: 0, count: t)  // a dropped sample: 0·∞ would be NaN
-                } else { for i in 0..<t { dst[i] = f * src[i] } }
+                (d + c * batch * t + b * t).update(from: s + (b * cout + c) * t, count: t)
             }
         }
         return out
@@ -110,7 +105,7 @@ public struct Conv2d: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         let input = workspace.input!, columns = workspace.columns!
         let batch = input.shape[0]
@@ -121,13 +116,8 @@ public struct Conv2d: Layer {
         case .batchSum:
             addGradient(gradientColumns: dY.pointer, columns: columns.pointer, batch: batch, positions: t, into: gradient)
         case .perSampleNorms:
-            if materialisesPerSampleGradients(positions: t) {
-                materialisePerSampleGradients(dY, columns: columns, batch: batch, positions: t,
-                                              workspace: workspace, squaredNorms: squaredNorms)
-            } else {
-                addGhostNorms(dY, columns: columns, batch: batch, positions: t, squaredNorms: squaredNorms)
-                workspace.outputGradient = outputGradient
-            }
+            materialisePerSampleGradients(dY, columns: columns, batch: batch, positions: t,
+                                          workspace: workspace, squaredNorms: squaredNorms)
         }
         guard needsInputGradient else { return nil }
         // dcolumns [K, B·T] = Wᵀ · dY', then col2im onto the input positions.
@@ -156,7 +146,7 @@ public struct Conv2d: Layer {
 
     /// Per-sample gradients gᵦ = dY'ᵦ · columnsᵦᵀ (plus bias row sums) into the workspace, and their norms.
     private func materialisePerSampleGradients(_ dY: Tensor, columns: Tensor, batch: Int, positions t: Int,
-                                               workspace: LayerWorkspace, squaredNorms: UnsafeMutableBufferPointer<Float>) {
+                                               workspace: LayerWorkspace, squaredNorms: UnsafeMutableBufferPointer<Double>) {
         let k = patchSize, cout = outputChannels, n = batch * t, p = cout * k + cout
         let grads = workspace.scratch(&workspace.perSampleGradients, shape: [batch, p])
         let gp = grads.mutablePointer, d = dY.pointer
@@ -170,31 +160,7 @@ public struct Conv2d: Layer {
                 for i in 0..<t { s += row[i] }
                 gb[cout * k + c] = s
             }
-            squaredNorms[b] += BLAS.dot(count: p, gb, gb)
-        }
-    }
-
-    /// ‖gᵦ‖² = ⟨Aᵦ·Aᵦᵀ, Gᵦ·Gᵦᵀ⟩ with Aᵦ = columnsᵦᵀ `[T, K]`, Gᵦ = dY'ᵦᵀ `[T, Cout]`, plus the bias part.
-    private func addGhostNorms(_ dY: Tensor, columns: Tensor, batch: Int, positions t: Int,
-                               squaredNorms: UnsafeMutableBufferPointer<Float>) {
-        let k = patchSize, cout = outputChannels, n = batch * t
-        let gramA = Tensor.uninitialized(shape: [t, t]), gramG = Tensor.uninitialized(shape: [t, t])
-        let d = dY.pointer
-        var biasGradient = [Float](repeating: 0, count: cout)
-        for b in 0..<batch {
-            BLAS.gemm(transposeA: true, m: t, n: t, k: k, a: columns.pointer + b * t, lda: n,
-                      b: columns.pointer + b * t, ldb: n, c: gramA.mutablePointer, ldc: t)
-            BLAS.gemm(transposeA: true, m: t, n: t, k: cout, a: d + b * t, lda: n,
-                      b: d + b * t, ldb: n, c: gramG.mutablePointer, ldc: t)
-            var norm = BLAS.dot(count: t * t, gramA.pointer, gramG.pointer)
-            for c in 0..<cout {
-                var s: Float = 0
-                let row = d + c * n + b * t
-                for i in 0..<t { s += row[i] }
-                biasGradient[c] = s
-            }
-            norm += biasGradient.reduce(0) { $0 + $1 * $1 }
-            squaredNorms[b] += norm
+            squaredNorms[b] += squaredNormInDouble(gb, count: p)
         }
     }
 
@@ -202,20 +168,10 @@ public struct Conv2d: Layer {
         factors: UnsafeBufferPointer<Float>, parameters: UnsafeBufferPointer<Float>,
         workspace: LayerWorkspace, into gradient: UnsafeMutableBufferPointer<Float>
     ) {
-        let input = workspace.input!
-        let batch = input.shape[0]
-        let t = geometry(height: input.shape[2], width: input.shape[3]).positions
-        if materialisesPerSampleGradients(positions: t) {
-            let grads = workspace.perSampleGradients!
-            let p = grads.shape[1]
-            for b in 0..<batch where factors[b] != 0 {
-                BLAS.axpy(count: p, alpha: factors[b], x: grads.pointer + b * p, y: gradient.baseAddress!)
-            }
-        } else {
-            let dY = gradientColumns(workspace.outputGradient!, batch: batch, positions: t, workspace: workspace,
-                                     factors: factors)
-            addGradient(gradientColumns: dY.pointer, columns: workspace.columns!.pointer,
-                        batch: batch, positions: t, into: gradient)
+        let grads = workspace.perSampleGradients!
+        let batch = grads.shape[0], p = grads.shape[1]
+        for b in 0..<batch where factors[b] != 0 {
+            BLAS.axpy(count: p, alpha: factors[b], x: grads.pointer + b * p, y: gradient.baseAddress!)
         }
     }
 }

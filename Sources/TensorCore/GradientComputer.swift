@@ -10,13 +10,16 @@ public struct BatchGradient: Sendable {
     public var correct: Int
     /// Samples in the batch.
     public var count: Int
-    /// With clipping: samples whose gradient norm exceeded C (so were scaled down), or was not
-    /// finite (so were dropped).
+    /// With clipping: samples whose gradient norm exceeded C (so were scaled down).
     public var clippedCount: Int
+    /// With clipping: samples whose gradient was not finite (NaN or ∞), which contribute nothing to
+    /// the gradient, the loss or the accuracy.
+    public var droppedCount: Int = 0
     /// With clipping: each sample's unclipped gradient norm ‖gᵢ‖, in batch order; empty otherwise.
     public var perSampleNorms: [Float]
 
-    public var meanLoss: Double { count == 0 ? 0 : lossSum / Double(count) }
+    /// The mean loss over the samples that were not dropped.
+    public var meanLoss: Double { count - droppedCount <= 0 ? 0 : lossSum / Double(count - droppedCount) }
 }
 
 /// Computes batch gradients of a ``Sequential`` under softmax cross-entropy, on `workers` threads.
@@ -47,6 +50,8 @@ public final class GradientComputer {
     /// to `clipNorm` when it is given.
     public func compute(model: Sequential, inputs: Tensor, labels: [Int], clipNorm: Float? = nil) -> BatchGradient {
         let batch = inputs.shape[0]
+        precondition(Array(inputs.shape.dropFirst()) == model.inputShape,
+                     "GradientComputer: input shape \(inputs.shape) does not match [batch] + \(model.inputShape)")
         precondition(labels.count == batch, "GradientComputer: \(labels.count) labels for a batch of \(batch)")
         precondition(clipNorm.map { $0 > 0 } ?? true, "GradientComputer: clip norm must be positive")
         let chunks = max(1, min(workers, batch / GradientComputer.minimumChunk))
@@ -75,6 +80,7 @@ public final class GradientComputer {
             total.correct += part.correct
             total.count += part.count
             total.clippedCount += part.clippedCount
+            total.droppedCount += part.droppedCount
             total.perSampleNorms += part.perSampleNorms
         }
         return total
@@ -97,7 +103,7 @@ public final class GradientComputer {
         let logits = model.forward(inputs, workspaces: workspaces)
         let loss = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, computeGradient: true)
         var gradient = Tensor(shape: [model.parameterCount])
-        var squaredNorms = [Float](repeating: 0, count: batch)
+        var squaredNorms = [Double](repeating: 0, count: batch)
         var norms: [Float] = []
         var clipped = 0
         model.parameters.withUnsafeBufferPointer { p in
@@ -116,12 +122,11 @@ public final class GradientComputer {
                     }
                 }
                 guard let c = clipNorm else { return }
-                norms = squaredNorms.map { $0.squareRoot() }
-                if norms.contains(where: { !$0.isFinite }) { return }  // handled below, without those samples
-                // A sample whose gradient is not finite contributes nothing (factor 0), never an
-                // unclipped NaN or ∞; it counts as clipped.
-                let factors = norms.map { n -> Float in !n.isFinite ? 0 : (n > c ? c / n : 1) }
-                clipped = norms.reduce(0) { $0 + (!$1.isFinite || $1 > c ? 1 : 0) }
+                let exactNorms = squaredNorms.map { $0.squareRoot() }
+                norms = exactNorms.map { Float($0) }
+                if exactNorms.contains(where: { !$0.isFinite }) { return }  // handled below, without those samples
+                let factors = exactNorms.map { GradientComputer.clipFactor(norm: $0, clipNorm: c) }
+                clipped = exactNorms.reduce(0) { $0 + ($1 > Double(c) ? 1 : 0) }
                 factors.withUnsafeBufferPointer { f in
                     for l in model.layers.indices where model.layers[l].parameterCount > 0 {
                         let range = model.parameterRanges[l]
@@ -141,7 +146,7 @@ public final class GradientComputer {
     }
 
     /// The clipped sum of a chunk in which some samples' gradients are not finite (NaN or ∞): those
-    /// samples contribute nothing and count as clipped. Recomputed without them, because inside the
+    /// samples are dropped (they contribute nothing). Recomputed without them, because inside the
     /// batch's weight-gradient product a zero clip factor times an ∞ activation is still NaN.
     private func droppingNonFinite(model: Sequential, inputs: Tensor, labels: ArraySlice<Int>, clipNorm: Float,
                                    norms: [Float], workspaces: [LayerWorkspace]) -> BatchGradient {
@@ -149,15 +154,27 @@ public final class GradientComputer {
         let dropped = norms.count - keep.count
         guard !keep.isEmpty else {
             return BatchGradient(gradient: Tensor(shape: [model.parameterCount]), lossSum: 0, correct: 0,
-                                 count: norms.count, clippedCount: dropped, perSampleNorms: norms)
+                                 count: norms.count, clippedCount: 0, droppedCount: dropped, perSampleNorms: norms)
         }
         let base = labels.startIndex
         var kept = computeChunk(model: model, inputs: inputs.gathering(keep), labels: keep.map { labels[base + $0] }[...],
                                 clipNorm: clipNorm, workspaces: workspaces)
         kept.count = norms.count
-        kept.clippedCount += dropped
+        kept.droppedCount += dropped
         kept.perSampleNorms = norms
         return kept
+    }
+}
+
+extension GradientComputer {
+    /// min(1, C/‖g‖), rounded down so that factor·‖g‖ ≤ C holds in floating point too: the bound
+    /// the accountant assumes is never exceeded by a rounding step.
+    public static func clipFactor(norm: Double, clipNorm: Float) -> Float {
+        let c = Double(clipNorm)
+        guard norm > c else { return 1 }
+        var f = Float(c / norm)
+        while Double(f) * norm > c { f = f.nextDown }
+        return f
     }
 }
 

@@ -33,9 +33,11 @@ public enum GradientMode: Sendable {
 ///   parameter gradient is sample i's own gradient), and returns ∂L/∂x when asked.
 /// - Per-sample clipping (DP-SGD, Abadi et al. 2016) is two calls: `backward(mode: .perSampleNorms)`
 ///   adds ‖gᵢ‖² per sample, then `accumulateClippedGradient` adds Σᵢ cᵢ·gᵢ for clip factors cᵢ.
-///   Each layer picks per-sample gradients or ghost norms by cost (Li et al. 2022, "Large language
-///   models can be strong differentially private learners"; Bu et al. 2023, "Differentially private
-///   optimization on large model at small cost" — book-keeping), never a per-sample backward pass.
+///   Each layer gets its norms without a per-sample backward pass: ghost norms where they are exact
+///   and cheap (linear layers: Goodfellow 2015; Li et al. 2022, "Large language models can be strong
+///   differentially private learners"), per-sample gradients where those are (convolutions), and the
+///   clipped sum by book-keeping (Bu et al. 2023, "Differentially private optimization on large model
+///   at small cost"). Norms are summed in Double.
 public protocol Layer: Sendable, CustomStringConvertible {
     /// The layer's name in a model (`conv1`, `fc2`): parameter names are `name.weight`, `name.bias`.
     var name: String { get }
@@ -52,7 +54,7 @@ public protocol Layer: Sendable, CustomStringConvertible {
     func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor?
     /// After a `.perSampleNorms` backward: adds Σᵢ factors[i]·gᵢ into `gradient`.
     func accumulateClippedGradient(
@@ -70,6 +72,15 @@ extension Layer {
         factors: UnsafeBufferPointer<Float>, parameters: UnsafeBufferPointer<Float>,
         workspace: LayerWorkspace, into gradient: UnsafeMutableBufferPointer<Float>) {}
     public var description: String { name }
+}
+
+/// Σ x² over `count` contiguous scalars, accumulated in Double: per-sample norms decide clipping,
+/// so they are summed without Float32's loss of low-order terms.
+@inline(__always)
+func squaredNormInDouble(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var s = 0.0
+    for i in 0..<count { let v = Double(x[i]); s += v * v }
+    return s
 }
 
 /// What one layer keeps between its forward and backward pass on one thread.

@@ -52,7 +52,7 @@ public struct Linear: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         let input = workspace.input!
         let batch = input.shape[0]
@@ -62,8 +62,8 @@ public struct Linear: Layer {
             addGradient(outputGradient: dy, input: x, batch: batch, into: gradient)
         case .perSampleNorms:
             for i in 0..<batch {
-                let xn = BLAS.dot(count: inputs, x + i * inputs, x + i * inputs)
-                let dn = BLAS.dot(count: outputs, dy + i * outputs, dy + i * outputs)
+                let xn = squaredNormInDouble(x + i * inputs, count: inputs)
+                let dn = squaredNormInDouble(dy + i * outputs, count: outputs)
                 squaredNorms[i] += xn * dn + dn
             }
             workspace.outputGradient = outputGradient

@@ -58,7 +58,7 @@ public struct MaxPool2d: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         guard needsInputGradient else { return nil }
         let shape = workspace.input!.shape
@@ -93,7 +93,7 @@ public struct Flatten: Layer {
     public func backward(
         _ outputGradient: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace,
         mode: GradientMode, gradient: UnsafeMutableBufferPointer<Float>,
-        squaredNorms: UnsafeMutableBufferPointer<Float>, needsInputGradient: Bool
+        squaredNorms: UnsafeMutableBufferPointer<Double>, needsInputGradient: Bool
     ) -> Tensor? {
         needsInputGradient ? outputGradient.reshaped(workspace.input!.shape) : nil
     }

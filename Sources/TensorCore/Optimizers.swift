@@ -28,7 +28,7 @@ public struct SGD: Optimizer {
     public mutating func step(parameters: inout Tensor, gradient: Tensor) {
         precondition(parameters.count == gradient.count, "SGD: gradient of \(gradient.count) for \(parameters.count) parameters")
         let n = parameters.count
-        if momentum > 0 && velocity == nil { velocity = Tensor(shape: [n]) }
+        if momentum > 0 && velocity?.count != n { velocity = Tensor(shape: [n]) }  // new, or another model
         let lr = learningRate, mu = momentum, wd = weightDecay, nesterov = nesterov
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
@@ -74,7 +74,7 @@ public struct Adam: Optimizer {
     public mutating func step(parameters: inout Tensor, gradient: Tensor) {
         precondition(parameters.count == gradient.count, "Adam: gradient of \(gradient.count) for \(parameters.count) parameters")
         let n = parameters.count
-        if m == nil { m = Tensor(shape: [n]); v = Tensor(shape: [n]) }
+        if m?.count != n { m = Tensor(shape: [n]); v = Tensor(shape: [n]); t = 0 }  // new, or another model
         t += 1
         let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
         let c1 = 1 - Float(_pow(Double(b1), Double(t))), c2 = 1 - Float(_pow(Double(b2), Double(t)))

@@ -58,10 +58,12 @@ struct KernelTests {
         let pool = MaxPool2d("p")
         let ws = LayerWorkspace()
         _ = pool.forward(x, parameters: UnsafeBufferPointer(start: nil, count: 0), workspace: ws)
-        var none: [Float] = []
+        var none: [Float] = [], noNorms: [Double] = []
         let dx = none.withUnsafeMutableBufferPointer { empty in
-            pool.backward(Tensor(shape: [1, 1, 2, 2], scalars: [10, 20, 30, 40]), parameters: UnsafeBufferPointer(start: nil, count: 0),
-                          workspace: ws, mode: .batchSum, gradient: empty, squaredNorms: empty, needsInputGradient: true)
+            noNorms.withUnsafeMutableBufferPointer { emptyNorms in
+                pool.backward(Tensor(shape: [1, 1, 2, 2], scalars: [10, 20, 30, 40]), parameters: UnsafeBufferPointer(start: nil, count: 0),
+                              workspace: ws, mode: .batchSum, gradient: empty, squaredNorms: emptyNorms, needsInputGradient: true)
+            }
         }!
         #expect(dx.scalars == [0, 10, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 30, 0, 40])
     }

@@ -24,7 +24,7 @@ struct LayerGradientTests {
         let r = TestSupport.randomTensor(outShape, seed: seed + 1)
         let ws = LayerWorkspace()
         var dTheta = Tensor(shape: [layer.parameterCount])
-        var norms = [Float](repeating: 0, count: x.shape[0])
+        var norms = [Double](repeating: 0, count: x.shape[0])
         let dx = theta.withUnsafeBufferPointer { p in
             let y = layer.forward(x, parameters: p, workspace: ws)
             #expect(y.shape == outShape)

@@ -46,7 +46,7 @@ struct PerSampleClippingTests {
         check(model, batch: 6, classes: 5, clip: 0.5, seed: 200)
     }
 
-    @Test("convolution with few positions takes ghost norms (Gram matrices), still exact")
+    @Test("convolution with few positions (where Gram-matrix ghost norms would be cheaper) is exact")
     func convolutionGhost() throws {
         let conv = Conv2d("conv", inputChannels: 8, outputChannels: 16, kernelSize: 3)
         let model = try Sequential(kind: "t", inputShape: [8, 4, 4], layers: [
@@ -84,7 +84,21 @@ struct PerSampleClippingTests {
         x[flat: x.count - 1] = .infinity  // the last sample
         let g = GradientComputer(workers: 1).compute(model: model, inputs: x, labels: y, clipNorm: 1)
         #expect(g.gradient.isFinite)
-        #expect(!g.perSampleNorms[3].isFinite && g.clippedCount >= 1)
+        #expect(!g.perSampleNorms[3].isFinite && g.droppedCount == 1)
         #expect((g.gradient - clean.gradient).maxAbs() <= 1e-5 * max(1, clean.gradient.maxAbs()))
+    }
+
+    @Test("the clip factor never lets factor·‖g‖ exceed C, even by a rounding step")
+    func clipFactorRoundsDown() {
+        var g = SeededGenerator(seed: 700)
+        for _ in 0..<20_000 {
+            let c = Float(0.01 + 10 * g.nextUnitDouble())
+            let norm = Double(c) * (1 + 1000 * g.nextUnitDouble())
+            let f = GradientComputer.clipFactor(norm: norm, clipNorm: c)
+            #expect(Double(f) * norm <= Double(c))
+            #expect(Double(f) * norm > Double(c) * (1 - 1e-6))
+        }
+        #expect(GradientComputer.clipFactor(norm: 0.5, clipNorm: 1) == 1)
+        #expect(GradientComputer.clipFactor(norm: 0, clipNorm: 1) == 1)
     }
 }
