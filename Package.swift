@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "fedtop", targets: ["fedtop"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Privacy", targets: ["Privacy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,7 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "Datasets", dependencies: ["TensorCore"],
                 resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
+        .target(name: "Privacy", dependencies: ["TensorCore"]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS",
             "TensorCore", "Datasets",
@@ -32,6 +34,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A Rényi-DP accountant for Poisson-subsampled Gaussian steps with changing settings.
+///
+/// Contract:
+/// - A history is a list of segments (q, σ, steps); every change of σ, C or q mid-run starts a new
+///   segment. The accountant keeps the running RDP vector over ``orders`` (composition adds), so
+///   adding a segment costs one RDP evaluation per order and reading ε costs one pass over the orders.
+/// - ε(δ) is the conversion of Balle et al. 2020 ("Hypothesis testing interpretations and Rényi
+///   differential privacy"): ε = R(α) + log((α−1)/α) − (log δ + log α)/(α − 1), minimised over α and
+///   never negative — as Google's dp_accounting 0.6.0 computes it, whose default orders are these.
+/// - Values are upper bounds: a fractional-order series is summed in absolute value, and an order
+///   whose series does not converge counts as +∞.
+public struct RDPAccountant: Sendable, Equatable {
+    /// The orders 1.1 … 10.9 (step 0.1), 11 … 63, 128, 256, 512, 1024.
+    public static let defaultOrders: [Double] =
+        (1..<100).map { 1 + Double($0) / 10 } + (11..<64).map(Double.init) + [128, 256, 512, 1024]
+
+    public let orders: [Double]
+    /// The composed RDP at each order.
+    public private(set) var rdp: [Double]
+    /// The history, in order.
+    public private(set) var segments: [PrivacySegment] = []
+
+    public init(orders: [Double] = RDPAccountant.defaultOrders) {
+        precondition(!orders.isEmpty && orders.allSatisfy { $0 > 1 }, "RDPAccountant: orders must be > 1")
+        self.orders = orders
+        rdp = [Double](repeating: 0, count: orders.count)
+    }
+
+    /// The RDP vector of one step at (q, σ), over `orders`.
+    public static func stepRDP(sampleRate: Double, noiseMultiplier: Double,
+                               orders: [Double] = defaultOrders) -> [Double] {
+        orders.map { SubsampledGaussianRDP.rdp(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, order: $0) }
+    }
+
+    /// Adds `segment.steps` steps at the segment's (q, σ).
+    public mutating func compose(_ segment: PrivacySegment) {
+        guard segment.steps > 0 else { return }
+        let step = RDPAccountant.stepRDP(sampleRate: segment.sampleRate, noiseMultiplier: segment.noiseMultiplier,
+                                         orders: orders)
+        for k in rdp.indices { rdp[k] += Double(segment.steps) * step[k] }
+        if let last = segments.last, last.sampleRate == segment.sampleRate,
+           last.noiseMultiplier == segment.noiseMultiplier {
+            segments[segments.count - 1].steps += segment.steps
+        } else {
+            segments.append(segment)
+        }
+    }
+
+    /// ε at `delta` and the order that gives it (ε = 0 for an empty history, +∞ when every order is).
+    public func epsilon(delta: Double) -> (epsilon: Double, order: Double) {
+        RDPAccountant.epsilon(rdp: rdp, orders: orders, delta: delta)
+    }
+
+    /// The Balle et al. 2020 conversion of an RDP vector to (ε, δ).
+    public static func epsilon(rdp: [Double], orders: [Double], delta: Double) -> (epsilon: Double, order: Double) {
+        precondition(delta > 0 && delta < 1, "RDPAccountant: δ must be in (0, 1), got \(delta)")
+        var best = Double.infinity, bestOrder = orders[0]
+        for (alpha, r) in zip(orders, rdp) {
+            let eps: Double
+            if r < 0 {
+                eps = 0
+            } else if delta * delta + expm1(-r) > 0 {
+                eps = 0  // δ alone already covers this order's privacy loss
+            } else {
+                eps = r + log1p(-1 / alpha) - log(delta * alpha) / (alpha - 1)
+            }
+            if eps < best { best = eps; bestOrder = alpha }
+        }
+        return (max(0, best), bestOrder)
+    }
+}
