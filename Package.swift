@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Privacy", dependencies: ["TensorCore"]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS",
-            "TensorCore", "Datasets",
+            "TensorCore", "Datasets", "Privacy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

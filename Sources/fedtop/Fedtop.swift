@@ -11,7 +11,7 @@ struct Fedtop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fedtop",
         abstract: "A terminal console for privacy-preserving federated learning across hospitals.",
-        subcommands: [Run.self, Bench.self],
+        subcommands: [Run.self, PrivacyCommand.self, Bench.self],
         defaultSubcommand: Run.self)
 }
 
@@ -31,8 +31,9 @@ enum Main {
         } catch {
             let code = Fedtop.exitCode(for: error)
             if code == .validationFailure {
-                let message = Fedtop.fullMessage(for: error)
-                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+                // One line, naming what was wrong; `fedtop help` has the usage.
+                let message = Fedtop.message(for: error).split(separator: "\n").joined(separator: "; ")
+                FileHandle.standardError.write(Data("fedtop: \(message)\n".utf8))
                 exit(2)
             }
             Fedtop.exit(withError: error)
