@@ -18,8 +18,8 @@ struct Fedtop: ParsableCommand {
 /// `fedtop bench …`: the speed measurements reported in the README.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the tensor core and DP-SGD training speed.",
-        subcommands: [BenchTensor.self, BenchDPSGD.self])
+        abstract: "Measure the tensor core, DP-SGD training and the privacy accountant.",
+        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self])
 }
 
 @main

@@ -34,4 +34,13 @@ struct BenchCommandTests {
         #expect(r.status == 2)
         #expect(r.stderr.contains("--batch-size"))
     }
+
+    @Test("bench accountant reports a readout time under its 1 ms target")
+    func accountant() throws {
+        let r = try CommandRunner.run(["bench", "accountant", "--segments", "20"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("ε readout") })
+        let ms = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
+        #expect(ms > 0 && ms <= 1)
+    }
 }
