@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries: OpenBLAS for the matrix products, ncursesw for the console.
@@ -23,7 +24,11 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "Datasets", dependencies: ["TensorCore"],
                 resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
-        .target(name: "Privacy", dependencies: ["TensorCore"]),
+        .target(name: "Privacy", dependencies: [
+            "TensorCore",
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS",
             "TensorCore", "Datasets", "Privacy",

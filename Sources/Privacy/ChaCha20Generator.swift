@@ -3,26 +3,40 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Crypto
+import _CryptoExtras
 
 /// A cryptographically secure random generator: the ChaCha20 keystream (RFC 8439, 20 rounds) under
-/// a 256-bit key, as a `RandomNumberGenerator`.
+/// a 256-bit key, as a `RandomNumberGenerator`. The keystream comes from BoringSSL's optimised
+/// ChaCha20 (swift-crypto's `Insecure.ChaCha20CTR` over zeros), 16 KB at a time.
 ///
 /// Contract: `init()` keys it from the kernel's secure source (`/dev/urandom`), and is the
 /// noise source whose privacy fedtop reports. `init(key:stream:)` gives a reproducible keystream for
 /// tests and seeded runs only; any ε reported for such a run says that its noise was seeded.
 /// Independent streams of one key (per worker, per hospital) use different `stream` values (the
 /// RFC's nonce), so parallel noise never repeats.
-public struct ChaCha20Generator: RandomNumberGenerator, Sendable {
-    private var state: [UInt32]      // 16 words: constants, key, counter, nonce
-    private var block: [UInt32] = [UInt32](repeating: 0, count: 16)
-    private var used = 16            // words of `block` consumed (16: refill)
+public struct ChaCha20Generator: RandomNumberGenerator, @unchecked Sendable {
+    /// Keystream bytes per refill (256 ChaCha20 blocks).
+    static let refillBytes = 16_384
+    private static let zeros = [UInt8](repeating: 0, count: refillBytes)
 
-    /// Whether the key came from the operating system (false for seeded, reproducible keystreams).
+    private let key: SymmetricKey
+    private let nonce: Insecure.ChaCha20CTR.Nonce
+    private var counter: UInt32
+    private var buffer: [UInt64] = []
+    private var index = 0
+
+    /// Whether the key came from the kernel (false for seeded, reproducible keystreams).
     public let isSecure: Bool
 
     /// A generator keyed from the kernel's secure random source.
     /// - Throws: ``SecureRandomError`` when it cannot be read: fedtop never falls back to weaker noise.
     public init() throws(SecureRandomError) {
+        self.init(key: try ChaCha20Generator.secureKey(), stream: 0, counter: 0, secure: true)
+    }
+
+    /// 32 bytes from the kernel's secure random source.
+    public static func secureKey() throws(SecureRandomError) -> [UInt8] {
         var key = [UInt8](repeating: 0, count: 32)
         let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SecureRandomError(reason: "cannot open /dev/urandom", errno: errno) }
@@ -34,65 +48,53 @@ public struct ChaCha20Generator: RandomNumberGenerator, Sendable {
             guard n > 0 else { throw SecureRandomError(reason: "cannot read /dev/urandom", errno: errno) }
             filled += n
         }
-        self.init(key: key, stream: 0, secure: true)
+        return key
     }
 
-    /// A reproducible keystream: for tests and seeded runs only.
-    public init(key: [UInt8], stream: UInt64 = 0, counter: UInt32 = 0) {
-        self.init(key: key, stream: stream, counter: counter, secure: false)
+    /// A keystream for `key` and `stream` (the nonce: 4 zero bytes, then the stream little-endian);
+    /// `secure` says whether the key came from ``secureKey()``. Seeded keys are for tests and
+    /// reproducible runs only.
+    public init(key: [UInt8], stream: UInt64 = 0, counter: UInt32 = 0, secure: Bool = false) {
+        var nonce = [UInt8](repeating: 0, count: 12)
+        for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: stream >> (8 * UInt64(i))) }
+        self.init(key: key, counter: counter, nonceBytes: nonce, secure: secure)
     }
 
     /// A reproducible keystream from a 64-bit seed (its key is the seed, zero-padded).
     public init(seed: UInt64, stream: UInt64 = 0) {
         var key = [UInt8](repeating: 0, count: 32)
         for i in 0..<8 { key[i] = UInt8(truncatingIfNeeded: seed >> (8 * UInt64(i))) }
-        self.init(key: key, stream: stream, secure: false)
+        self.init(key: key, stream: stream)
     }
 
-    private init(key: [UInt8], stream: UInt64, counter: UInt32 = 0, secure: Bool) {
-        precondition(key.count == 32, "ChaCha20Generator: the key must be 32 bytes, got \(key.count)")
-        func word(_ b: [UInt8], _ i: Int) -> UInt32 {
-            UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
-        }
-        state = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]
-        for i in 0..<8 { state.append(word(key, 4 * i)) }
-        state += [counter, 0, UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32)]
+    /// RFC 8439's layout, for its test vectors: a 32-bit block counter and a 96-bit nonce.
+    init(key: [UInt8], counter: UInt32, nonceBytes: [UInt8], secure: Bool = false) {
+        precondition(key.count == 32 && nonceBytes.count == 12, "ChaCha20Generator: 32-byte key and 12-byte nonce")
+        self.key = SymmetricKey(data: key)
+        self.nonce = try! Insecure.ChaCha20CTR.Nonce(data: nonceBytes)  // the length is checked above
+        self.counter = counter
         isSecure = secure
     }
 
-    /// The RFC 8439 nonce words and counter, for a key/nonce test vector: (counter, nonce0, nonce1, nonce2).
-    init(key: [UInt8], counter: UInt32, nonce: (UInt32, UInt32, UInt32)) {
-        self.init(key: key, stream: 0, counter: counter, secure: false)
-        state[13] = nonce.0; state[14] = nonce.1; state[15] = nonce.2
-    }
-
-    /// The next 64-byte keystream block as 16 little-endian words (advances the counter).
-    mutating func nextBlock() -> [UInt32] {
-        var x = state
-        @inline(__always) func quarter(_ a: Int, _ b: Int, _ c: Int, _ d: Int) {
-            x[a] &+= x[b]; x[d] ^= x[a]; x[d] = x[d] << 16 | x[d] >> 16
-            x[c] &+= x[d]; x[b] ^= x[c]; x[b] = x[b] << 12 | x[b] >> 20
-            x[a] &+= x[b]; x[d] ^= x[a]; x[d] = x[d] << 8 | x[d] >> 24
-            x[c] &+= x[d]; x[b] ^= x[c]; x[b] = x[b] << 7 | x[b] >> 25
-        }
-        for _ in 0..<10 {
-            quarter(0, 4, 8, 12); quarter(1, 5, 9, 13); quarter(2, 6, 10, 14); quarter(3, 7, 11, 15)
-            quarter(0, 5, 10, 15); quarter(1, 6, 11, 12); quarter(2, 7, 8, 13); quarter(3, 4, 9, 14)
-        }
-        for i in 0..<16 { x[i] &+= state[i] }
-        state[12] &+= 1
-        if state[12] == 0 { state[13] &+= 1 }  // 64-bit block counter within one stream
-        return x
+    /// The next `refillBytes` of keystream: ChaCha20 of zeros (BoringSSL's implementation).
+    mutating func nextKeystream() -> [UInt8] {
+        precondition(counter <= UInt32.max - UInt32(ChaCha20Generator.refillBytes / 64),
+                     "ChaCha20Generator: stream exhausted (2³² blocks); use a new stream")
+        let bytes = try! Insecure.ChaCha20CTR.encrypt(ChaCha20Generator.zeros, using: key,
+                                                      counter: try! .init(data: withUnsafeBytes(of: counter.littleEndian, Array.init)),
+                                                      nonce: nonce)
+        counter += UInt32(ChaCha20Generator.refillBytes / 64)
+        return [UInt8](bytes)
     }
 
     public mutating func next() -> UInt64 {
-        if used >= 15 {
-            block = nextBlock()
-            used = 0
+        if index == buffer.count {
+            let bytes = nextKeystream()
+            buffer = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 8)).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian } }
+            index = 0
         }
-        let value = UInt64(block[used]) | UInt64(block[used + 1]) << 32
-        used += 2
-        return value
+        defer { index += 1 }
+        return buffer[index]
     }
 }
 

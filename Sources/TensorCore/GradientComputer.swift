@@ -18,6 +18,17 @@ public struct BatchGradient: Sendable {
     /// With clipping: each sample's unclipped gradient norm ‖gᵢ‖, in batch order; empty otherwise.
     public var perSampleNorms: [Float]
 
+    public init(gradient: Tensor, lossSum: Double, correct: Int, count: Int, clippedCount: Int,
+                droppedCount: Int = 0, perSampleNorms: [Float]) {
+        self.gradient = gradient
+        self.lossSum = lossSum
+        self.correct = correct
+        self.count = count
+        self.clippedCount = clippedCount
+        self.droppedCount = droppedCount
+        self.perSampleNorms = perSampleNorms
+    }
+
     /// The mean loss over the samples that were not dropped.
     public var meanLoss: Double { count - droppedCount <= 0 ? 0 : lossSum / Double(count - droppedCount) }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Privacy
 import TensorCore
 
 /// `fedtop bench dpsgd`: SmallCNN training throughput at batch 64 on random 28×28 inputs, without
-/// privacy and with DP-SGD (per-sample clipping to C and Gaussian noise σ·C), side by side.
+/// privacy and with DP-SGD as fedtop trains (Poisson batches of expected size 64, per-sample
+/// clipping to C, Gaussian noise σ·C from ChaCha20 keyed by the kernel), side by side.
 struct BenchDPSGD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpsgd",
@@ -68,30 +70,29 @@ enum DPSGDThroughput {
                         clip: Float, noise: Float) throws -> Result {
         var model = try ModelZoo.smallCNN(seed: 1)
         var generator = SeededGenerator(seed: 7)
-        let batches = 8
-        let inputs = (0..<batches).map { _ in
-            Tensor(shape: [batchSize, 1, 28, 28]) { generator.fillNormal($0) }
-        }
-        let labels = (0..<batches).map { _ in (0..<batchSize).map { _ in Int(generator.next() % 10) } }
+        let batches = 8, records = batches * batchSize
+        let features = Tensor(shape: [records, 1, 28, 28]) { generator.fillNormal($0) }
+        let labels = (0..<records).map { _ in Int(generator.next() % 10) }
         let computer = GradientComputer(workers: workers)
         var optimizer = SGD(learningRate: 0.05)
-        var noiseRound: UInt64 = 0
+        // DP-SGD as it trains: Poisson batches of expected size `batchSize`, noise keyed from the kernel.
+        var dp = try DPSGD(settings: try DPSGDSettings(noiseMultiplier: Double(noise), clipNorm: Double(clip),
+                                                       sampleRate: Double(batchSize) / Double(records)))
+        var samples = 0
         func step(_ i: Int) {
-            var g = computer.compute(model: model, inputs: inputs[i % batches], labels: labels[i % batches],
-                                     clipNorm: isPrivate ? clip : nil).gradient
-            if isPrivate && noise > 0 {
-                noiseRound += 1
-                let round = noiseRound
-                g.withUnsafeMutableBufferPointer {
-                    GaussianSampler.addNoise(to: $0, std: noise * clip, chunks: workers) {
-                        SeededGenerator(seed: round, stream: UInt64($0))
-                    }
-                }
+            if isPrivate {
+                samples += dp.step(model: &model, features: features, labels: labels, optimizer: &optimizer,
+                                   computer: computer).count
+            } else {
+                let range = (i % batches) * batchSize..<((i % batches) + 1) * batchSize
+                var g = computer.compute(model: model, inputs: features.slice(range), labels: Array(labels[range])).gradient
+                g.scale(by: 1 / Float(batchSize))
+                optimizer.step(parameters: &model.parameters, gradient: g)
+                samples += batchSize
             }
-            g.scale(by: 1 / Float(batchSize))
-            optimizer.step(parameters: &model.parameters, gradient: g)
         }
         for i in 0..<warmup { step(i) }
+        samples = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var steps = 0
         var elapsed = 0.0
@@ -100,8 +101,7 @@ enum DPSGDThroughput {
             steps += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds
-        return Result(samplesPerSecond: Double(steps * batchSize) / elapsed, steps: steps,
-                      parameters: model.parameterCount)
+        return Result(samplesPerSecond: Double(samples) / elapsed, steps: steps, parameters: model.parameterCount)
     }
 }
 

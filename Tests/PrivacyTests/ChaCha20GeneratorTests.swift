@@ -7,11 +7,13 @@ struct ChaCha20GeneratorTests {
     @Test("the block function reproduces RFC 8439 §2.3.2's test vector")
     func rfc8439Block() {
         let key = (0..<32).map { UInt8($0) }
-        var g = ChaCha20Generator(key: key, counter: 1, nonce: (0x0900_0000, 0x4a00_0000, 0x0000_0000))
+        var g = ChaCha20Generator(key: key, counter: 1, nonceBytes: [0, 0, 0, 0x09, 0, 0, 0, 0x4a, 0, 0, 0, 0])
         let expected: [UInt32] = [0xe4e7f110, 0x15593bd1, 0x1fdd0f50, 0xc47120a3, 0xc7f4d1c7, 0x0368c033, 0x9aaa2204,
                                   0x4e6cd4c3, 0x466482d2, 0x09aa9f07, 0x05d7c214, 0xa2028bd9, 0xd19c12b5, 0xb94e16de,
                                   0xe883d0cb, 0x4e3c50a2]
-        #expect(g.nextBlock() == expected)
+        let stream = g.nextKeystream()
+        let words = (0..<16).map { i in (0..<4).reduce(UInt32(0)) { $0 | UInt32(stream[4 * i + $1]) << (8 * UInt32($1)) } }
+        #expect(words == expected)
     }
 
     @Test("seeded keystreams are reproducible; streams and the OS key differ")

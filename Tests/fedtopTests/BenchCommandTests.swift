@@ -43,4 +43,15 @@ struct BenchCommandTests {
         let ms = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         #expect(ms > 0 && ms <= 1)
     }
+
+    @Test("bench noise reports the keystream and both Gaussian sources")
+    func noise() throws {
+        let r = try CommandRunner.run(["bench", "noise", "--count", "20000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for label in ["ChaCha20 keystream", "Gaussian, ChaCha20 (secure)", "Gaussian, xoshiro (seeded)"] {
+            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix(label) }
+            let value = line.flatMap { $0.split(separator: " ").compactMap { Double($0) }.last }
+            #expect((value ?? 0) > 0, "\(label): \(line ?? "missing")")
+        }
+    }
 }
