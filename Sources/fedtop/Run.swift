@@ -1,6 +1,5 @@
 import ArgumentParser
 import Datasets
-import Dispatch
 import Foundation
 import TensorCore
 
@@ -15,12 +14,17 @@ struct Run: ParsableCommand {
     @Option(help: "The data: \(DatasetSource.help).") var dataset = "lesions"
     @Option(help: "The model: \(ModelZoo.names.joined(separator: " | ")) (default: by dataset).") var model: String?
     @Option(help: "Passes over the training data.") var epochs = 12
-    @Option(help: "Samples per batch.") var batchSize = 64
+    @Option(help: "Samples per batch (with DP: the expected size of a Poisson batch).") var batchSize = 64
     @Option(help: "SGD learning rate.") var learningRate: Float = 0.05
     @Option(help: "SGD momentum.") var momentum: Float = 0.9
     @Option(help: "Fraction of records held out for testing.") var testFraction = 0.2
     @Option(help: "Seed for the split, initialisation and batch order.") var seed: UInt64 = 1
     @Option(help: "Write the trained weights here (.safetensors).") var save: String?
+    @Option(help: "DP-SGD: the privacy budget ε for the whole run (σ is calibrated to it).") var epsilon: Double?
+    @Option(help: "DP-SGD: the noise multiplier σ (instead of --epsilon).") var noise: Double?
+    @Option(help: "DP-SGD: δ.") var delta = 1e-5
+    @Option(help: "DP-SGD: the per-sample clip norm C.") var clip = 1.0
+    @Option(help: "DP-SGD: seed the noise (reproducible, NOT secure; ε is reported as such).") var noiseSeed: UInt64?
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -28,6 +32,11 @@ struct Run: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
+        if let epsilon, !(epsilon > 0 && epsilon.isFinite) { throw ValidationError("--epsilon must be positive, got \(epsilon)") }
+        if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+        guard epsilon == nil || noise == nil else { throw ValidationError("give --epsilon or --noise, not both") }
+        guard delta > 0, delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        guard clip > 0, clip.isFinite else { throw ValidationError("--clip must be positive, got \(clip)") }
     }
 
     func run() throws {
@@ -40,42 +49,39 @@ struct Run: ParsableCommand {
         let standardizer = Standardizer.fit(rawTrain)
         let train = standardizer.apply(rawTrain), test = standardizer.apply(rawTest)
         let kind = model ?? DatasetSource.defaultModel(for: data)
-        var net: Sequential
+        let privacy = (epsilon != nil || noise != nil)
+            ? CentralTraining.Privacy(targetEpsilon: epsilon, noiseMultiplier: noise, delta: delta, clipNorm: clip,
+                                      noiseSeed: noiseSeed)
+            : nil
+        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                       momentum: momentum, seed: seed, privacy: privacy)
         do {
-            net = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: seed)
+            _ = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: seed)
         } catch {
             throw ValidationError("--model \(kind): \(error)")
         }
         print("fedtop: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
-              + "\(data.classNames.count) classes; \(net.kind), \(net.parameterCount) parameters")
-        let computer = GradientComputer()
-        var optimizer = SGD(learningRate: learningRate, momentum: momentum)
-        var order = SeededGenerator(seed: seed, stream: 77)
-        let started = DispatchTime.now().uptimeNanoseconds
-        for epoch in 1...epochs {
-            let epochStart = DispatchTime.now().uptimeNanoseconds
-            var indices = Array(0..<train.count)
-            indices.shuffle(using: &order)
-            var lossSum = 0.0, seen = 0
-            for start in stride(from: 0, to: indices.count, by: batchSize) {
-                let batch = Array(indices[start..<min(start + batchSize, indices.count)])
-                var g = computer.compute(model: net, inputs: train.features.gathering(batch),
-                                         labels: batch.map { train.labels[$0] })
-                lossSum += g.lossSum
-                seen += g.count
-                g.gradient.scale(by: 1 / Float(g.count))
-                optimizer.step(parameters: &net.parameters, gradient: g.gradient)
+              + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))
+        let started = ContinuousClock.now
+        let outcome: CentralTraining.Outcome
+        do {
+            outcome = try training.run(train: train, test: test) { e in
+                var line = String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.0f samples/s",
+                                  e.epoch, epochs, e.trainLoss, e.testLoss, e.testAccuracy, e.samplesPerSecond)
+                if let eps = e.epsilon { line += String(format: "  ε %.3f", eps) }
+                print(line)
+                fflush(nil)  // progress reaches a pipe as it happens
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9
-            let eval = SoftmaxCrossEntropy.evaluate(logits: net.logits(for: test.features), labels: test.labels[...],
-                                                    computeGradient: false)
-            print(String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.0f samples/s",
-                         epoch, epochs, lossSum / Double(max(seen, 1)), eval.lossSum / Double(max(test.count, 1)),
-                         Double(eval.correct) / Double(max(test.count, 1)), Double(seen) / max(seconds, 1e-9)))
-            fflush(nil)  // progress reaches a pipe as it happens
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
         }
-        let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        print(String(format: "fedtop: trained in %.1f s", total))
+        let net = outcome.model
+        if let sigma = outcome.noiseMultiplier, let privacy {
+            print(String(format: "fedtop: DP-SGD σ %.4f, C %g, δ %g; ε spent %.3f%@", sigma, privacy.clipNorm, privacy.delta,
+                         outcome.epochs.last?.epsilon ?? 0,
+                         outcome.secureNoise ? "" : " (seeded noise: reproducible, not secure)"))
+        }
+        print("fedtop: trained in \(started.duration(to: .now))")
         if let save {
             try net.save(to: save, metadata: ["fedtop.dataset": data.name])
             print("fedtop: weights written to \(save)")

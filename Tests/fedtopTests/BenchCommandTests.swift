@@ -54,4 +54,14 @@ struct BenchCommandTests {
             #expect((value ?? 0) > 0, "\(label): \(line ?? "missing")")
         }
     }
+
+    @Test("bench utility prints a row per dataset and ε with mean ± sd beside the anchor")
+    func utility() throws {
+        let r = try CommandRunner.run(["bench", "utility", "--datasets", "wdbc", "--epsilons", "0,2", "--seeds", "2", "--epochs", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("wdbc") }
+        #expect(rows.count == 2)
+        #expect(rows.allSatisfy { $0.contains("±") })
+        #expect(rows[1].contains("0.932 ± 0.036"))  // the anchor for WDBC at ε = 2
+    }
 }

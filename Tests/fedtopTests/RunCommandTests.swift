@@ -48,6 +48,44 @@ struct RunCommandTests {
     }
 }
 
+@Suite("fedtop run with DP-SGD")
+struct RunPrivacyTests {
+    func epsilons(_ stdout: String) -> [Double] {
+        stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line in
+            let words = line.split(separator: " ")
+            return words.firstIndex(of: "ε").flatMap { Double(words[$0 + 1]) }
+        }
+    }
+
+    @Test("--epsilon calibrates σ: ε rises every epoch and ends at, never above, the budget")
+    func budgetMet() throws {
+        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--epochs", "5", "--epsilon", "1.5", "--learning-rate", "0.5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let eps = epsilons(r.stdout)
+        #expect(eps.count == 5)
+        #expect(zip(eps, eps.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(eps.last! <= 1.5 && eps.last! > 1.45)
+        #expect(r.stdout.contains("DP-SGD σ") && !r.stdout.contains("not secure"))
+    }
+
+    @Test("seeded noise is reproducible and says it is not secure")
+    func seededNoise() throws {
+        let args = ["run", "--dataset", "digits", "--epochs", "2", "--noise", "1.0", "--noise-seed", "7"]
+        let a = try CommandRunner.run(args), b = try CommandRunner.run(args)
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(a.stdout.contains("seeded noise: reproducible, not secure"))
+        let lines = { (s: String) in s.split(separator: "\n").filter { $0.hasPrefix("epoch") }.map { $0.split(separator: " ").prefix(11).joined(separator: " ") } }
+        #expect(lines(a.stdout) == lines(b.stdout))
+    }
+
+    @Test("conflicting or invalid DP options exit 2", arguments: [["--epsilon", "1", "--noise", "1"], ["--epsilon", "0"],
+                                                                 ["--clip", "0", "--epsilon", "1"], ["--delta", "1", "--epsilon", "1"]])
+    func badOptions(extra: [String]) throws {
+        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--epochs", "1"] + extra)
+        #expect(r.status == 2, "\(r.stderr)")
+    }
+}
+
 @Suite("README and CI")
 struct ReadmeTests {
     @Test("the README holds exactly two set-up commands, and .ci/run runs its test command")

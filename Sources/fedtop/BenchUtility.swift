@@ -1,0 +1,67 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Privacy
+import TensorCore
+
+/// `fedtop bench utility`: test accuracy of DP-SGD at several ε on the built-in real data, mean ± sd
+/// over seeds, beside the Opacus anchors (centralised; the federated table follows with the engine).
+struct BenchUtility: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "utility", abstract: "Accuracy of DP-SGD at ε = 8, 2, 1, 0.5 on digits and WDBC (mean ± sd over seeds).")
+
+    @Option(help: "Datasets, comma-separated.") var datasets = "digits,wdbc"
+    @Option(help: "Target ε values, comma-separated (0: no privacy).") var epsilons = "0,8,2,1,0.5"
+    @Option(help: "Seeds per cell.") var seeds = 5
+    @Option(help: "Epochs.") var epochs = 40
+    @Option(help: "Expected batch size.") var batchSize = 64
+    @Option(help: "Learning rate with DP (without DP: --plain-learning-rate).") var learningRate: Float = 0.5
+    @Option(help: "Learning rate without DP.") var plainLearningRate: Float = 0.1
+    @Option(help: "SGD momentum.") var momentum: Float = 0
+    @Option(help: "Per-sample clip norm C.") var clip = 1.0
+    @Option(help: "δ.") var delta = 1e-5
+
+    static let anchors: [String: [String: String]] = [
+        "digits": ["0": "0.978 ± 0.008", "8": "0.951 ± 0.015", "2": "0.827 ± 0.032", "1": "0.633 ± 0.053", "0.5": "0.434 ± 0.077"],
+        "wdbc": ["0": "0.974 ± 0.015", "8": "0.958 ± 0.020", "2": "0.932 ± 0.036", "1": "0.904 ± 0.046", "0.5": "0.875 ± 0.053"],
+    ]
+
+    func validate() throws {
+        guard seeds > 0, epochs > 0, batchSize > 0 else { throw ValidationError("--seeds, --epochs and --batch-size must be positive") }
+        guard epsilons.split(separator: ",").allSatisfy({ Double($0).map { $0 >= 0 } ?? false }) else {
+            throw ValidationError("--epsilons must be numbers ≥ 0, got '\(epsilons)'")
+        }
+    }
+
+    func run() throws {
+        print("DP-SGD utility, centralised: MLP 64 tanh, \(epochs) epochs, expected batch \(batchSize), lr \(learningRate) "
+              + "(no DP: \(plainLearningRate)), momentum \(momentum), C \(clip), δ \(delta), \(seeds) seeds, 80/20 split")
+        print(pad("data", 8) + pad("ε", 6) + pad("fedtop (mean ± sd)", 22) + pad("σ", 9) + "Opacus anchor")
+        for name in datasets.split(separator: ",").map(String.init) {
+            let data = try BuiltinDataset.named(name)
+            for eps in epsilons.split(separator: ",").map(String.init) {
+                let target = Double(eps)!
+                var accuracies: [Double] = []
+                var sigma: Double?
+                for seed in 1...seeds {
+                    let (rawTrain, rawTest) = data.split(testFraction: 0.2, seed: UInt64(seed))
+                    let standardizer = Standardizer.fit(rawTrain)
+                    let privacy = target > 0
+                        ? CentralTraining.Privacy(targetEpsilon: target, noiseMultiplier: nil, delta: delta, clipNorm: clip, noiseSeed: nil)
+                        : nil
+                    let training = CentralTraining(modelKind: "mlp", epochs: epochs, batchSize: batchSize,
+                                                   learningRate: target > 0 ? learningRate : plainLearningRate,
+                                                   momentum: momentum, seed: UInt64(seed), privacy: privacy)
+                    let outcome = try training.run(train: standardizer.apply(rawTrain), test: standardizer.apply(rawTest))
+                    accuracies.append(outcome.epochs.last!.testAccuracy)
+                    sigma = outcome.noiseMultiplier
+                }
+                let mean = accuracies.reduce(0, +) / Double(accuracies.count)
+                let sd = (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, accuracies.count - 1))).squareRoot()
+                print(pad(name, 8) + pad(target > 0 ? eps : "none", 6) + pad(String(format: "%.3f ± %.3f", mean, sd), 22)
+                      + pad(sigma.map { String(format: "%.3f", $0) } ?? "—", 9) + (BenchUtility.anchors[name]?[eps] ?? "—"))
+                fflush(nil)
+            }
+        }
+    }
+}
