@@ -14,11 +14,17 @@ public enum Calibration {
         }
         guard delta > 0, delta < 1 else { throw .invalidSetting(name: "δ", value: delta, expected: "0 < δ < 1") }
         _ = try PrivacySegment(sampleRate: sampleRate, noiseMultiplier: 1, steps: steps)
-        func epsilon(_ sigma: Double) -> Double {
+        return smallestNoise(targetEpsilon: targetEpsilon) { sigma in
             var a = history
             a.compose(try! PrivacySegment(sampleRate: sampleRate, noiseMultiplier: sigma, steps: steps))
             return a.epsilon(delta: delta).epsilon
         }
+    }
+
+    /// The smallest σ (to 1e-4 relative) with `epsilon(σ) ≤ targetEpsilon`, for any accountant's ε(σ)
+    /// (decreasing in σ); `nil` when no σ up to 10⁴ reaches it. Bisection keeps the upper end, so the
+    /// answer never overshoots the target.
+    public static func smallestNoise(targetEpsilon: Double, epsilon: (Double) -> Double) -> Double? {
         var high = 1.0
         while epsilon(high) > targetEpsilon {
             high *= 2

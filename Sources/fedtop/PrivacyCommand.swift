@@ -14,6 +14,23 @@ struct PrivacyCommand: ParsableCommand {
 enum AccountantKind: String, ExpressibleByArgument, CaseIterable {
     /// Rényi DP (Mironov et al. 2019) with the Balle et al. 2020 conversion.
     case rdp
+    /// Privacy loss distributions composed by FFT (connect-the-dots): tight, slower.
+    case pld
+
+    /// ε of a history at δ, with the best RDP order where there is one.
+    func epsilon(of history: [PrivacySegment], delta: Double) -> (epsilon: Double, order: Double?) {
+        switch self {
+        case .rdp:
+            var a = RDPAccountant()
+            for s in history { a.compose(s) }
+            let (e, o) = a.epsilon(delta: delta)
+            return (e, o)
+        case .pld:
+            var a = PLDAccountant()
+            for s in history { a.compose(s) }
+            return (a.epsilon(delta: delta), nil)
+        }
+    }
 }
 
 /// `fedtop privacy epsilon`: ε of a Poisson-subsampled Gaussian history.
@@ -54,15 +71,18 @@ struct EpsilonCommand: ParsableCommand {
     }
 
     func run() throws {
-        var rdp = RDPAccountant()
-        for segment in try history() { rdp.compose(segment) }
-        let (epsilon, order) = rdp.epsilon(delta: delta)
+        let segments = try history()
+        let (epsilon, order) = accountant.epsilon(of: segments, delta: delta)
+        let names = segments.map(\.description)
         if json {
-            try printJSON(["epsilon": epsilon, "delta": delta, "order": order, "accountant": accountant.rawValue,
-                           "segments": rdp.segments.map(\.description)])
+            var object: [String: Any] = ["epsilon": epsilon, "delta": delta, "accountant": accountant.rawValue,
+                                         "segments": names]
+            if let order { object["order"] = order }
+            try printJSON(object)
         } else {
-            print(String(format: "ε = %.6f at δ = %g (%@, best order %g) after %@", epsilon, delta,
-                         accountant.rawValue.uppercased(), order, rdp.segments.map(\.description).joined(separator: ";")))
+            let how = order.map { String(format: "%@, best order %g", accountant.rawValue.uppercased(), $0) }
+                ?? accountant.rawValue.uppercased()
+            print(String(format: "ε = %.6f at δ = %g (%@) after %@", epsilon, delta, how, names.joined(separator: ";")))
         }
     }
 }
@@ -88,13 +108,14 @@ struct NoiseCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let sigma = try Calibration.noiseMultiplier(targetEpsilon: targetEpsilon, sampleRate: sampleRate,
-                                                          steps: steps, delta: delta) else {
+        let kind = accountant
+        let epsilon = { (sigma: Double) -> Double in
+            kind.epsilon(of: [try! PrivacySegment(sampleRate: sampleRate, noiseMultiplier: sigma, steps: steps)], delta: delta).epsilon
+        }
+        guard let sigma = Calibration.smallestNoise(targetEpsilon: targetEpsilon, epsilon: epsilon) else {
             throw ValidationError("no noise multiplier up to 10000 reaches ε = \(targetEpsilon)")
         }
-        var rdp = RDPAccountant()
-        rdp.compose(try PrivacySegment(sampleRate: sampleRate, noiseMultiplier: sigma, steps: steps))
-        let reached = rdp.epsilon(delta: delta).epsilon
+        let reached = epsilon(sigma)
         if json {
             try printJSON(["noise_multiplier": sigma, "epsilon": reached, "target_epsilon": targetEpsilon,
                            "delta": delta, "accountant": accountant.rawValue])

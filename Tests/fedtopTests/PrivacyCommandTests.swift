@@ -17,6 +17,17 @@ struct PrivacyCommandTests {
         #expect(object["accountant"] as? String == "rdp" && object["order"] as? Double != nil)
     }
 
+    @Test("--accountant pld gives the tight ε, below RDP's for the same history")
+    func pld() throws {
+        let args = ["privacy", "epsilon", "--sample-rate", "0.01", "--noise", "4.0", "--steps", "10000", "--delta", "1e-5", "--json"]
+        let tight = try CommandRunner.run(args + ["--accountant", "pld"]), loose = try CommandRunner.run(args)
+        #expect(tight.status == 0, "\(tight.stderr)")
+        let e = try #require((try JSONSerialization.jsonObject(with: Data(tight.stdout.utf8)) as? [String: Any])?["epsilon"] as? Double)
+        let r = try #require((try JSONSerialization.jsonObject(with: Data(loose.stdout.utf8)) as? [String: Any])?["epsilon"] as? Double)
+        #expect(abs(e - 0.946999) < 0.01 * 0.946999)  // dp_accounting 0.6.0 PLD
+        #expect(e < r)
+    }
+
     @Test("noise finds the σ that meets the target, and epsilon at that σ confirms it")
     func noise() throws {
         let r = try CommandRunner.run(["privacy", "noise", "--target-epsilon", "2", "--sample-rate", "0.004",
