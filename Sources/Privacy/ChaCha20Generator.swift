@@ -60,11 +60,14 @@ public struct ChaCha20Generator: RandomNumberGenerator, @unchecked Sendable {
         self.init(key: key, counter: counter, nonceBytes: nonce, secure: secure)
     }
 
-    /// A reproducible keystream from a 64-bit seed (its key is the seed, zero-padded).
+    /// A reproducible keystream from a 64-bit seed (see ``seededKey(_:)``).
     public init(seed: UInt64, stream: UInt64 = 0) {
-        var key = [UInt8](repeating: 0, count: 32)
-        for i in 0..<8 { key[i] = UInt8(truncatingIfNeeded: seed >> (8 * UInt64(i))) }
-        self.init(key: key, stream: stream)
+        self.init(key: ChaCha20Generator.seededKey(seed), stream: stream)
+    }
+
+    /// The key of a seeded (reproducible, not secure) run: the seed little-endian, zero-padded.
+    public static func seededKey(_ seed: UInt64) -> [UInt8] {
+        (0..<32).map { $0 < 8 ? UInt8(truncatingIfNeeded: seed >> (8 * UInt64($0))) : 0 }
     }
 
     /// RFC 8439's layout, for its test vectors: a 32-bit block counter and a 96-bit nonce.

@@ -50,9 +50,7 @@ public struct DPSGD {
     public init(settings: DPSGDSettings, seed: UInt64? = nil) throws(SecureRandomError) {
         self.settings = settings
         if let seed {
-            var k = [UInt8](repeating: 0, count: 32)
-            for i in 0..<8 { k[i] = UInt8(truncatingIfNeeded: seed >> (8 * UInt64(i))) }
-            key = k
+            key = ChaCha20Generator.seededKey(seed)
             isSecure = false
         } else {
             key = try ChaCha20Generator.secureKey()
