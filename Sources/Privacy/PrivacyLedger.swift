@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorCore
 
 /// A write-ahead, durable record of one party's privacy spend (a hospital's, or the federation's for
 /// client-level DP), with its budget enforced.
@@ -34,14 +35,17 @@ public final class PrivacyLedger {
         self.path = path
         self.budget = budget
         let existed = access(path, F_OK) == 0
-        let text = existed ? try PrivacyLedger.readText(path) : ""
+        var text = ""
+        if existed {
+            do { text = String(decoding: try POSIXFile.readAll(path), as: UTF8.self) } catch { throw .io(error) }
+        }
         descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        guard descriptor >= 0 else { throw .io(POSIXFileError(path: path, operation: "open for appending")) }
         if existed {
             try replay(text)
         } else {
             try append("budget \(budget.epsilon) \(budget.delta) initial")
-            try PrivacyLedger.syncDirectory(of: path)
+            do { try POSIXFile.syncDirectory(containing: path) } catch { throw .io(error) }
         }
     }
 
@@ -87,16 +91,8 @@ public final class PrivacyLedger {
 
     private func append(_ record: String) throws(LedgerError) {
         let line = Array("\(record) #\(PrivacyLedger.checksum(record))\n".utf8)
-        var offset = 0
-        while offset < line.count {
-            let n = line[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "write", errno: errno)
-            }
-            offset += n
-        }
-        guard fsync(descriptor) == 0 else { throw .io(path: path, operation: "fsync", errno: errno) }
+        do { try POSIXFile.writeAll(line, to: descriptor, path: path) } catch { throw .io(error) }
+        guard fsync(descriptor) == 0 else { throw .io(POSIXFileError(path: path, operation: "flush (fsync)")) }
     }
 
     private func replay(_ text: String) throws(LedgerError) {
@@ -134,32 +130,9 @@ public final class PrivacyLedger {
             // Cut the torn tail so the next append starts on a fresh line.
             let keep = lines.dropLast().reduce(0) { $0 + $1.utf8.count + 1 }
             guard ftruncate(descriptor, off_t(keep)) == 0, fsync(descriptor) == 0 else {
-                throw .io(path: path, operation: "truncate torn record", errno: errno)
+                throw .io(POSIXFileError(path: path, operation: "truncate torn record"))
             }
         }
-    }
-
-    private static func readText(_ path: String) throws(LedgerError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw .io(path: path, operation: "read", errno: errno) }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func syncDirectory(of path: String) throws(LedgerError) {
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let fd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: dir, operation: "open directory", errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw .io(path: dir, operation: "fsync directory", errno: errno) }
     }
 }
 
@@ -172,7 +145,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     /// A line (not the last) that fails its checksum or does not parse: damage or tampering.
     case damaged(path: String, line: Int, text: String)
     /// A system call failed.
-    case io(path: String, operation: String, errno: Int32)
+    case io(POSIXFileError)
 
     public var description: String {
         switch self {
@@ -182,8 +155,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "invalid privacy budget ε \(epsilon), δ \(delta) (expected ε > 0 and 0 < δ < 1)"
         case let .damaged(path, line, text):
             return "\(path) line \(line): damaged ledger record '\(text.prefix(80))' (checksum or format)"
-        case let .io(path, operation, code):
-            return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .io(error):
+            return error.description
         }
     }
 

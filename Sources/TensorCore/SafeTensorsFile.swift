@@ -36,27 +36,14 @@ extension SafeTensors {
             if !closed { _ = close(descriptor) }
             if !renamed { _ = unlink(temporary) }
         }
-        try bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let result = posixWrite(descriptor, raw.baseAddress! + written, raw.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.ioError(temporary, "write")
-                }
-                written += result
-            }
-        }
+        do { try POSIXFile.writeAll(bytes, to: descriptor, path: temporary) } catch { throw Self.ioError(error) }
         guard fsync(descriptor) == 0 else { throw Self.ioError(temporary, "flush (fsync)") }
         closed = true
         guard close(descriptor) == 0 else { throw Self.ioError(temporary, "close") }
         guard rename(temporary, path) == 0 else { throw Self.ioError(path, "replace (rename) with \(temporary)") }
         renamed = true
 
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else { throw Self.ioError(directory, "open directory to flush it") }
-        defer { _ = close(directoryDescriptor) }
-        guard fsync(directoryDescriptor) == 0 else { throw Self.ioError(directory, "flush directory (fsync)") }
+        do { try POSIXFile.syncDirectory(containing: path) } catch { throw Self.ioError(error) }
     }
 
     /// The directory of `path` with its trailing slash (`.` for a bare name), and the last component.
@@ -67,29 +54,14 @@ extension SafeTensors {
 
     /// The whole file at `path`.
     static func readFile(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ioError(path, "open for reading") }
-        defer { _ = close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let result = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw ioError(path, "read")
-            }
-            if result == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<result])
-        }
+        do { return try POSIXFile.readAll(path) } catch { throw ioError(error) }
     }
 
     static func ioError(_ path: String, _ operation: String) -> SafeTensorsError {
         .io(path: path, operation: operation, reason: String(cString: strerror(errno)))
     }
-}
 
-/// `write(2)`, named apart from ``SafeTensors/write(to:)``.
-@inline(__always)
-private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, buffer, count)
+    static func ioError(_ error: POSIXFileError) -> SafeTensorsError {
+        .io(path: error.path, operation: error.operation, reason: error.reason)
+    }
 }

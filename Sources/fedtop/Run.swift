@@ -55,11 +55,6 @@ struct Run: ParsableCommand {
             : nil
         let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
                                        momentum: momentum, seed: seed, privacy: privacy)
-        do {
-            _ = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: seed)
-        } catch {
-            throw ValidationError("--model \(kind): \(error)")
-        }
         print("fedtop: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
               + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))
         let started = ContinuousClock.now
@@ -74,6 +69,8 @@ struct Run: ParsableCommand {
             }
         } catch let error as UsageError {
             throw ValidationError(error.description)
+        } catch let error as ModelError {
+            throw ValidationError("--model \(kind): \(error)")  // the model cannot take this data
         }
         let net = outcome.model
         if let sigma = outcome.noiseMultiplier, let privacy {
