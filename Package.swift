@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Privacy", targets: ["Privacy"]),
+        .library(name: "Federation", targets: ["Federation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,9 +30,13 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Federation", dependencies: [
+            "TensorCore", "Datasets", "Privacy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS",
-            "TensorCore", "Datasets", "Privacy",
+            "TensorCore", "Datasets", "Privacy", "Federation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -40,6 +45,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FederationTests", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]

@@ -1,0 +1,55 @@
+import TensorCore
+
+/// One validated update as the aggregator combines it.
+public struct ClientUpdate: Sendable {
+    public var hospital: String
+    /// Local minus global parameters, flat.
+    public var delta: Tensor
+    /// Records behind the update (the FedAvg weight).
+    public var sampleCount: Int
+
+    public init(hospital: String, delta: Tensor, sampleCount: Int) {
+        self.hospital = hospital
+        self.delta = delta
+        self.sampleCount = sampleCount
+    }
+}
+
+/// How a strategy's rule combines updates; client-level DP can wrap only a mean (its sensitivity to
+/// one hospital is S/(q·n) after clipping; a median's or Krum's is not bounded that way).
+public enum CombinationKind: Sendable, Equatable {
+    /// A (weighted) mean of the updates.
+    case mean
+    /// A robust rule that looks at individual updates (median, trimmed mean, Krum).
+    case robust
+}
+
+/// An aggregation strategy: a rule that combines the round's updates into one aggregate update, and
+/// a server step that moves the global model by it.
+///
+/// Contract:
+/// - ``combine(_:)`` gets at least one update, all of the same length, finite (the engine validates
+///   them first), in a deterministic order; it returns an aggregate of that length.
+/// - ``apply(_:to:)`` moves the global parameters; stateful servers (FedAdam, FedYogi, FedAdagrad)
+///   keep their moments in the strategy value, which the engine owns on its queue.
+/// - The maths of each strategy is also a plain static function with its own tests.
+public protocol Strategy: Sendable {
+    /// The name shown in the console and written to the run's files, e.g. `fedavg`, `trimmed:0.2`.
+    var name: String { get }
+    var combination: CombinationKind { get }
+    /// FedProx's μ for the hospitals' local objective (0 for every other strategy).
+    var proximalMu: Float { get }
+    /// Combines the round's updates into one aggregate update.
+    func combine(_ updates: [ClientUpdate]) -> Tensor
+    /// Moves `global` by `aggregate` (FedAvg: global += aggregate).
+    mutating func apply(_ aggregate: Tensor, to global: inout Tensor)
+}
+
+extension Strategy {
+    public var proximalMu: Float { 0 }
+
+    /// The plain server step: global += aggregate.
+    public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {
+        global.add(aggregate, scaledBy: 1)
+    }
+}
