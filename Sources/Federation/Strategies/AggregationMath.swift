@@ -1,0 +1,108 @@
+import TensorCore
+
+/// The aggregation maths of the strategies as plain functions, each with its own tests.
+///
+/// Contract: every function takes at least one update, all of the same element count (a trap names
+/// the counts otherwise: the engine validates updates before they reach a strategy), and returns a
+/// tensor of the first update's shape. Sums are accumulated in Double; results are Float32.
+/// The robust rules (coordinate-wise median, trimmed mean, Krum) are in the files of their strategies.
+public enum AggregationMath {
+    /// Σ wᵢ·uᵢ / Σ wᵢ, accumulated in Double: FedAvg's sample-weighted mean (McMahan et al. 2017).
+    /// When every weight is 0 the unweighted mean is returned (no update carries any weight, so none
+    /// is preferred).
+    /// - Precondition: one weight per update, every weight finite and ≥ 0.
+    public static func weightedMean(_ updates: [Tensor], weights: [Double]) -> Tensor {
+        checkUpdates(updates, "weightedMean")
+        precondition(weights.count == updates.count,
+                     "AggregationMath.weightedMean: \(weights.count) weights for \(updates.count) updates")
+        precondition(weights.allSatisfy { $0 >= 0 && $0.isFinite },
+                     "AggregationMath.weightedMean: weights must be finite and ≥ 0, got \(weights)")
+        let total = weights.reduce(0, +)
+        guard total > 0 else { return mean(updates) }
+        var sum = [Double](repeating: 0, count: updates[0].count)
+        for (update, weight) in zip(updates, weights) where weight > 0 {
+            accumulate(update, scaledBy: weight / total, into: &sum)
+        }
+        return tensor(sum, shape: updates[0].shape)
+    }
+
+    /// The sample-weighted mean of client updates (weights = ``ClientUpdate/sampleCount``).
+    public static func weightedMean(_ updates: [ClientUpdate]) -> Tensor {
+        weightedMean(updates.map(\.delta), weights: updates.map { Double($0.sampleCount) })
+    }
+
+    /// The unweighted mean Σ uᵢ / n, accumulated in Double.
+    public static func mean(_ updates: [Tensor]) -> Tensor {
+        checkUpdates(updates, "mean")
+        var sum = [Double](repeating: 0, count: updates[0].count)
+        let scale = 1 / Double(updates.count)
+        for update in updates { accumulate(update, scaledBy: scale, into: &sum) }
+        return tensor(sum, shape: updates[0].shape)
+    }
+
+    /// `update` scaled by min(1, maxNorm / ‖update‖₂) so that its L2 norm is at most `maxNorm`
+    /// (the norm is computed in Double); an update already within the bound is returned unchanged.
+    /// - Precondition: `maxNorm` > 0 and finite.
+    public static func clipped(_ update: Tensor, toNorm maxNorm: Double) -> Tensor {
+        precondition(maxNorm > 0 && maxNorm.isFinite, "AggregationMath.clipped: norm bound \(maxNorm) must be > 0")
+        let norm = update.norm()
+        guard norm > maxNorm else { return update }
+        var out = update
+        out.scale(by: Float(maxNorm / norm))
+        return out
+    }
+
+    // MARK: - Shared helpers
+
+    /// Traps unless there is at least one update and all have the same element count.
+    static func checkUpdates(_ updates: [Tensor], _ function: String) {
+        precondition(!updates.isEmpty, "AggregationMath.\(function): no updates")
+        let count = updates[0].count
+        for u in updates where u.count != count {
+            preconditionFailure("AggregationMath.\(function): updates of \(count) and \(u.count) scalars")
+        }
+    }
+
+    /// sum ← sum + scale · update, in Double.
+    static func accumulate(_ update: Tensor, scaledBy scale: Double, into sum: inout [Double]) {
+        update.withUnsafeBufferPointer { u in
+            sum.withUnsafeMutableBufferPointer { s in
+                for i in 0..<u.count { s[i] += scale * Double(u[i]) }
+            }
+        }
+    }
+
+    /// A Float32 tensor of `shape` holding `values`.
+    static func tensor(_ values: [Double], shape: [Int]) -> Tensor {
+        Tensor(shape: shape) { out in
+            for i in 0..<values.count { out[i] = Float(values[i]) }
+        }
+    }
+
+    /// Calls `body` once per coordinate j with the n updates' values at j sorted ascending (a scratch
+    /// buffer, valid only during the call) and collects what it returns into a tensor of the first
+    /// update's shape. The values are transposed once into a [count, n] buffer so that each
+    /// coordinate's n values are contiguous and sorted in place, with no allocation per coordinate.
+    static func perCoordinate(_ updates: [Tensor], _ function: String,
+                              _ body: (UnsafeMutableBufferPointer<Float>) -> Float) -> Tensor {
+        checkUpdates(updates, function)
+        let n = updates.count, count = updates[0].count
+        var columns = [Float](repeating: 0, count: n * count)
+        columns.withUnsafeMutableBufferPointer { c in
+            for (i, update) in updates.enumerated() {
+                update.withUnsafeBufferPointer { u in
+                    for j in 0..<count { c[j * n + i] = u[j] }
+                }
+            }
+        }
+        return Tensor(shape: updates[0].shape) { out in
+            columns.withUnsafeMutableBufferPointer { c in
+                for j in 0..<count {
+                    var values = UnsafeMutableBufferPointer(rebasing: c[(j * n)..<(j * n + n)])
+                    values.sort()
+                    out[j] = body(values)
+                }
+            }
+        }
+    }
+}
