@@ -39,8 +39,9 @@ public protocol Strategy: Sendable {
     var combination: CombinationKind { get }
     /// FedProx's μ for the hospitals' local objective (0 for every other strategy).
     var proximalMu: Float { get }
-    /// Combines the round's updates into one aggregate update.
-    func combine(_ updates: [ClientUpdate]) -> Tensor
+    /// Combines the round's updates into one aggregate update (mutating: the client-level DP wrapper
+    /// draws noise and adapts its clip norm).
+    mutating func combine(_ updates: [ClientUpdate]) -> Tensor
     /// Moves `global` by `aggregate` (FedAvg: global += aggregate).
     mutating func apply(_ aggregate: Tensor, to global: inout Tensor)
 }

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TensorCore
+
+/// A text file the run appends lines to (metrics, events, audit), flushed to disk on ``sync()``.
+/// Opening an existing file appends (a resumed run continues its files).
+public final class AppendOnlyFile: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    public init(path: String) throws(FederationError) {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .runFile(path: path, reason: "cannot open for appending: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Whether the file was empty when opened (so a header is due).
+    public var isEmpty: Bool { lseek(descriptor, 0, SEEK_END) == 0 }
+
+    public func append(_ line: String) throws(FederationError) {
+        do { try POSIXFile.writeAll(Array((line + "\n").utf8), to: descriptor, path: path) } catch {
+            throw .runFile(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Flushes what was appended to the disk.
+    public func sync() throws(FederationError) {
+        guard fsync(descriptor) == 0 else {
+            throw .runFile(path: path, reason: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Privacy
+import TensorCore
+
+/// Client-level differential privacy as a wrapper around another strategy (DP-FedAvg, McMahan,
+/// Ramage, Talwar & Zhang 2018; adaptive clipping by Andrew et al. 2021): every hospital's update is
+/// clipped to S, the sum is noised with N(0, σ_Δ²S²) and divided by the expected number of
+/// participants q·n (``ClientLevelDP``); the wrapped strategy's server step then moves the global
+/// model by that private mean (so FedAvg, FedProx, FedAdam, FedYogi and FedAdagrad all work under it,
+/// the adaptive server optimisers as post-processing).
+///
+/// Contract:
+/// - Updates are combined with equal weights: a sample-count weight would be unbounded in one
+///   hospital's data and would leak its size.
+/// - The wrapped strategy must combine by a mean. Robust rules (median, trimmed mean, Krum) are
+///   refused: under add/remove adjacency their output can move by far more than S/(q·n) when one
+///   hospital joins, so the Gaussian noise would not pay for them. Norm bounding needs no wrapper:
+///   the clip is its bound.
+/// - The accountant sees one Poisson-subsampled Gaussian step (q, z) per round; the caller writes it
+///   to the federation's ledger before the new global model is released.
+public struct DPFedAvg: Strategy {
+    public private(set) var base: any Strategy
+    public private(set) var mechanism: ClientLevelDP
+    /// The hospitals' Poisson selection rate q.
+    public let sampleRate: Double
+    /// Whether the noise is secure (false when seeded: any ε is then reported as seeded).
+    public let isSecure: Bool
+    /// b̃ of the last round under adaptive clipping.
+    public private(set) var lastUnclippedFraction: Double?
+    private var generator: ChaCha20Generator
+
+    public init(wrapping base: any Strategy, mechanism: ClientLevelDP, sampleRate: Double,
+                noiseSeed: UInt64?) throws(FederationError) {
+        guard base.combination == .mean else {
+            throw .configuration("client-level DP cannot wrap \(base.name): a robust rule's output is not bounded by the "
+                                 + "clip norm when one hospital joins, so the noise would not pay for it; use fedavg, fedprox, "
+                                 + "fedadam, fedyogi or fedadagrad under --dp client, or norm bounding without client DP")
+        }
+        guard sampleRate > 0, sampleRate <= 1 else {
+            throw .configuration("client-level DP: hospital sample rate q = \(sampleRate) must be in (0, 1]")
+        }
+        self.base = base
+        self.mechanism = mechanism
+        self.sampleRate = sampleRate
+        if let noiseSeed {
+            generator = ChaCha20Generator(seed: noiseSeed, stream: 0x6466_6176_67)
+            isSecure = false
+        } else {
+            do { generator = try ChaCha20Generator() } catch {
+                throw .configuration("client-level DP: no secure randomness: \(error)")
+            }
+            isSecure = true
+        }
+    }
+
+    public var name: String { "dp(\(base.name))" }
+    public var combination: CombinationKind { .mean }
+    public var proximalMu: Float { base.proximalMu }
+
+    /// The accountant's view of one round: (q, z, 1 step).
+    public var roundSpend: PrivacySegment {
+        get throws(PrivacyError) {
+            try PrivacySegment(sampleRate: sampleRate, noiseMultiplier: mechanism.noiseMultiplier, steps: 1)
+        }
+    }
+
+    public mutating func combine(_ updates: [ClientUpdate]) -> Tensor {
+        let result = mechanism.aggregate(updates.map(\.delta), using: &generator)
+        lastUnclippedFraction = result.unclippedFraction
+        return result.update
+    }
+
+    public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {
+        base.apply(aggregate, to: &global)
+    }
+
+    /// Changes z (a new accountant segment from the next round).
+    public mutating func setNoiseMultiplier(_ z: Double) throws(PrivacyError) {
+        mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: mechanism.clipNorm,
+                                      expectedParticipants: mechanism.expectedParticipants, adaptive: mechanism.adaptive)
+    }
+
+    /// Changes S (under adaptive clipping, the value it adapts from).
+    public mutating func setClipNorm(_ s: Double) throws(PrivacyError) {
+        mechanism = try ClientLevelDP(noiseMultiplier: mechanism.noiseMultiplier, clipNorm: s,
+                                      expectedParticipants: mechanism.expectedParticipants, adaptive: mechanism.adaptive)
+    }
+}

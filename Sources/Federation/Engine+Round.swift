@@ -1,0 +1,254 @@
+import Dispatch
+import Foundation
+import Privacy
+import TensorCore
+
+extension Engine {
+    enum RoundResult { case completed, failed, budgetExhausted }
+
+    /// What came back from one selected hospital.
+    struct Answer: @unchecked Sendable {
+        var index: Int
+        var result: Result<HospitalUpdate, HospitalError>
+    }
+
+    /// One round, on the engine's queue.
+    func runRound() -> RoundResult {
+        let roundStarted = ContinuousClock.now
+        let r = round
+
+        // 1. Selection.
+        enter(.selecting)
+        let busy = inbox.withLock { inFlight }
+        let eligible = hospitals.indices.filter { !dropped.contains($0) && !exhausted.contains($0) }
+        if eligible.count < configuration.quorum, exhausted.count > 0 {
+            // Not enough hospitals have budget left: the run is over for privacy.
+            publish(.warning("only \(eligible.count) hospital(s) have privacy budget left, below the quorum \(configuration.quorum)"))
+            return .budgetExhausted
+        }
+        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+            do {
+                let spend = try dp.roundSpend
+                if ledger.epsilon(after: spend) > ledger.budget.epsilon {
+                    publish(.federationBudgetExhausted(spent: ledger.spentEpsilon, budget: ledger.budget.epsilon))
+                    return .budgetExhausted
+                }
+            } catch {
+                publish(.roundFailed(reason: "client-level DP: \(error)"))
+                return .failed
+            }
+        }
+        let available = eligible.filter { !busy.contains($0) }
+        let selected = HospitalSampler.select(from: available, selection: configuration.selection,
+                                              seed: configuration.seed, round: r)
+        let settings = RoundSettings(
+            round: r, localEpochs: configuration.localEpochs, batchSize: configuration.batchSize,
+            learningRate: configuration.learningRate, momentum: configuration.momentum,
+            samplePrivacy: configuration.privacy.sampleLevel
+                ? .init(noiseMultiplier: configuration.noiseMultiplier, clipNorm: configuration.clipNorm) : nil,
+            proximalMu: strategy.proximalMu)
+        publish(.roundStarted(selected: selected.map { hospitals[$0].name }, settings: settings))
+        guard selected.count >= configuration.quorum else {
+            publish(.roundFailed(reason: "\(selected.count) hospital(s) selected of \(available.count) available, "
+                                 + "below the quorum \(configuration.quorum)"))
+            return .failed
+        }
+
+        // 2–4. Broadcast, train, collect until all answer or the deadline.
+        enter(.broadcasting)
+        let global = model.parameters
+        let answers = collect(selected: selected, global: global, settings: settings)
+        enter(.collecting)
+        var accepted: [HospitalUpdate] = []
+        let answered = Set(answers.map { $0.index })
+        for i in selected where !answered.contains(i) {
+            publish(.hospitalDropped(hospital: hospitals[i].name,
+                                     reason: String(format: "missed the %.0f s deadline", configuration.deadline ?? 0)))
+        }
+        for a in answers.sorted(by: { $0.index < $1.index }) {
+            let name = hospitals[a.index].name
+            switch a.result {
+            case .success(let update):
+                if let e = update.epsilonSpent { hospitalEpsilon[name] = e }
+                if let problem = validator.problem(with: update, round: r) {
+                    publish(.updateRejected(hospital: name, reason: problem))
+                    continue
+                }
+                publish(.updateReceived(hospital: name, trainLoss: update.trainLoss, clippedFraction: update.clippedFraction,
+                                        epsilon: update.epsilonSpent, seconds: update.seconds))
+                accepted.append(update)
+            case .failure(let error):
+                if case let .budgetExhausted(_, spent, _, budget) = error {
+                    exhausted.insert(a.index)
+                    hospitalEpsilon[name] = spent
+                    publish(.hospitalBudgetExhausted(hospital: name, spent: spent, budget: budget))
+                }
+                publish(.hospitalDropped(hospital: name, reason: error.description))
+            }
+        }
+        guard accepted.count >= configuration.quorum else {
+            publish(.roundFailed(reason: "\(accepted.count) valid update(s), below the quorum \(configuration.quorum); "
+                                 + "no aggregate, the global model is unchanged"))
+            return .failed
+        }
+
+        // 5–6. Aggregate (the federation pays first under client-level DP).
+        enter(.aggregating)
+        let aggregationStarted = ContinuousClock.now
+        var federationEpsilon: Double?
+        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+            do {
+                try ledger.record(try dp.roundSpend, round: r)
+                federationEpsilon = ledger.spentEpsilon
+            } catch let error as LedgerError {
+                if case .budgetExceeded(_, let spent, _, let budget) = error {
+                    publish(.federationBudgetExhausted(spent: spent, budget: budget))
+                    return .budgetExhausted
+                }
+                publish(.roundFailed(reason: "federation ledger not written, no aggregate: \(error)"))
+                return .failed
+            } catch {
+                publish(.roundFailed(reason: "client-level DP: \(error)"))
+                return .failed
+            }
+        }
+        let updates = accepted.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount) }
+        let aggregate = strategy.combine(updates)
+        var parameters = global
+        strategy.apply(aggregate, to: &parameters)
+        guard parameters.isFinite else {
+            publish(.roundFailed(reason: "the aggregate is not finite; the global model is unchanged"))
+            return .failed
+        }
+        model.parameters = parameters
+        let aggregationSeconds = seconds(aggregationStarted.duration(to: .now))
+
+        // 7. Evaluate on each selected hospital that delivered, and on the central hold-out.
+        enter(.evaluating)
+        let evaluated = accepted.compactMap { u in hospitals.firstIndex { $0.name == u.hospital } }
+        let evaluation = evaluate(on: evaluated, parameters: parameters)
+        let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
+
+        // 8. Checkpoint.
+        if let checkpoint {
+            enter(.checkpointing)
+            do {
+                let path = try checkpoint.write(model: model, round: r, metadata: ["fedtop.strategy": strategy.name])
+                publish(.checkpointWritten(path: path))
+            } catch {
+                publish(.warning("checkpoint of round \(r) not written: \(error)"))
+            }
+        }
+
+        // 9. Done.
+        let totalRecords = accepted.reduce(0) { $0 + $1.sampleCount }
+        let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(totalRecords, 1))
+        var sigma: Double?, clip: Double?
+        if configuration.privacy.sampleLevel {
+            sigma = configuration.noiseMultiplier
+            clip = configuration.clipNorm
+        } else if let dp = strategy as? DPFedAvg {
+            sigma = dp.mechanism.noiseMultiplier
+            clip = dp.mechanism.clipNorm
+        }
+        let summary = RoundSummary(
+            round: r, selected: selected.count, aggregated: accepted.count, trainLoss: trainLoss, evaluation: evaluation,
+            centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
+            noiseMultiplier: sigma, clipNorm: clip, seconds: seconds(roundStarted.duration(to: .now)),
+            trainingSeconds: accepted.map(\.seconds).max() ?? 0, aggregationSeconds: aggregationSeconds)
+        publish(.roundCompleted(summary))
+        return .completed
+    }
+
+    /// Sends the round to the selected hospitals and gathers answers until all are in or the
+    /// deadline passes; publishes `training(k of n)` as they arrive.
+    private func collect(selected: [Int], global: Tensor, settings: RoundSettings) -> [Answer] {
+        let box = AnswerBox()
+        let n = selected.count
+        enter(.training(reported: 0, selected: n))
+        inbox.withLock { inFlight.formUnion(selected) }
+        for i in selected {
+            let hospital = hospitals[i]
+            let bus = self.bus, round = settings.round, name = hospital.name
+            let clock = ContinuousClock(), started = self.startInstant
+            workers.async { [self] in
+                let result = Result { () throws(HospitalError) -> HospitalUpdate in
+                    try hospital.train(globalModel: global, settings: settings) { p in
+                        let t = clock.now - started
+                        bus.publish(EngineEvent(time: seconds(t), wallTime: Date().timeIntervalSince1970, round: round,
+                                                kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
+                    }
+                }
+                inbox.withLock { _ = inFlight.remove(i) }
+                box.deliver(Answer(index: i, result: result))
+            }
+        }
+        let deadline = configuration.deadline.map { Date(timeIntervalSinceNow: $0) }
+        var reported = 0
+        while true {
+            let (count, done) = box.waitForMore(than: reported, of: n, until: deadline)
+            if count > reported {
+                reported = count
+                enter(.training(reported: reported, selected: n))
+            }
+            if done || reported == n { break }
+        }
+        return box.close()
+    }
+
+    /// Evaluates the global model on the hospitals' own test splits, concurrently; weighted by test size.
+    private func evaluate(on indices: [Int], parameters: Tensor) -> EvaluationMetrics? {
+        let results = ResultSlots<EvaluationMetrics>(count: indices.count)
+        let hospitals = self.hospitals
+        DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+            if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
+        }
+        return EvaluationMetrics.weighted(results.values.compactMap { $0 })
+    }
+}
+
+/// Answers arriving from worker threads; answers after ``close()`` (past the deadline) are discarded.
+final class AnswerBox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var answers: [Engine.Answer] = []
+    private var closed = false
+
+    func deliver(_ a: Engine.Answer) {
+        condition.withLock {
+            guard !closed else { return }
+            answers.append(a)
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until more than `seen` answers are in (or all `n`, or the deadline); returns the count
+    /// and whether the deadline passed.
+    func waitForMore(than seen: Int, of n: Int, until deadline: Date?) -> (Int, Bool) {
+        condition.withLock {
+            while answers.count <= seen && answers.count < n {
+                if let deadline {
+                    if !condition.wait(until: deadline) { return (answers.count, true) }
+                } else {
+                    condition.wait()
+                }
+            }
+            return (answers.count, false)
+        }
+    }
+
+    func close() -> [Engine.Answer] {
+        condition.withLock {
+            closed = true
+            return answers
+        }
+    }
+}
+
+/// Slots written from concurrent workers.
+final class ResultSlots<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
+    var values: [T?] { lock.withLock { slots } }
+}

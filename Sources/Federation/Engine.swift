@@ -1,0 +1,302 @@
+import Datasets
+import Dispatch
+import Foundation
+import Privacy
+import TensorCore
+
+/// Where the engine saves the global model after each round (a durable, signed checkpoint).
+public protocol RoundCheckpointing: Sendable {
+    /// Writes the model of `round` durably; returns the path written.
+    func write(model: Sequential, round: Int, metadata: [String: String]) throws -> String
+}
+
+/// The federation engine: runs rounds across hospitals on a background queue, publishes everything
+/// that happens as ``EngineEvent``s on its ``bus``, and obeys ``EngineCommand``s at safe points.
+///
+/// Contract:
+/// - The engine's state lives on one serial queue; hospital calls run on a concurrent queue (local
+///   hospitals share the cores through a ``ComputeGate``). ``send(_:)`` and ``bus`` may be used from
+///   any thread.
+/// - One round (see ../shared/design.md): select (a count, or Poisson rate q under client-level DP)
+///   → broadcast the settings → hospitals train (each writes its spend before its update leaves) →
+///   collect until all answer or the deadline → validate → aggregate with the strategy (DP-FedAvg
+///   wraps it; the federation's spend is written before the new model exists) → evaluate →
+///   checkpoint → `roundCompleted`. A round with fewer valid updates than the quorum fails cleanly:
+///   no aggregate, the global model unchanged.
+/// - Commands are applied between rounds, or at once while paused; each is answered by an event.
+/// - A hospital that refuses for its budget is not selected again; when fewer than the quorum can
+///   still train, or the federation's budget cannot pay for a round, the run ends with
+///   ``RunOutcome/budgetExhausted``.
+/// - Determinism: with a seed and seeded noise, two runs give the same per-round metrics (updates
+///   are aggregated in the federation's order, whatever order they arrive in).
+public final class Engine: @unchecked Sendable {
+    public let bus: EventBus
+    public private(set) var configuration: EngineConfiguration
+    let hospitals: [any Hospital]
+    var strategy: any Strategy
+    var model: Sequential
+    let federationLedger: PrivacyLedger?
+    let centralTest: Dataset?
+    let checkpoint: RoundCheckpointing?
+    let validator: UpdateValidator
+    let datasetName: String
+
+    private let queue = DispatchQueue(label: "fedtop.engine")
+    let workers = DispatchQueue(label: "fedtop.hospitals", attributes: .concurrent)
+    private let clock = ContinuousClock()
+    let startInstant: ContinuousClock.Instant
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Commands, guarded by `inbox`.
+    let inbox = NSCondition()
+    private var pendingCommands: [EngineCommand] = []
+
+    // Hospitals still busy with a round past its deadline, guarded by `inbox`.
+    var inFlight: Set<Int> = []
+
+    // Engine state: touched only on `queue`.
+    var round = 0
+    var paused = false
+    var stepsAllowed = 0
+    var stopRequested = false
+    var dropped: Set<Int> = []
+    var exhausted: Set<Int> = []
+    var hospitalEpsilon: [String: Double] = [:]
+    var completedRounds = 0
+    private var _outcome: RunOutcome?
+    private var _phase = RoundPhase.idle
+
+    /// - Parameters:
+    ///   - model: the initial global model (or the resumed one).
+    ///   - federationLedger: the federation's ledger for client-level DP (required when it is on).
+    ///   - centralTest: a central hold-out evaluated every round, when configured.
+    public init(configuration: EngineConfiguration, model: Sequential, hospitals: [any Hospital], strategy: any Strategy,
+                federationLedger: PrivacyLedger? = nil, centralTest: Dataset? = nil,
+                checkpoint: RoundCheckpointing? = nil, bus: EventBus = EventBus()) throws(FederationError) {
+        if let problem = configuration.problem { throw .configuration(problem) }
+        guard !hospitals.isEmpty else { throw .configuration("a federation needs at least one hospital") }
+        let names = hospitals.map(\.name)
+        if let dup = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw .configuration("two hospitals are named \(dup)")
+        }
+        if configuration.quorum > hospitals.count {
+            throw .configuration("quorum \(configuration.quorum) exceeds the \(hospitals.count) hospitals")
+        }
+        if configuration.privacy.clientLevel {
+            guard strategy is DPFedAvg else { throw .configuration("client-level DP needs the strategy wrapped in DPFedAvg") }
+            guard federationLedger != nil else { throw .configuration("client-level DP needs the federation's ledger") }
+        }
+        self.configuration = configuration
+        self.model = model
+        self.hospitals = hospitals
+        self.strategy = strategy
+        self.federationLedger = federationLedger
+        self.centralTest = centralTest
+        self.checkpoint = checkpoint
+        self.bus = bus
+        datasetName = configuration.dataset
+        validator = UpdateValidator(parameterCount: model.parameterCount, maxNorm: configuration.maxUpdateNorm)
+        startInstant = clock.now
+    }
+
+    // MARK: - Control
+
+    /// Starts the run on the engine's queue and returns at once.
+    public func start() {
+        queue.async { [self] in
+            let outcome = runLoop()
+            inbox.withLock { _outcome = outcome }
+            bus.close()
+            finished.signal()
+        }
+    }
+
+    /// Waits for the run to end and returns how it ended.
+    @discardableResult
+    public func wait() -> RunOutcome {
+        finished.wait()
+        finished.signal()  // later waiters return too
+        return inbox.withLock { _outcome! }
+    }
+
+    /// Queues a command; it takes effect at the next safe point (answered by an event).
+    public func send(_ command: EngineCommand) {
+        inbox.withLock {
+            pendingCommands.append(command)
+            inbox.broadcast()
+        }
+    }
+
+    /// The current phase (for a status line; the console follows the events).
+    public var phase: RoundPhase { inbox.withLock { _phase } }
+
+    /// The global model's parameters now (safe from any thread once the run has ended).
+    public var globalModel: Sequential { queue.sync { model } }
+
+    // MARK: - Events
+
+    func publish(_ kind: EngineEvent.Kind, round: Int? = nil) {
+        let t = clock.now - startInstant
+        bus.publish(EngineEvent(time: seconds(t), wallTime: Date().timeIntervalSince1970, round: round ?? self.round,
+                                kind: kind))
+    }
+
+    func enter(_ phase: RoundPhase) {
+        inbox.withLock { _phase = phase }
+        publish(.phaseChanged(phase))
+    }
+
+    // MARK: - The loop
+
+    private func runLoop() -> RunOutcome {
+        publish(.runStarted(describe()), round: configuration.startRound - 1)
+        enter(.idle)
+        round = configuration.startRound - 1
+        var outcome = RunOutcome.finished
+        while round < configuration.rounds {
+            applyCommands()
+            while paused && stepsAllowed == 0 && !stopRequested {
+                if _phase != .paused { enter(.paused) }
+                waitForCommands()
+                applyCommands()
+            }
+            if stopRequested { outcome = .stopped; break }
+            if stepsAllowed > 0 { stepsAllowed -= 1 }
+            round += 1
+            switch runRound() {
+            case .completed: completedRounds += 1
+            case .failed: break
+            case .budgetExhausted: outcome = .budgetExhausted
+            }
+            if outcome == .budgetExhausted { break }
+        }
+        if outcome == .finished, completedRounds == 0 { outcome = .failed }
+        switch outcome {
+        case .finished, .stopped: enter(.finished)
+        case .budgetExhausted: enter(.budgetExhausted)
+        case .failed: enter(.failed)
+        }
+        publish(.runFinished(outcome))
+        return outcome
+    }
+
+    private func waitForCommands() {
+        inbox.withLock {
+            while pendingCommands.isEmpty { inbox.wait() }
+        }
+    }
+
+    private func describe() -> RunDescription {
+        let p = configuration.privacy
+        var privacy = p.rawValue
+        if p.sampleLevel { privacy += String(format: " σ %.3g C %.3g", configuration.noiseMultiplier, configuration.clipNorm) }
+        if let dp = strategy as? DPFedAvg {
+            privacy += String(format: " z %.3g S %.3g q %.3g", dp.mechanism.noiseMultiplier, dp.mechanism.clipNorm, dp.sampleRate)
+        }
+        return RunDescription(name: configuration.name, dataset: datasetName, model: model.kind,
+                              parameters: model.parameterCount, hospitals: hospitals.map(\.name),
+                              rounds: configuration.rounds, strategy: strategy.name, privacy: privacy,
+                              delta: configuration.delta, epsilonBudget: configuration.epsilonBudget,
+                              secureNoise: configuration.secureNoise, startRound: configuration.startRound)
+    }
+
+    // MARK: - Commands (applied on the engine's queue, at safe points)
+
+    private func applyCommands() {
+        let commands = inbox.withLock { () -> [EngineCommand] in
+            defer { pendingCommands.removeAll() }
+            return pendingCommands
+        }
+        for c in commands {
+            switch apply(c) {
+            case .success(let effect): publish(.commandApplied(c, effect: effect))
+            case .failure(let refusal): publish(.commandRefused(c, reason: refusal.reason))
+            }
+        }
+    }
+
+    struct Refusal: Error { var reason: String }
+
+    private func hospitalIndex(_ name: String) throws(Refusal) -> Int {
+        guard let i = hospitals.firstIndex(where: { $0.name == name }) else { throw Refusal(reason: "no hospital named \(name)") }
+        return i
+    }
+
+    private func apply(_ command: EngineCommand) -> Result<String, Refusal> {
+        do throws(Refusal) {
+            let next = round + 1
+            switch command {
+            case .pause:
+                paused = true
+                stepsAllowed = 0
+                return .success("paused after round \(round)")
+            case .resume:
+                guard paused else { throw Refusal(reason: "not paused") }
+                paused = false
+                return .success("resumed at round \(next)")
+            case .step:
+                guard paused else { throw Refusal(reason: "step works while paused") }
+                stepsAllowed = 1
+                return .success("stepping one round (\(next))")
+            case .stop:
+                stopRequested = true
+                return .success("stopping after round \(round)")
+            case .setNoiseMultiplier(let sigma):
+                guard sigma >= 0, sigma.isFinite else { throw Refusal(reason: "noise multiplier must be ≥ 0, got \(sigma)") }
+                if configuration.privacy.sampleLevel {
+                    configuration.noiseMultiplier = sigma
+                    return .success(String(format: "σ %.3f from round %d (a new accountant segment)", sigma, next))
+                }
+                if var dp = strategy as? DPFedAvg {
+                    do { try dp.setNoiseMultiplier(sigma) } catch { throw Refusal(reason: error.description) }
+                    strategy = dp
+                    return .success(String(format: "z %.3f from round %d (a new accountant segment)", sigma, next))
+                }
+                throw Refusal(reason: "privacy is off")
+            case .setClipNorm(let c):
+                guard c > 0, c.isFinite else { throw Refusal(reason: "clip norm must be > 0, got \(c)") }
+                if configuration.privacy.sampleLevel {
+                    configuration.clipNorm = c
+                    return .success(String(format: "C %.3f from round %d", c, next))
+                }
+                if var dp = strategy as? DPFedAvg {
+                    do { try dp.setClipNorm(c) } catch { throw Refusal(reason: error.description) }
+                    strategy = dp
+                    return .success(String(format: "S %.3f from round %d", c, next))
+                }
+                throw Refusal(reason: "privacy is off")
+            case .setLearningRate(let r):
+                guard r > 0, r.isFinite else { throw Refusal(reason: "learning rate must be > 0, got \(r)") }
+                configuration.learningRate = Float(r)
+                return .success(String(format: "learning rate %.4g from round %d", r, next))
+            case .setHospitalsPerRound(let k):
+                guard case .count = configuration.selection else {
+                    throw Refusal(reason: "hospitals are Poisson-sampled with rate q (client-level DP); the count is not fixed")
+                }
+                guard k >= 1, k <= hospitals.count else { throw Refusal(reason: "hospitals per round must be in 1…\(hospitals.count)") }
+                guard k >= configuration.quorum else { throw Refusal(reason: "\(k) per round is below the quorum \(configuration.quorum)") }
+                configuration.selection = .count(k)
+                return .success("\(k) hospitals per round from round \(next)")
+            case .dropHospital(let name):
+                let i = try hospitalIndex(name)
+                guard !dropped.contains(i) else { throw Refusal(reason: "\(name) is already dropped") }
+                dropped.insert(i)
+                return .success("\(name) dropped from round \(next)")
+            case .restoreHospital(let name):
+                let i = try hospitalIndex(name)
+                guard dropped.contains(i) else { throw Refusal(reason: "\(name) is not dropped") }
+                dropped.remove(i)
+                return .success("\(name) restored from round \(next)")
+            case let .setMalicious(name, on):
+                let i = try hospitalIndex(name)
+                guard let local = hospitals[i] as? LocalHospital else {
+                    throw Refusal(reason: "\(name) is remote; only simulated hospitals can be made malicious")
+                }
+                local.isMalicious = on
+                return .success("\(name) \(on ? "flips its labels (malicious)" : "is honest again") from round \(next)")
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+}

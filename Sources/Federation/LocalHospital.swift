@@ -1,0 +1,273 @@
+import Datasets
+import Foundation
+import Privacy
+import TensorCore
+
+/// An in-process, simulated hospital: it holds its partition, trains with DP-SGD on the shared
+/// cores, owns its privacy ledger and budget, and can be made slow, flaky, offline or malicious for
+/// demos, tests and the audit.
+///
+/// Contract (beyond ``Hospital``'s):
+/// - Under sample-level DP, a round is Poisson-subsampled DP-SGD (Abadi et al. 2016) with rate
+///   q = batchSize / records for `localEpochs · round(1/q)` steps; the hospital refuses before
+///   training when that segment would take its ledger past the budget, and writes the segment
+///   (fsynced) after training and before the update is returned (write-ahead: a crash can
+///   over-report ε, never under-report it).
+/// - Without sample-level DP, a round is `localEpochs` passes of shuffled minibatches.
+/// - The delta returned is local − global parameters; the record count is the FedAvg weight.
+/// - Training borrows a core from the shared ``ComputeGate``; simulated slowness and straggling
+///   idle outside it.
+/// - Thread-safe: status and knobs may be read and set from any thread while it trains.
+public final class LocalHospital: Hospital, @unchecked Sendable {
+    public let name: String
+    public let location = HospitalLocation.local
+    /// The DP-SGD settings a hospital uses: its ledger, budget and noise source.
+    public struct Privacy: Sendable {
+        public var ledgerPath: String
+        public var epsilonBudget: Double
+        public var delta: Double
+        /// nil: noise keyed from the kernel (secure); a seed: reproducible, for tests only.
+        public var noiseSeed: UInt64?
+
+        public init(ledgerPath: String, epsilonBudget: Double, delta: Double, noiseSeed: UInt64?) {
+            self.ledgerPath = ledgerPath
+            self.epsilonBudget = epsilonBudget
+            self.delta = delta
+            self.noiseSeed = noiseSeed
+        }
+    }
+
+    private let data: HospitalData
+    private let architecture: Sequential
+    private let gate: ComputeGate
+    private let seed: UInt64
+    private let ledger: PrivacyLedger?
+    private let noiseSeed: UInt64?
+    private let lock = NSLock()
+    private var dpsgd: DPSGD?
+    private var _status = HospitalStatus.idle
+    private var _knobs: SimulationKnobs
+    private var _online = true
+    private var _malicious = false
+
+    /// - Parameters:
+    ///   - architecture: the model's layers (its parameters are replaced by the global model's).
+    ///   - privacy: the ledger and budget for sample-level DP, or nil for a hospital that never
+    ///     trains with DP-SGD (asked to, it refuses).
+    public init(name: String, data: HospitalData, architecture: Sequential, privacy: Privacy?, knobs: SimulationKnobs = .init(),
+                seed: UInt64, gate: ComputeGate) throws(HospitalError) {
+        if let problem = knobs.problem { throw .invalidSettings(hospital: name, reason: problem) }
+        self.name = name
+        self.data = data
+        self.architecture = architecture
+        self.gate = gate
+        self.seed = seed
+        _knobs = knobs
+        noiseSeed = privacy?.noiseSeed
+        if let privacy {
+            do {
+                ledger = try PrivacyLedger(path: privacy.ledgerPath, budget: (privacy.epsilonBudget, privacy.delta))
+            } catch {
+                throw .ledger(hospital: name, reason: "\(error)")
+            }
+        } else {
+            ledger = nil
+        }
+        if let ledger, ledger.spentEpsilon >= ledger.budget.epsilon { _status = .budgetExhausted }
+    }
+
+    // MARK: - Simulation and operator controls
+
+    public var knobs: SimulationKnobs {
+        get { lock.withLock { _knobs } }
+        set { lock.withLock { _knobs = newValue } }
+    }
+
+    /// Takes the hospital off the network, or brings it back.
+    public func setOnline(_ online: Bool) {
+        lock.withLock {
+            _online = online
+            if !online { _status = .offline } else if _status == .offline { _status = .idle }
+        }
+    }
+
+    /// A malicious hospital flips its labels (y → classes − 1 − y) when it trains.
+    public var isMalicious: Bool {
+        get { lock.withLock { _malicious } }
+        set { lock.withLock { _malicious = newValue } }
+    }
+
+    public var status: HospitalStatus { lock.withLock { _status } }
+
+    private func setStatus(_ s: HospitalStatus) { lock.withLock { _status = s } }
+
+    /// The spend recorded so far (sample-level DP): for calibrating σ to what is left of the budget.
+    public var accountant: RDPAccountant? { lock.withLock { ledger?.accountant } }
+
+    /// Records in the training split (the DP-SGD sampling population).
+    public var trainRecords: Int { data.train.count }
+
+    /// The hospital's ledger (sample-level DP), for the console's per-hospital ε.
+    public var epsilonSpent: Double { lock.withLock { ledger?.spentEpsilon ?? 0 } }
+
+    public func summary() throws(HospitalError) -> HospitalSummary {
+        lock.withLock {
+            HospitalSummary(name: name, trainRecords: data.train.count, testRecords: data.test.count,
+                            classCounts: data.train.classCounts, epsilonBudget: ledger?.budget.epsilon,
+                            delta: ledger?.budget.delta, epsilonSpent: ledger?.spentEpsilon ?? 0,
+                            secureNoise: noiseSeed == nil)
+        }
+    }
+
+    /// Raises (or lowers) the hospital's budget: an explicit decision, recorded in its ledger.
+    public func setBudget(epsilon: Double, reason: String) throws(HospitalError) {
+        guard let ledger else { throw .invalidSettings(hospital: name, reason: "no privacy ledger") }
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try ledger.setBudget(epsilon: epsilon, reason: reason)
+        } catch {
+            throw .ledger(hospital: name, reason: "\(error)")
+        }
+        if _status == .budgetExhausted, ledger.spentEpsilon < epsilon { _status = .idle }
+    }
+
+    // MARK: - Training
+
+    /// The DP-SGD segment one round with `settings` costs this hospital.
+    public func plannedSpend(_ settings: RoundSettings) -> PrivacySegment? {
+        guard let p = settings.samplePrivacy else { return nil }
+        let q = min(1, Double(settings.batchSize) / Double(data.train.count))
+        let steps = settings.localEpochs * max(1, Int((1 / q).rounded()))
+        return try? PrivacySegment(sampleRate: q, noiseMultiplier: p.noiseMultiplier, steps: steps)
+    }
+
+    public func train(globalModel: Tensor, settings: RoundSettings,
+                      progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
+        let started = ContinuousClock.now
+        let knobs = self.knobs
+        let (online, malicious) = lock.withLock { (_online, _malicious) }
+        if !online || knobs.offlineRounds?.contains(settings.round) == true {
+            setStatus(.offline)
+            throw .offline(hospital: name)
+        }
+        if let problem = settings.problem { throw .invalidSettings(hospital: name, reason: problem) }
+        guard globalModel.count == architecture.parameterCount else {
+            throw .invalidSettings(hospital: name, reason: "model has \(globalModel.count) parameters, expected \(architecture.parameterCount)")
+        }
+        let spend = plannedSpend(settings)
+        if settings.samplePrivacy != nil {
+            guard let ledger, let spend else {
+                throw .invalidSettings(hospital: name, reason: "sample-level DP asked of a hospital without a ledger")
+            }
+            let (spent, next, budget) = lock.withLock { (ledger.spentEpsilon, ledger.epsilon(after: spend), ledger.budget.epsilon) }
+            if next > budget {
+                setStatus(.budgetExhausted)
+                throw .budgetExhausted(hospital: name, spent: spent, next: next, budget: budget)
+            }
+        }
+        var draw = SeededGenerator(seed: seed, stream: 0x6661_696c_0000_0000 | UInt64(settings.round))
+        if knobs.failureProbability > 0, draw.nextUnitDouble() < knobs.failureProbability {
+            setStatus(.failed)
+            throw .failed(hospital: name, reason: "simulated failure (probability \(knobs.failureProbability))")
+        }
+        setStatus(.training)
+        var model = architecture
+        do { try model.setParameters(globalModel) } catch {
+            setStatus(.failed)
+            throw .invalidSettings(hospital: name, reason: "\(error)")
+        }
+        let labels = malicious ? data.train.labels.map { data.train.classNames.count - 1 - $0 } : data.train.labels
+        let computeStarted = ContinuousClock.now
+        let outcome = gate.withSlot { computer in
+            localTraining(model: &model, labels: labels, settings: settings, spend: spend, computer: computer,
+                          progress: progress)
+        }
+        let slowdown = seconds(computeStarted.duration(to: .now)) * (1 / knobs.speed - 1)
+        if slowdown > 0 { Thread.sleep(forTimeInterval: slowdown) }
+
+        // Write-ahead: the spend is durable before the update exists outside this function.
+        var epsilon: Double?
+        if settings.samplePrivacy != nil, let ledger, let spend {
+            lock.lock()
+            do {
+                try ledger.record(spend, round: settings.round)
+                lock.unlock()
+            } catch {
+                lock.unlock()
+                setStatus(.failed)
+                throw .ledger(hospital: name, reason: "\(error)")
+            }
+            epsilon = lock.withLock { ledger.spentEpsilon }
+        }
+        if knobs.stragglerDelay > 0 { Thread.sleep(forTimeInterval: knobs.stragglerDelay) }
+        var delta = model.parameters
+        delta.add(globalModel, scaledBy: -1)
+        lock.withLock { _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle }
+        return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,
+                              trainLoss: outcome.loss, clippedFraction: outcome.clippedFraction,
+                              spend: settings.samplePrivacy == nil ? nil : spend, epsilonSpent: epsilon,
+                              secureNoise: noiseSeed == nil, seconds: seconds(started.duration(to: .now)))
+    }
+
+    private func localTraining(model: inout Sequential, labels: [Int], settings: RoundSettings, spend: PrivacySegment?,
+                               computer: GradientComputer,
+                               progress: @Sendable (TrainingProgress) -> Void) -> (loss: Double, clippedFraction: Double) {
+        var optimizer = ProximalSGD(base: SGD(learningRate: settings.learningRate, momentum: settings.momentum),
+                                    mu: settings.proximalMu, anchor: model.parameters)
+        var lossSum = 0.0, seen = 0, clipped = 0
+        let features = data.train.features
+        if let p = settings.samplePrivacy, let spend {
+            let dp = lock.withLock { () -> DPSGD? in
+                // One DP-SGD state per hospital for the whole run: its noise streams never repeat.
+                let s = try? DPSGDSettings(noiseMultiplier: p.noiseMultiplier, clipNorm: p.clipNorm, sampleRate: spend.sampleRate)
+                guard let s else { return nil }
+                if dpsgd == nil { dpsgd = try? DPSGD(settings: s, seed: noiseSeed) }
+                dpsgd?.settings = s
+                return dpsgd
+            }
+            guard var dp else { return (.nan, 0) }
+            for step in 1...spend.steps {
+                let g = dp.step(model: &model, features: features, labels: labels, optimizer: &optimizer, computer: computer)
+                lossSum += g.lossSum
+                seen += g.count - g.droppedCount
+                clipped += g.clippedCount
+                progress(TrainingProgress(stepsDone: step, stepsTotal: spend.steps))
+            }
+            lock.withLock { dpsgd = dp }
+        } else {
+            let n = data.train.count
+            let batchesPerEpoch = (n + settings.batchSize - 1) / settings.batchSize
+            let total = batchesPerEpoch * settings.localEpochs
+            var order = SeededGenerator(seed: seed, stream: UInt64(settings.round))
+            var done = 0
+            for _ in 0..<settings.localEpochs {
+                var indices = Array(0..<n)
+                indices.shuffle(using: &order)
+                for start in stride(from: 0, to: n, by: settings.batchSize) {
+                    let batch = Array(indices[start..<min(start + settings.batchSize, n)])
+                    var g = computer.compute(model: model, inputs: features.gathering(batch), labels: batch.map { labels[$0] })
+                    lossSum += g.lossSum
+                    seen += g.count
+                    g.gradient.scale(by: 1 / Float(g.count))
+                    optimizer.step(parameters: &model.parameters, gradient: g.gradient)
+                    done += 1
+                    progress(TrainingProgress(stepsDone: done, stepsTotal: total))
+                }
+            }
+        }
+        return (seen > 0 ? lossSum / Double(seen) : .nan, seen > 0 ? Double(clipped) / Double(seen) : 0)
+    }
+
+    public func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
+        var model = architecture
+        do { try model.setParameters(globalModel) } catch {
+            throw .invalidSettings(hospital: name, reason: "\(error)")
+        }
+        return gate.withSlot { _ in ModelEvaluation.evaluate(model, features: data.test.features, labels: data.test.labels) }
+    }
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}

@@ -1,0 +1,141 @@
+import Datasets
+import Federation
+import Foundation
+import Privacy
+import Testing
+import TensorCore
+
+@Suite("Engine: rounds, the state machine and events")
+struct EngineTests {
+    @Test("three hospitals on WDBC: every round completes, the loss falls, phases follow the state machine")
+    func roundsComplete() throws {
+        let f = try FederationFixture()
+        let engine = try Engine(configuration: f.configuration(rounds: 4), model: f.model, hospitals: f.hospitals,
+                                strategy: MeanStrategy())
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        let s = events.summaries
+        #expect(s.map(\.round) == [1, 2, 3, 4])
+        #expect(s.allSatisfy { $0.aggregated == 3 && $0.evaluation != nil })
+        #expect(s.last!.evaluation!.loss < s.first!.evaluation!.loss)
+        #expect(s.last!.evaluation!.accuracy > 0.85)
+        #expect(s.last!.evaluation!.auc! > 0.9)
+        // One round's phases, in order.
+        let phases = events.phases
+        let firstRound = Array(phases.drop { $0 != .selecting }.prefix { $0 != .selecting || true }.prefix(9))
+        #expect(firstRound.first == .selecting && firstRound.contains(.broadcasting) && firstRound.contains(.aggregating))
+        let order: [RoundPhase] = [.selecting, .broadcasting, .training(reported: 0, selected: 3), .training(reported: 3, selected: 3),
+                                   .collecting, .aggregating, .evaluating]
+        var i = phases.startIndex
+        for p in order {
+            guard let j = phases[i...].firstIndex(of: p) else { Issue.record("phase \(p) missing"); break }
+            i = j
+        }
+        #expect(phases.last == .finished)
+        // ε rises round by round for every hospital and is never above the budget.
+        let eps = s.map { $0.hospitalEpsilon["h1"]! }
+        #expect(zip(eps, eps.dropFirst()).allSatisfy { $0 < $1 } && eps.last! <= 50)
+        #expect(events.first.map { if case .runStarted = $0.kind { true } else { false } } == true)
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.time <= $1.time })
+    }
+
+    @Test("with a seed and seeded noise, two runs give the same per-round metrics")
+    func deterministic() throws {
+        func once() throws -> [RoundSummary] {
+            let f = try FederationFixture()
+            let engine = try Engine(configuration: f.configuration(rounds: 3), model: f.model, hospitals: f.hospitals,
+                                    strategy: MeanStrategy())
+            return FederationFixture.run(engine).1.summaries
+        }
+        let a = try once(), b = try once()
+        #expect(a.count == 3)
+        #expect(a.map(\.trainLoss) == b.map(\.trainLoss))
+        #expect(a.map { $0.evaluation!.loss } == b.map { $0.evaluation!.loss })
+        #expect(a.map(\.hospitalEpsilon) == b.map(\.hospitalEpsilon))
+    }
+
+    @Test("failed hospitals below the quorum fail the round cleanly: no aggregate, the model unchanged")
+    func quorumFailure() throws {
+        let broken = SimulationKnobs(failureProbability: 1)
+        let f = try FederationFixture(knobs: [broken, broken])
+        let engine = try Engine(configuration: f.configuration(rounds: 2, quorum: 2), model: f.model, hospitals: f.hospitals,
+                                strategy: MeanStrategy())
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .failed)
+        #expect(events.summaries.isEmpty)
+        #expect(events.filter { if case .roundFailed = $0.kind { true } else { false } }.count == 2)
+        #expect(events.filter { if case .hospitalDropped(_, let r) = $0.kind { r.contains("simulated failure") } else { false } }.count == 4)
+        #expect(engine.globalModel.parameters.scalars == f.model.parameters.scalars)
+    }
+
+    @Test("a straggler past the deadline is dropped and the round completes with the rest")
+    func deadline() throws {
+        let f = try FederationFixture(knobs: [SimulationKnobs(stragglerDelay: 3)])
+        let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 1.5), model: f.model,
+                                hospitals: f.hospitals, strategy: MeanStrategy())
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        #expect(events.summaries.first?.aggregated == 2)
+        #expect(events.contains { if case .hospitalDropped("h1", let r) = $0 { r.contains("deadline") } else { false } })
+        // The straggler wrote its spend before "sending": over-reported, never lost.
+        let ledger = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: (50, 1e-5))
+        Thread.sleep(forTimeInterval: 2)
+        let reopened = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: (50, 1e-5))
+        #expect(reopened.spentEpsilon > 0 || ledger.spentEpsilon > 0)
+    }
+
+    @Test("an invalid update is rejected with its reason, never aggregated")
+    func invalidUpdate() throws {
+        let f = try FederationFixture(privacy: false)
+        let bad = PoisonedHospital(name: "evil", parameterCount: f.model.parameterCount)
+        let engine = try Engine(configuration: f.configuration(rounds: 1, privacy: .off, selection: .count(4), quorum: 3), model: f.model,
+                                hospitals: f.hospitals + [bad], strategy: MeanStrategy())
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        #expect(events.contains { if case .updateRejected("evil", let r) = $0 { r.contains("non-finite") } else { false } })
+        #expect(events.summaries.first?.aggregated == 3)
+        #expect(engine.globalModel.parameters.isFinite)
+    }
+
+    @Test("hospitals refuse past their budget and the run stops at it (outcome budget exhausted)")
+    func budgetStops() throws {
+        let f = try FederationFixture(budget: 1.0)
+        let engine = try Engine(configuration: f.configuration(rounds: 50, sigma: 3.0, budget: 1.0), model: f.model,
+                                hospitals: f.hospitals, strategy: MeanStrategy())
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .budgetExhausted)
+        #expect(events.contains { if case .hospitalBudgetExhausted = $0 { true } else { false } })
+        #expect(events.phases.last == .budgetExhausted)
+        for h in f.hospitals {
+            let ledger = try PrivacyLedger(path: f.directory + "/\(h.name).ledger", budget: (1, 1e-5))
+            #expect(ledger.spentEpsilon <= 1.0 && ledger.spentEpsilon > 0.5)
+        }
+        #expect(events.summaries.count >= 1 && events.summaries.count < 50)
+    }
+}
+
+/// A hospital that sends NaN: what validation must catch.
+final class PoisonedHospital: Hospital, @unchecked Sendable {
+    let name: String
+    let location = HospitalLocation.remote(address: "test")
+    let parameterCount: Int
+    init(name: String, parameterCount: Int) {
+        self.name = name
+        self.parameterCount = parameterCount
+    }
+    func summary() throws(HospitalError) -> HospitalSummary {
+        HospitalSummary(name: name, trainRecords: 10, testRecords: 0, classCounts: [5, 5], epsilonBudget: nil, delta: nil,
+                        epsilonSpent: 0, secureNoise: true)
+    }
+    func train(globalModel: Tensor, settings: RoundSettings,
+               progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
+        var delta = Tensor(shape: [parameterCount])
+        delta.withUnsafeMutableBufferPointer { $0[0] = .nan }
+        return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: 10, trainLoss: 0,
+                              clippedFraction: 0, spend: nil, epsilonSpent: nil, secureNoise: true, seconds: 0)
+    }
+    func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
+        EvaluationMetrics(count: 0, loss: 0, accuracy: 0, auc: nil)
+    }
+    var status: HospitalStatus { .idle }
+}
