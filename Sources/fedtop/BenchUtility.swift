@@ -20,6 +20,10 @@ struct BenchUtility: ParsableCommand {
     @Option(help: "SGD momentum.") var momentum: Float = 0
     @Option(help: "Per-sample clip norm C.") var clip = 1.0
     @Option(help: "δ.") var delta = 1e-5
+    @Flag(help: "Train a federation of --hospitals IID hospitals, each at ε for its own records (instead of centrally).")
+    var federated = false
+    @Option(help: "With --federated: hospitals.") var hospitals = 3
+    @Option(help: "With --federated: rounds (one local epoch each).") var rounds = 40
 
     static let anchors: [String: [String: String]] = [
         "digits": ["0": "0.978 ± 0.008", "8": "0.951 ± 0.015", "2": "0.827 ± 0.032", "1": "0.633 ± 0.053", "0.5": "0.434 ± 0.077"],
@@ -34,6 +38,7 @@ struct BenchUtility: ParsableCommand {
     }
 
     func run() throws {
+        if federated { return try runFederated() }
         print("DP-SGD utility, centralised: MLP 64 tanh, \(epochs) epochs, expected batch \(batchSize), lr \(learningRate) "
               + "(no DP: \(plainLearningRate)), momentum \(momentum), C \(clip), δ \(delta), \(seeds) seeds, 80/20 split")
         print(pad("data", 8) + pad("ε", 6) + pad("fedtop (mean ± sd)", 22) + pad("σ", 9) + "Opacus anchor")
@@ -56,12 +61,58 @@ struct BenchUtility: ParsableCommand {
                     accuracies.append(outcome.epochs.last!.testAccuracy)
                     sigma = outcome.noiseMultiplier
                 }
-                let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-                let sd = (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, accuracies.count - 1))).squareRoot()
-                print(pad(name, 8) + pad(target > 0 ? eps : "none", 6) + pad(String(format: "%.3f ± %.3f", mean, sd), 22)
-                      + pad(sigma.map { String(format: "%.3f", $0) } ?? "—", 9) + (BenchUtility.anchors[name]?[eps] ?? "—"))
-                fflush(nil)
+                printRow(dataset: name, epsilon: eps, accuracies: accuracies, sigma: sigma)
             }
         }
+    }
+
+    /// The federated table: `hospitals` IID hospitals, DP-SGD in each at ε for its own records, FedAvg.
+    func runFederated() throws {
+        print("DP-SGD utility, federated: \(hospitals) IID hospitals, FedAvg, MLP 64 tanh, \(rounds) rounds of one local epoch, "
+              + "expected batch \(batchSize), lr \(learningRate) (no DP: \(plainLearningRate)), momentum \(momentum), C \(clip), "
+              + "δ \(delta), \(seeds) seeds; each hospital standardises its own records; accuracy on the hospitals' test splits")
+        print(pad("data", 8) + pad("ε", 6) + pad("fedtop (mean ± sd)", 22) + pad("σ", 9) + "Opacus anchor (centralised)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-utility-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        for name in datasets.split(separator: ",").map(String.init) {
+            for eps in epsilons.split(separator: ",").map(String.init) {
+                let target = Double(eps)!
+                var accuracies: [Double] = []
+                var sigma: Double?
+                for seed in 1...seeds {
+                    var options = try FederationOptions.parse([])
+                    options.hospitals = hospitals
+                    options.dataset = name
+                    options.model = "mlp"
+                    options.rounds = rounds
+                    options.localEpochs = 1
+                    options.batchSize = batchSize
+                    options.learningRate = target > 0 ? learningRate : plainLearningRate
+                    options.momentum = momentum
+                    options.dp = target > 0 ? "sample" : "off"
+                    options.epsilon = target > 0 ? target : nil
+                    options.delta = delta
+                    options.clip = clip
+                    options.seed = UInt64(seed)
+                    options.out = "\(scratch)/\(name)-\(eps)-\(seed)"
+                    let setup = try FederationSetup(options: options.resolved())
+                    let (_, summaries) = setup.runQuietly()
+                    guard let last = summaries.last?.evaluation else { throw UsageError("\(name) ε \(eps) seed \(seed): no round completed") }
+                    accuracies.append(last.accuracy)
+                    sigma = target > 0 ? setup.engine.configuration.noiseMultiplier : nil
+                }
+                printRow(dataset: name, epsilon: eps, accuracies: accuracies, sigma: sigma)
+            }
+        }
+    }
+
+    /// One row of the table: mean ± sample sd of the accuracies, σ, and the anchor.
+    private func printRow(dataset: String, epsilon: String, accuracies: [Double], sigma: Double?) {
+        let mean = accuracies.reduce(0, +) / Double(accuracies.count)
+        let sd = (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, accuracies.count - 1))).squareRoot()
+        let privacy = (Double(epsilon) ?? 0) > 0
+        print(pad(dataset, 8) + pad(privacy ? epsilon : "none", 6) + pad(String(format: "%.3f ± %.3f", mean, sd), 22)
+              + pad(sigma.map { String(format: "%.3f", $0) } ?? "—", 9) + (BenchUtility.anchors[dataset]?[epsilon] ?? "—"))
+        fflush(nil)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 
-@Suite("fedtop run")
+@Suite("fedtop run --central")
 struct RunCommandTests {
     func epochLosses(_ stdout: String) -> [Double] {
         stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line in
@@ -14,7 +14,7 @@ struct RunCommandTests {
 
     @Test("training on WDBC prints one line per epoch, the loss falls and the accuracy is high")
     func trainsWDBC() throws {
-        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--epochs", "4", "--seed", "3"])
+        let r = try CommandRunner.run(["run", "--central", "--dataset", "wdbc", "--epochs", "4", "--seed", "3"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("wdbc, 569 records"))
         let losses = epochLosses(r.stdout)
@@ -28,7 +28,7 @@ struct RunCommandTests {
     @Test("--save writes weights that load back into the same model")
     func saveWeights() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-run-\(UUID().uuidString).safetensors").path
-        let r = try CommandRunner.run(["run", "--dataset", "digits", "--epochs", "1", "--save", path])
+        let r = try CommandRunner.run(["run", "--central", "--dataset", "digits", "--epochs", "1", "--save", path])
         #expect(r.status == 0, "\(r.stderr)")
         var model = try ModelZoo.mlp(inputShape: [64], classes: 10, seed: 99)
         let metadata = try model.load(from: path)
@@ -36,10 +36,10 @@ struct RunCommandTests {
     }
 
     @Test("a bad dataset, a missing file or a bad option exits 2 with a message naming it",
-          arguments: [(["run", "--dataset", "imagenet"], "imagenet"),
-                      (["run", "--dataset", "csv:/nonexistent/x.csv"], "/nonexistent/x.csv"),
-                      (["run", "--epochs", "0"], "--epochs"),
-                      (["run", "--dataset", "wdbc", "--model", "smallcnn"], "smallcnn")])
+          arguments: [(["run", "--central", "--dataset", "imagenet"], "imagenet"),
+                      (["run", "--central", "--dataset", "csv:/nonexistent/x.csv"], "/nonexistent/x.csv"),
+                      (["run", "--central", "--epochs", "0"], "--epochs"),
+                      (["run", "--central", "--dataset", "wdbc", "--model", "smallcnn"], "smallcnn")])
     func badInput(arguments: [String], named: String) throws {
         let r = try CommandRunner.run(arguments)
         #expect(r.status == 2, "status \(r.status): \(r.stderr)")
@@ -48,7 +48,7 @@ struct RunCommandTests {
     }
 }
 
-@Suite("fedtop run with DP-SGD")
+@Suite("fedtop run --central with DP-SGD")
 struct RunPrivacyTests {
     func epsilons(_ stdout: String) -> [Double] {
         stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line in
@@ -59,7 +59,7 @@ struct RunPrivacyTests {
 
     @Test("--epsilon calibrates σ: ε rises every epoch and ends at, never above, the budget")
     func budgetMet() throws {
-        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--epochs", "5", "--epsilon", "1.5", "--learning-rate", "0.5"])
+        let r = try CommandRunner.run(["run", "--central", "--dataset", "wdbc", "--epochs", "5", "--epsilon", "1.5", "--learning-rate", "0.5"])
         #expect(r.status == 0, "\(r.stderr)")
         let eps = epsilons(r.stdout)
         #expect(eps.count == 5)
@@ -70,7 +70,7 @@ struct RunPrivacyTests {
 
     @Test("seeded noise is reproducible and says it is not secure")
     func seededNoise() throws {
-        let args = ["run", "--dataset", "digits", "--epochs", "2", "--noise", "1.0", "--noise-seed", "7"]
+        let args = ["run", "--central", "--dataset", "digits", "--epochs", "2", "--noise", "1.0", "--noise-seed", "7"]
         let a = try CommandRunner.run(args), b = try CommandRunner.run(args)
         #expect(a.status == 0, "\(a.stderr)")
         #expect(a.stdout.contains("seeded noise: reproducible, not secure"))
@@ -81,7 +81,7 @@ struct RunPrivacyTests {
     @Test("conflicting or invalid DP options exit 2", arguments: [["--epsilon", "1", "--noise", "1"], ["--epsilon", "0"],
                                                                  ["--clip", "0", "--epsilon", "1"], ["--delta", "1", "--epsilon", "1"]])
     func badOptions(extra: [String]) throws {
-        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--epochs", "1"] + extra)
+        let r = try CommandRunner.run(["run", "--central", "--dataset", "wdbc", "--epochs", "1"] + extra)
         #expect(r.status == 2, "\(r.stderr)")
     }
 }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import TensorCore
+
+/// `fedtop run --central`: the same model trained on all the records in one place, with or without
+/// DP-SGD — the baseline a federation is compared with. Prints one line per epoch.
+struct CentralRun {
+    let options: FederationOptions
+    let epochs: Int
+    let save: String?
+
+    func run() throws {
+        let datasetSpec = options.dataset ?? "lesions"
+        let data: Dataset
+        do { data = try DatasetSource.load(datasetSpec) } catch {
+            // The data named by --dataset is input to the command: a problem with it is bad usage (2).
+            throw ValidationError("--dataset \(datasetSpec): \(error)")
+        }
+        let seed = options.seed ?? 1
+        let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? 0.2, seed: seed)
+        let standardizer = Standardizer.fit(rawTrain)
+        let train = standardizer.apply(rawTrain), test = standardizer.apply(rawTest)
+        let kind = options.model ?? DatasetSource.defaultModel(for: data)
+        if options.epsilon != nil && options.noise != nil {
+            throw ValidationError("--central: give --epsilon (σ is calibrated to it) or --noise, not both")
+        }
+        let dp = options.dp ?? ((options.epsilon != nil || options.noise != nil) ? "sample" : "off")
+        guard dp == "sample" || dp == "off" else { throw ValidationError("--central trains with --dp sample or off, not \(dp)") }
+        let privacy = dp == "sample"
+            ? CentralTraining.Privacy(targetEpsilon: options.noise == nil ? (options.epsilon ?? 3.0) : nil,
+                                      noiseMultiplier: options.noise, delta: options.delta ?? 1e-5,
+                                      clipNorm: options.clip ?? 1.0, noiseSeed: options.noiseSeed)
+            : nil
+        let batchSize = options.batchSize ?? 64
+        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: batchSize,
+                                       learningRate: options.learningRate ?? 0.05, momentum: options.momentum ?? 0.9,
+                                       seed: seed, privacy: privacy)
+        print("fedtop: central baseline: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
+              + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))
+        let started = ContinuousClock.now
+        let outcome: CentralTraining.Outcome
+        do {
+            outcome = try training.run(train: train, test: test) { e in
+                var line = String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.0f samples/s",
+                                  e.epoch, epochs, e.trainLoss, e.testLoss, e.testAccuracy, e.samplesPerSecond)
+                if let eps = e.epsilon { line += String(format: "  ε %.3f", eps) }
+                print(line)
+                fflush(nil)  // progress reaches a pipe as it happens
+            }
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        } catch let error as ModelError {
+            throw ValidationError("--model \(kind): \(error)")  // the model cannot take this data
+        }
+        if let sigma = outcome.noiseMultiplier, let privacy {
+            print(String(format: "fedtop: DP-SGD σ %.4f, C %g, δ %g; ε spent %.3f%@", sigma, privacy.clipNorm, privacy.delta,
+                         outcome.epochs.last?.epsilon ?? 0,
+                         outcome.secureNoise ? "" : " (seeded noise: reproducible, not secure)"))
+        }
+        print("fedtop: trained in \(started.duration(to: .now))")
+        if let save {
+            try outcome.model.save(to: save, metadata: ["fedtop.dataset": data.name])
+            print("fedtop: weights written to \(save)")
+        }
+    }
+}

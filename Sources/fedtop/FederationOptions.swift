@@ -1,0 +1,146 @@
+import ArgumentParser
+import Datasets
+import Federation
+import TensorCore
+
+/// The options of a federated run, on the command line (and, with the run file, in a file; options
+/// given on the command line win). Every option is optional here; ``resolved()`` applies defaults
+/// and checks the combination.
+struct FederationOptions: ParsableArguments {
+    @Option(help: "Local (simulated) hospitals.") var hospitals: Int?
+    @Option(help: "The data: \(DatasetSource.help).") var dataset: String?
+    @Option(help: "The model: \(ModelZoo.names.joined(separator: " | ")) (default: by dataset).") var model: String?
+    @Option(help: "How records are split among hospitals: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition: String?
+    @Option(help: "Federated rounds.") var rounds: Int?
+    @Option(help: "Local epochs per round.") var localEpochs: Int?
+    @Option(help: "Expected batch size (Poisson batches under DP-SGD).") var batchSize: Int?
+    @Option(help: "Local SGD learning rate.") var learningRate: Float?
+    @Option(help: "Local SGD momentum.") var momentum: Float?
+    @Option(help: "fedavg | fedprox:MU | fedadam | fedyogi | fedadagrad | median | trimmed:BETA | krum:F | multikrum:F:M | normbound:M.")
+    var strategy: String?
+    @Option(help: "Differential privacy: sample (DP-SGD in hospitals) | client (DP-FedAvg) | both | off.") var dp: String?
+    @Option(help: "The ε budget of each hospital (and of the federation under client-level DP).") var epsilon: Double?
+    @Option(help: "δ.") var delta: Double?
+    @Option(help: "Sample-level noise multiplier σ (default: calibrated to --epsilon over the planned rounds).") var noise: Double?
+    @Option(help: "Sample-level per-sample clip norm C.") var clip: Double?
+    @Option(help: "Client-level noise multiplier z (default: calibrated to --epsilon).") var clientNoise: Double?
+    @Option(help: "Client-level update clip norm S.") var clientClip: Double?
+    @Flag(help: "Client-level adaptive clipping (Andrew et al. 2021).") var adaptiveClip = false
+    @Option(help: "Hospitals per round (a count).") var perRound: Int?
+    @Option(help: "Hospitals per round as a Poisson rate q (client-level DP uses this).") var sampleRate: Double?
+    @Option(help: "Fewest valid updates a round may aggregate.") var quorum: Int?
+    @Option(help: "Seconds a round waits for updates (default: no deadline).") var deadline: Double?
+    @Option(help: "Reject updates whose L2 norm exceeds this.") var maxUpdateNorm: Double?
+    @Option(help: "Seed for the split, initialisation, selection and batches.") var seed: UInt64?
+    @Option(help: "Seed the DP noise (reproducible, NOT secure; ε is reported as seeded).") var noiseSeed: UInt64?
+    @Option(help: "Fraction of each hospital's records held out for its evaluation.") var testFraction: Double?
+    @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
+    @Option(help: "The run's name.") var name: String?
+    @Option(help: "Make a simulated hospital slow, flaky, offline or malicious: \(SimulationSpec.help) (repeatable).")
+    var simulate: [String] = []
+    @Flag(help: "No console: one line per round (for scripts and CI).") var headless = false
+    @Flag(help: "With --headless: print the engine's events as JSON lines.") var json = false
+
+    func validate() throws {
+        func positive<T: Comparable & Numeric>(_ v: T?, _ flag: String) throws {
+            if let v, v <= 0 { throw ValidationError("\(flag) must be positive, got \(v)") }
+        }
+        try positive(hospitals, "--hospitals")
+        try positive(rounds, "--rounds")
+        try positive(localEpochs, "--local-epochs")
+        try positive(batchSize, "--batch-size")
+        try positive(perRound, "--per-round")
+        try positive(quorum, "--quorum")
+        try positive(epsilon, "--epsilon")
+        try positive(clip, "--clip")
+        try positive(clientClip, "--client-clip")
+        try positive(deadline, "--deadline")
+        try positive(maxUpdateNorm, "--max-update-norm")
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+        if let momentum, !(0..<1).contains(momentum) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        if let delta, !(delta > 0 && delta < 1) { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+        if let clientNoise, !(clientNoise >= 0 && clientNoise.isFinite) { throw ValidationError("--client-noise must be ≥ 0, got \(clientNoise)") }
+        if let sampleRate, !(sampleRate > 0 && sampleRate <= 1) { throw ValidationError("--sample-rate must be in (0, 1], got \(sampleRate)") }
+        if let testFraction, !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
+        if perRound != nil && sampleRate != nil { throw ValidationError("give --per-round or --sample-rate, not both") }
+        if let dp, PrivacyMode(rawValue: dp) == nil { throw ValidationError("--dp must be sample, client, both or off, got '\(dp)'") }
+        if json && !headless { throw ValidationError("--json needs --headless") }
+    }
+
+    /// The options with defaults applied.
+    func resolved() throws -> RunPlan {
+        let privacy = PrivacyMode(rawValue: dp ?? "sample")!
+        let hospitalCount = hospitals ?? 3
+        let selection: HospitalSelection
+        if let sampleRate {
+            selection = .rate(sampleRate)
+        } else if privacy.clientLevel {
+            selection = .rate(min(1, Double(perRound ?? hospitalCount) / Double(hospitalCount)))
+        } else {
+            selection = .count(min(perRound ?? hospitalCount, hospitalCount))
+        }
+        if let perRound, perRound > hospitalCount {
+            throw UsageError("--per-round \(perRound) exceeds the \(hospitalCount) hospitals")
+        }
+        let quorum = self.quorum ?? min(2, hospitalCount)
+        if quorum > hospitalCount { throw UsageError("--quorum \(quorum) exceeds the \(hospitalCount) hospitals") }
+        if privacy == .off, epsilon != nil || noise != nil || clientNoise != nil {
+            throw UsageError("--dp off: --epsilon, --noise and --client-noise do not apply")
+        }
+        if !privacy.sampleLevel, noise != nil { throw UsageError("--noise is sample-level σ; it needs --dp sample or both") }
+        if !privacy.clientLevel, clientNoise != nil || clientClip != nil || adaptiveClip {
+            throw UsageError("--client-noise, --client-clip and --adaptive-clip need --dp client or both")
+        }
+        let simulations = try simulate.map(SimulationSpec.init(parsing:))
+        for s in simulations {
+            guard let n = s.hospital.split(separator: "-").last.flatMap({ Int($0) }), s.hospital.hasPrefix("hospital-"),
+                  (1...hospitalCount).contains(n) else {
+                throw UsageError("--simulate: no local hospital named '\(s.hospital)' (they are hospital-1 … hospital-\(hospitalCount))")
+            }
+        }
+        let datasetSpec = dataset ?? "lesions"
+        return RunPlan(
+            hospitals: hospitalCount, dataset: datasetSpec, model: model, partition: partition ?? "iid",
+            rounds: rounds ?? 30, localEpochs: localEpochs ?? 1, batchSize: batchSize ?? 64,
+            learningRate: learningRate ?? 0.05, momentum: momentum ?? 0.9, strategy: strategy ?? "fedavg",
+            privacy: privacy, epsilon: privacy == .off ? nil : (epsilon ?? 3.0), delta: delta ?? 1e-5, noise: noise,
+            clip: clip ?? 1.0, clientNoise: clientNoise, clientClip: clientClip ?? 1.0, adaptiveClip: adaptiveClip,
+            selection: selection, quorum: quorum, deadline: deadline, maxUpdateNorm: maxUpdateNorm, seed: seed ?? 1,
+            noiseSeed: noiseSeed, testFraction: testFraction ?? 0.2, out: out, name: name, json: json,
+            simulations: simulations)
+    }
+}
+
+/// A federated run's settings after defaults.
+struct RunPlan {
+    var hospitals: Int
+    var dataset: String
+    var model: String?
+    var partition: String
+    var rounds: Int
+    var localEpochs: Int
+    var batchSize: Int
+    var learningRate: Float
+    var momentum: Float
+    var strategy: String
+    var privacy: PrivacyMode
+    var epsilon: Double?
+    var delta: Double
+    var noise: Double?
+    var clip: Double
+    var clientNoise: Double?
+    var clientClip: Double
+    var adaptiveClip: Bool
+    var selection: HospitalSelection
+    var quorum: Int
+    var deadline: Double?
+    var maxUpdateNorm: Double?
+    var seed: UInt64
+    var noiseSeed: UInt64?
+    var testFraction: Double
+    var out: String?
+    var name: String?
+    var json: Bool
+    var simulations: [SimulationSpec] = []
+}

@@ -1,0 +1,186 @@
+import Datasets
+import Dispatch
+import Federation
+import Foundation
+import Privacy
+import TensorCore
+
+/// Builds a federation from a ``RunPlan`` — data partitioned among local hospitals, the model, the
+/// strategy (wrapped in DP-FedAvg under client-level DP), ledgers, the run directory — and runs it.
+struct FederationSetup {
+    let plan: RunPlan
+    let engine: Engine
+    let directory: String
+    let recorder: RunRecorder
+    let hospitals: [LocalHospital]
+    let description: String
+
+    init(options plan: RunPlan) throws {
+        self.plan = plan
+        let data: Dataset
+        do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
+        let scheme: PartitionScheme
+        do { scheme = try PartitionScheme(parsing: plan.partition) } catch { throw UsageError("--partition: \(error)") }
+        let shares: [HospitalData]
+        do {
+            shares = try Partitioner.partition(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
+                                               seed: plan.seed)
+        } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
+        let kind = plan.model ?? DatasetSource.defaultModel(for: data)
+        let model: Sequential
+        do {
+            model = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: plan.seed)
+        } catch { throw UsageError("--model \(kind): \(error)") }
+        var strategy: any Strategy
+        do { strategy = try StrategyParser.parse(plan.strategy) } catch { throw UsageError("--strategy: \(error)") }
+
+        // The run directory and its ledgers.
+        let name = plan.name ?? "\(data.name)-\(kind)"
+        directory = plan.out ?? FederationSetup.defaultDirectory(name: name)
+        do {
+            try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
+        } catch { throw UsageError("--out \(directory): cannot create the run directory: \(error.localizedDescription)") }
+
+        // Hospitals: each standardises its own records with its own statistics (nothing leaves).
+        let gate = ComputeGate()
+        var hospitals: [LocalHospital] = []
+        for (i, share) in shares.enumerated() {
+            let standardizer = Standardizer.fit(share.train)
+            let local = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
+            let hospitalName = "hospital-\(i + 1)"
+            let privacy = plan.privacy.sampleLevel
+                ? LocalHospital.Privacy(ledgerPath: "\(directory)/ledgers/\(hospitalName).ledger", epsilonBudget: plan.epsilon!,
+                                        delta: plan.delta, noiseSeed: plan.noiseSeed.map { $0 &+ UInt64(i) &* 1_000_003 })
+                : nil
+            let simulation = plan.simulations.last { $0.hospital == hospitalName }
+            let hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy,
+                                             knobs: simulation?.knobs ?? .init(), seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
+            hospital.isMalicious = simulation?.malicious ?? false
+            hospitals.append(hospital)
+        }
+        self.hospitals = hospitals
+
+        // Sample-level σ: calibrated so that every hospital ends the planned rounds within its budget.
+        var sigma = plan.noise ?? 0
+        if plan.privacy.sampleLevel, plan.noise == nil {
+            sigma = 0
+            for h in hospitals {
+                let q = min(1, Double(plan.batchSize) / Double(h.trainRecords))
+                let steps = plan.rounds * plan.localEpochs * max(1, Int((1 / q).rounded()))
+                guard let s = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: steps,
+                                                              delta: plan.delta, spent: h.accountant ?? RDPAccountant()) else {
+                    throw UsageError("no noise multiplier keeps \(h.name) within ε = \(plan.epsilon!) over \(plan.rounds) rounds "
+                                     + "(already spent \(String(format: "%.3f", h.epsilonSpent)))")
+                }
+                sigma = max(sigma, s)
+            }
+        }
+
+        // Client-level DP: DP-FedAvg wraps the strategy; the federation owns a ledger.
+        var federationLedger: PrivacyLedger?
+        if plan.privacy.clientLevel {
+            guard case .rate(let q) = plan.selection else { throw UsageError("client-level DP needs --sample-rate") }
+            let ledger: PrivacyLedger
+            do {
+                ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta))
+            } catch { throw UsageError("\(error)") }
+            federationLedger = ledger
+            var z = plan.clientNoise ?? 0
+            if plan.clientNoise == nil {
+                guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: plan.rounds,
+                                                                      delta: plan.delta, spent: ledger.accountant) else {
+                    throw UsageError("no client-level noise keeps the federation within ε = \(plan.epsilon!) over \(plan.rounds) rounds")
+                }
+                z = calibrated
+            }
+            let expected = q * Double(plan.hospitals)
+            let adaptive = plan.adaptiveClip
+                ? try ClientLevelDP.AdaptiveClipping(countNoise: max(expected / 20, z)) : nil
+            let mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: plan.clientClip, expectedParticipants: expected,
+                                              adaptive: adaptive)
+            do {
+                strategy = try DPFedAvg(wrapping: strategy, mechanism: mechanism, sampleRate: q,
+                                        noiseSeed: plan.noiseSeed.map { $0 ^ 0xfed })
+            } catch { throw UsageError("\(error)") }
+        }
+
+        let configuration = EngineConfiguration(
+            name: name, dataset: data.name, rounds: plan.rounds, localEpochs: plan.localEpochs, batchSize: plan.batchSize,
+            learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
+            clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
+            quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
+            secureNoise: plan.noiseSeed == nil)
+        let bus = EventBus()
+        do {
+            engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
+                                federationLedger: federationLedger, checkpoint: ModelCheckpoint(directory: directory), bus: bus)
+            recorder = try RunRecorder(directory: directory, bus: bus)
+        } catch { throw UsageError("\(error)") }
+        var text = "fedtop: \(name): \(data.name) (\(data.count) records) across \(plan.hospitals) hospitals (\(scheme)), "
+            + "\(kind) (\(model.parameterCount) parameters), \(strategy.name), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
+        if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
+        if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
+        if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
+        description = text + "\nfedtop: run directory \(directory)"
+    }
+
+    static func defaultDirectory(name: String) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return "runs/\(f.string(from: Date()))-\(name)"
+    }
+
+    /// Runs without a console: one line per round (or JSON events); SIGINT stops after the round.
+    func runHeadless() throws -> RunOutcome {
+        print(description)
+        fflush(nil)
+        let printer = HeadlessPrinter(rounds: plan.rounds, json: plan.json, budget: plan.epsilon,
+                                      seeded: plan.noiseSeed != nil, hospitals: plan.hospitals)
+        let consumer = EventConsumer(engine.bus.subscribe(capacity: plan.json ? 4096 : 256), name: "fedtop.headless") {
+            printer.handle($0)
+        }
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let engine = self.engine
+        interrupt.setEventHandler {
+            FileHandle.standardError.write(Data("fedtop: stopping after this round (interrupt again to quit now)\n".utf8))
+            engine.send(.stop)
+            signal(SIGINT, SIG_DFL)
+        }
+        interrupt.resume()
+        engine.start()
+        let outcome = engine.wait()
+        consumer.wait()
+        for problem in recorder.finish() {
+            FileHandle.standardError.write(Data("fedtop: warning: \(problem)\n".utf8))
+        }
+        interrupt.cancel()
+        return outcome
+    }
+}
+
+extension FederationSetup {
+    /// Runs without printing (benchmarks); returns the outcome and the completed rounds.
+    func runQuietly() -> (RunOutcome, [RoundSummary]) {
+        let subscription = engine.bus.subscribe(capacity: 1 << 20)
+        engine.start()
+        let outcome = engine.wait()
+        _ = recorder.finish()
+        var rounds: [RoundSummary] = []
+        while let e = subscription.next() {
+            if case .roundCompleted(let s) = e.kind { rounds.append(s) }
+        }
+        return (outcome, rounds)
+    }
+}
+
+/// Saves the global model after each round, atomically (temporary file, fsync, rename).
+struct ModelCheckpoint: RoundCheckpointing {
+    let directory: String
+    func write(model: Sequential, round: Int, metadata: [String: String]) throws -> String {
+        let path = directory + "/model.safetensors"
+        try model.save(to: path, round: round, metadata: metadata)
+        return path
+    }
+}
