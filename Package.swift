@@ -45,7 +45,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FederationTests", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),
+        .testTarget(name: "FederationTests", dependencies: [
+            "Federation", "Datasets", "Privacy", "TensorCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]

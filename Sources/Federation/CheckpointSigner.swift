@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+import Foundation
+
+/// The Ed25519 key a run signs its checkpoints with (swift-crypto `Curve25519.Signing`).
+///
+/// Contract:
+/// - Key files are raw bytes: `signing.key` holds the 32-byte private key (the RFC 8032 seed,
+///   `rawRepresentation`), mode 0600; `signing.pub` holds the 32-byte public key, mode 0644, for
+///   anyone who verifies checkpoints without the private key. No PEM, no passphrase.
+/// - ``create(inRunDirectory:)`` makes a fresh key for a new run and never replaces an existing
+///   one; ``load(from:)`` (and ``load(runDirectory:)`` on resume) refuses a missing, unreadable,
+///   wrongly sized or group/world-readable key with a ``CheckpointError`` naming the file, so a
+///   resumed run never writes unsigned or differently signed checkpoints.
+/// - What is signed is the 32-byte SHA-256 digest of a checkpoint file's bytes (see
+///   ``CheckpointStore``); ``fingerprint`` is the hex SHA-256 of the raw public key.
+public struct CheckpointSigner: Sendable {
+    /// The private key's file name in a run directory.
+    public static let privateKeyFileName = "signing.key"
+    /// The public key's file name in a run directory.
+    public static let publicKeyFileName = "signing.pub"
+
+    /// The raw private key (swift-crypto's key types are not `Sendable`, so the bytes are kept).
+    private let privateKeyBytes: [UInt8]
+    /// The raw 32-byte public key.
+    public let publicKey: [UInt8]
+    /// Hex SHA-256 of ``publicKey``: how signature files name the key that made them.
+    public let fingerprint: String
+
+    /// A signer with this private key.
+    public init(privateKey: Curve25519.Signing.PrivateKey) {
+        privateKeyBytes = Array(privateKey.rawRepresentation)
+        publicKey = Array(privateKey.publicKey.rawRepresentation)
+        fingerprint = Hex.encode(SHA256.hash(data: publicKey))
+    }
+
+    /// Loads the raw 32-byte private key at `path`.
+    /// - Throws: ``CheckpointError/signingKeyMissing(path:)``,
+    ///   ``CheckpointError/signingKeyUnreadable(path:reason:)``,
+    ///   ``CheckpointError/signingKeyMalformed(path:byteCount:)`` or
+    ///   ``CheckpointError/signingKeyExposed(path:mode:)`` (group or others may read it).
+    public static func load(from path: String) throws(CheckpointError) -> CheckpointSigner {
+        guard DurableFile.exists(path) else { throw .signingKeyMissing(path: path) }
+        let bytes: [UInt8]
+        do { bytes = try DurableFile.read(path) } catch {
+            if case let .io(_, _, reason) = error { throw .signingKeyUnreadable(path: path, reason: reason) }
+            throw error
+        }
+        if let mode = DurableFile.mode(of: path), mode & 0o077 != 0 {
+            throw .signingKeyExposed(path: path, mode: mode)
+        }
+        guard bytes.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
+            throw .signingKeyMalformed(path: path, byteCount: bytes.count)
+        }
+        return CheckpointSigner(privateKey: key)
+    }
+
+    /// Loads the key of an existing run (`<directory>/signing.key`), for resuming it.
+    public static func load(runDirectory directory: String) throws(CheckpointError) -> CheckpointSigner {
+        try load(from: path(directory, privateKeyFileName))
+    }
+
+    /// Makes a new key for a new run: `signing.key` (mode 0600) and `signing.pub` in `directory`,
+    /// each written durably.
+    /// - Throws: ``CheckpointError/signingKeyExists(path:)`` if the directory already has a key,
+    ///   or ``CheckpointError/io(path:operation:reason:)``.
+    public static func create(inRunDirectory directory: String) throws(CheckpointError) -> CheckpointSigner {
+        let signer = CheckpointSigner(privateKey: Curve25519.Signing.PrivateKey())
+        let keyPath = path(directory, privateKeyFileName)
+        guard try DurableFile.createNew(signer.privateKeyBytes, at: keyPath, mode: 0o600) else {
+            throw .signingKeyExists(path: keyPath)
+        }
+        let publicPath = path(directory, publicKeyFileName)
+        let temporary = try DurableFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644)
+        try DurableFile.rename(temporary, to: publicPath)
+        return signer
+    }
+
+    /// The Ed25519 signature of a 32-byte SHA-256 digest.
+    func signature(ofDigest digest: [UInt8]) -> [UInt8] {
+        // The key was validated when this signer was made; signing a valid key cannot fail.
+        let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: privateKeyBytes)
+        return Array(try! key.signature(for: digest))
+    }
+
+    /// Whether `signature` is this key's signature of `digest`.
+    func isValidSignature(_ signature: [UInt8], ofDigest digest: [UInt8]) -> Bool {
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
+        return key.isValidSignature(signature, for: digest)
+    }
+
+    private static func path(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}
