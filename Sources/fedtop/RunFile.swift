@@ -22,7 +22,8 @@ import Yams
 /// - Every key is optional; a key left out is left to the command line and then to `fedtop run`'s
 ///   default. Options given on the command line override the file (``RunOptions/overriding(with:)``).
 /// - An unknown key is an error, naming the closest known key when one is within two edits or is the
-///   same key spelt with `_` or in camel case (`learning_rate`, `learningRate`).
+///   same key spelt with `_` or in camel case (`learning_rate`, `learningRate`). A section
+///   (`[privacy]`, a nested YAML mapping, a dotted TOML key) is an error too.
 /// - Types are strict: `rounds = "ten"` or `rounds = 30.5` is an error; a number key takes an
 ///   integer (`deadline = 60`). Seeds are integers ≥ 0 (at most 2⁶³−1 in a file).
 ///   `hospital` also takes a single string.
@@ -35,7 +36,7 @@ import Yams
 ///
 /// Every error is a ``RunFileError`` naming the file, the key and, where known, the line and
 /// column (YAML gives them for every value; TOML for syntax errors, and the line of a key is found
-/// in the text).
+/// in the text). `fedtop init --check FILE` loads a file and prints what it sets.
 enum RunFile {
     /// The run file's syntax, chosen by the file's extension.
     enum Format: String, CaseIterable, Sendable {
