@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The run file (`fedtop run --config`, `fedtop init`): TOML and YAML.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: OpenBLAS for the matrix products, ncursesw for the console.
@@ -38,6 +41,8 @@ let package = Package(
             "CBLAS",
             "TensorCore", "Datasets", "Privacy", "Federation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Yams", package: "Yams"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
