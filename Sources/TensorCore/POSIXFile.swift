@@ -43,6 +43,33 @@ public enum POSIXFile {
         }
     }
 
+    /// Replaces the file at `path` with `bytes`, atomically and durably: the bytes go to a temporary
+    /// file in the same directory, which is flushed (`fsync`) and renamed over `path`, and then the
+    /// directory is flushed; after a crash `path` holds the old file or the whole new one. On failure
+    /// the temporary file is removed.
+    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(POSIXFileError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let temporary = directory + ".\(fileName).\(getpid()).\(suffix).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw POSIXFileError(path: temporary, operation: "create a temporary file") }
+        var closed = false
+        var renamed = false
+        defer {
+            if !closed { _ = close(descriptor) }
+            if !renamed { _ = unlink(temporary) }
+        }
+        try writeAll(bytes, to: descriptor, path: temporary)
+        guard fsync(descriptor) == 0 else { throw POSIXFileError(path: temporary, operation: "flush (fsync)") }
+        closed = true
+        guard close(descriptor) == 0 else { throw POSIXFileError(path: temporary, operation: "close") }
+        guard rename(temporary, path) == 0 else { throw POSIXFileError(path: path, operation: "replace (rename) with \(temporary)") }
+        renamed = true
+        try syncDirectory(containing: path)
+    }
+
     /// Flushes the directory holding `path`, so that a file created or renamed in it survives a crash.
     public static func syncDirectory(containing path: String) throws(POSIXFileError) {
         let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."

@@ -24,32 +24,7 @@ extension SafeTensors {
     ///   ``SafeTensorsError/io(path:operation:reason:)``.
     public func write(to path: String) throws {
         let bytes = try encoded(source: path)
-        let (directory, fileName) = Self.split(path)
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let temporary = (directory == "." ? "" : directory) + ".\(fileName).\(getpid()).\(suffix).tmp"
-
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw Self.ioError(temporary, "create a temporary file") }
-        var closed = false
-        var renamed = false
-        defer {
-            if !closed { _ = close(descriptor) }
-            if !renamed { _ = unlink(temporary) }
-        }
-        do { try POSIXFile.writeAll(bytes, to: descriptor, path: temporary) } catch { throw Self.ioError(error) }
-        guard fsync(descriptor) == 0 else { throw Self.ioError(temporary, "flush (fsync)") }
-        closed = true
-        guard close(descriptor) == 0 else { throw Self.ioError(temporary, "close") }
-        guard rename(temporary, path) == 0 else { throw Self.ioError(path, "replace (rename) with \(temporary)") }
-        renamed = true
-
-        do { try POSIXFile.syncDirectory(containing: path) } catch { throw Self.ioError(error) }
-    }
-
-    /// The directory of `path` with its trailing slash (`.` for a bare name), and the last component.
-    static func split(_ path: String) -> (directory: String, fileName: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        return (String(path[...slash]), String(path[path.index(after: slash)...]))
+        do { try POSIXFile.replaceAtomically(path, with: bytes) } catch { throw Self.ioError(error) }
     }
 
     /// The whole file at `path`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Datasets
 import Federation
 import TensorCore
@@ -7,6 +8,7 @@ import TensorCore
 /// given on the command line win). Every option is optional here; ``resolved()`` applies defaults
 /// and checks the combination.
 struct FederationOptions: ParsableArguments {
+    @Option(help: "A run file (TOML or YAML, see `fedtop init`); options given here override it.") var config: String?
     @Option(help: "Local (simulated) hospitals.") var hospitals: Int?
     @Option(help: "The data: \(DatasetSource.help).") var dataset: String?
     @Option(help: "The model: \(ModelZoo.names.joined(separator: " | ")) (default: by dataset).") var model: String?
@@ -36,6 +38,9 @@ struct FederationOptions: ParsableArguments {
     @Option(help: "Fraction of each hospital's records held out for its evaluation.") var testFraction: Double?
     @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
     @Option(help: "The run's name.") var name: String?
+    @Option(help: "Continue the run in this directory from its last complete round, ledgers intact.") var resume: String?
+    @Flag(help: "Encrypt checkpoints at rest (AES-GCM, key from FEDTOP_CHECKPOINT_KEY: 64 hex digits or base64 of 32 bytes).")
+    var encryptCheckpoints = false
     @Option(help: "Make a simulated hospital slow, flaky, offline or malicious: \(SimulationSpec.help) (repeatable).")
     var simulate: [String] = []
     @Flag(help: "No console: one line per round (for scripts and CI).") var headless = false
@@ -63,33 +68,88 @@ struct FederationOptions: ParsableArguments {
         if let clientNoise, !(clientNoise >= 0 && clientNoise.isFinite) { throw ValidationError("--client-noise must be ≥ 0, got \(clientNoise)") }
         if let sampleRate, !(sampleRate > 0 && sampleRate <= 1) { throw ValidationError("--sample-rate must be in (0, 1], got \(sampleRate)") }
         if let testFraction, !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
-        if perRound != nil && sampleRate != nil { throw ValidationError("give --per-round or --sample-rate, not both") }
         if let dp, PrivacyMode(rawValue: dp) == nil { throw ValidationError("--dp must be sample, client, both or off, got '\(dp)'") }
-        if json && !headless { throw ValidationError("--json needs --headless") }
     }
 
-    /// The options with defaults applied.
+    /// The options given on the command line, as a run file would give them.
+    var commandLine: RunOptions {
+        var o = RunOptions()
+        o.hospitals = hospitals
+        o.dataset = dataset
+        o.model = model
+        o.partition = partition
+        o.rounds = rounds
+        o.localEpochs = localEpochs
+        o.batchSize = batchSize
+        o.learningRate = learningRate.map(Double.init)
+        o.momentum = momentum.map(Double.init)
+        o.strategy = strategy
+        o.dp = dp
+        o.epsilon = epsilon
+        o.delta = delta
+        o.noise = noise
+        o.clip = clip
+        o.clientNoise = clientNoise
+        o.clientClip = clientClip
+        o.adaptiveClip = adaptiveClip ? true : nil
+        o.perRound = perRound
+        o.sampleRate = sampleRate
+        o.quorum = quorum
+        o.deadline = deadline
+        o.seed = seed
+        o.noiseSeed = noiseSeed
+        o.testFraction = testFraction
+        o.out = out
+        o.name = name
+        o.headless = headless ? true : nil
+        o.json = json ? true : nil
+        return o
+    }
+
+    /// The run file's options overridden by the command line's, with defaults applied.
     func resolved() throws -> RunPlan {
-        let privacy = PrivacyMode(rawValue: dp ?? "sample")!
-        let hospitalCount = hospitals ?? 3
-        let selection: HospitalSelection
-        if let sampleRate {
-            selection = .rate(sampleRate)
-        } else if privacy.clientLevel {
-            selection = .rate(min(1, Double(perRound ?? hospitalCount) / Double(hospitalCount)))
-        } else {
-            selection = .count(min(perRound ?? hospitalCount, hospitalCount))
+        var file = RunOptions()
+        if let config {
+            do { file = try RunFile.load(path: config) } catch { throw UsageError("--config: \(error)") }
         }
-        if let perRound, perRound > hospitalCount {
+        var saved = RunOptions()
+        if let resume {
+            if let out, out != resume { throw UsageError("--resume \(resume) continues that directory; --out \(out) cannot differ") }
+            let path = resume + "/run.json"
+            do {
+                saved = try JSONDecoder().decode(RunOptions.self, from: Data(POSIXFile.readAll(path)))
+            } catch {
+                throw UsageError("--resume \(resume): \(path) is missing or unreadable (\(error)); is this a fedtop run directory?")
+            }
+            saved.out = resume
+        }
+        let o = saved.overriding(with: file).overriding(with: commandLine)
+        if let remote = o.hospital, !remote.isEmpty {
+            throw UsageError("remote hospitals (\(remote.joined(separator: ", "))) need the gRPC transport, which this build does not have yet")
+        }
+        if o.perRound != nil && o.sampleRate != nil { throw UsageError("give per-round or sample-rate, not both") }
+        if o.json == true && o.headless != true { throw UsageError("--json needs --headless") }
+        let privacy = try PrivacyMode(rawValue: o.dp ?? "sample").orThrow(UsageError("dp must be sample, client, both or off, got '\(o.dp ?? "")'"))
+        let hospitalCount = o.hospitals ?? 3
+        guard hospitalCount >= 1 else { throw UsageError("hospitals must be at least 1, got \(hospitalCount)") }
+        let selection: HospitalSelection
+        if let q = o.sampleRate {
+            selection = .rate(q)
+        } else if privacy.clientLevel {
+            selection = .rate(min(1, Double(o.perRound ?? hospitalCount) / Double(hospitalCount)))
+        } else {
+            selection = .count(min(o.perRound ?? hospitalCount, hospitalCount))
+        }
+        if let perRound = o.perRound, perRound > hospitalCount {
             throw UsageError("--per-round \(perRound) exceeds the \(hospitalCount) hospitals")
         }
-        let quorum = self.quorum ?? min(2, hospitalCount)
+        let quorum = o.quorum ?? min(2, hospitalCount)
         if quorum > hospitalCount { throw UsageError("--quorum \(quorum) exceeds the \(hospitalCount) hospitals") }
-        if privacy == .off, epsilon != nil || noise != nil || clientNoise != nil {
+        if privacy == .off, o.epsilon != nil || o.noise != nil || o.clientNoise != nil {
             throw UsageError("--dp off: --epsilon, --noise and --client-noise do not apply")
         }
-        if !privacy.sampleLevel, noise != nil { throw UsageError("--noise is sample-level σ; it needs --dp sample or both") }
-        if !privacy.clientLevel, clientNoise != nil || clientClip != nil || adaptiveClip {
+        if !privacy.sampleLevel, o.noise != nil { throw UsageError("--noise is sample-level σ; it needs --dp sample or both") }
+        if !privacy.clientLevel, o.clientNoise != nil || o.clientClip != nil || o.adaptiveClip == true {
             throw UsageError("--client-noise, --client-clip and --adaptive-clip need --dp client or both")
         }
         let simulations = try simulate.map(SimulationSpec.init(parsing:))
@@ -99,16 +159,22 @@ struct FederationOptions: ParsableArguments {
                 throw UsageError("--simulate: no local hospital named '\(s.hospital)' (they are hospital-1 … hospital-\(hospitalCount))")
             }
         }
-        let datasetSpec = dataset ?? "lesions"
         return RunPlan(
-            hospitals: hospitalCount, dataset: datasetSpec, model: model, partition: partition ?? "iid",
-            rounds: rounds ?? 30, localEpochs: localEpochs ?? 1, batchSize: batchSize ?? 64,
-            learningRate: learningRate ?? 0.05, momentum: momentum ?? 0.9, strategy: strategy ?? "fedavg",
-            privacy: privacy, epsilon: privacy == .off ? nil : (epsilon ?? 3.0), delta: delta ?? 1e-5, noise: noise,
-            clip: clip ?? 1.0, clientNoise: clientNoise, clientClip: clientClip ?? 1.0, adaptiveClip: adaptiveClip,
-            selection: selection, quorum: quorum, deadline: deadline, maxUpdateNorm: maxUpdateNorm, seed: seed ?? 1,
-            noiseSeed: noiseSeed, testFraction: testFraction ?? 0.2, out: out, name: name, json: json,
-            simulations: simulations)
+            hospitals: hospitalCount, dataset: o.dataset ?? "lesions", model: o.model, partition: o.partition ?? "iid",
+            rounds: o.rounds ?? 30, localEpochs: o.localEpochs ?? 1, batchSize: o.batchSize ?? 64,
+            learningRate: Float(o.learningRate ?? 0.05), momentum: Float(o.momentum ?? 0.9), strategy: o.strategy ?? "fedavg",
+            privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? 3.0), delta: o.delta ?? 1e-5, noise: o.noise,
+            clip: o.clip ?? 1.0, clientNoise: o.clientNoise, clientClip: o.clientClip ?? 1.0, adaptiveClip: o.adaptiveClip ?? false,
+            selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
+            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, out: o.out, name: o.name, json: o.json ?? false,
+            simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints)
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
     }
 }
 
@@ -143,4 +209,8 @@ struct RunPlan {
     var name: String?
     var json: Bool
     var simulations: [SimulationSpec] = []
+    /// The options as given (file and command line merged), kept in the run directory.
+    var options = RunOptions()
+    var resume = false
+    var encryptCheckpoints = false
 }

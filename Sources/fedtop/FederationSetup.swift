@@ -27,7 +27,7 @@ struct FederationSetup {
                                                seed: plan.seed)
         } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
         let kind = plan.model ?? DatasetSource.defaultModel(for: data)
-        let model: Sequential
+        var model: Sequential
         do {
             model = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: plan.seed)
         } catch { throw UsageError("--model \(kind): \(error)") }
@@ -40,6 +40,38 @@ struct FederationSetup {
         do {
             try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
         } catch { throw UsageError("--out \(directory): cannot create the run directory: \(error.localizedDescription)") }
+
+        // The run's options, signing key and checkpoints: created for a new run, verified on resume.
+        let store: CheckpointStore
+        var startRound = 1
+        var resumedFrom: Int?
+        do {
+            if plan.resume {
+                let signer = try CheckpointSigner.load(runDirectory: directory)
+                store = try CheckpointStore(directory: directory, signer: signer, encryptAtRest: plan.encryptCheckpoints)
+                let checkpoint = try store.loadLatest(into: &model)
+                startRound = checkpoint.round + 1
+                resumedFrom = checkpoint.round
+            } else {
+                guard !FileManager.default.fileExists(atPath: directory + "/run.json") else {
+                    throw UsageError("\(directory) already holds a run; continue it with --resume \(directory) or choose another --out")
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try POSIXFile.replaceAtomically(directory + "/run.json", with: Array(try encoder.encode(plan.options)))
+                let signer = try CheckpointSigner.create(inRunDirectory: directory)
+                store = try CheckpointStore(directory: directory, signer: signer, encryptAtRest: plan.encryptCheckpoints)
+                try store.save(model, round: 0, metadata: ["fedtop.dataset": data.name])
+            }
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            throw RunError("\(error)")
+        }
+        guard startRound <= plan.rounds else {
+            throw UsageError("the run in \(directory) already completed round \(startRound - 1) of \(plan.rounds); "
+                             + "give --rounds N with N > \(startRound - 1) to continue it")
+        }
 
         // Hospitals: each standardises its own records with its own statistics (nothing leaves).
         let gate = ComputeGate()
@@ -66,7 +98,7 @@ struct FederationSetup {
             sigma = 0
             for h in hospitals {
                 let q = min(1, Double(plan.batchSize) / Double(h.trainRecords))
-                let steps = plan.rounds * plan.localEpochs * max(1, Int((1 / q).rounded()))
+                let steps = (plan.rounds - startRound + 1) * plan.localEpochs * max(1, Int((1 / q).rounded()))
                 guard let s = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: steps,
                                                               delta: plan.delta, spent: h.accountant ?? RDPAccountant()) else {
                     throw UsageError("no noise multiplier keeps \(h.name) within ε = \(plan.epsilon!) over \(plan.rounds) rounds "
@@ -87,7 +119,8 @@ struct FederationSetup {
             federationLedger = ledger
             var z = plan.clientNoise ?? 0
             if plan.clientNoise == nil {
-                guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: plan.rounds,
+                guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q,
+                                                                      steps: plan.rounds - startRound + 1,
                                                                       delta: plan.delta, spent: ledger.accountant) else {
                     throw UsageError("no client-level noise keeps the federation within ε = \(plan.epsilon!) over \(plan.rounds) rounds")
                 }
@@ -109,18 +142,24 @@ struct FederationSetup {
             learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
             clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
             quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
-            secureNoise: plan.noiseSeed == nil)
+            startRound: startRound, secureNoise: plan.noiseSeed == nil)
         let bus = EventBus()
         do {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
-                                federationLedger: federationLedger, checkpoint: ModelCheckpoint(directory: directory), bus: bus)
+                                federationLedger: federationLedger, checkpoint: store, bus: bus)
             recorder = try RunRecorder(directory: directory, bus: bus)
+            if let resumedFrom {
+                try recorder.audit.append(AuditLog.entry("resume", details: ["fromRound": String(resumedFrom),
+                                                                              "checkpoint": store.checkpointPath]))
+                try recorder.audit.sync()
+            }
         } catch { throw UsageError("\(error)") }
         var text = "fedtop: \(name): \(data.name) (\(data.count) records) across \(plan.hospitals) hospitals (\(scheme)), "
             + "\(kind) (\(model.parameterCount) parameters), \(strategy.name), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
         if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
+        if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"
     }
 
@@ -175,12 +214,8 @@ extension FederationSetup {
     }
 }
 
-/// Saves the global model after each round, atomically (temporary file, fsync, rename).
-struct ModelCheckpoint: RoundCheckpointing {
-    let directory: String
-    func write(model: Sequential, round: Int, metadata: [String: String]) throws -> String {
-        let path = directory + "/model.safetensors"
-        try model.save(to: path, round: round, metadata: metadata)
-        return path
-    }
+/// A run that cannot go on (a refused checkpoint, an unusable key): exit status 1.
+struct RunError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -111,7 +111,7 @@ extension InitCommand {
         case .perRound: ("hospitals asked each round", nil)
         case .sampleRate: ("instead of per-round: the chance each hospital is asked in a round", .number(0.5))
         case .quorum: ("the fewest updates a round aggregates", nil)
-        case .deadline: ("seconds a round waits for updates", nil)
+        case .deadline: ("seconds a round waits for updates (default: until all answer)", .number(60))
         case .strategy: ("how updates are combined, e.g. fedavg", nil)
         case .dataset: ("\(DatasetSource.help)", nil)
         case .partition: ("records across hospitals: iid | dirichlet:ALPHA | quantity:SIGMA", nil)

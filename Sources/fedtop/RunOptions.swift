@@ -78,7 +78,7 @@ struct RunOptions: Equatable, Sendable {
     /// The defaults `fedtop init` writes. Options without a default here (`model`, `noise`, …) are
     /// left to `fedtop run`.
     static let defaults = RunOptions(
-        hospitals: 3, perRound: 3, quorum: 2, deadline: 60, strategy: "fedavg", rounds: 30,
+        hospitals: 3, perRound: 3, quorum: 2, strategy: "fedavg", rounds: 30,
         dataset: "lesions", partition: "iid",
         localEpochs: 1, batchSize: 64, learningRate: 0.05, momentum: 0.9, seed: 1,
         dp: "sample", epsilon: 3.0, delta: 1e-5, clip: 1.0)
@@ -403,3 +403,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
     }
     return previous[b.count]
 }
+
+/// The options a run was started with are kept in its directory (`run.json`), so `--resume` can
+/// rebuild the same federation.
+extension RunOptions: Codable {}

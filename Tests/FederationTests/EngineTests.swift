@@ -70,18 +70,17 @@ struct EngineTests {
 
     @Test("a straggler past the deadline is dropped and the round completes with the rest")
     func deadline() throws {
-        let f = try FederationFixture(knobs: [SimulationKnobs(stragglerDelay: 3)])
-        let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 1.5), model: f.model,
+        // Generous margins so a loaded machine cannot make the honest hospitals miss the deadline.
+        let f = try FederationFixture(knobs: [SimulationKnobs(stragglerDelay: 120)])
+        let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 8), model: f.model,
                                 hospitals: f.hospitals, strategy: MeanStrategy())
         let (outcome, events) = FederationFixture.run(engine)
         #expect(outcome == .finished)
         #expect(events.summaries.first?.aggregated == 2)
         #expect(events.contains { if case .hospitalDropped("h1", let r) = $0 { r.contains("deadline") } else { false } })
         // The straggler wrote its spend before "sending": over-reported, never lost.
-        let ledger = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: (50, 1e-5))
-        Thread.sleep(forTimeInterval: 2)
         let reopened = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: (50, 1e-5))
-        #expect(reopened.spentEpsilon > 0 || ledger.spentEpsilon > 0)
+        #expect(reopened.spentEpsilon > 0)
     }
 
     @Test("an invalid update is rejected with its reason, never aggregated")

@@ -115,3 +115,82 @@ struct FederatedRunTests {
         #expect(metrics.split(separator: "\n").count <= 1, "no round may have been aggregated")
     }
 }
+
+@Suite("fedtop run --resume and checkpoints")
+struct ResumeTests {
+    func epsilons(_ stdout: String) -> [Double] {
+        stdout.split(separator: "\n").filter { $0.hasPrefix("round ") }.compactMap { line in
+            guard let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]") else { return nil }
+            return line[line.index(after: open)..<close].split(separator: " ").compactMap { Double($0) }.max()
+        }
+    }
+
+    @Test("a resumed run continues after its last round with ε never lower, and the checkpoint is signed")
+    func resume() throws {
+        let dir = FederatedRunTests.scratch()
+        let first = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--epsilon", "4",
+                                           "--out", dir])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/model.safetensors.sig"))
+        let before = epsilons(first.stdout)
+        let again = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "4"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("resumed after round 2"))
+        let rounds = again.stdout.split(separator: "\n").filter { $0.hasPrefix("round ") }
+        #expect(rounds.first?.hasPrefix("round 3/4") == true && rounds.count == 2)
+        let after = epsilons(again.stdout)
+        #expect(after.first! >= before.last!)
+        let audit = try String(contentsOfFile: dir + "/audit.jsonl", encoding: .utf8)
+        #expect(audit.contains("\"action\":\"resume\""))
+        // Starting a new run over it is refused.
+        let clash = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--out", dir])
+        #expect(clash.status == 2 && clash.stderr.contains("--resume"))
+    }
+
+    @Test("a tampered or truncated checkpoint is refused on resume with a message naming the file")
+    func tampered() throws {
+        for damage in ["flip", "truncate"] {
+            let dir = FederatedRunTests.scratch()
+            let first = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--dp", "off", "--out", dir])
+            #expect(first.status == 0, "\(first.stderr)")
+            let path = dir + "/model.safetensors"
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            if damage == "flip" { bytes[bytes.count - 5] ^= 0x40 } else { bytes.removeLast(100) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let again = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "2"])
+            #expect(again.status == 1, "\(damage): \(again.stdout) \(again.stderr)")
+            #expect(again.stderr.contains("model.safetensors"), "\(again.stderr)")
+            #expect(!again.stdout.contains("round 2/2"))
+        }
+    }
+
+    @Test("encryption asked for without FEDTOP_CHECKPOINT_KEY is a hard error, and nothing is written in plaintext")
+    func encryptionNeedsKey() throws {
+        let dir = FederatedRunTests.scratch()
+        let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--encrypt-checkpoints", "--out", dir],
+                                      environment: ["FEDTOP_CHECKPOINT_KEY": ""])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("FEDTOP_CHECKPOINT_KEY"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
+        let key = String(repeating: "ab", count: 32)
+        let ok = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--encrypt-checkpoints",
+                                        "--out", dir + "-enc"], environment: ["FEDTOP_CHECKPOINT_KEY": key])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "-enc/model.safetensors.enc"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "-enc/model.safetensors"))
+    }
+
+    @Test("a run file gives the options, the command line overrides it, and a bad key is named")
+    func runFile() throws {
+        let dir = FederatedRunTests.scratch()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/run.toml"
+        try "dataset = \"wdbc\"\nrounds = 5\ndp = \"off\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run(["run", "--headless", "--config", file, "--rounds", "2", "--out", dir + "/run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("round 2/2") && !r.stdout.contains("round 3/"))
+        try "dataset = \"wdbc\"\nroundz = 5\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try CommandRunner.run(["run", "--headless", "--config", file])
+        #expect(bad.status == 2 && bad.stderr.contains("roundz") && bad.stderr.contains("rounds"), "\(bad.stderr)")
+    }
+}
