@@ -138,3 +138,68 @@ final class PoisonedHospital: Hospital, @unchecked Sendable {
     }
     var status: HospitalStatus { .idle }
 }
+
+@Suite("Engine: commands at safe points")
+struct EngineCommandTests {
+    /// Waits until the subscription shows `phase`, collecting events.
+    func waitFor(_ phase: RoundPhase, on s: EventSubscription, into events: inout [EngineEvent]) -> Bool {
+        while let e = s.next(timeout: 60) {
+            events.append(e)
+            if case .phaseChanged(let p) = e.kind, p == phase { return true }
+        }
+        return false
+    }
+
+    @Test("pause holds before the next round, step runs exactly one, a σ change reaches the ledger as a new segment, stop ends")
+    func pauseStepNoiseStop() throws {
+        let f = try FederationFixture()
+        let engine = try Engine(configuration: f.configuration(rounds: 20, sigma: 1.0), model: f.model, hospitals: f.hospitals,
+                                strategy: MeanStrategy())
+        let s = engine.bus.subscribe(capacity: 100_000)
+        var events: [EngineEvent] = []
+        engine.send(.pause)
+        engine.start()
+        var reached = waitFor(.paused, on: s, into: &events)
+        #expect(reached)
+        #expect(events.summaries.isEmpty)
+        engine.send(.setNoiseMultiplier(2.5))
+        engine.send(.step)
+        reached = waitFor(.paused, on: s, into: &events)
+        #expect(reached)
+        #expect(events.summaries.map(\.round) == [1])
+        #expect(events.summaries.first?.noiseMultiplier == 2.5)
+        #expect(events.contains { if case .commandApplied(.setNoiseMultiplier(2.5), let effect) = $0 { effect.contains("segment") } else { false } })
+        engine.send(.setNoiseMultiplier(1.5))
+        engine.send(.step)
+        reached = waitFor(.paused, on: s, into: &events)
+        #expect(reached)
+        #expect(events.summaries.map(\.round) == [1, 2])
+        engine.send(.resume)  // refused commands are answered too
+        engine.send(.resume)
+        engine.send(.stop)
+        #expect(engine.wait() == .stopped)
+        while let e = s.next() { events.append(e) }
+        #expect(events.contains { if case .commandRefused(.resume, _) = $0 { true } else { false } })
+        #expect(events.summaries.count < 20)
+        // Each σ is its own segment in every hospital's ledger.
+        let ledger = try String(contentsOfFile: f.directory + "/h1.ledger", encoding: .utf8)
+        let spends = ledger.split(separator: "\n").filter { $0.hasPrefix("spend ") }.map { $0.split(separator: " ")[2] }
+        #expect(spends.prefix(2) == ["2.5", "1.5"])
+    }
+
+    @Test("drop and restore change who is selected; a malicious hospital flips its labels; unknown names are refused")
+    func dropRestoreMalicious() throws {
+        let f = try FederationFixture(privacy: false)
+        let engine = try Engine(configuration: f.configuration(rounds: 3, privacy: .off, quorum: 1), model: f.model,
+                                hospitals: f.hospitals, strategy: MeanStrategy())
+        engine.send(.dropHospital("h2"))
+        engine.send(.setMalicious("h3", true))
+        engine.send(.dropHospital("nobody"))
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        let selected = events.compactMap { if case .roundStarted(let s, _) = $0.kind { s } else { nil } }
+        #expect(selected.allSatisfy { !$0.contains("h2") })
+        #expect(f.hospitals[2].isMalicious)
+        #expect(events.contains { if case .commandRefused(.dropHospital("nobody"), _) = $0 { true } else { false } })
+    }
+}
