@@ -39,6 +39,8 @@ struct FederationOptions: ParsableArguments {
     @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
     @Option(help: "The run's name.") var name: String?
     @Option(help: "Continue the run in this directory from its last complete round, ledgers intact.") var resume: String?
+    @Option(help: "With --resume: change the ε budget to --epsilon, for this reason (written to every ledger and the audit log).")
+    var raiseBudget: String?
     @Flag(help: "Encrypt checkpoints at rest (AES-GCM, key from FEDTOP_CHECKPOINT_KEY: 64 hex digits or base64 of 32 bytes).")
     var encryptCheckpoints = false
     @Option(help: "Make a simulated hospital slow, flaky, offline or malicious: \(SimulationSpec.help) (repeatable).")
@@ -124,6 +126,9 @@ struct FederationOptions: ParsableArguments {
             saved.out = resume
         }
         let o = saved.overriding(with: file).overriding(with: commandLine)
+        if raiseBudget != nil, resume == nil || epsilon == nil {
+            throw UsageError("--raise-budget changes the budget of a resumed run: give --resume DIR and the new --epsilon")
+        }
         if let remote = o.hospital, !remote.isEmpty {
             throw UsageError("remote hospitals (\(remote.joined(separator: ", "))) need the gRPC transport, which this build does not have yet")
         }
@@ -167,7 +172,8 @@ struct FederationOptions: ParsableArguments {
             clip: o.clip ?? 1.0, clientNoise: o.clientNoise, clientClip: o.clientClip ?? 1.0, adaptiveClip: o.adaptiveClip ?? false,
             selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
             noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, out: o.out, name: o.name, json: o.json ?? false,
-            simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints)
+            simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
+            budgetReason: raiseBudget)
     }
 }
 
@@ -213,4 +219,6 @@ struct RunPlan {
     var options = RunOptions()
     var resume = false
     var encryptCheckpoints = false
+    /// Why the budget of a resumed run changes (`--raise-budget`); nil: the ledgers' budget stands.
+    var budgetReason: String?
 }

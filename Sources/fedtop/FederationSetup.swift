@@ -92,6 +92,20 @@ struct FederationSetup {
         }
         self.hospitals = hospitals
 
+        // A resumed run keeps its ledgers' budget unless --raise-budget says otherwise, with a reason.
+        var budgetChanges: [(party: String, from: Double, to: Double)] = []
+        if plan.privacy.sampleLevel, let target = plan.epsilon {
+            for h in hospitals {
+                guard let current = try h.summary().epsilonBudget, current != target else { continue }
+                guard let reason = plan.budgetReason else {
+                    throw UsageError("\(h.name)'s ledger holds a budget of ε \(current); changing it to \(target) needs "
+                                     + "--raise-budget REASON (it is recorded in the ledger and the audit log)")
+                }
+                try h.setBudget(epsilon: target, reason: reason)
+                budgetChanges.append((h.name, current, target))
+            }
+        }
+
         // Sample-level σ: calibrated so that every hospital ends the planned rounds within its budget.
         var sigma = plan.noise ?? 0
         if plan.privacy.sampleLevel, plan.noise == nil {
@@ -117,6 +131,15 @@ struct FederationSetup {
                 ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta))
             } catch { throw UsageError("\(error)") }
             federationLedger = ledger
+            if ledger.budget.epsilon != plan.epsilon! {
+                guard let reason = plan.budgetReason else {
+                    throw UsageError("the federation's ledger holds a budget of ε \(ledger.budget.epsilon); changing it to "
+                                     + "\(plan.epsilon!) needs --raise-budget REASON")
+                }
+                let from = ledger.budget.epsilon
+                do { try ledger.setBudget(epsilon: plan.epsilon!, reason: reason) } catch { throw RunError("\(error)") }
+                budgetChanges.append(("federation", from, plan.epsilon!))
+            }
             var z = plan.clientNoise ?? 0
             if plan.clientNoise == nil {
                 guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q,
@@ -148,6 +171,11 @@ struct FederationSetup {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
                                 federationLedger: federationLedger, checkpoint: store, bus: bus)
             recorder = try RunRecorder(directory: directory, bus: bus)
+            for change in budgetChanges {
+                try recorder.audit.append(AuditLog.entry("budget-changed", details: [
+                    "party": change.party, "from": String(change.from), "to": String(change.to), "reason": plan.budgetReason ?? ""]))
+            }
+            try recorder.audit.sync()
             if let resumedFrom {
                 try recorder.audit.append(AuditLog.entry("resume", details: ["fromRound": String(resumedFrom),
                                                                               "checkpoint": store.checkpointPath]))

@@ -142,6 +142,16 @@ struct ResumeTests {
         #expect(after.first! >= before.last!)
         let audit = try String(contentsOfFile: dir + "/audit.jsonl", encoding: .utf8)
         #expect(audit.contains("\"action\":\"resume\""))
+        // A larger budget needs an explicit, recorded reason.
+        let silent = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "5", "--epsilon", "6"])
+        #expect(silent.status == 2 && silent.stderr.contains("--raise-budget"), "\(silent.stderr)")
+        let raised = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "5", "--epsilon", "6",
+                                            "--raise-budget", "board approved 2026-11-21"])
+        #expect(raised.status == 0, "\(raised.stderr)")
+        let audited = try String(contentsOfFile: dir + "/audit.jsonl", encoding: .utf8)
+        #expect(audited.contains("budget-changed") && audited.contains("board approved"))
+        let ledger = try String(contentsOfFile: dir + "/ledgers/hospital-1.ledger", encoding: .utf8)
+        #expect(ledger.contains("budget 6.0 1e-05 board approved"))
         // Starting a new run over it is refused.
         let clash = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--out", dir])
         #expect(clash.status == 2 && clash.stderr.contains("--resume"))
