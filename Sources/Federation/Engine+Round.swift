@@ -60,6 +60,7 @@ extension Engine {
         let answers = collect(selected: selected, global: global, settings: settings)
         enter(.collecting)
         var accepted: [HospitalUpdate] = []
+        var acceptedIndices: [Int] = []
         let answered = Set(answers.map { $0.index })
         for i in selected where !answered.contains(i) {
             publish(.hospitalDropped(hospital: hospitals[i].name,
@@ -70,13 +71,15 @@ extension Engine {
             switch a.result {
             case .success(let update):
                 if let e = update.epsilonSpent { hospitalEpsilon[name] = e }
-                if let problem = validator.problem(with: update, round: r) {
+                if let problem = update.hospital == name ? validator.problem(with: update, round: r)
+                    : "update names \(update.hospital) but came from \(name)" {
                     publish(.updateRejected(hospital: name, reason: problem))
                     continue
                 }
                 publish(.updateReceived(hospital: name, trainLoss: update.trainLoss, clippedFraction: update.clippedFraction,
                                         epsilon: update.epsilonSpent, seconds: update.seconds))
                 accepted.append(update)
+                acceptedIndices.append(a.index)
             case .failure(let error):
                 if case let .budgetExhausted(_, spent, _, budget) = error {
                     exhausted.insert(a.index)
@@ -125,8 +128,7 @@ extension Engine {
 
         // 7. Evaluate on each selected hospital that delivered, and on the central hold-out.
         enter(.evaluating)
-        let evaluated = accepted.compactMap { u in hospitals.firstIndex { $0.name == u.hospital } }
-        let evaluation = evaluate(on: evaluated, parameters: parameters)
+        let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
 
         // 8. Checkpoint.

@@ -178,11 +178,21 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
             throw .invalidSettings(hospital: name, reason: "\(error)")
         }
         let labels = malicious ? data.train.labels.map { data.train.classNames.count - 1 - $0 } : data.train.labels
+        var dp: DPSGD?
+        if let p = settings.samplePrivacy, let spend {
+            do {
+                dp = try dpState(settings: try DPSGDSettings(noiseMultiplier: p.noiseMultiplier, clipNorm: p.clipNorm,
+                                                             sampleRate: spend.sampleRate))
+            } catch {
+                setStatus(.failed)
+                throw .failed(hospital: name, reason: "DP-SGD cannot start: \(error)")
+            }
+        }
         let computeStarted = ContinuousClock.now
         let outcome = gate.withSlot { computer in
-            localTraining(model: &model, labels: labels, settings: settings, spend: spend, computer: computer,
-                          progress: progress)
+            localTraining(model: &model, labels: labels, settings: settings, dp: &dp, computer: computer, progress: progress)
         }
+        if let dp { lock.withLock { dpsgd = dp } }
         let slowdown = seconds(computeStarted.duration(to: .now)) * (1 / knobs.speed - 1)
         if slowdown > 0 { Thread.sleep(forTimeInterval: slowdown) }
 
@@ -210,31 +220,32 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
                               secureNoise: noiseSeed == nil, seconds: seconds(started.duration(to: .now)))
     }
 
-    private func localTraining(model: inout Sequential, labels: [Int], settings: RoundSettings, spend: PrivacySegment?,
+    /// The hospital's one DP-SGD state for the whole run (its noise streams never repeat), with
+    /// this round's settings.
+    private func dpState(settings: DPSGDSettings) throws -> DPSGD {
+        try lock.withLock {
+            var state = try dpsgd ?? DPSGD(settings: settings, seed: noiseSeed)
+            state.settings = settings
+            return state
+        }
+    }
+
+    private func localTraining(model: inout Sequential, labels: [Int], settings: RoundSettings, dp: inout DPSGD?,
                                computer: GradientComputer,
                                progress: @Sendable (TrainingProgress) -> Void) -> (loss: Double, clippedFraction: Double) {
         var optimizer = ProximalSGD(base: SGD(learningRate: settings.learningRate, momentum: settings.momentum),
                                     mu: settings.proximalMu, anchor: model.parameters)
         var lossSum = 0.0, seen = 0, clipped = 0
         let features = data.train.features
-        if let p = settings.samplePrivacy, let spend {
-            let dp = lock.withLock { () -> DPSGD? in
-                // One DP-SGD state per hospital for the whole run: its noise streams never repeat.
-                let s = try? DPSGDSettings(noiseMultiplier: p.noiseMultiplier, clipNorm: p.clipNorm, sampleRate: spend.sampleRate)
-                guard let s else { return nil }
-                if dpsgd == nil { dpsgd = try? DPSGD(settings: s, seed: noiseSeed) }
-                dpsgd?.settings = s
-                return dpsgd
-            }
-            guard var dp else { return (.nan, 0) }
-            for step in 1...spend.steps {
-                let g = dp.step(model: &model, features: features, labels: labels, optimizer: &optimizer, computer: computer)
+        if var state = dp, let steps = plannedSpend(settings)?.steps {
+            for step in 1...steps {
+                let g = state.step(model: &model, features: features, labels: labels, optimizer: &optimizer, computer: computer)
                 lossSum += g.lossSum
                 seen += g.count - g.droppedCount
                 clipped += g.clippedCount
-                progress(TrainingProgress(stepsDone: step, stepsTotal: spend.steps))
+                progress(TrainingProgress(stepsDone: step, stepsTotal: steps))
             }
-            lock.withLock { dpsgd = dp }
+            dp = state
         } else {
             let n = data.train.count
             let batchesPerEpoch = (n + settings.batchSize - 1) / settings.batchSize

@@ -48,29 +48,13 @@ struct FederationOptions: ParsableArguments {
     @Flag(help: "No console: one line per round (for scripts and CI).") var headless = false
     @Flag(help: "With --headless: print the engine's events as JSON lines.") var json = false
 
+    /// Each option on its own, by the same rules as a run file's (``RunOptions/validate()``).
     func validate() throws {
-        func positive<T: Comparable & Numeric>(_ v: T?, _ flag: String) throws {
-            if let v, v <= 0 { throw ValidationError("\(flag) must be positive, got \(v)") }
+        do { try commandLine.validate() } catch { throw ValidationError(error.description) }
+        if hospitals == 0 { throw ValidationError("--hospitals must be at least 1, got 0") }
+        if let maxUpdateNorm, !(maxUpdateNorm > 0 && maxUpdateNorm.isFinite) {
+            throw ValidationError("--max-update-norm must be positive, got \(maxUpdateNorm)")
         }
-        try positive(hospitals, "--hospitals")
-        try positive(rounds, "--rounds")
-        try positive(localEpochs, "--local-epochs")
-        try positive(batchSize, "--batch-size")
-        try positive(perRound, "--per-round")
-        try positive(quorum, "--quorum")
-        try positive(epsilon, "--epsilon")
-        try positive(clip, "--clip")
-        try positive(clientClip, "--client-clip")
-        try positive(deadline, "--deadline")
-        try positive(maxUpdateNorm, "--max-update-norm")
-        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-        if let momentum, !(0..<1).contains(momentum) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-        if let delta, !(delta > 0 && delta < 1) { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
-        if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
-        if let clientNoise, !(clientNoise >= 0 && clientNoise.isFinite) { throw ValidationError("--client-noise must be ≥ 0, got \(clientNoise)") }
-        if let sampleRate, !(sampleRate > 0 && sampleRate <= 1) { throw ValidationError("--sample-rate must be in (0, 1], got \(sampleRate)") }
-        if let testFraction, !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
-        if let dp, PrivacyMode(rawValue: dp) == nil { throw ValidationError("--dp must be sample, client, both or off, got '\(dp)'") }
     }
 
     /// The options given on the command line, as a run file would give them.
@@ -134,7 +118,9 @@ struct FederationOptions: ParsableArguments {
         }
         if o.perRound != nil && o.sampleRate != nil { throw UsageError("give per-round or sample-rate, not both") }
         if o.json == true && o.headless != true { throw UsageError("--json needs --headless") }
-        let privacy = try PrivacyMode(rawValue: o.dp ?? "sample").orThrow(UsageError("dp must be sample, client, both or off, got '\(o.dp ?? "")'"))
+        guard let privacy = PrivacyMode(rawValue: o.dp ?? "sample") else {
+            throw UsageError("dp must be sample, client, both or off, got '\(o.dp ?? "")'")
+        }
         let hospitalCount = o.hospitals ?? 3
         guard hospitalCount >= 1 else { throw UsageError("hospitals must be at least 1, got \(hospitalCount)") }
         let selection: HospitalSelection
@@ -174,13 +160,6 @@ struct FederationOptions: ParsableArguments {
             noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, out: o.out, name: o.name, json: o.json ?? false,
             simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
             budgetReason: raiseBudget)
-    }
-}
-
-extension Optional {
-    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
-        guard let self else { throw error() }
-        return self
     }
 }
 

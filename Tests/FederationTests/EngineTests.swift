@@ -96,6 +96,17 @@ struct EngineTests {
         #expect(engine.globalModel.parameters.isFinite)
     }
 
+    @Test("an update that names another hospital is rejected")
+    func impostor() throws {
+        let f = try FederationFixture(privacy: false)
+        let impostor = PoisonedHospital(name: "evil", parameterCount: f.model.parameterCount, claims: "h1")
+        let engine = try Engine(configuration: f.configuration(rounds: 1, privacy: .off, selection: .count(4), quorum: 3),
+                                model: f.model, hospitals: f.hospitals + [impostor], strategy: MeanStrategy())
+        let (_, events) = FederationFixture.run(engine)
+        #expect(events.contains { if case .updateRejected("evil", let r) = $0 { r.contains("came from evil") } else { false } })
+        #expect(events.summaries.first?.aggregated == 3)
+    }
+
     @Test("hospitals refuse past their budget and the run stops at it (outcome budget exhausted)")
     func budgetStops() throws {
         let f = try FederationFixture(budget: 1.0)
@@ -118,9 +129,12 @@ final class PoisonedHospital: Hospital, @unchecked Sendable {
     let name: String
     let location = HospitalLocation.remote(address: "test")
     let parameterCount: Int
-    init(name: String, parameterCount: Int) {
+    /// The name it puts on its update (another hospital's, to impersonate it), and whether it sends NaN.
+    let claims: String?
+    init(name: String, parameterCount: Int, claims: String? = nil) {
         self.name = name
         self.parameterCount = parameterCount
+        self.claims = claims
     }
     func summary() throws(HospitalError) -> HospitalSummary {
         HospitalSummary(name: name, trainRecords: 10, testRecords: 0, classCounts: [5, 5], epsilonBudget: nil, delta: nil,
@@ -129,8 +143,8 @@ final class PoisonedHospital: Hospital, @unchecked Sendable {
     func train(globalModel: Tensor, settings: RoundSettings,
                progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
         var delta = Tensor(shape: [parameterCount])
-        delta.withUnsafeMutableBufferPointer { $0[0] = .nan }
-        return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: 10, trainLoss: 0,
+        if claims == nil { delta.withUnsafeMutableBufferPointer { $0[0] = .nan } }
+        return HospitalUpdate(hospital: claims ?? name, round: settings.round, delta: delta, sampleCount: 10, trainLoss: 0,
                               clippedFraction: 0, spend: nil, epsilonSpent: nil, secureNoise: true, seconds: 0)
     }
     func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
