@@ -73,6 +73,24 @@ public struct DPFedAvg: Strategy {
         base.apply(aggregate, to: &global)
     }
 
+    static let clipNormKey = "server.dp.clip_norm"
+
+    /// The wrapped strategy's state and, under adaptive clipping, the current S.
+    public var serverState: [String: Tensor] {
+        var state = base.serverState
+        if mechanism.adaptive != nil { state[Self.clipNormKey] = Tensor(shape: [1], repeating: Float(mechanism.clipNorm)) }
+        return state
+    }
+
+    public mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError) {
+        try base.restoreServerState(state)
+        guard mechanism.adaptive != nil, let s = state[Self.clipNormKey] else { return }
+        guard s.count == 1, let value = s.withUnsafeBufferPointer({ $0.first }), value.isFinite, value > 0 else {
+            throw .configuration("\(name): the checkpoint's adaptive clip norm \(Self.clipNormKey) is not one positive number")
+        }
+        do { try setClipNorm(Double(value)) } catch { throw .configuration("\(name): \(error)") }
+    }
+
     /// Changes z (a new accountant segment from the next round).
     public mutating func setNoiseMultiplier(_ z: Double) throws(PrivacyError) {
         mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: mechanism.clipNorm,

@@ -131,15 +131,11 @@ extension Engine {
         let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
 
-        // 8. Checkpoint.
-        if let checkpoint {
+        // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
+        if let checkpoints {
             enter(.checkpointing)
-            do {
-                let path = try checkpoint.write(model: model, round: r, metadata: ["fedtop.strategy": strategy.name])
-                publish(.checkpointWritten(path: path))
-            } catch {
-                publish(.warning("checkpoint of round \(r) not written: \(error)"))
-            }
+            checkpoints.submit(.init(model: model, round: r, serverState: strategy.serverState,
+                                     metadata: ["fedtop.strategy": strategy.name]))
         }
 
         // 9. Done.

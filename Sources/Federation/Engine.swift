@@ -6,8 +6,9 @@ import TensorCore
 
 /// Where the engine saves the global model after each round (a durable, signed checkpoint).
 public protocol RoundCheckpointing: Sendable {
-    /// Writes the model of `round` durably; returns the path written.
-    func write(model: Sequential, round: Int, metadata: [String: String]) throws -> String
+    /// Writes the model of `round` and the strategy's server state durably; returns the path written.
+    /// Called from one background writer at a time (see ``CheckpointPipeline``).
+    func write(model: Sequential, round: Int, serverState: [String: Tensor], metadata: [String: String]) throws -> String
 }
 
 /// The federation engine: runs rounds across hospitals on a background queue, publishes everything
@@ -37,7 +38,8 @@ public final class Engine: @unchecked Sendable {
     var model: Sequential
     let federationLedger: PrivacyLedger?
     let centralTest: Dataset?
-    let checkpoint: RoundCheckpointing?
+    /// The background writer of round checkpoints, when the run has a store.
+    let checkpoints: CheckpointPipeline?
     let validator: UpdateValidator
     let datasetName: String
 
@@ -92,11 +94,22 @@ public final class Engine: @unchecked Sendable {
         self.strategy = strategy
         self.federationLedger = federationLedger
         self.centralTest = centralTest
-        self.checkpoint = checkpoint
         self.bus = bus
+        let clock = ContinuousClock(), started = clock.now
+        checkpoints = checkpoint.map { target in
+            CheckpointPipeline(target: target) { round, result in
+                let kind: EngineEvent.Kind
+                switch result {
+                case .success(let path): kind = .checkpointWritten(path: path)
+                case .failure(let error): kind = .warning("checkpoint of round \(round) not written: \(error)")
+                }
+                bus.publish(EngineEvent(time: seconds(clock.now - started), wallTime: Date().timeIntervalSince1970,
+                                        round: round, kind: kind))
+            }
+        }
         datasetName = configuration.dataset
         validator = UpdateValidator(parameterCount: model.parameterCount, maxNorm: configuration.maxUpdateNorm)
-        startInstant = clock.now
+        startInstant = started
     }
 
     // MARK: - Control
@@ -156,7 +169,10 @@ public final class Engine: @unchecked Sendable {
         while round < configuration.rounds {
             applyCommands()
             while paused && stepsAllowed == 0 && !stopRequested {
-                if _phase != .paused { enter(.paused) }
+                if _phase != .paused {
+                    checkpoints?.flush()  // a held run is durable
+                    enter(.paused)
+                }
                 waitForCommands()
                 applyCommands()
             }
@@ -171,6 +187,7 @@ public final class Engine: @unchecked Sendable {
             if outcome == .budgetExhausted { break }
         }
         if outcome == .finished, completedRounds == 0 { outcome = .failed }
+        checkpoints?.flush()
         switch outcome {
         case .finished, .stopped: enter(.finished)
         case .budgetExhausted: enter(.budgetExhausted)

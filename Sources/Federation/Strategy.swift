@@ -44,10 +44,19 @@ public protocol Strategy: Sendable {
     mutating func combine(_ updates: [ClientUpdate]) -> Tensor
     /// Moves `global` by `aggregate` (FedAvg: global += aggregate).
     mutating func apply(_ aggregate: Tensor, to global: inout Tensor)
+    /// What the server must keep across rounds besides the model (FedOpt's moments, an adaptive clip
+    /// norm), by tensor name (`server.…`); checkpointed with the model so a resumed run continues
+    /// exactly. Empty for stateless strategies.
+    var serverState: [String: Tensor] { get }
+    /// Restores ``serverState`` from a checkpoint. A strategy rejects state it cannot use (a missing
+    /// or mis-sized tensor) with an error that names it; stateless strategies ignore it.
+    mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError)
 }
 
 extension Strategy {
     public var proximalMu: Float { 0 }
+    public var serverState: [String: Tensor] { [:] }
+    public mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError) {}
 
     /// The plain server step: global += aggregate.
     public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {

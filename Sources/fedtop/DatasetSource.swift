@@ -1,10 +1,11 @@
 import Datasets
 import Foundation
 
-/// Where a run's records come from: `wdbc`, `digits`, `lesions`, `csv:PATH`,
+/// Where a run's records come from: `wdbc`, `digits`, `lesions`, `lesions:COUNT` (the built-in
+/// generator and seed, COUNT images), `csv:PATH`,
 /// `npy:FEATURES.npy,LABELS.npy` or `idx:IMAGES,LABELS`.
 enum DatasetSource {
-    static let help = "wdbc | digits | lesions | csv:PATH | npy:FEATURES,LABELS | idx:IMAGES,LABELS"
+    static let help = "wdbc | digits | lesions | lesions:COUNT | csv:PATH | npy:FEATURES,LABELS | idx:IMAGES,LABELS"
 
     /// Loads the dataset `spec` names; errors name the file and what was wrong.
     static func load(_ spec: String) throws -> Dataset {
@@ -18,6 +19,11 @@ enum DatasetSource {
         case ("csv", 1): return try CSVLoader.load(paths[0])
         case ("npy", 2): return try NPYLoader.load(features: paths[0], labels: paths[1])
         case ("idx", 2): return try IDXLoader.load(images: paths[0], labels: paths[1])
+        case ("lesions", _):
+            guard let count = Int(rest), (10...1_000_000).contains(count) else {
+                throw UsageError("bad dataset '\(spec)': lesions:COUNT needs a COUNT of images from 10 to 1000000")
+            }
+            return LesionGenerator(seed: BuiltinDataset.lesionsSeed).generate(count: count)
         default: throw UsageError("bad dataset '\(spec)' (expected \(help))")
         }
     }

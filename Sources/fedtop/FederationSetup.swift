@@ -45,6 +45,7 @@ struct FederationSetup {
         let store: CheckpointStore
         var startRound = 1
         var resumedFrom: Int?
+        var serverState: [String: Tensor] = [:]
         do {
             if plan.resume {
                 let signer = try CheckpointSigner.load(runDirectory: directory)
@@ -52,6 +53,7 @@ struct FederationSetup {
                 let checkpoint = try store.loadLatest(into: &model)
                 startRound = checkpoint.round + 1
                 resumedFrom = checkpoint.round
+                serverState = checkpoint.tensors.filter { $0.key.hasPrefix("server.") }
             } else {
                 guard !FileManager.default.fileExists(atPath: directory + "/run.json") else {
                     throw UsageError("\(directory) already holds a run; continue it with --resume \(directory) or choose another --out")
@@ -158,6 +160,11 @@ struct FederationSetup {
                 strategy = try DPFedAvg(wrapping: strategy, mechanism: mechanism, sampleRate: q,
                                         noiseSeed: plan.noiseSeed.map { $0 ^ 0xfed })
             } catch { throw UsageError("\(error)") }
+        }
+
+        // A resumed server continues exactly: FedOpt's moments, an adaptive clip norm.
+        do { try strategy.restoreServerState(serverState) } catch {
+            throw RunError("the checkpoint in \(directory) does not fit --strategy \(strategy.name): \(error)")
         }
 
         let configuration = EngineConfiguration(

@@ -90,6 +90,35 @@ public struct FedOpt: Strategy {
         secondMoment = v
     }
 
+    // MARK: - Server state
+
+    static let firstMomentKey = "server.fedopt.m"
+    static let secondMomentKey = "server.fedopt.v"
+
+    /// m and v once the first server step has run.
+    public var serverState: [String: Tensor] {
+        guard let firstMoment, let secondMoment else { return [:] }
+        return [Self.firstMomentKey: firstMoment, Self.secondMomentKey: secondMoment]
+    }
+
+    /// Takes m and v from a checkpoint (both or neither; the same length; finite).
+    public mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError) {
+        let m = state[Self.firstMomentKey], v = state[Self.secondMomentKey]
+        switch (m, v) {
+        case (nil, nil):
+            firstMoment = nil
+            secondMoment = nil
+        case let (m?, v?):
+            guard m.count == v.count, m.isFinite, v.isFinite else {
+                throw .configuration("\(name): the checkpoint's server moments do not fit (m \(m.count), v \(v.count) scalars, or not finite)")
+            }
+            firstMoment = m
+            secondMoment = v
+        default:
+            throw .configuration("\(name): the checkpoint holds only one of the server moments \(Self.firstMomentKey), \(Self.secondMomentKey)")
+        }
+    }
+
     // MARK: - The maths
 
     /// One coordinate's new second moment v from the previous v and Δ².

@@ -1,0 +1,86 @@
+import Federation
+import Foundation
+import Testing
+import TensorCore
+
+/// A checkpoint target as slow as a busy disk, recording what it was asked to write.
+final class SlowCheckpoints: RoundCheckpointing, @unchecked Sendable {
+    let delay: Double
+    private let lock = NSLock()
+    private var _rounds: [Int] = []
+    private var _states: [[String: Tensor]] = []
+    private var active = 0
+    private var _overlapped = false
+
+    init(delay: Double) { self.delay = delay }
+
+    var rounds: [Int] { lock.withLock { _rounds } }
+    var states: [[String: Tensor]] { lock.withLock { _states } }
+    /// Whether two writes ever ran at once (they must not).
+    var overlapped: Bool { lock.withLock { _overlapped } }
+
+    func write(model: Sequential, round: Int, serverState: [String: Tensor], metadata: [String: String]) throws -> String {
+        lock.withLock {
+            active += 1
+            if active > 1 { _overlapped = true }
+        }
+        Thread.sleep(forTimeInterval: delay)
+        lock.withLock {
+            active -= 1
+            _rounds.append(round)
+            _states.append(serverState)
+        }
+        return "slow/round-\(round)"
+    }
+}
+
+@Suite("Engine: checkpoints written in the background")
+struct CheckpointPipelineTests {
+    @Test("rounds do not wait for a slow disk; writes are in order, one at a time, the newest round always written last")
+    func slowDisk() throws {
+        let fixture = try FederationFixture(privacy: false)
+        let target = SlowCheckpoints(delay: 0.15)
+        let engine = try Engine(configuration: fixture.configuration(rounds: 6, privacy: .off), model: fixture.model,
+                                hospitals: fixture.hospitals, strategy: FedOpt(.adam), checkpoint: target)
+        let started = Date()
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        // Written before the run reported its end: the final round is durable.
+        #expect(target.rounds.last == 6)
+        #expect(target.rounds == target.rounds.sorted() && Set(target.rounds).count == target.rounds.count)
+        #expect(!target.overlapped)
+        // Six synchronous writes would take 0.9 s on their own; coalescing skips rounds a newer one replaced.
+        #expect(target.rounds.count < 6, "written: \(target.rounds)")
+        #expect(Date().timeIntervalSince(started) < 0.9)
+        // The last completed round's event comes before its checkpoint is on disk, and every write is reported.
+        let written = events.filter { if case .checkpointWritten = $0.kind { true } else { false } }
+        #expect(written.map(\.round) == target.rounds)
+        // FedAdam's moments travel with the model.
+        #expect(target.states.last?.keys.sorted() == ["server.fedopt.m", "server.fedopt.v"])
+    }
+
+    @Test("pausing flushes: by the time the engine says PAUSED, the last round's checkpoint is written")
+    func pauseIsDurable() throws {
+        let fixture = try FederationFixture(privacy: false)
+        let target = SlowCheckpoints(delay: 0.2)
+        let engine = try Engine(configuration: fixture.configuration(rounds: 4, privacy: .off), model: fixture.model,
+                                hospitals: fixture.hospitals, strategy: MeanStrategy(), checkpoint: target)
+        let subscription = engine.bus.subscribe(capacity: 10_000)
+        engine.send(.pause)
+        engine.send(.step)
+        engine.start()
+        var sawPausedAfterRound1 = false
+        var completed = 0
+        while let event = subscription.next(timeout: 30) {
+            if case .roundCompleted = event.kind { completed += 1 }
+            if case .phaseChanged(.paused) = event.kind, completed == 1 {
+                #expect(target.rounds == [1])
+                sawPausedAfterRound1 = true
+                engine.send(.stop)
+            }
+            if case .runFinished = event.kind { break }
+        }
+        #expect(sawPausedAfterRound1)
+        engine.wait()
+    }
+}
