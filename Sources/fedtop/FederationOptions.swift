@@ -36,6 +36,8 @@ struct FederationOptions: ParsableArguments {
     @Option(help: "Seed for the split, initialisation, selection and batches.") var seed: UInt64?
     @Option(help: "Seed the DP noise (reproducible, NOT secure; ε is reported as seeded).") var noiseSeed: UInt64?
     @Option(help: "Fraction of each hospital's records held out for its evaluation.") var testFraction: Double?
+    @Option(help: "Fraction of all records held out centrally, before the split, for a central evaluation every round.")
+    var centralHoldout: Double?
     @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
     @Option(help: "The run's name.") var name: String?
     @Option(help: "Continue the run in this directory from its last complete round, ledgers intact.") var resume: String?
@@ -85,6 +87,7 @@ struct FederationOptions: ParsableArguments {
         o.seed = seed
         o.noiseSeed = noiseSeed
         o.testFraction = testFraction
+        o.centralHoldout = centralHoldout
         o.out = out
         o.name = name
         o.headless = headless ? true : nil
@@ -157,7 +160,7 @@ struct FederationOptions: ParsableArguments {
             privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? 3.0), delta: o.delta ?? 1e-5, noise: o.noise,
             clip: o.clip ?? 1.0, clientNoise: o.clientNoise, clientClip: o.clientClip ?? 1.0, adaptiveClip: o.adaptiveClip ?? false,
             selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
-            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, out: o.out, name: o.name, json: o.json ?? false,
+            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, centralHoldout: o.centralHoldout, out: o.out, name: o.name, json: o.json ?? false,
             simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
             budgetReason: raiseBudget)
     }
@@ -190,6 +193,7 @@ struct RunPlan {
     var seed: UInt64
     var noiseSeed: UInt64?
     var testFraction: Double
+    var centralHoldout: Double?
     var out: String?
     var name: String?
     var json: Bool

@@ -17,8 +17,19 @@ struct FederationSetup {
 
     init(options plan: RunPlan) throws {
         self.plan = plan
-        let data: Dataset
+        var data: Dataset
         do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
+        // The central hold-out leaves the data before the hospitals get theirs, and is standardised
+        // with its own statistics (as each hospital standardises its records with its own).
+        var centralTest: Dataset?
+        if let fraction = plan.centralHoldout {
+            let (rest, holdout) = data.split(testFraction: fraction, seed: plan.seed ^ 0xce17)
+            guard holdout.count >= 1, rest.count >= plan.hospitals * 2 else {
+                throw UsageError("--central-holdout \(fraction) leaves too few records (\(holdout.count) held out, \(rest.count) for the hospitals)")
+            }
+            data = rest
+            centralTest = Standardizer.fit(holdout).apply(holdout)
+        }
         let scheme: PartitionScheme
         do { scheme = try PartitionScheme(parsing: plan.partition) } catch { throw UsageError("--partition: \(error)") }
         let shares: [HospitalData]
@@ -176,7 +187,7 @@ struct FederationSetup {
         let bus = EventBus()
         do {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
-                                federationLedger: federationLedger, checkpoint: store, bus: bus)
+                                federationLedger: federationLedger, centralTest: centralTest, checkpoint: store, bus: bus)
             recorder = try RunRecorder(directory: directory, bus: bus)
             for change in budgetChanges {
                 try recorder.audit.append(AuditLog.entry("budget-changed", details: [
@@ -193,6 +204,7 @@ struct FederationSetup {
             + "\(kind) (\(model.parameterCount) parameters), \(strategy.name), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
         if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
+        if let centralTest { text += "; central hold-out of \(centralTest.count) records" }
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"

@@ -51,6 +51,9 @@ struct HeadlessPrinter: Sendable {
             line += String(format: "  eval loss %.4f  accuracy %.4f", ev.loss, ev.accuracy)
             if let auc = ev.auc { line += String(format: "  AUC %.3f", auc) }
         }
+        if let central = s.centralEvaluation {
+            line += String(format: "  central accuracy %.4f", central.accuracy)
+        }
         let label = seeded ? "ε(seeded)" : "ε"
         let b = budget.map { String(format: " / %.2f", $0) } ?? ""
         if !s.hospitalEpsilon.isEmpty {

@@ -95,7 +95,7 @@ extension InitCommand {
     /// The sections of the example, in order.
     private static let sections: [(title: String, keys: [RunOptions.Key])] = [
         ("Federation", [.hospitals, .hospital, .rounds, .perRound, .sampleRate, .quorum, .deadline, .strategy]),
-        ("Data", [.dataset, .partition, .testFraction]),
+        ("Data", [.dataset, .partition, .testFraction, .centralHoldout]),
         ("Model and local training", [.model, .localEpochs, .batchSize, .learningRate, .momentum, .seed]),
         ("Privacy", [.dp, .epsilon, .delta, .clip, .noise, .clientNoise, .clientClip, .adaptiveClip, .noiseSeed]),
         ("Output", [.out, .name, .headless, .json]),
@@ -116,6 +116,7 @@ extension InitCommand {
         case .dataset: ("\(DatasetSource.help)", nil)
         case .partition: ("records across hospitals: iid | dirichlet:ALPHA | quantity:SIGMA", nil)
         case .testFraction: ("fraction of the records held out for testing (default: 0.2)", .number(0.2))
+        case .centralHoldout: ("fraction of all records held out centrally for a central evaluation (default: none)", .number(0.1))
         case .model: ("\(ModelZoo.names.joined(separator: " | ")) (default: by dataset)", .string("lesioncnn"))
         case .localEpochs: ("passes over its data each hospital makes per round", nil)
         case .batchSize: ("samples per batch (with DP-SGD: the expected Poisson batch)", nil)

@@ -34,6 +34,8 @@ struct RunOptions: Equatable, Sendable {
     var partition: String?
     /// Fraction of records held out for testing.
     var testFraction: Double?
+    /// Fraction of all records held out centrally (before partitioning) for a central evaluation each round.
+    var centralHoldout: Double?
 
     // Model and training
     /// The model (default: by dataset).
@@ -106,7 +108,7 @@ extension RunOptions {
     enum Key: String, CaseIterable, Sendable, CustomStringConvertible {
         case hospitals, hospital
         case perRound = "per-round", sampleRate = "sample-rate", quorum, deadline, strategy, rounds
-        case dataset, partition, testFraction = "test-fraction"
+        case dataset, partition, testFraction = "test-fraction", centralHoldout = "central-holdout"
         case model, localEpochs = "local-epochs", batchSize = "batch-size", learningRate = "learning-rate"
         case momentum, seed
         case dp, epsilon, delta, noise, clip, clientNoise = "client-noise", clientClip = "client-clip"
@@ -123,7 +125,7 @@ extension RunOptions {
             switch self {
             case .hospitals, .perRound, .quorum, .rounds, .localEpochs, .batchSize: .integer
             case .seed, .noiseSeed: .seed
-            case .sampleRate, .deadline, .testFraction, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
+            case .sampleRate, .deadline, .testFraction, .centralHoldout, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
                  .clientNoise, .clientClip: .number
             case .strategy, .dataset, .partition, .model, .dp, .out, .name: .string
             case .adaptiveClip, .headless, .json: .boolean
@@ -230,6 +232,7 @@ extension RunOptions {
             case .dataset: dataset.map(Value.string)
             case .partition: partition.map(Value.string)
             case .testFraction: testFraction.map(Value.number)
+            case .centralHoldout: centralHoldout.map(Value.number)
             case .model: model.map(Value.string)
             case .localEpochs: localEpochs.map(Value.integer)
             case .batchSize: batchSize.map(Value.integer)
@@ -294,6 +297,7 @@ extension RunOptions {
             case .dataset: dataset = string()
             case .partition: partition = string()
             case .testFraction: testFraction = number()
+            case .centralHoldout: centralHoldout = number()
             case .model: model = string()
             case .localEpochs: localEpochs = integer()
             case .batchSize: batchSize = integer()
@@ -354,6 +358,7 @@ extension RunOptions {
         case (.sampleRate, .number(let v)): return v > 0 && v <= 1 ? nil : "must be in (0, 1], got \(v)"
         case (.momentum, .number(let v)): return v >= 0 && v < 1 ? nil : "must be in [0, 1), got \(v)"
         case (.testFraction, .number(let v)), (.delta, .number(let v)): return fraction(v)
+        case (.centralHoldout, .number(let v)): return v > 0 && v <= 0.5 ? nil : "must be in (0, 0.5], got \(v)"
         case (.deadline, .number(let v)), (.learningRate, .number(let v)), (.epsilon, .number(let v)),
              (.clip, .number(let v)), (.clientClip, .number(let v)):
             return positive(v)

@@ -40,6 +40,41 @@ struct FederatedRunTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
     }
 
+    @Test("digits (MLP) and lesions (CNN) on their defaults: every round completes and the evaluation loss falls",
+          arguments: [("digits", 6), ("lesions", 8)])
+    func builtinDatasets(dataset: String, rounds: Int) throws {
+        let r = try CommandRunner.run(["run", "--headless", "--dataset", dataset, "--rounds", String(rounds),
+                                       "--noise-seed", "3", "--out", Self.scratch()])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = roundLines(r.stdout)
+        #expect(lines.count == rounds)
+        let evalLosses = lines.compactMap { line -> Double? in
+            let words = line.split(separator: " ")
+            return words.firstIndex(of: "eval").flatMap { Double(words[$0 + 2]) }
+        }
+        #expect(evalLosses.count == rounds)
+        #expect(evalLosses.last! < 0.8 * evalLosses.first!, "\(evalLosses)")
+    }
+
+    @Test("--central-holdout evaluates the global model on records no hospital holds, every round")
+    func centralHoldout() throws {
+        let dir = Self.scratch()
+        let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "3", "--central-holdout", "0.2",
+                                       "--noise-seed", "3", "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("central hold-out of 114 records"))
+        // 569 − 114 records remain for the hospitals.
+        #expect(r.stdout.contains("(455 records)"))
+        let lines = roundLines(r.stdout)
+        #expect(lines.count == 3 && lines.allSatisfy { $0.contains("central accuracy 0.") })
+        let rows = try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let header = rows[0].split(separator: ","), last = rows[3].split(separator: ",", omittingEmptySubsequences: false)
+        let column = header.firstIndex(of: "central_accuracy")
+        #expect(column != nil && Double(last[column!]) != nil)
+        let bad = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--central-holdout", "0.9"])
+        #expect(bad.status == 2 && bad.stderr.contains("central-holdout"), "\(bad.stderr)")
+    }
+
     @Test("a run that reaches the privacy budget stops and exits 3")
     func budgetExit() throws {
         let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "200", "--noise", "1.0",
