@@ -17,6 +17,11 @@ struct FederationSetup {
 
     init(options plan: RunPlan) throws {
         self.plan = plan
+        // Each local hospital keeps its ledger open; say so now rather than fail mid-set-up.
+        if plan.privacy.sampleLevel, let limit = FederationSetup.openFileLimit(), plan.hospitals + 64 > limit {
+            throw UsageError("--hospitals \(plan.hospitals) keeps \(plan.hospitals) ledgers open, but this process may open "
+                             + "only \(limit) files; raise the limit (ulimit -n \(plan.hospitals + 64)) or use fewer hospitals")
+        }
         var data: Dataset
         do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
         // The central hold-out leaves the data before the hospitals get theirs, and is standardised
@@ -208,6 +213,13 @@ struct FederationSetup {
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"
+    }
+
+    /// The soft limit on open files (already raised to the hard limit at start-up).
+    static func openFileLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return nil }
+        return Int(limit.rlim_cur)
     }
 
     static func defaultDirectory(name: String) -> String {
