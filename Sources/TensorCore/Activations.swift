@@ -52,7 +52,7 @@ public struct Tanh: Layer {
     public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] { inputShape }
 
     public func forward(_ input: Tensor, parameters: UnsafeBufferPointer<Float>, workspace: LayerWorkspace) -> Tensor {
-        ElementwiseKernel.forward(input, workspace: workspace) { _tanhf($0) }
+        ElementwiseKernel.forward(input, workspace: workspace) { fastTanh($0) }
     }
 
     public func backward(

@@ -39,19 +39,18 @@ struct CheckpointPipelineTests {
     @Test("rounds do not wait for a slow disk; writes are in order, one at a time, the newest round always written last")
     func slowDisk() throws {
         let fixture = try FederationFixture(privacy: false)
-        let target = SlowCheckpoints(delay: 0.15)
+        let target = SlowCheckpoints(delay: 0.5)
         let engine = try Engine(configuration: fixture.configuration(rounds: 6, privacy: .off), model: fixture.model,
                                 hospitals: fixture.hospitals, strategy: FedOpt(.adam), checkpoint: target)
-        let started = Date()
         let (outcome, events) = FederationFixture.run(engine)
         #expect(outcome == .finished)
         // Written before the run reported its end: the final round is durable.
         #expect(target.rounds.last == 6)
         #expect(target.rounds == target.rounds.sorted() && Set(target.rounds).count == target.rounds.count)
         #expect(!target.overlapped)
-        // Six synchronous writes would take 0.9 s on their own; coalescing skips rounds a newer one replaced.
+        // Had each round waited for its write, every round would be written; rounds that finished while a
+        // write was under way were replaced by newer ones instead.
         #expect(target.rounds.count < 6, "written: \(target.rounds)")
-        #expect(Date().timeIntervalSince(started) < 0.9)
         // The last completed round's event comes before its checkpoint is on disk, and every write is reported.
         let written = events.filter { if case .checkpointWritten = $0.kind { true } else { false } }
         #expect(written.map(\.round) == target.rounds)
