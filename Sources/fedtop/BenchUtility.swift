@@ -24,6 +24,7 @@ struct BenchUtility: ParsableCommand {
     var federated = false
     @Option(help: "With --federated: hospitals.") var hospitals = 3
     @Option(help: "With --federated: rounds (one local epoch each).") var rounds = 40
+    @Option(help: "With --federated: the aggregation strategy (see fedtop run --strategy).") var strategy = "fedavg"
 
     static let anchors: [String: [String: String]] = [
         "digits": ["0": "0.978 ± 0.008", "8": "0.951 ± 0.015", "2": "0.827 ± 0.032", "1": "0.633 ± 0.053", "0.5": "0.434 ± 0.077"],
@@ -68,7 +69,7 @@ struct BenchUtility: ParsableCommand {
 
     /// The federated table: `hospitals` IID hospitals, DP-SGD in each at ε for its own records, FedAvg.
     func runFederated() throws {
-        print("DP-SGD utility, federated: \(hospitals) IID hospitals, FedAvg, MLP 64 tanh, \(rounds) rounds of one local epoch, "
+        print("DP-SGD utility, federated: \(hospitals) IID hospitals, \(strategy), MLP 64 tanh, \(rounds) rounds of one local epoch, "
               + "expected batch \(batchSize), lr \(learningRate) (no DP: \(plainLearningRate)), momentum \(momentum), C \(clip), "
               + "δ \(delta), \(seeds) seeds; each hospital standardises its own records; accuracy on the hospitals' test splits")
         print(pad("data", 8) + pad("ε", 6) + pad("fedtop (mean ± sd)", 22) + pad("σ", 9) + "Opacus anchor (centralised)")
@@ -89,6 +90,7 @@ struct BenchUtility: ParsableCommand {
                     options.batchSize = batchSize
                     options.learningRate = target > 0 ? learningRate : plainLearningRate
                     options.momentum = momentum
+                    options.strategy = strategy
                     options.dp = target > 0 ? "sample" : "off"
                     options.epsilon = target > 0 ? target : nil
                     options.delta = delta
