@@ -6,6 +6,10 @@ public enum Key: Sendable, Equatable, Hashable {
     /// Ctrl-C when the terminal passes it as a key (it normally arrives as SIGINT).
     case interrupt
     case resize
+    /// Mouse: a click, and the wheel, at a cell.
+    case click(x: Int, y: Int)
+    case scrollUp(x: Int, y: Int)
+    case scrollDown(x: Int, y: Int)
 }
 
 /// What a key asks for, before the controller decides what it means in the current state.
