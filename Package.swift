@@ -37,8 +37,9 @@ let package = Package(
             "TensorCore", "Datasets", "Privacy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
         .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS",
+            "CBLAS", "Console",
             "TensorCore", "Datasets", "Privacy", "Federation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -55,6 +56,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )

@@ -39,6 +39,26 @@ static inline int fedtop_key_npage(void) { return KEY_NPAGE; }
 static inline int fedtop_key_ppage(void) { return KEY_PPAGE; }
 static inline int fedtop_key_home(void) { return KEY_HOME; }
 static inline int fedtop_key_end(void) { return KEY_END; }
+static inline int fedtop_key_btab(void) { return KEY_BTAB; }
+static inline int fedtop_key_dc(void) { return KEY_DC; }
+static inline int fedtop_key_code_yes(void) { return KEY_CODE_YES; }
+static inline unsigned long fedtop_all_mouse_events(void) { return ALL_MOUSE_EVENTS; }
+static inline unsigned long fedtop_button1_pressed(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED; }
+static inline unsigned long fedtop_button4_pressed(void) { return BUTTON4_PRESSED; }
+#ifdef BUTTON5_PRESSED
+static inline unsigned long fedtop_button5_pressed(void) { return BUTTON5_PRESSED; }
+#else
+static inline unsigned long fedtop_button5_pressed(void) { return 0; }
+#endif
+/// Reads one key or character into *ch; returns OK, KEY_CODE_YES (a function key) or ERR (timeout).
+static inline int fedtop_get_wch(wint_t *ch) { return wget_wch(stdscr, ch); }
+/// Reads the pending mouse event: x, y and its button state; ERR when there is none.
+static inline int fedtop_get_mouse(int *x, int *y, unsigned long *bstate) {
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return ERR;
+    *x = ev.x; *y = ev.y; *bstate = (unsigned long)ev.bstate;
+    return OK;
+}
 static inline int fedtop_ok(void) { return OK; }
 static inline int fedtop_err(void) { return ERR; }
 /// Writes one wide character with attributes and a colour pair at (y, x).

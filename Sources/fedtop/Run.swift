@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Datasets
 import Federation
 import Foundation
@@ -6,9 +7,8 @@ import Privacy
 import TensorCore
 
 /// `fedtop run` (the default command): a federation of hospitals training a model round by round
-/// with differential privacy, watched live (the console arrives with its issue; until then, and with
-/// `--headless`, one line per round). `--central` trains the same model centrally instead, as a
-/// baseline.
+/// with differential privacy, watched live in the console (`--headless`, or no terminal: one line
+/// per round). `--central` trains the same model centrally instead, as a baseline.
 ///
 /// Exit status: 0 finished (or stopped by the operator), 3 stopped at the privacy budget, 1 failure,
 /// 2 bad usage.
@@ -17,6 +17,9 @@ struct Run: ParsableCommand {
         abstract: "Run a federation of hospitals with differential privacy (the default command).")
 
     @OptionGroup var federation: FederationOptions
+    @OptionGroup(title: "Console") var console: ConsoleOptions
+    @Option(help: "Record the console to this asciicast v2 file (the event journal beside it: FILE.journal.jsonl).")
+    var record: String?
 
     @Flag(help: "Train centrally on all the records instead (a baseline; uses --epochs).") var central = false
     @Option(help: "With --central: passes over the training data.") var epochs = 12
@@ -25,6 +28,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         try federation.validate()
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        try validateRecording()
     }
 
     func run() throws {
@@ -33,7 +37,7 @@ struct Run: ParsableCommand {
         do { setup = try FederationSetup(options: federation.resolved()) } catch let error as UsageError {
             throw ValidationError(error.description)
         }
-        let outcome = try setup.runHeadless()
+        let outcome = try runWatched(setup)
         switch outcome {
         case .finished, .stopped: return
         case .budgetExhausted: throw ExitCode(3)

@@ -1,0 +1,38 @@
+/// What the console knows about a federation besides its events: each hospital's location and
+/// records (the engine's events name hospitals but do not describe them). `fedtop` fills it from
+/// its setup; a journal stores it in its first line so a replay shows the same table.
+public struct FederationFacts: Sendable, Codable, Equatable {
+    /// One hospital as the table shows it.
+    public struct Hospital: Sendable, Codable, Equatable {
+        public var name: String
+        /// `local` (simulated in this process) or `remote` (another process, over the transport).
+        public var location: String
+        /// Training records (the DP-SGD sampling population).
+        public var records: Int
+        public var testRecords: Int
+
+        public init(name: String, location: String, records: Int, testRecords: Int) {
+            self.name = name
+            self.location = location
+            self.records = records
+            self.testRecords = testRecords
+        }
+    }
+
+    public var hospitals: [Hospital]
+    /// The privacy mode's name: `sample`, `client`, `both` or `off`.
+    public var privacy: String
+    /// Client-level DP's hospital sample rate q (nil under sample-level DP).
+    public var clientSampleRate: Double?
+    /// Whether secure aggregation is on (it has phases the aggregator panel shows).
+    public var secureAggregation: Bool
+
+    public init(hospitals: [Hospital], privacy: String, clientSampleRate: Double? = nil, secureAggregation: Bool = false) {
+        self.hospitals = hospitals
+        self.privacy = privacy
+        self.clientSampleRate = clientSampleRate
+        self.secureAggregation = secureAggregation
+    }
+
+    public static let none = FederationFacts(hospitals: [], privacy: "sample")
+}

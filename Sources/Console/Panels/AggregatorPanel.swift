@@ -1,0 +1,58 @@
+/// Aggregator: the round's state machine with the current phase highlighted, updates in, the
+/// strategy, rejected updates and why, and the secure-aggregation phase when it is on.
+public enum AggregatorPanel {
+    static let phases: [(String, String)] = [("SELECTING", "select"), ("BROADCASTING", "send"), ("TRAINING", "train"),
+                                             ("COLLECTING", "collect"), ("AGGREGATING", "aggregate"),
+                                             ("EVALUATING", "evaluate"), ("CHECKPOINTING", "save")]
+
+    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext) {
+        Frame.draw("Aggregator", in: rect, on: &screen, context: context)
+        let inner = rect.inner
+        guard inner.height >= 1, inner.width >= 20 else { return }
+        let m = view.model, g = context.glyphs
+        let current = m.phase.description.split(separator: " ").first.map(String.init) ?? ""
+        let stacked = inner.height >= 8
+        var x = inner.x, y = inner.y
+        for (i, (key, word)) in phases.enumerated() {
+            let active = key == current
+            let text = active && context.monochrome ? "[\(word)]" : word
+            let style = active ? Style(.phaseActive, bold: true, reverse: true) : Style(.phaseIdle)
+            if stacked {
+                screen.put((active ? "\(g.selectionMark) " : "  ") + text, x: inner.x, y: y, style: style, limit: inner.width)
+                y += 1
+            } else {
+                let sep = i < phases.count - 1 ? " \(g.arrow) " : ""
+                guard x + CharacterWidth.of(text + sep) <= inner.maxX else { break }
+                x += screen.put(text, x: x, y: y, style: style)
+                x += screen.put(sep, x: x, y: y, style: .dim)
+            }
+        }
+        if !stacked { y += 1 }
+        guard y < inner.maxY else { return }
+        var parts = ["updates \(m.updatesIn)/\(m.selected.count)", m.run?.strategy ?? "-",
+                     "secagg " + (m.facts.secureAggregation ? "on" : "off")]
+        if !m.rejected.isEmpty { parts.append("rejected \(m.rejected.count)") }
+        // As many parts per line as fit.
+        var text = ""
+        for part in parts {
+            let next = text.isEmpty ? part : text + "  " + part
+            if CharacterWidth.of(next) > inner.width, !text.isEmpty, y + 1 < inner.maxY {
+                screen.put(text, x: inner.x, y: y, style: .plain, limit: inner.width)
+                y += 1
+                text = part
+            } else {
+                text = next
+            }
+        }
+        screen.put(text, x: inner.x, y: y, style: .plain, limit: inner.width)
+        y += 1
+        func line(_ s: String, _ role: Style.Role) {
+            guard y < inner.maxY else { return }
+            screen.put(context.text(s), x: inner.x, y: y, style: Style(role), limit: inner.width)
+            y += 1
+        }
+        for r in m.rejected { line("\(r.hospital): \(r.reason)", .warning) }
+        if let c = m.lastCommandResult { line(c, .highlight) }
+        if !m.awaiting.isEmpty { line("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim) }
+    }
+}

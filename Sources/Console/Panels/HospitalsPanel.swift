@@ -1,0 +1,64 @@
+/// Hospitals: one row each (name, local or remote, status, records, last loss, ε spent, share of
+/// clipped samples, last round time, progress within the round), scrollable, the selected row in
+/// reverse video; `enter` opens ``HospitalDetail``.
+public enum HospitalsPanel {
+    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext) {
+        let focused = view.controller.focus == .hospitals
+        Frame.draw("Hospitals (\(view.model.hospitals.count))", in: rect, on: &screen, context: context, focused: focused)
+        let inner = Rect(x: rect.x + 2, y: rect.y + 1, width: rect.width - 3, height: rect.height - 2)
+        guard inner.height >= 2, inner.width >= 30 else { return }
+        if view.controller.showDetail {
+            HospitalDetail.draw(view, in: inner, on: &screen, context: context)
+            return
+        }
+        let wide = inner.width >= 96
+        var columns: [Table.Column] = [Table.Column("hospital", width: 12)]
+        if wide { columns.append(Table.Column("where", width: 6)) }
+        columns += [Table.Column("status", width: 9), Table.Column("records", width: 7, rightAligned: true),
+                    Table.Column("loss", width: 6, rightAligned: true),
+                    Table.Column(context.glyphs.isASCII ? "eps" : "ε", width: 5, rightAligned: true),
+                    Table.Column("clip%", width: 5, rightAligned: true), Table.Column("time", width: 6, rightAligned: true)]
+        let used = columns.reduce(0) { $0 + $1.width + 1 }
+        columns.append(Table.Column("round", width: max(4, inner.width - used)))
+        let rows: [[Table.Content]] = view.model.hospitals.map { h in
+            var status = h.status.rawValue
+            if h.malicious { status = "malicious" }
+            let role: Style.Role = switch h.status {
+            case .training: .highlight
+            case .delivered: .ok
+            case .rejected, .missed: .warning
+            case .dropped, .exhausted: .critical
+            case .idle: .dim
+            }
+            var row: [Table.Content] = [.text(h.name)]
+            if wide { row.append(.text(h.location, .dim)) }
+            row += [.text(status, h.malicious ? .critical : role), .text(h.records > 0 ? "\(h.records)" : "-"),
+                    .text(h.lastLoss.map { fmt($0, 3) } ?? "-"), .text(h.epsilon.map { fmt($0) } ?? "-"),
+                    .text(h.clippedFraction.map { fmt($0 * 100, 0) } ?? "-"), .text(h.lastSeconds.map { fmt($0, 1) + "s" } ?? "-"),
+                    .gauge(h.progress)]
+            return row
+        }
+        let selected = view.model.hospitals.isEmpty ? nil : min(view.controller.selectedHospital, view.model.hospitals.count - 1)
+        Table(columns: columns, rows: rows, selected: selected).draw(in: inner, on: &screen, context: context)
+    }
+}
+
+/// The selected hospital in full: every field of its row, and why it last missed or was rejected.
+public enum HospitalDetail {
+    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext) {
+        let m = view.model
+        guard !m.hospitals.isEmpty else { return }
+        let h = m.hospitals[min(view.controller.selectedHospital, m.hospitals.count - 1)]
+        let g = context.glyphs
+        var lines: [(String, Style.Role)] = [
+            ("\(h.name)  (\(h.location))  \(h.status.rawValue)\(h.malicious ? "  MALICIOUS" : "")\(h.dropped ? "  DROPPED" : "")", .title),
+            ("records \(h.records > 0 ? "\(h.records)" : "-")  last loss \(h.lastLoss.map { fmt($0, 4) } ?? "-")  clipped \(h.clippedFraction.map { fmt($0 * 100, 1) + "%" } ?? "-")  time \(h.lastSeconds.map { fmt($0, 2) + " s" } ?? "-")", .text),
+            ("\(g.epsilon) \(fmt(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
+        ]
+        if let note = h.note { lines.append(("last problem: \(context.text(note))", .warning)) }
+        lines.append(("enter/esc: back   d: \(h.dropped ? "restore" : "drop")   x: \(h.malicious ? "honest" : "malicious")", .dim))
+        for (i, (text, role)) in lines.enumerated() where i < rect.height {
+            screen.put(text, x: rect.x, y: rect.y + i, style: Style(role, bold: role == .title), limit: rect.width)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Privacy: `ε spent / budget` as a gauge for the federation (the highest party) and for each
+/// hospital, δ, σ, C, q, the projected final ε at the current settings and the rounds left before
+/// the budget runs out; while a σ change is pending, the projection for the new value beside the
+/// current one.
+public enum PrivacyPanel {
+    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext) {
+        Frame.draw("Privacy", in: rect, on: &screen, context: context)
+        let inner = rect.inner
+        guard inner.height >= 3, inner.width >= 20 else { return }
+        let m = view.model, g = context.glyphs
+        var y = inner.y
+        func line(_ text: String, _ role: Style.Role = .text, bold: Bool = false) {
+            guard y < inner.maxY else { return }
+            screen.put(text, x: inner.x, y: y, style: Style(role, bold: bold), limit: inner.width)
+            y += 1
+        }
+        guard m.privacyOn else {
+            line("privacy off: no DP, \(g.epsilon) \(context.glyphs.isASCII ? "inf" : "∞")", .critical, bold: true)
+            line("(start with --dp sample|client|both)", .dim)
+            return
+        }
+        let budget = m.epsilonBudget ?? .infinity
+        let spent = m.epsilonSpent ?? 0
+        // Headline: the highest party's ε.
+        let head = "\(g.epsilon) \(fmt(spent)) / \(fmt(budget))" + (m.seeded ? " seeded" : "")
+        let used = screen.put(head + " ", x: inner.x, y: y, style: Style(.text, bold: true), limit: inner.width)
+        Gauge.draw(budget > 0 ? spent / budget : 1, x: inner.x + used, y: y, width: inner.width - used, on: &screen, context: context)
+        y += 1
+        // Settings.
+        var settings = "\(g.sigma) \(m.noiseMultiplier.map { fmt($0) } ?? "-")  C \(m.clipNorm.map { fmt($0) } ?? "-")"
+        if let q = m.sampleRate { settings += "  q \(fmt(q, 3))" }
+        if let d = m.delta { settings += "  \(g.delta) \(shortScientific(d))" }
+        line(settings)
+        // Projection at the current settings, and for the pending σ.
+        if let f = m.forecast {
+            var text = "final \(g.epsilon) \(fmt(f.finalEpsilon))"
+            var rounds = "rounds left \(f.roundsLeft)"
+            if case .noise(let sigma)? = view.controller.pending, let p = view.pendingForecast {
+                text += " \(g.arrow) \(fmt(p.finalEpsilon))"
+                rounds += " \(g.arrow) \(p.roundsLeft)"
+                line("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma)) (enter/esc)", .warning, bold: true)
+            }
+            line(text, f.fits ? .ok : .critical, bold: !f.fits)
+            line(rounds, f.roundsLeft < max(1, m.plannedRounds - m.lastCompletedRound) ? .warning : .text)
+        } else if case .noise(let sigma)? = view.controller.pending {
+            line("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma)) (enter/esc)", .warning, bold: true)
+        }
+        if let p = view.controller.pending {
+            switch p {
+            case .noise: break
+            case .clip(let c): line("pending C \(fmt(m.clipNorm ?? 0)) \(g.arrow) \(fmt(c)) (enter/esc)", .warning, bold: true)
+            case .learningRate(let r): line("pending lr \(fmt(m.learningRate ?? 0, 4)) \(g.arrow) \(fmt(r, 4)) (enter/esc)", .warning, bold: true)
+            }
+        }
+        // Per party: the federation (client-level) and each hospital.
+        var parties: [(String, Double)] = []
+        if m.clientLevel { parties.append(("federation", m.federationEpsilon ?? 0)) }
+        if m.sampleLevel { parties += m.hospitals.map { ($0.name, $0.epsilon ?? 0) } }
+        let nameWidth = min(14, parties.map { CharacterWidth.of($0.0) }.max() ?? 0)
+        for (name, e) in parties where y < inner.maxY {
+            let label = name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " \(fmt(e)) "
+            let w = screen.put(label, x: inner.x, y: y, style: .plain, limit: inner.width)
+            Gauge.draw(budget > 0 ? e / budget : 1, x: inner.x + w, y: y, width: inner.width - w, on: &screen, context: context)
+            y += 1
+        }
+    }
+
+    /// δ as `1e-05`.
+    static func shortScientific(_ v: Double) -> String {
+        guard v > 0, v < 0.01 else { return fmt(v, 3) }
+        var e = 0, m = v
+        while m < 1 { m *= 10; e += 1 }
+        let mantissa = (m * 10).rounded() / 10
+        return (mantissa == 1 ? "1" : fmt(mantissa, 1)) + "e-" + (e < 10 ? "0" : "") + String(e)
+    }
+}

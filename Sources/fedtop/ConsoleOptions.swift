@@ -1,0 +1,39 @@
+import ArgumentParser
+import Console
+import Foundation
+
+/// The console's options, shared by `fedtop run` and `fedtop replay`.
+struct ConsoleOptions: ParsableArguments {
+    @Option(help: "Console refresh rate in frames per second (1–60); the console sleeps between frames.") var fps = 10
+    @Flag(help: "ASCII only: for terminals without braille, box drawing or Greek letters (eps, sigma).") var ascii = false
+    @Flag(help: "Do not use the mouse (clicks select hospitals, the wheel scrolls).") var noMouse = false
+    @Option(help: "Colour theme by name (see Themes/: default, light, high-contrast, colorblind, mono, ...).") var theme = "default"
+    @Option(help: "Look for themes in this folder first.") var themeDir: String?
+
+    func validate() throws {
+        guard (1...60).contains(fps) else { throw ValidationError("--fps must be between 1 and 60, got \(fps)") }
+        if let themeDir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: themeDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--theme-dir \(themeDir): no such folder")
+            }
+        }
+        guard !theme.isEmpty, !theme.contains("/") else { throw ValidationError("--theme takes a theme's name, not a path, got '\(theme)'") }
+    }
+
+    /// Where themes are looked for, in order.
+    var themeLoader: ThemeLoader {
+        ThemeLoader.standard(themeDirectory: themeDir, environment: ProcessInfo.processInfo.environment,
+                             executable: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+                                 : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
+                             currentDirectory: FileManager.default.currentDirectoryPath)
+    }
+
+    func sessionOptions(title: String, record: String?, recordingDirectory: String) -> ConsoleSession.Options {
+        ConsoleSession.Options(framesPerSecond: fps, glyphs: ascii ? .ascii : .unicode, mouse: !noMouse, themeName: theme,
+                               themes: themeLoader, recordPath: record, recordingDirectory: recordingDirectory, title: title)
+    }
+
+    /// Whether stdin and stdout are a terminal (else the console falls back to line output).
+    static var hasTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }
+}

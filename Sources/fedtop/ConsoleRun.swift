@@ -1,0 +1,61 @@
+import Console
+import Federation
+import Foundation
+import Privacy
+
+extension FederationSetup {
+    /// What the console shows about the hospitals besides their events.
+    var consoleFacts: FederationFacts {
+        var rate: Double?
+        if case .rate(let q) = plan.selection, plan.privacy.clientLevel { rate = q }
+        return FederationFacts(
+            hospitals: hospitals.map { h in
+                .init(name: h.name, location: "local", records: h.trainRecords, testRecords: (try? h.summary().testRecords) ?? 0)
+            },
+            privacy: plan.privacy.rawValue, clientSampleRate: rate)
+    }
+
+    var privacyProjection: LedgerProjection {
+        var rate: Double?
+        if case .rate(let q) = plan.selection { rate = q }
+        return LedgerProjection(hospitals: hospitals, batchSize: plan.batchSize, localEpochs: plan.localEpochs, delta: plan.delta,
+                                budget: plan.epsilon ?? .infinity, privacy: plan.privacy,
+                                federationLedgerPath: plan.privacy.clientLevel ? directory + "/ledgers/federation.ledger" : nil,
+                                clientSampleRate: rate, initialClientNoise: plan.clientNoise)
+    }
+
+    /// Runs the federation under the live console; after the terminal is restored, prints where the
+    /// run and any recordings are. `q` (confirmed), SIGINT and SIGTERM stop the engine after its
+    /// round, so the last checkpoint is complete.
+    func runConsole(_ console: ConsoleOptions, record: String?) throws -> RunOutcome {
+        let subscription = engine.bus.subscribe(capacity: 4096)
+        let engine = self.engine
+        let feed = EngineFeed(subscription: subscription) { engine.send($0) }
+        let session = ConsoleSession(feed: feed, facts: consoleFacts, projection: privacyProjection,
+                                     options: console.sessionOptions(title: "fedtop \(plan.name ?? plan.dataset)", record: record,
+                                                                     recordingDirectory: directory))
+        engine.start()
+        let end: ConsoleSession.End
+        do {
+            end = try session.run()
+        } catch {
+            engine.send(.stop)
+            engine.wait()
+            _ = recorder.finish()
+            throw RunError("the console could not run: \(error) (use --headless for line output)")
+        }
+        if end == .interrupted { engine.send(.stop) }
+        print(description)
+        if engine.phase.isTerminal == false { print("fedtop: stopping after the current round…") }
+        fflush(nil)
+        let outcome = engine.wait()
+        for problem in recorder.finish() + session.problems {
+            FileHandle.standardError.write(Data("fedtop: warning: \(problem)\n".utf8))
+        }
+        for cast in session.recordings {
+            print("fedtop: recorded \(cast) (journal \(AsciicastRecorder.journalPath(for: cast)))")
+        }
+        print("fedtop: \(outcome.rawValue); the last checkpoint is in \(directory)")
+        return outcome
+    }
+}

@@ -1,0 +1,69 @@
+import Console
+import Federation
+import Testing
+
+@Suite("DashboardModel reduces the engine's events")
+struct DashboardModelTests {
+    @Test("a scripted run: rounds, phase, settings, per-hospital rows, log")
+    func scriptedRun() {
+        let m = Scenario.model
+        #expect(m.run?.name == "lesions-lesioncnn")
+        #expect(m.plannedRounds == 30)
+        #expect(m.round == 4)
+        #expect(m.points.map(\.round) == [1, 2, 3])
+        #expect(m.phase == .training(reported: 1, selected: 2))
+        #expect(m.stateWords == "TRAINING 1/2")
+        #expect(m.noiseMultiplier == 1.21)
+        #expect(m.clipNorm == 1)
+        #expect(m.changes.map(\.round) == [4] && m.changes.first?.setting == .noise)
+        #expect(m.hospitals.map(\.name) == ["hospital-1", "hospital-2", "hospital-3"])
+        #expect(m.hospitals[2].dropped && m.hospitals[2].status == .dropped && m.hospitals[2].location == "remote")
+        #expect(m.hospitals[1].status == .rejected && m.rejected.first?.reason.contains("norm") == true)
+        #expect(m.hospitals[0].status == .training && abs(m.hospitals[0].progress - 3.0 / 8) < 1e-9)
+        #expect(abs((m.epsilonSpent ?? 0) - 1.22) < 1e-9)
+        #expect(m.sampleRate.map { abs($0 - 64.0 / 533) < 1e-9 } == true)
+        #expect(m.log.entries.contains { $0.kind == .command && $0.text.contains("σ 1.210") })
+        #expect(m.logEntries(matching: "priv").isEmpty)
+        #expect(m.logEntries(matching: "command").count == 2)
+        #expect(m.logEntries(matching: "rejected").count == 1)
+        #expect(m.lastCheckpoint == "runs/demo/model.safetensors")
+    }
+
+    @Test("settings change only when the engine applies them; awaiting commands clear on the answer")
+    func appliedNotRequested() {
+        var m = Scenario.model
+        m.noteSent(.setNoiseMultiplier(2))
+        #expect(m.noiseMultiplier == 1.21)
+        #expect(m.awaiting == [.setNoiseMultiplier(2)])
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .commandRefused(.setNoiseMultiplier(2), reason: "no")))
+        #expect(m.noiseMultiplier == 1.21 && m.awaiting.isEmpty)
+        #expect(m.lastCommandResult?.hasPrefix("refused") == true)
+        m.noteSent(.pause)
+        #expect(m.stateWords.hasSuffix("PAUSING"))
+        m.apply(EngineEvent(time: 10, wallTime: 0, round: 4, kind: .commandApplied(.pause, effect: "paused after round 4")))
+        m.apply(EngineEvent(time: 10, wallTime: 0, round: 4, kind: .phaseChanged(.paused)))
+        #expect(m.paused && m.stateWords == "PAUSED" && m.eta == nil)
+        m.apply(EngineEvent(time: 11, wallTime: 0, round: 4, kind: .commandApplied(.resume, effect: "resumed")))
+        #expect(!m.paused)
+    }
+
+    @Test("the run's end names the outcome; budget exhaustion reads BUDGET EXHAUSTED")
+    func outcome() {
+        var m = Scenario.model
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .hospitalBudgetExhausted(hospital: "hospital-1", spent: 2.99, budget: 3)))
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .phaseChanged(.budgetExhausted)))
+        #expect(m.stateWords == "BUDGET EXHAUSTED")
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .runFinished(.budgetExhausted)))
+        #expect(m.outcome == .budgetExhausted && m.stateWords == "BUDGET EXHAUSTED")
+        #expect(m.hospitals[0].status == .exhausted)
+        #expect(m.logEntries(matching: "privacy").count == 1)
+    }
+
+    @Test("the log ring keeps the newest entries up to its capacity")
+    func ring() {
+        var ring = LogRing(capacity: 3)
+        for i in 1...5 { ring.append(LogEntry(time: Double(i), round: i, kind: .round, text: "\(i)")) }
+        #expect(ring.entries.map(\.text) == ["3", "4", "5"])
+        #expect(ring.total == 5)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@Suite("fedtop's console, end to end in tmux", .serialized, .enabled(if: TmuxSession.available))
+struct ConsoleEndToEndTests {
+    static func scratch() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-console-\(UUID().uuidString)").path
+    }
+
+    /// The σ shown in the privacy panel.
+    static func sigma(_ screen: String) -> String? {
+        guard let r = screen.range(of: #"σ \d+\.\d\d  C"#, options: .regularExpression) else { return nil }
+        return String(screen[r].dropFirst(2).dropLast(3))
+    }
+
+    @Test("waits for Round 2/, space shows PAUSED, + then enter changes σ, q and y end the process and restore the terminal")
+    func liveSession() throws {
+        let dir = Self.scratch()
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        // A straggler makes each round last about 0.4 s, so `Round 2/` is on screen long enough to see.
+        let tmux = try TmuxSession(command: "\(fedtop) run --dataset wdbc --hospitals 3 --rounds 2000 --epsilon 50 --fps 20 "
+                                   + "--simulate hospital-1:delay=0.4 --out \(dir); echo FEDTOP-EXIT=$?; sleep 60")
+        try tmux.wait(for: "Round 2/")
+        #expect(try tmux.format("alternate_on") == "1", "the console uses the alternate screen")
+        try tmux.send("Space")
+        let paused = try tmux.wait(for: "PAUSED")
+        let before = try #require(Self.sigma(paused), "σ on screen:\n\(paused)")
+        try tmux.send("+")
+        try tmux.wait(for: "pending σ")
+        try tmux.send("Enter")
+        let expected = String(format: "%.2f", Double(before)! * 1.1)
+        let after = try tmux.wait(for: "σ \(expected)") { Self.sigma($0) == expected && $0.contains("applied: σ") }
+        #expect(after.contains("PAUSED"))
+        try tmux.send("q")
+        try tmux.wait(for: "Quit?")
+        try tmux.send("y")
+        let end = try tmux.wait(for: "FEDTOP-EXIT=0", timeout: 30)
+        #expect(end.contains("fedtop: stopped"))
+        #expect(try tmux.format("alternate_on") == "0", "the terminal left the alternate screen")
+        #expect(try tmux.format("cursor_flag") == "1", "the cursor is visible again")
+        #expect(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
+        let audit = try String(contentsOfFile: dir + "/audit.jsonl", encoding: .utf8)
+        #expect(audit.contains("setNoiseMultiplier") || audit.contains("noise"))
+    }
+
+    @Test("SIGTERM stops the engine after its round and restores the terminal")
+    func sigterm() throws {
+        let dir = Self.scratch()
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "\(fedtop) run --dataset wdbc --rounds 2000 --epsilon 50 "
+                                   + "--simulate hospital-1:delay=0.4 --out \(dir); "
+                                   + "echo FEDTOP-EXIT=$?; sleep 60", width: 100, height: 30)
+        try tmux.wait(for: "Round 2/")
+        let shell = try tmux.format("pane_pid")
+        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        let pid = try #require(children.split(separator: " ").compactMap { Int32($0) }.first, "fedtop's pid")
+        #expect(kill(pid, SIGTERM) == 0)
+        let end = try tmux.wait(for: "FEDTOP-EXIT=", timeout: 60)
+        #expect(end.contains("FEDTOP-EXIT=0"), "\(end)")
+        #expect(end.contains("fedtop: stopped"))
+        #expect(try tmux.format("alternate_on") == "0")
+    }
+
+    @Test("closing the terminal (the tmux session killed) stops the run after its round; nothing keeps running")
+    func hangup() throws {
+        let dir = Self.scratch()
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        var tmux: TmuxSession? = try TmuxSession(command: "\(fedtop) run --dataset wdbc --rounds 2000 --epsilon 50 "
+                                                 + "--simulate hospital-1:delay=0.4 --out \(dir)", width: 100, height: 30)
+        try tmux!.wait(for: "Round 2/")
+        let shell = try tmux!.format("pane_pid")
+        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        let pid = try #require(children.split(separator: " ").compactMap { Int32($0) }.first ?? Int32(shell))
+        tmux = nil  // kills the session
+        let deadline = Date().addingTimeInterval(60)
+        while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(kill(pid, 0) != 0, "fedtop is still running after its terminal closed")
+        let rounds = try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n").count - 1
+        #expect(rounds < 100)
+    }
+}
+
+@Suite("fedtop run: the console's options and its fallback without a terminal")
+struct ConsoleOptionTests {
+    @Test("without a terminal, fedtop run prints line output and says why on stderr")
+    func fallback() throws {
+        let dir = ConsoleEndToEndTests.scratch()
+        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--rounds", "2", "--epsilon", "8", "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("no terminal"))
+        #expect(r.stdout.contains("round 2/2"))
+    }
+
+    @Test("bad console options exit 2 naming the option",
+          arguments: [(["--fps", "0"], "--fps"), (["--fps", "100"], "--fps"), (["--theme-dir", "/nonexistent/themes"], "--theme-dir"),
+                      (["--record", "/nonexistent/dir/a.cast"], "--record"), (["--record", "x.txt"], ".cast")])
+    func badOptions(arguments: [String], name: String) throws {
+        let r = try CommandRunner.run(["run", "--dataset", "wdbc", "--rounds", "1"] + arguments)
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains(name), "\(r.stderr)")
+    }
+}
