@@ -16,7 +16,7 @@ public enum PrivacyPanel {
         }
         guard m.privacyOn else {
             line("privacy off: no DP, \(g.epsilon) \(context.glyphs.isASCII ? "inf" : "∞")", .critical, bold: true)
-            line("(start with --dp sample|client|both)", .dim)
+            line("(--dp sample|client|both)", .dim)
             return
         }
         let budget = m.epsilonBudget ?? .infinity
