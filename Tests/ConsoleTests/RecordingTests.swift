@@ -98,7 +98,7 @@ struct RecordingTests {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["asciinema", "cat", path]
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("cat-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = FileHandle.nullDevice
         try p.run()
