@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )

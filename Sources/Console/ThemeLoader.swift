@@ -102,7 +102,7 @@ public struct ThemeLoader: Sendable {
             var rest = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
             guard rest.hasPrefix("=") else { throw fail("expected '=' after theme[\(key)]") }
             rest = String(rest.dropFirst()).trimmingCharacters(in: .whitespaces)
-            if let hash = rest.range(of: " #") { rest = String(rest[..<hash.lowerBound]) }
+            if let hash = rest.range(of: " #") { rest = rest[..<hash.lowerBound].trimmingCharacters(in: .whitespaces) }
             guard rest.count >= 2, rest.hasPrefix("\""), rest.hasSuffix("\"") else {
                 throw fail("the value of theme[\(key)] must be in double quotes, got \(rest)")
             }

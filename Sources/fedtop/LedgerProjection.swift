@@ -7,8 +7,9 @@ import Privacy
 /// spent RDP history) and the federation's ledger under client-level DP, composed with the planned
 /// rounds at a given σ exactly as the run will spend them (RDP, `Calibration`).
 ///
-/// Errs on the private side: every remaining round is assumed to select every hospital, and a
-/// setting the accountant refuses (σ = 0) projects ε = ∞ with no rounds left.
+/// Errs on the private side: each party pays for every planned round its ledger does not hold yet
+/// (every remaining round is assumed to select every hospital), and a setting the accountant
+/// refuses (σ = 0) projects ε = ∞ with no rounds left.
 struct LedgerProjection: PrivacyProjection {
     let hospitals: [LocalHospital]
     let batchSize: Int
@@ -23,11 +24,14 @@ struct LedgerProjection: PrivacyProjection {
 
     func forecast(noiseMultiplier sigma: Double, clipNorm: Double, completedRound: Int, plannedRounds: Int) -> PrivacyForecast? {
         guard privacy != .off else { return nil }
-        let remaining = max(0, plannedRounds - completedRound)
         var worst = 0.0
         var party: String?
-        var roundsLeft = remaining
+        var roundsLeft = max(0, plannedRounds - completedRound)
         func consider(_ name: String, history: RDPAccountant, q: Double, noise: Double, stepsPerRound: Int) {
+            // The rounds this party still pays for: those planned minus those its ledger already holds
+            // (a hospital writes its spend before its update leaves, so a round in progress may be paid).
+            let paid = history.segments.reduce(0) { $0 + $1.steps } / stepsPerRound
+            let remaining = max(0, plannedRounds - paid)
             do {
                 let final = try Calibration.projectedEpsilon(spent: history, sampleRate: q, noiseMultiplier: noise,
                                                              steps: max(1, stepsPerRound * remaining), delta: delta)

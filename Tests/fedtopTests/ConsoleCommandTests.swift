@@ -100,3 +100,49 @@ struct ConsoleOptionTests {
         #expect(r.stderr.contains(name), "\(r.stderr)")
     }
 }
+
+@Suite("fedtop replay")
+struct ReplayCommandTests {
+    /// Records a short run in tmux (the console with --record), for the replay tests.
+    static func record() throws -> String {
+        let dir = ConsoleEndToEndTests.scratch()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "\(fedtop) run --dataset wdbc --rounds 6 --epsilon 8 --out \(dir)/run "
+                                   + "--record \(dir)/demo.cast; echo FEDTOP-EXIT=$?; sleep 60", width: 100, height: 30)
+        try tmux.wait(for: "FINISHED")
+        try tmux.send("m")
+        try tmux.send("q", "y")
+        try tmux.wait(for: "FEDTOP-EXIT=0", timeout: 30)
+        return dir
+    }
+
+    @Test("a recording made by fedtop run --record replays: the journal as lines without a terminal, the .cast as recorded",
+          .enabled(if: TmuxSession.available))
+    func replay() throws {
+        let dir = try Self.record()
+        let lines = try CommandRunner.run(["replay", "\(dir)/demo.journal.jsonl"])
+        #expect(lines.status == 0, "\(lines.stderr)")
+        #expect(lines.stdout.contains("round 6/6") && lines.stdout.contains("fedtop: finished"))
+        let cast = try CommandRunner.run(["replay", "--speed", "1000", "\(dir)/demo.cast"])
+        #expect(cast.status == 0, "\(cast.stderr)")
+        #expect(cast.stdout.contains("Round 6/6") && cast.stdout.contains("\u{1b}["))
+        let text = try String(contentsOfFile: "\(dir)/demo.cast", encoding: .utf8)
+        #expect(text.contains("\"m\""), "the m key added a marker")
+    }
+
+    @Test("bad replays exit 2 naming the file", arguments: [["/nonexistent.cast"], ["--speed", "0", "x.cast"]])
+    func bad(arguments: [String]) throws {
+        let r = try CommandRunner.run(["replay"] + arguments)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(arguments.last!) || r.stderr.contains("--speed"))
+    }
+
+    @Test("a file that is not a journal is refused with its name and line")
+    func notAJournal() throws {
+        let path = ConsoleEndToEndTests.scratch() + ".journal.jsonl"
+        try "{\"something\": 1}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run(["replay", path])
+        #expect(r.status == 2 && r.stderr.contains(path), "\(r.stderr)")
+    }
+}

@@ -9,7 +9,7 @@ public enum HeaderPanel {
         let state = m.stateWords
         let stateRole: Style.Role = state.hasPrefix("PAUSED") ? .paused
             : (state.contains("EXHAUSTED") || state == "FAILED") ? .critical : .highlight
-        var right = "Round \(max(m.round, 0))/\(m.plannedRounds)  "
+        let right = "Round \(max(m.round, 0))/\(m.plannedRounds)  "
         let elapsed = "  \(clock(m.time))" + (m.eta.map { " ETA \(clock($0))" } ?? "")
         let rightWidth = CharacterWidth.of(right) + CharacterWidth.of(state) + CharacterWidth.of(elapsed) + 1
         var left = " fedtop"
@@ -20,7 +20,6 @@ public enum HeaderPanel {
         x += screen.put(right, x: x, y: rect.y, style: Style(.title, bold: true, reverse: true))
         x += screen.put(state, x: x, y: rect.y, style: Style(stateRole, bold: true, reverse: !context.monochrome || stateRole != .paused))
         screen.put(elapsed, x: x, y: rect.y, style: Style(.title, reverse: true))
-        right = ""
     }
 
     /// `mm:ss`, or `h:mm:ss` past an hour.

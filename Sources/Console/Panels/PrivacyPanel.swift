@@ -16,7 +16,7 @@ public enum PrivacyPanel {
         }
         guard m.privacyOn else {
             line("privacy off: no DP, \(g.epsilon) \(context.glyphs.isASCII ? "inf" : "∞")", .critical, bold: true)
-            line("(start with --dp sample|client|both)", .dim)
+            line("(--dp sample|client|both)", .dim)
             return
         }
         let budget = m.epsilonBudget ?? .infinity
@@ -27,10 +27,17 @@ public enum PrivacyPanel {
         Gauge.draw(budget > 0 ? spent / budget : 1, x: inner.x + used, y: y, width: inner.width - used, on: &screen, context: context)
         y += 1
         // Settings.
-        var settings = "\(g.sigma) \(m.noiseMultiplier.map { fmt($0) } ?? "-")  C \(m.clipNorm.map { fmt($0) } ?? "-")"
-        if let q = m.sampleRate { settings += "  q \(fmt(q, 3))" }
-        if let d = m.delta { settings += "  \(g.delta) \(shortScientific(d))" }
-        line(settings)
+        let settings = "\(g.sigma) \(m.noiseMultiplier.map { fmt($0) } ?? "-")  C \(m.clipNorm.map { fmt($0) } ?? "-")"
+        var sampling: [String] = []
+        if let q = m.sampleRate { sampling.append("q \(fmt(q, 3))") }
+        if let d = m.delta { sampling.append("\(g.delta) \(shortScientific(d))") }
+        let joined = ([settings] + sampling).joined(separator: "  ")
+        if CharacterWidth.of(joined) <= inner.width {
+            line(joined)
+        } else {
+            line(settings)
+            line(sampling.joined(separator: "  "))
+        }
         // Projection at the current settings, and for the pending σ.
         if let f = m.forecast {
             var text = "final \(g.epsilon) \(fmt(f.finalEpsilon))"

@@ -25,7 +25,11 @@ public enum TrainingPanel {
             x += screen.put(text + "  ", x: x, y: inner.y, style: Style(role, bold: context.monochrome), limit: inner.maxX - x)
         }
         // Chart with the loss scale on the left.
-        let maxLoss = max(points.map { max($0.trainLoss, $0.evalLoss ?? 0) }.filter(\.isFinite).max() ?? 1, 1e-6)
+        // The loss scale ignores the top 5% (the first rounds' spikes would flatten the rest); higher
+        // values are drawn at the top edge.
+        let losses = points.flatMap { [$0.trainLoss] + ($0.evalLoss.map { [$0] } ?? []) }.filter(\.isFinite).sorted()
+        let robust = losses.isEmpty ? 1 : losses[min(losses.count - 1, Int(Double(losses.count) * 0.95))]
+        let maxLoss = max(robust * (losses.count > 20 ? 1.1 : 1), 1e-6)
         let axis = fmt(maxLoss, maxLoss >= 10 ? 0 : 1)
         let axisWidth = CharacterWidth.of(axis) + 1
         let chartRect = Rect(x: inner.x + axisWidth, y: inner.y + 1, width: inner.width - axisWidth, height: inner.height - 2)
