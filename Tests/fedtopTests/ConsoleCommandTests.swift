@@ -131,6 +131,18 @@ struct ReplayCommandTests {
         #expect(text.contains("\"m\""), "the m key added a marker")
     }
 
+    @Test("the shipped Recordings/demo.journal.jsonl decodes and replays to its end; demo.cast is asciicast v2")
+    func shippedDemo() throws {
+        let recordings = CommandRunner.repositoryRoot.appendingPathComponent("Recordings")
+        let lines = try CommandRunner.run(["replay", recordings.appendingPathComponent("demo.journal.jsonl").path])
+        #expect(lines.status == 0, "\(lines.stderr)")
+        #expect(lines.stdout.contains("round 30/30") && lines.stdout.contains("fedtop: finished"))
+        let cast = try String(contentsOf: recordings.appendingPathComponent("demo.cast"), encoding: .utf8)
+        let header = try #require(cast.split(separator: "\n").first)
+        let object = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any]
+        #expect(object?["version"] as? Int == 2 && object?["width"] as? Int != nil && object?["height"] as? Int != nil)
+    }
+
     @Test("bad replays exit 2 naming the file", arguments: [["/nonexistent.cast"], ["--speed", "0", "x.cast"]])
     func bad(arguments: [String]) throws {
         let r = try CommandRunner.run(["replay"] + arguments)
