@@ -134,11 +134,18 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
 
     // MARK: - Training
 
+    /// The Poisson sampling rate q = batch/records (at most 1) and the DP-SGD steps, round(1/q) per
+    /// epoch, of one round with this expected batch size and local epochs: what ``plannedSpend(_:)``
+    /// charges, and what σ's calibration and the console's projections must assume.
+    public func roundSampling(batchSize: Int, localEpochs: Int) -> (sampleRate: Double, steps: Int) {
+        let q = min(1, Double(batchSize) / Double(max(1, data.train.count)))
+        return (q, localEpochs * max(1, Int((1 / q).rounded())))
+    }
+
     /// The DP-SGD segment one round with `settings` costs this hospital.
     public func plannedSpend(_ settings: RoundSettings) -> PrivacySegment? {
         guard let p = settings.samplePrivacy else { return nil }
-        let q = min(1, Double(settings.batchSize) / Double(data.train.count))
-        let steps = settings.localEpochs * max(1, Int((1 / q).rounded()))
+        let (q, steps) = roundSampling(batchSize: settings.batchSize, localEpochs: settings.localEpochs)
         return try? PrivacySegment(sampleRate: q, noiseMultiplier: p.noiseMultiplier, steps: steps)
     }
 

@@ -18,7 +18,7 @@ struct FederationSetup {
     init(options plan: RunPlan) throws {
         self.plan = plan
         // Each local hospital keeps its ledger open; say so now rather than fail mid-set-up.
-        if plan.privacy.sampleLevel, let limit = FederationSetup.openFileLimit(), plan.hospitals + 64 > limit {
+        if plan.privacy.sampleLevel, let limit = OpenFileLimit.current, plan.hospitals + 64 > limit {
             throw UsageError("--hospitals \(plan.hospitals) keeps \(plan.hospitals) ledgers open, but this process may open "
                              + "only \(limit) files; raise the limit (ulimit -n \(plan.hospitals + 64)) or use fewer hospitals")
         }
@@ -128,14 +128,24 @@ struct FederationSetup {
         var sigma = plan.noise ?? 0
         if plan.privacy.sampleLevel, plan.noise == nil {
             sigma = 0
+            // Hospitals with equal shares and nothing spent yet need the same σ: calibrate each case once
+            // (a thousand hospitals are a few distinct cases).
+            var calibrated: [String: Double] = [:]
             for h in hospitals {
-                let q = min(1, Double(plan.batchSize) / Double(h.trainRecords))
-                let steps = (plan.rounds - startRound + 1) * plan.localEpochs * max(1, Int((1 / q).rounded()))
+                let (q, perRound) = h.roundSampling(batchSize: plan.batchSize, localEpochs: plan.localEpochs)
+                let steps = (plan.rounds - startRound + 1) * perRound
+                let spent = h.accountant ?? RDPAccountant()
+                let key = "\(q):\(steps)"
+                if spent.segments.isEmpty, let s = calibrated[key] {
+                    sigma = max(sigma, s)
+                    continue
+                }
                 guard let s = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: steps,
-                                                              delta: plan.delta, spent: h.accountant ?? RDPAccountant()) else {
+                                                              delta: plan.delta, spent: spent) else {
                     throw UsageError("no noise multiplier keeps \(h.name) within ε = \(plan.epsilon!) over \(plan.rounds) rounds "
                                      + "(already spent \(String(format: "%.3f", h.epsilonSpent)))")
                 }
+                if spent.segments.isEmpty { calibrated[key] = s }
                 sigma = max(sigma, s)
             }
         }
@@ -213,13 +223,6 @@ struct FederationSetup {
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"
-    }
-
-    /// The soft limit on open files (already raised to the hard limit at start-up).
-    static func openFileLimit() -> Int? {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return nil }
-        return Int(limit.rlim_cur)
     }
 
     static func defaultDirectory(name: String) -> String {

@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
 @main
 enum Main {
     static func main() {
-        raiseOpenFileLimit()
+        OpenFileLimit.raiseToHardLimit()
         do {
             var command = try Fedtop.parseAsRoot()
             try command.run()
@@ -40,16 +40,4 @@ enum Main {
             Fedtop.exit(withError: error)
         }
     }
-}
-
-/// Every local hospital keeps its ledger open, so a federation of a thousand needs more descriptors
-/// than the usual soft limit of 1,024: raise the soft limit to the hard one (no privilege needed).
-func raiseOpenFileLimit() {
-    #if canImport(Glibc)
-    var limit = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(resource, &limit)
-    #endif
 }

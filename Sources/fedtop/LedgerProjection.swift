@@ -49,8 +49,7 @@ struct LedgerProjection: PrivacyProjection {
         }
         if privacy.sampleLevel {
             for h in hospitals {
-                let q = min(1, Double(batchSize) / Double(max(1, h.trainRecords)))
-                let steps = localEpochs * max(1, Int((1 / q).rounded()))
+                let (q, steps) = h.roundSampling(batchSize: batchSize, localEpochs: localEpochs)
                 consider(h.name, history: h.accountant ?? RDPAccountant(), q: q, noise: sigma, stepsPerRound: steps)
             }
         }
