@@ -96,6 +96,35 @@ public final class PrivacyLedger {
     }
 
     private func replay(_ text: String) throws(LedgerError) {
+        let contents = try Self.parse(text, path: path)
+        accountant = contents.accountant
+        if let recorded = contents.budget { budget = recorded }
+        if let keep = contents.tornRecordOffset {
+            recoveredTornRecord = true
+            // Cut the torn tail so the next append starts on a fresh line.
+            guard ftruncate(descriptor, off_t(keep)) == 0, fsync(descriptor) == 0 else {
+                throw .io(POSIXFileError(path: path, operation: "truncate torn record"))
+            }
+        }
+    }
+
+    /// What a ledger file holds, read without opening it for writing (another process or the engine
+    /// may own it): the spends composed, the recorded budget and the last noise multiplier spent. A
+    /// torn final record (a write in progress or cut by a crash) is left out; any other damage throws.
+    public static func read(path: String) throws(LedgerError) -> (accountant: RDPAccountant, budget: (epsilon: Double, delta: Double)?, lastNoiseMultiplier: Double?) {
+        let text: String
+        do { text = String(decoding: try POSIXFile.readAll(path), as: UTF8.self) } catch { throw .io(error) }
+        let contents = try parse(text, path: path)
+        return (contents.accountant, contents.budget, contents.lastNoiseMultiplier)
+    }
+
+    /// The records of a ledger's text, checksums verified. `tornRecordOffset` is where a torn final
+    /// record starts (bytes to keep), when there is one.
+    private static func parse(_ text: String, path: String) throws(LedgerError)
+        -> (accountant: RDPAccountant, budget: (epsilon: Double, delta: Double)?, lastNoiseMultiplier: Double?, tornRecordOffset: Int?) {
+        var accountant = RDPAccountant()
+        var budget: (epsilon: Double, delta: Double)?
+        var lastNoise: Double?
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let endsWithNewline = lines.last == ""
         if endsWithNewline { lines.removeLast() }
@@ -106,7 +135,9 @@ public final class PrivacyLedger {
             guard let hash, hash > line.startIndex, line[line.index(before: hash)] == " ",
                   PrivacyLedger.checksum(String(record)) == String(line[line.index(after: hash)...]),
                   isLast ? endsWithNewline : true else {
-                if isLast { recoveredTornRecord = true; break }  // torn by a crash: its update never left
+                if isLast {  // torn by a crash: its update never left
+                    return (accountant, budget, lastNoise, lines.dropLast().reduce(0) { $0 + $1.utf8.count + 1 })
+                }
                 throw .damaged(path: path, line: index + 1, text: line)
             }
             let fields = record.split(separator: " ", maxSplits: 4).map(String.init)
@@ -117,6 +148,7 @@ public final class PrivacyLedger {
                     throw .damaged(path: path, line: index + 1, text: line)
                 }
                 accountant.compose(segment)
+                lastNoise = s
             case "budget" where fields.count >= 3:
                 guard let e = Double(fields[1]), let d = Double(fields[2]) else {
                     throw .damaged(path: path, line: index + 1, text: line)
@@ -126,13 +158,7 @@ public final class PrivacyLedger {
                 throw .damaged(path: path, line: index + 1, text: line)
             }
         }
-        if recoveredTornRecord {
-            // Cut the torn tail so the next append starts on a fresh line.
-            let keep = lines.dropLast().reduce(0) { $0 + $1.utf8.count + 1 }
-            guard ftruncate(descriptor, off_t(keep)) == 0, fsync(descriptor) == 0 else {
-                throw .io(POSIXFileError(path: path, operation: "truncate torn record"))
-            }
-        }
+        return (accountant, budget, lastNoise, nil)
     }
 }
 

@@ -62,19 +62,11 @@ struct LedgerProjection: PrivacyProjection {
         return PrivacyForecast(finalEpsilon: worst, budget: budget, roundsLeft: roundsLeft, limitingParty: party)
     }
 
-    /// The spend records of a ledger file, read without opening it for writing (the engine owns it),
-    /// and the last noise multiplier spent. Every record that parses counts (over-, never under-reporting).
+    /// The federation ledger's spends and the last noise multiplier spent, read without opening it
+    /// for writing (the engine owns it). A ledger that cannot be read yet counts as nothing spent,
+    /// which the projection then charges for every planned round.
     static func readLedger(_ path: String?) -> (RDPAccountant, Double?) {
-        var accountant = RDPAccountant()
-        var last: Double?
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return (accountant, nil) }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count >= 5, f[0] == "spend", let q = Double(f[1]), let s = Double(f[2]), let t = Int(f[3]),
-                  let segment = try? PrivacySegment(sampleRate: q, noiseMultiplier: s, steps: t) else { continue }
-            accountant.compose(segment)
-            last = s
-        }
-        return (accountant, last)
+        guard let path, let contents = try? PrivacyLedger.read(path: path) else { return (RDPAccountant(), nil) }
+        return (contents.accountant, contents.lastNoiseMultiplier)
     }
 }

@@ -43,6 +43,30 @@ struct PrivacyLedgerTests {
         withExtendedLifetime(writer) {}
     }
 
+    @Test("read-only: another reader sees the writer's spends, budget and last σ; a torn tail is left out, damage throws")
+    func readOnly() throws {
+        let path = temporaryPath()
+        let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5))
+        try ledger.record(segment(1.0), round: 1)
+        try ledger.record(segment(1.5), round: 2)
+        let seen = try PrivacyLedger.read(path: path)
+        #expect(seen.accountant.segments == ledger.accountant.segments)
+        #expect(seen.budget?.epsilon == 3 && seen.lastNoiseMultiplier == 1.5)
+        // A record being written (no newline yet) is not counted, and the file is not touched.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("spend 0.01 2.0 100 3 #ab".utf8))
+        try handle.close()
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(try PrivacyLedger.read(path: path).accountant.segments == ledger.accountant.segments)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == size)
+        // A damaged record before the end is an error naming the line.
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "spend 0.01 1.0", with: "spend 0.01 0.1") + "\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: LedgerError.self) { try PrivacyLedger.read(path: path) }
+    }
+
     @Test("a spend past the budget is refused, writes nothing, and says by how much")
     func budgetEnforced() throws {
         let path = temporaryPath()
