@@ -71,7 +71,7 @@ struct ConsoleEndToEndTests {
         let shell = try tmux!.format("pane_pid")
         let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
         let pid = try #require(children.split(separator: " ").compactMap { Int32($0) }.first ?? Int32(shell))
-        tmux = nil  // kills the session
+        tmux = nil  // kills the session and its server, as closing the terminal would
         let deadline = Date().addingTimeInterval(60)
         while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         #expect(kill(pid, 0) != 0, "fedtop is still running after its terminal closed")

@@ -2,6 +2,10 @@ import Foundation
 
 /// A detached tmux session running a command, for end-to-end tests of the console: type keys,
 /// read the screen (`capture-pane`), wait for text.
+///
+/// Each session runs on its own tmux server (`-L`, its own socket, no configuration file), so a test never
+/// connects to a server another test is shutting down: killing a server's last session makes it exit, and a
+/// `new-session` racing that exit fails with "server exited unexpectedly" (seen in CI).
 final class TmuxSession {
     let name: String
 
@@ -9,19 +13,29 @@ final class TmuxSession {
 
     init(command: String, width: Int = 120, height: Int = 40) throws {
         name = "fedtop-test-\(UUID().uuidString.prefix(8))"
-        let r = try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
+        let r = try tmux(["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
         guard r.status == 0 else { throw TmuxError("tmux new-session failed: \(r.output)") }
     }
 
-    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+    /// Kills the session (its pane's process gets SIGHUP, as when a terminal closes); the server, left with no
+    /// session, exits; `kill-server` makes sure.
+    deinit {
+        _ = try? tmux(["kill-session", "-t", name])
+        _ = try? tmux(["kill-server"])
+    }
 
-    func send(_ keys: String...) throws { _ = try Self.tmux(["send-keys", "-t", name] + keys) }
+    /// tmux on this session's own server.
+    private func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Self.tmux(["-L", name] + arguments)
+    }
 
-    func screen() throws -> String { try Self.tmux(["capture-pane", "-p", "-t", name]).output }
+    func send(_ keys: String...) throws { _ = try tmux(["send-keys", "-t", name] + keys) }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", name]).output }
 
     /// A tmux format value of the pane (`alternate_on`, `cursor_flag`, `pane_dead`).
     func format(_ variable: String) throws -> String {
-        try Self.tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Waits until the screen satisfies `condition`; returns the screen, or throws with the last one.
