@@ -17,6 +17,15 @@ let package = Package(
         // The run file (`fedtop run --config`, `fedtop init`): TOML and YAML.
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Remote hospitals: gRPC over HTTP/2 with mutual TLS, the federation's certificates.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries: OpenBLAS for the matrix products, ncursesw for the console.
@@ -38,8 +47,24 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
+        // The `.proto` and its generated code (committed; see README), `HospitalServer`, `RemoteHospital`,
+        // TLS and provisioning, model signing.
+        .target(name: "Transport", dependencies: [
+            "Federation", "TensorCore", "Privacy",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], exclude: ["Proto"]),
         .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS", "Console",
+            "CBLAS", "Console", "Transport",
             "TensorCore", "Datasets", "Privacy", "Federation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -57,6 +82,11 @@ let package = Package(
         ]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
+        .testTarget(name: "TransportTests", dependencies: [
+            "Transport", "Federation", "TensorCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
     ]
 )

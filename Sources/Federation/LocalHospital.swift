@@ -18,7 +18,7 @@ import TensorCore
 /// - Training borrows a core from the shared ``ComputeGate``; simulated slowness and straggling
 ///   idle outside it.
 /// - Thread-safe: status and knobs may be read and set from any thread while it trains.
-public final class LocalHospital: Hospital, @unchecked Sendable {
+public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     public let name: String
     public let location = HospitalLocation.local
     /// The DP-SGD settings a hospital uses: its ledger, budget and noise source.
@@ -110,6 +110,8 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
     /// The hospital's ledger (sample-level DP), for the console's per-hospital ε.
     public var epsilonSpent: Double { lock.withLock { ledger?.spentEpsilon ?? 0 } }
 
+    public var epsilonBudget: Double? { lock.withLock { ledger?.budget.epsilon } }
+
     public func summary() throws(HospitalError) -> HospitalSummary {
         lock.withLock {
             HospitalSummary(name: name, trainRecords: data.train.count, testRecords: data.test.count,
@@ -134,14 +136,6 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
 
     // MARK: - Training
 
-    /// The Poisson sampling rate q = batch/records (at most 1) and the DP-SGD steps, round(1/q) per
-    /// epoch, of one round with this expected batch size and local epochs: what ``plannedSpend(_:)``
-    /// charges, and what σ's calibration and the console's projections must assume.
-    public func roundSampling(batchSize: Int, localEpochs: Int) -> (sampleRate: Double, steps: Int) {
-        let q = min(1, Double(batchSize) / Double(max(1, data.train.count)))
-        return (q, localEpochs * max(1, Int((1 / q).rounded())))
-    }
-
     /// The DP-SGD segment one round with `settings` costs this hospital.
     public func plannedSpend(_ settings: RoundSettings) -> PrivacySegment? {
         guard let p = settings.samplePrivacy else { return nil }
@@ -150,6 +144,14 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
     }
 
     public func train(globalModel: Tensor, settings: RoundSettings,
+                      progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
+        try train(architecture: architecture, globalModel: globalModel, settings: settings, progress: progress)
+    }
+
+    /// One round of local training of `architecture` (its parameters replaced by `globalModel`): for a
+    /// hospital process, which learns the architecture from each signed request (a model-zoo name it
+    /// builds itself) rather than at start.
+    public func train(architecture: Sequential, globalModel: Tensor, settings: RoundSettings,
                       progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
         let started = ContinuousClock.now
         let knobs = self.knobs
@@ -278,6 +280,11 @@ public final class LocalHospital: Hospital, @unchecked Sendable {
     }
 
     public func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
+        try evaluate(architecture: architecture, globalModel: globalModel)
+    }
+
+    /// The loss and accuracy of `architecture` with the parameters `globalModel` on the test split.
+    public func evaluate(architecture: Sequential, globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
         var model = architecture
         do { try model.setParameters(globalModel) } catch {
             throw .invalidSettings(hospital: name, reason: "\(error)")

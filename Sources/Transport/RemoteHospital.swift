@@ -1,0 +1,550 @@
+@preconcurrency import Crypto
+import Dispatch
+import Federation
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Privacy
+import TensorCore
+
+/// A hospital in another process (`fedtop hospital`), reached over gRPC with mutual TLS: the console's
+/// side of the transport. It conforms to ``Hospital``, so the engine drives it exactly as a local one.
+///
+/// Contract:
+/// - ``connect(to:security:architecture:runID:signingKey:options:)`` says Hello and fails, naming the
+///   address, when the hospital does not answer, speaks another protocol version, holds data the model
+///   does not fit, or (when the operator named it, `grpcs://NAME@HOST:PORT`) has another name.
+/// - Every model sent is signed with the console's Ed25519 key over the architecture, the settings,
+///   the shapes, a fresh nonce and every parameter (``ModelSignature``).
+/// - A background Status stream keeps ``status`` current (progress inside a round reaches the engine's
+///   progress callback) and notices a hospital that went away: it is ``HospitalStatus/offline`` until the
+///   stream opens again, retried with exponential back-off (0.25 s doubling to 5 s); each change is
+///   reported through `onConnectionChange`. A `train` or `evaluate` on an offline hospital fails at
+///   once with ``HospitalError/offline(hospital:)``, and the engine drops it from that round.
+/// - A call that fails is mapped to a ``HospitalError`` whose reason is what the console knows (the
+///   hospital sends only a generic status; its own log has the detail).
+/// - The update is checked here for what the wire could corrupt (round, size); the engine's
+///   ``UpdateValidator`` checks shape, finiteness and norm as for every hospital.
+/// - Blocking calls bridge to gRPC's async API; they must not be made from Swift's cooperative pool
+///   (the engine calls hospitals from its Dispatch worker queue).
+public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
+    /// Per-connection settings.
+    public struct Options: Sendable {
+        /// Seconds to wait for Hello at connection.
+        public var connectTimeout: Double = 10
+        /// Seconds a Train call may take (the engine's round deadline drops stragglers sooner).
+        public var trainTimeout: Double = 600
+        public var evaluateTimeout: Double = 120
+        /// Largest message accepted from the hospital (bytes).
+        public var maxMessageBytes: Int = 4 << 20
+        public init() {}
+    }
+
+    /// Where a remote hospital is, as given on the command line: `grpcs://[NAME@]HOST:PORT` (or
+    /// `grpc://` with `--insecure`, loopback only).
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        /// The hospital's expected name (its certificate's common name), when the operator gave one.
+        public var expectedName: String?
+        public var insecure: Bool
+
+        public init(host: String, port: Int, expectedName: String? = nil, insecure: Bool = false) {
+            self.host = host
+            self.port = port
+            self.expectedName = expectedName
+            self.insecure = insecure
+        }
+
+        /// Parses `grpcs://[NAME@]HOST:PORT`, `grpc://…` (insecure), IPv6 hosts in brackets.
+        public init(parsing text: String) throws(TransportError) {
+            let insecure: Bool
+            var rest: Substring
+            if text.hasPrefix("grpcs://") {
+                insecure = false
+                rest = text.dropFirst("grpcs://".count)
+            } else if text.hasPrefix("grpc://") {
+                insecure = true
+                rest = text.dropFirst("grpc://".count)
+            } else {
+                throw TransportError("'\(text)' is not a hospital address (expected grpcs://[NAME@]HOST:PORT)")
+            }
+            var name: String?
+            if let at = rest.firstIndex(of: "@") {
+                name = String(rest[..<at])
+                rest = rest[rest.index(after: at)...]
+                guard let n = name, !n.isEmpty else { throw TransportError("'\(text)': empty hospital name before @") }
+            }
+            let host: String, portText: Substring
+            if rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else {
+                    throw TransportError("'\(text)': expected [IPv6]:PORT")
+                }
+                host = String(rest[rest.index(after: rest.startIndex)..<close])
+                portText = rest[rest.index(close, offsetBy: 2)...]
+            } else {
+                guard let colon = rest.lastIndex(of: ":") else { throw TransportError("'\(text)': no port (expected HOST:PORT)") }
+                host = String(rest[..<colon])
+                portText = rest[rest.index(after: colon)...]
+            }
+            guard !host.isEmpty else { throw TransportError("'\(text)': no host") }
+            guard let port = Int(portText), (1...65_535).contains(port) else {
+                throw TransportError("'\(text)': port '\(portText)' is not in 1…65535")
+            }
+            self.init(host: host, port: port, expectedName: name, insecure: insecure)
+        }
+
+        public var description: String {
+            let h = host.contains(":") ? "[\(host)]" : host
+            return "\(insecure ? "grpc" : "grpcs")://\(expectedName.map { "\($0)@" } ?? "")\(h):\(port)"
+        }
+
+        /// host:port, as the hospital table shows it.
+        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        var target: any ResolvableTarget {
+            if host.contains(":") { return .ipv6(address: host, port: port) }
+            if host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
+                return .ipv4(address: host, port: port)
+            }
+            return .dns(host: host, port: port)
+        }
+    }
+
+    /// What Hello told: the hospital's data and privacy, without a record.
+    public struct Introduction: Sendable {
+        public var summary: HospitalSummary
+        public var datasetName: String
+        public var featureShape: [Int]
+        public var classNames: [String]
+        /// The hospital's ledger history (q, σ, steps), for calibrating σ to what is left.
+        public var history: [PrivacySegment]
+        public var dpSGD: Bool
+    }
+
+    public let name: String
+    public let endpoint: Endpoint
+    public var location: HospitalLocation { .remote(address: endpoint.address) }
+    public private(set) var introduction: Introduction
+
+    private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
+    private let client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>
+    private let connections: Task<Void, Never>
+    private var monitor: Task<Void, Never>?
+    private let architecture: Sequential
+    private let shapes: [(name: String, dims: [Int])]
+    private let runID: String
+    private let signingKey: Curve25519.Signing.PrivateKey?
+    private let options: Options
+    private let lock = NSLock()
+    private var connected = true
+    private var remoteStatus = HospitalStatus.idle
+    private var progressHandler: (@Sendable (TrainingProgress) -> Void)?
+    private var connectionHandler: (@Sendable (RemoteHospital, Bool, String) -> Void)?
+
+    /// Connects and says Hello; blocks until the hospital answers or `options.connectTimeout` passes.
+    /// - Parameters:
+    ///   - security: mutual TLS with the federation's certificates (see ``FederationTLS``), or
+    ///     plaintext for `grpc://` on loopback (`--insecure`).
+    ///   - architecture: the model the federation trains (its zoo name and shapes are sent and signed).
+    ///   - signingKey: the console's model-signing key; nil only with `--insecure`.
+    public static func connect(to endpoint: Endpoint, security: HTTP2ClientTransport.Posix.TransportSecurity,
+                               configure: (@Sendable (inout HTTP2ClientTransport.Posix.Config) -> Void)? = nil,
+                               architecture: Sequential, runID: String,
+                               signingKey: Curve25519.Signing.PrivateKey?, options: Options = .init()) throws(TransportError) -> RemoteHospital {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(5), allowWithoutCalls: true)
+        config.backoff = .init(initial: .milliseconds(250), max: .seconds(5), multiplier: 2, jitter: 0.2)
+        configure?(&config)
+        let transport: HTTP2ClientTransport.Posix
+        do {
+            transport = try HTTP2ClientTransport.Posix(target: endpoint.target, transportSecurity: security, config: config,
+                                                       serviceConfig: ServiceConfig())
+        } catch {
+            throw TransportError("\(endpoint): \(error)")
+        }
+        let grpc = GRPCClient(transport: transport)
+        let connections = Task { _ = try? await grpc.runConnections() }
+        let client = Fedtop_V1_Hospital.Client(wrapping: grpc)
+        var call = CallOptions.defaults
+        call.timeout = .milliseconds(Int64(options.connectTimeout * 1000))
+        call.waitForReady = true
+        call.maxRequestMessageBytes = options.maxMessageBytes
+        call.maxResponseMessageBytes = options.maxMessageBytes
+        let helloOptions = call
+        let reply: Fedtop_V1_HelloReply
+        do {
+            reply = try blocking { try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion }, options: helloOptions) }
+        } catch {
+            grpc.beginGracefulShutdown()
+            connections.cancel()
+            throw TransportError("\(endpoint) did not answer: \(Self.describe(error))")
+        }
+        let introduction: Introduction
+        do {
+            introduction = try Self.introduction(reply, endpoint: endpoint, architecture: architecture)
+        } catch {
+            grpc.beginGracefulShutdown()
+            connections.cancel()
+            throw error
+        }
+        let hospital = RemoteHospital(endpoint: endpoint, introduction: introduction, grpc: grpc, client: client,
+                                      connections: connections, architecture: architecture, runID: runID,
+                                      signingKey: signingKey, options: options)
+        hospital.startMonitor()
+        return hospital
+    }
+
+    private init(endpoint: Endpoint, introduction: Introduction, grpc: GRPCClient<HTTP2ClientTransport.Posix>,
+                 client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>, connections: Task<Void, Never>,
+                 architecture: Sequential, runID: String, signingKey: Curve25519.Signing.PrivateKey?, options: Options) {
+        name = introduction.summary.name
+        self.endpoint = endpoint
+        self.introduction = introduction
+        self.grpc = grpc
+        self.client = client
+        self.connections = connections
+        self.architecture = architecture
+        shapes = WireFormat.shapes(of: architecture)
+        self.runID = runID
+        self.signingKey = signingKey
+        self.options = options
+        remoteStatus = introduction.summary.epsilonBudget.map { introduction.summary.epsilonSpent >= $0 } == true ? .budgetExhausted : .idle
+    }
+
+    deinit { close() }
+
+    /// Stops the status stream and the connection.
+    public func close() {
+        monitor?.cancel()
+        grpc.beginGracefulShutdown()
+        connections.cancel()
+    }
+
+    /// Called on every change of the connection (true: attached, false: lost), with a reason.
+    public func onConnectionChange(_ handler: @escaping @Sendable (RemoteHospital, Bool, String) -> Void) {
+        lock.withLock { connectionHandler = handler }
+    }
+
+    public var isConnected: Bool { lock.withLock { connected } }
+
+    // MARK: - Hospital
+
+    public var status: HospitalStatus { lock.withLock { connected ? remoteStatus : .offline } }
+
+    public func summary() throws(HospitalError) -> HospitalSummary { lock.withLock { introduction.summary } }
+
+    // MARK: - SampleLevelAccounting
+
+    public var accountant: RDPAccountant? {
+        lock.withLock {
+            guard introduction.dpSGD else { return nil }
+            var a = RDPAccountant()
+            for s in introduction.history { a.compose(s) }
+            return a
+        }
+    }
+
+    public var trainRecords: Int { lock.withLock { introduction.summary.trainRecords } }
+    public var epsilonSpent: Double { lock.withLock { introduction.summary.epsilonSpent } }
+    public var epsilonBudget: Double? { lock.withLock { introduction.summary.epsilonBudget } }
+
+    public func train(globalModel: Tensor, settings: RoundSettings,
+                      progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
+        guard isConnected else { throw .offline(hospital: name) }
+        let started = ContinuousClock.now
+        let header = try signedHeader(globalModel, purpose: .train, settings: settings)
+        lock.withLock { progressHandler = progress }
+        defer { lock.withLock { progressHandler = nil } }
+        let client = self.client, name = self.name
+        let expected = globalModel.count
+        let chunks = FloatChunks.split(globalModel)
+        let call = callOptions(timeout: options.trainTimeout)
+        let received: (Fedtop_V1_UpdateHeader, Tensor)
+        do {
+            received = try Self.blocking {
+                try await client.train(options: call, requestProducer: { writer in
+                    for (i, values) in chunks.enumerated() {
+                        var chunk = Fedtop_V1_ModelChunk()
+                        if i == 0 { chunk.header = header }
+                        chunk.values = values
+                        try await writer.write(chunk)
+                    }
+                }, onResponse: { response in
+                    var head: Fedtop_V1_UpdateHeader?
+                    var assembler: FloatChunks.Assembler?
+                    for try await chunk in response.messages {
+                        if head == nil {
+                            guard chunk.hasHeader else { throw TransportError("the update's first chunk has no header") }
+                            head = chunk.header
+                            guard WireFormat.int(chunk.header.parameterCount) == expected else {
+                                throw TransportError("the update has \(chunk.header.parameterCount) values, the model \(expected)")
+                            }
+                            assembler = FloatChunks.Assembler(expected: expected)
+                        } else if chunk.hasHeader {
+                            throw TransportError("a second update header")
+                        }
+                        try assembler!.append(chunk.values)
+                    }
+                    guard let head, let assembler else { throw TransportError("no update received") }
+                    return (head, try assembler.finish())
+                })
+            }
+        } catch {
+            throw mapFailure(error, settings: settings)
+        }
+        let (head, delta) = received
+        guard WireFormat.int(head.round) == settings.round else {
+            throw .failed(hospital: name, reason: "the update is labelled round \(head.round), not \(settings.round)")
+        }
+        var spend: PrivacySegment?
+        if head.hasSpend {
+            do { spend = try WireFormat.segment(head.spend) } catch { throw .failed(hospital: name, reason: error.description) }
+        }
+        if settings.samplePrivacy != nil && spend == nil {
+            throw .failed(hospital: name, reason: "the hospital reported no DP-SGD spend for a DP-SGD round")
+        }
+        lock.withLock {
+            introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, head.epsilonSpent)
+            if let spend { introduction.history.append(spend) }
+        }
+        return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: WireFormat.int(head.sampleCount),
+                              trainLoss: head.trainLoss, clippedFraction: head.clippedFraction, spend: spend,
+                              epsilonSpent: settings.samplePrivacy != nil ? head.epsilonSpent : nil,
+                              secureNoise: head.secureNoise,
+                              seconds: Double(started.duration(to: .now).components.attoseconds) / 1e18
+                                  + Double(started.duration(to: .now).components.seconds))
+    }
+
+    public func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
+        guard isConnected else { throw .offline(hospital: name) }
+        let header = try signedHeader(globalModel, purpose: .evaluate, settings: nil)
+        let client = self.client
+        let chunks = FloatChunks.split(globalModel)
+        let call = callOptions(timeout: options.evaluateTimeout)
+        do {
+            let reply = try Self.blocking {
+                try await client.evaluate(options: call, requestProducer: { writer in
+                    for (i, values) in chunks.enumerated() {
+                        var chunk = Fedtop_V1_ModelChunk()
+                        if i == 0 { chunk.header = header }
+                        chunk.values = values
+                        try await writer.write(chunk)
+                    }
+                })
+            }
+            return WireFormat.metrics(reply)
+        } catch {
+            throw mapFailure(error, settings: nil)
+        }
+    }
+
+    // MARK: - Internals
+
+    private func callOptions(timeout: Double) -> CallOptions {
+        var call = CallOptions.defaults
+        call.timeout = .milliseconds(Int64(timeout * 1000))
+        call.waitForReady = false
+        call.maxRequestMessageBytes = options.maxMessageBytes
+        call.maxResponseMessageBytes = options.maxMessageBytes
+        return call
+    }
+
+    private func signedHeader(_ model: Tensor, purpose: ModelSignature.Purpose,
+                              settings: RoundSettings?) throws(HospitalError) -> Fedtop_V1_ModelHeader {
+        guard model.count == architecture.parameterCount else {
+            throw .invalidSettings(hospital: name, reason: "model of \(model.count) parameters, \(architecture.kind) has \(architecture.parameterCount)")
+        }
+        var nonce = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for i in nonce.indices { nonce[i] = generator.next() }
+        let signed = ModelSignature(purpose: purpose, runID: runID, nonce: nonce, architecture: architecture.kind,
+                                    settings: settings, shapes: shapes)
+        var header = Fedtop_V1_ModelHeader()
+        header.architecture = architecture.kind
+        header.parameterCount = UInt64(model.count)
+        header.shapes = WireFormat.message(shapes)
+        if let settings { header.settings = WireFormat.message(settings) }
+        header.runID = runID
+        header.nonce = Data(nonce)
+        if let signingKey {
+            do { header.signature = Data(try signed.sign(parameters: model, with: signingKey)) } catch {
+                throw .failed(hospital: name, reason: "the model could not be signed: \(error)")
+            }
+        }
+        return header
+    }
+
+    private func mapFailure(_ error: any Error, settings: RoundSettings?) -> HospitalError {
+        if let transport = error as? TransportError { return .failed(hospital: name, reason: "bad reply: \(transport)") }
+        guard let rpc = error as? RPCError else { return .failed(hospital: name, reason: "\(error)") }
+        switch rpc.code {
+        case .unavailable, .deadlineExceeded, .cancelled:
+            markDisconnected("\(rpc.code): \(rpc.message)")
+            return .offline(hospital: name)
+        case .failedPrecondition:
+            let (spent, budget) = lock.withLock { (introduction.summary.epsilonSpent, introduction.summary.epsilonBudget ?? 0) }
+            lock.withLock { remoteStatus = .budgetExhausted }
+            return .budgetExhausted(hospital: name, spent: spent, next: .infinity, budget: budget)
+        case .invalidArgument:
+            return .invalidSettings(hospital: name, reason: "the hospital refused the request (its log says why)")
+        case .permissionDenied, .unauthenticated:
+            return .failed(hospital: name, reason: "the hospital refused this console or the model's signature (its log says why)")
+        case .resourceExhausted:
+            return .failed(hospital: name, reason: "the hospital is busy or rate-limiting this console")
+        default:
+            return .failed(hospital: name, reason: "\(rpc.code): \(rpc.message)")
+        }
+    }
+
+    private func markDisconnected(_ reason: String) {
+        let handler: (@Sendable (RemoteHospital, Bool, String) -> Void)? = lock.withLock {
+            guard connected else { return nil }
+            connected = false
+            return connectionHandler
+        }
+        handler?(self, false, reason)
+    }
+
+    private func markConnected() {
+        let handler: (@Sendable (RemoteHospital, Bool, String) -> Void)? = lock.withLock {
+            guard !connected else { return nil }
+            connected = true
+            return connectionHandler
+        }
+        handler?(self, true, "attached again")
+    }
+
+    /// The Status stream, reopened with back-off while the hospital is away.
+    private func startMonitor() {
+        let client = self.client
+        monitor = Task { [weak self] in
+            var backoff = 0.25
+            while !Task.isCancelled {
+                let opened = Flag()
+                do {
+                    var call = CallOptions.defaults
+                    call.waitForReady = false
+                    let streamOptions = call
+                    try await client.status(Fedtop_V1_StatusRequest(), options: streamOptions) { [weak self] response in
+                        for try await update in response.messages {
+                            guard let self else { return }
+                            if opened.set() { self.reattached() }
+                            self.apply(update)
+                        }
+                    }
+                    self?.markDisconnected("the status stream ended")
+                } catch {
+                    self?.markDisconnected(Self.describe(error))
+                }
+                if Task.isCancelled { return }
+                if opened.isSet { backoff = 0.25 }
+                try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
+                backoff = min(5, backoff * 2)
+            }
+        }
+    }
+
+    /// The Status stream is open again: check with Hello that it is the same hospital, then attach.
+    private func reattached() {
+        guard !isConnected else { return }
+        Task { [weak self] in
+            guard let self else { return }
+            var call = CallOptions.defaults
+            call.timeout = .milliseconds(Int64(options.connectTimeout * 1000))
+            do {
+                let reply = try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion }, options: call)
+                let intro = try Self.introduction(reply, endpoint: endpoint, architecture: architecture)
+                guard intro.summary.name == name else {
+                    markDisconnected("\(endpoint) now answers as '\(intro.summary.name)', not '\(name)'")
+                    return
+                }
+                lock.withLock {
+                    introduction = intro
+                    remoteStatus = intro.summary.epsilonBudget.map { intro.summary.epsilonSpent >= $0 } == true ? .budgetExhausted : .idle
+                }
+                markConnected()
+            } catch {
+                markDisconnected(Self.describe(error))
+            }
+        }
+    }
+
+    private func apply(_ update: Fedtop_V1_StatusUpdate) {
+        let handler: (@Sendable (TrainingProgress) -> Void)? = lock.withLock {
+            remoteStatus = WireFormat.status(update.state)
+            introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, update.epsilonSpent)
+            return progressHandler
+        }
+        if update.state == .training, update.stepsTotal > 0, let handler {
+            handler(TrainingProgress(stepsDone: WireFormat.int(update.stepsDone), stepsTotal: WireFormat.int(update.stepsTotal)))
+        }
+    }
+
+    private static func introduction(_ reply: Fedtop_V1_HelloReply, endpoint: Endpoint,
+                                     architecture: Sequential) throws(TransportError) -> Introduction {
+        guard reply.protocolVersion == WireFormat.protocolVersion else {
+            throw TransportError("\(endpoint) speaks protocol version \(reply.protocolVersion); this console speaks \(WireFormat.protocolVersion)")
+        }
+        guard !reply.name.isEmpty else { throw TransportError("\(endpoint) did not say its name") }
+        if let expected = endpoint.expectedName, expected != reply.name {
+            throw TransportError("\(endpoint) answers as '\(reply.name)', not '\(expected)'")
+        }
+        let shape = reply.dataset.featureShape.map { Int($0) }
+        guard shape == architecture.inputShape else {
+            throw TransportError("\(reply.name) at \(endpoint.address) holds records of shape \(shape); the model \(architecture.kind) takes \(architecture.inputShape)")
+        }
+        guard reply.dataset.classNames.count == architecture.outputShape.reduce(1, *) else {
+            throw TransportError("\(reply.name) at \(endpoint.address) has \(reply.dataset.classNames.count) classes; the model has \(architecture.outputShape.reduce(1, *)) outputs")
+        }
+        var history: [PrivacySegment] = []
+        for segment in reply.privacy.history { history.append(try WireFormat.segment(segment)) }
+        let p = reply.privacy
+        let summary = HospitalSummary(name: reply.name, trainRecords: WireFormat.int(reply.dataset.trainRecords),
+                                      testRecords: WireFormat.int(reply.dataset.testRecords),
+                                      classCounts: reply.dataset.classCounts.map(WireFormat.int),
+                                      epsilonBudget: p.dpSgd ? p.epsilonBudget : nil, delta: p.dpSgd ? p.delta : nil,
+                                      epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise)
+        return Introduction(summary: summary, datasetName: reply.dataset.name, featureShape: shape,
+                            classNames: reply.dataset.classNames, history: history, dpSGD: p.dpSgd)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let rpc = error as? RPCError {
+            if let cause = rpc.cause { return "\(rpc.code): \(rpc.message) (\(cause))" }
+            return "\(rpc.code): \(rpc.message)"
+        }
+        return "\(error)"
+    }
+
+    /// Runs `operation` on Swift's concurrency pool and waits for it on this (non-pool) thread.
+    static func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
+    }
+}
+
+/// A flag set once, read from anywhere.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Sets the flag; true the first time.
+    func set() -> Bool { lock.withLock { defer { value = true }; return !value } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// A result handed from a task to a waiting thread.
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+
+    func set(_ r: Result<T, any Error>) { lock.withLock { result = r } }
+    func get() throws -> T { try lock.withLock { result! }.get() }
+}
