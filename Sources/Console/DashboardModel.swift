@@ -179,7 +179,7 @@ public struct DashboardModel: Sendable, Equatable {
                 hospitals[i].stepsTotal = 0
                 if names.contains(hospitals[i].name) {
                     hospitals[i].status = .training
-                } else if hospitals[i].status != .exhausted {
+                } else if hospitals[i].status != .exhausted && hospitals[i].status != .offline {
                     hospitals[i].status = hospitals[i].dropped ? .dropped : .idle
                 }
             }
@@ -205,6 +205,13 @@ public struct DashboardModel: Sendable, Equatable {
         case let .hospitalDropped(h, reason):
             update(h) { if $0.status != .exhausted { $0.status = .missed }; $0.note = reason }
             add(event, .hospital, "\(h) missed round \(event.round): \(reason)")
+        case let .hospitalConnection(h, connected, detail):
+            update(h) {
+                if connected, $0.status == .offline { $0.status = $0.dropped ? .dropped : .idle }
+                if !connected, $0.status != .exhausted { $0.status = .offline }
+                $0.note = connected ? "" : detail
+            }
+            add(event, .hospital, connected ? "\(h) attached again" : "\(h) offline: \(detail)")
         case let .hospitalBudgetExhausted(h, spent, budget):
             update(h) { $0.status = .exhausted; $0.epsilon = spent }
             add(event, .privacy, "\(h): budget exhausted (ε \(fmt(spent)) of \(fmt(budget)))")
@@ -332,6 +339,8 @@ public struct HospitalRow: Sendable, Equatable {
     /// Where a hospital stands in the current round.
     public enum Status: String, Sendable {
         case idle, training, delivered, rejected, missed, dropped, exhausted
+        /// A remote hospital whose connection is lost.
+        case offline
     }
 
     public var name: String

@@ -8,7 +8,7 @@ public enum AuditLog {
     /// Whether an engine event belongs in the audit log.
     public static func includes(_ event: EngineEvent) -> Bool {
         switch event.kind {
-        case .runStarted, .roundStarted, .commandApplied, .commandRefused, .hospitalDropped, .updateRejected,
+        case .runStarted, .roundStarted, .commandApplied, .commandRefused, .hospitalDropped, .hospitalConnection, .updateRejected,
              .hospitalBudgetExhausted, .federationBudgetExhausted, .roundFailed, .warning, .runFinished,
              .checkpointWritten:
             return true

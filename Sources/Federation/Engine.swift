@@ -148,6 +148,12 @@ public final class Engine: @unchecked Sendable {
 
     // MARK: - Events
 
+    /// Reports that a remote hospital's connection was lost or came back (its transport calls this);
+    /// published as ``EngineEvent/Kind/hospitalConnection(hospital:connected:detail:)``.
+    public func reportConnection(hospital: String, connected: Bool, detail: String) {
+        queue.async { self.publish(.hospitalConnection(hospital: hospital, connected: connected, detail: detail)) }
+    }
+
     func publish(_ kind: EngineEvent.Kind, round: Int? = nil) {
         let t = clock.now - startInstant
         bus.publish(EngineEvent(time: seconds(t), wallTime: Date().timeIntervalSince1970, round: round ?? self.round,

@@ -7,14 +7,14 @@ import Foundation
 
 extension EngineEvent.Kind {
     private enum Case: String, CodingKey {
-        case runStarted, phaseChanged, roundStarted, progress, updateReceived, updateRejected, hospitalDropped
+        case runStarted, phaseChanged, roundStarted, progress, updateReceived, updateRejected, hospitalDropped, hospitalConnection
         case hospitalBudgetExhausted, roundCompleted, roundFailed, commandApplied, commandRefused
         case federationBudgetExhausted, checkpointWritten, warning, runFinished
     }
 
     private enum Field: String, CodingKey {
         case description, phase, selected, settings, hospital, stepsDone, stepsTotal, trainLoss, clippedFraction
-        case epsilon, seconds, reason, spent, budget, summary, command, effect, path, message, outcome
+        case epsilon, seconds, reason, spent, budget, summary, command, effect, path, message, outcome, connected, detail
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +46,10 @@ extension EngineEvent.Kind {
         case .hospitalDropped:
             self = .hospitalDropped(hospital: try c.decode(String.self, forKey: .hospital),
                                     reason: try c.decode(String.self, forKey: .reason))
+        case .hospitalConnection:
+            self = .hospitalConnection(hospital: try c.decode(String.self, forKey: .hospital),
+                                       connected: try c.decode(Bool.self, forKey: .connected),
+                                       detail: try c.decode(String.self, forKey: .detail))
         case .hospitalBudgetExhausted:
             self = .hospitalBudgetExhausted(hospital: try c.decode(String.self, forKey: .hospital),
                                             spent: try c.decode(Double.self, forKey: .spent),
@@ -101,6 +105,11 @@ extension EngineEvent.Kind {
             var c = fields(.hospitalDropped)
             try c.encode(hospital, forKey: .hospital)
             try c.encode(reason, forKey: .reason)
+        case let .hospitalConnection(hospital, connected, detail):
+            var c = fields(.hospitalConnection)
+            try c.encode(hospital, forKey: .hospital)
+            try c.encode(connected, forKey: .connected)
+            try c.encode(detail, forKey: .detail)
         case let .hospitalBudgetExhausted(hospital, spent, budget):
             var c = fields(.hospitalBudgetExhausted)
             try c.encode(hospital, forKey: .hospital)

@@ -28,6 +28,8 @@ public struct EngineEvent: Sendable, Codable, Equatable {
         case updateRejected(hospital: String, reason: String)
         /// A selected hospital that did not deliver: failure, offline, deadline, budget.
         case hospitalDropped(hospital: String, reason: String)
+        /// A remote hospital's connection was lost (it is offline until it answers again) or came back.
+        case hospitalConnection(hospital: String, connected: Bool, detail: String)
         /// A hospital's budget cannot pay for another round.
         case hospitalBudgetExhausted(hospital: String, spent: Double, budget: Double)
         case roundCompleted(RoundSummary)

@@ -86,8 +86,12 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
                 guard let colon = rest.lastIndex(of: ":") else { throw TransportError("'\(text)': no port (expected HOST:PORT)") }
                 host = String(rest[..<colon])
                 portText = rest[rest.index(after: colon)...]
+                guard !host.contains(":") else { throw TransportError("'\(text)': write an IPv6 host in brackets, [::1]:PORT") }
             }
             guard !host.isEmpty else { throw TransportError("'\(text)': no host") }
+            guard !host.contains("/"), !host.contains(where: \.isWhitespace) else {
+                throw TransportError("'\(text)': '\(host)' is not a host name or address")
+            }
             guard let port = Int(portText), (1...65_535).contains(port) else {
                 throw TransportError("'\(text)': port '\(portText)' is not in 1…65535")
             }
@@ -102,12 +106,20 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         /// host:port, as the hospital table shows it.
         public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+        /// Plaintext HTTP/2 to a loopback `grpc://` endpoint (`--insecure` demos only).
+        public func plaintextTransport(config: HTTP2ClientTransport.Posix.Config) throws -> HTTP2ClientTransport.Posix {
+            guard insecure, HospitalServer.isLoopback(host) else {
+                throw TransportError("\(self): plaintext is for grpc:// on loopback only")
+            }
+            return try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext, config: config)
+        }
+
         var target: any ResolvableTarget {
             if host.contains(":") { return .ipv6(address: host, port: port) }
             if host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
                 return .ipv4(address: host, port: port)
             }
-            return .dns(host: host, port: port)
+            return ResolvableTargets.DNS.dns(host: host, port: port)
         }
     }
 
@@ -131,8 +143,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     private let client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
     private var monitor: Task<Void, Never>?
-    private let architecture: Sequential
-    private let shapes: [(name: String, dims: [Int])]
+    private var model: (architecture: Sequential, shapes: [(name: String, dims: [Int])])?
     private let runID: String
     private let signingKey: Curve25519.Signing.PrivateKey?
     private let options: Options
@@ -144,22 +155,20 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     /// Connects and says Hello; blocks until the hospital answers or `options.connectTimeout` passes.
     /// - Parameters:
-    ///   - security: mutual TLS with the federation's certificates (see ``FederationTLS``), or
-    ///     plaintext for `grpc://` on loopback (`--insecure`).
-    ///   - architecture: the model the federation trains (its zoo name and shapes are sent and signed).
+    ///   - makeTransport: the HTTP/2 transport for these settings: mutual TLS with the federation's
+    ///     certificates (`ConsoleCredentials.makeClientTransport`), or ``plaintextTransport(_:config:)``
+    ///     for `grpc://` on loopback (`--insecure`).
     ///   - signingKey: the console's model-signing key; nil only with `--insecure`.
-    public static func connect(to endpoint: Endpoint, security: HTTP2ClientTransport.Posix.TransportSecurity,
-                               configure: (@Sendable (inout HTTP2ClientTransport.Posix.Config) -> Void)? = nil,
-                               architecture: Sequential, runID: String,
+    public static func connect(to endpoint: Endpoint,
+                               makeTransport: (HTTP2ClientTransport.Posix.Config) throws -> HTTP2ClientTransport.Posix,
+                               runID: String,
                                signingKey: Curve25519.Signing.PrivateKey?, options: Options = .init()) throws(TransportError) -> RemoteHospital {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(5), allowWithoutCalls: true)
         config.backoff = .init(initial: .milliseconds(250), max: .seconds(5), multiplier: 2, jitter: 0.2)
-        configure?(&config)
         let transport: HTTP2ClientTransport.Posix
         do {
-            transport = try HTTP2ClientTransport.Posix(target: endpoint.target, transportSecurity: security, config: config,
-                                                       serviceConfig: ServiceConfig())
+            transport = try makeTransport(config)
         } catch {
             throw TransportError("\(endpoint): \(error)")
         }
@@ -182,14 +191,14 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         }
         let introduction: Introduction
         do {
-            introduction = try Self.introduction(reply, endpoint: endpoint, architecture: architecture)
+            introduction = try Self.introduction(reply, endpoint: endpoint)
         } catch {
             grpc.beginGracefulShutdown()
             connections.cancel()
             throw error
         }
         let hospital = RemoteHospital(endpoint: endpoint, introduction: introduction, grpc: grpc, client: client,
-                                      connections: connections, architecture: architecture, runID: runID,
+                                      connections: connections, runID: runID,
                                       signingKey: signingKey, options: options)
         hospital.startMonitor()
         return hospital
@@ -197,15 +206,13 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     private init(endpoint: Endpoint, introduction: Introduction, grpc: GRPCClient<HTTP2ClientTransport.Posix>,
                  client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>, connections: Task<Void, Never>,
-                 architecture: Sequential, runID: String, signingKey: Curve25519.Signing.PrivateKey?, options: Options) {
+                 runID: String, signingKey: Curve25519.Signing.PrivateKey?, options: Options) {
         name = introduction.summary.name
         self.endpoint = endpoint
         self.introduction = introduction
         self.grpc = grpc
         self.client = client
         self.connections = connections
-        self.architecture = architecture
-        shapes = WireFormat.shapes(of: architecture)
         self.runID = runID
         self.signingKey = signingKey
         self.options = options
@@ -213,6 +220,21 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// Takes `architecture` as the model to train and evaluate (its zoo name and shapes are sent and
+    /// signed), after checking that it fits the records the hospital described: their shape and the
+    /// number of classes.
+    public func adopt(_ architecture: Sequential) throws(TransportError) {
+        let intro = lock.withLock { introduction }
+        guard intro.featureShape == architecture.inputShape else {
+            throw TransportError("\(name) at \(endpoint.address) holds records of shape \(intro.featureShape); the model \(architecture.kind) takes \(architecture.inputShape)")
+        }
+        let outputs = architecture.outputShape.reduce(1, *)
+        guard intro.classNames.count == outputs else {
+            throw TransportError("\(name) at \(endpoint.address) has \(intro.classNames.count) classes; the model \(architecture.kind) has \(outputs) outputs")
+        }
+        lock.withLock { model = (architecture, WireFormat.shapes(of: architecture)) }
+    }
 
     /// Stops the status stream and the connection.
     public func close() {
@@ -352,6 +374,9 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     private func signedHeader(_ model: Tensor, purpose: ModelSignature.Purpose,
                               settings: RoundSettings?) throws(HospitalError) -> Fedtop_V1_ModelHeader {
+        guard let (architecture, shapes) = lock.withLock({ self.model }) else {
+            throw .failed(hospital: name, reason: "no model adopted (RemoteHospital.adopt)")
+        }
         guard model.count == architecture.parameterCount else {
             throw .invalidSettings(hospital: name, reason: "model of \(model.count) parameters, \(architecture.kind) has \(architecture.parameterCount)")
         }
@@ -454,7 +479,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
             call.timeout = .milliseconds(Int64(options.connectTimeout * 1000))
             do {
                 let reply = try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion }, options: call)
-                let intro = try Self.introduction(reply, endpoint: endpoint, architecture: architecture)
+                let intro = try Self.introduction(reply, endpoint: endpoint)
                 guard intro.summary.name == name else {
                     markDisconnected("\(endpoint) now answers as '\(intro.summary.name)', not '\(name)'")
                     return
@@ -481,8 +506,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         }
     }
 
-    private static func introduction(_ reply: Fedtop_V1_HelloReply, endpoint: Endpoint,
-                                     architecture: Sequential) throws(TransportError) -> Introduction {
+    private static func introduction(_ reply: Fedtop_V1_HelloReply, endpoint: Endpoint) throws(TransportError) -> Introduction {
         guard reply.protocolVersion == WireFormat.protocolVersion else {
             throw TransportError("\(endpoint) speaks protocol version \(reply.protocolVersion); this console speaks \(WireFormat.protocolVersion)")
         }
@@ -491,11 +515,8 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
             throw TransportError("\(endpoint) answers as '\(reply.name)', not '\(expected)'")
         }
         let shape = reply.dataset.featureShape.map { Int($0) }
-        guard shape == architecture.inputShape else {
-            throw TransportError("\(reply.name) at \(endpoint.address) holds records of shape \(shape); the model \(architecture.kind) takes \(architecture.inputShape)")
-        }
-        guard reply.dataset.classNames.count == architecture.outputShape.reduce(1, *) else {
-            throw TransportError("\(reply.name) at \(endpoint.address) has \(reply.dataset.classNames.count) classes; the model has \(architecture.outputShape.reduce(1, *)) outputs")
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), reply.dataset.classNames.count >= 2 else {
+            throw TransportError("\(reply.name) at \(endpoint.address) describes no usable data (record shape \(shape), \(reply.dataset.classNames.count) classes)")
         }
         var history: [PrivacySegment] = []
         for segment in reply.privacy.history { history.append(try WireFormat.segment(segment)) }

@@ -10,7 +10,8 @@ extension FederationSetup {
         if case .rate(let q) = plan.selection, plan.privacy.clientLevel { rate = q }
         return FederationFacts(
             hospitals: hospitals.map { h in
-                .init(name: h.name, location: "local", records: h.trainRecords, testRecords: (try? h.summary().testRecords) ?? 0)
+                .init(name: h.name, location: h.location.description, records: h.trainRecords,
+                      testRecords: (try? h.summary().testRecords) ?? 0)
             },
             privacy: plan.privacy.rawValue, clientSampleRate: rate)
     }

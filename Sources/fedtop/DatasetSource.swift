@@ -30,8 +30,13 @@ enum DatasetSource {
 
     /// The model a dataset trains by default: the CNN for images, the MLP otherwise.
     static func defaultModel(for dataset: Dataset) -> String {
-        if dataset.name == "lesions" { return "lesioncnn" }
-        return dataset.featureShape.count == 3 ? "smallcnn" : "mlp"
+        defaultModel(name: dataset.name, featureShape: dataset.featureShape)
+    }
+
+    /// The same rule from a description of the data (a remote hospital's, without its records).
+    static func defaultModel(name: String, featureShape: [Int]) -> String {
+        if name == "lesions" { return "lesioncnn" }
+        return featureShape.count == 3 ? "smallcnn" : "mlp"
     }
 }
 

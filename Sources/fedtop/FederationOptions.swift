@@ -1,15 +1,23 @@
 import ArgumentParser
-import Foundation
 import Datasets
 import Federation
+import Foundation
 import TensorCore
+import Transport
 
 /// The options of a federated run, on the command line (and, with the run file, in a file; options
 /// given on the command line win). Every option is optional here; ``resolved()`` applies defaults
 /// and checks the combination.
 struct FederationOptions: ParsableArguments {
     @Option(help: "A run file (TOML or YAML, see `fedtop init`); options given here override it.") var config: String?
-    @Option(help: "Local (simulated) hospitals.") var hospitals: Int?
+    @Option(help: "Local (simulated) hospitals (default 3, or 0 when --hospital is given).") var hospitals: Int?
+    @Option(name: .customLong("hospital"),
+            help: "A remote hospital (a `fedtop hospital` process): grpcs://[NAME@]HOST:PORT (repeatable, mixable with --hospitals).")
+    var remoteHospitals: [String] = []
+    @Option(help: "The console's folder from `fedtop certs init` (certificate, key, model-signing key), for remote hospitals.")
+    var certs: String?
+    @Flag(help: "Remote hospitals as grpc://127.0.0.1:PORT without TLS or signatures: loopback demos only, never a real federation.")
+    var insecure = false
     @Option(help: "The data: \(DatasetSource.help).") var dataset: String?
     @Option(help: "The model: \(ModelZoo.names.joined(separator: " | ")) (default: by dataset).") var model: String?
     @Option(help: "How records are split among hospitals: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition: String?
@@ -63,6 +71,8 @@ struct FederationOptions: ParsableArguments {
     var commandLine: RunOptions {
         var o = RunOptions()
         o.hospitals = hospitals
+        o.hospital = remoteHospitals.isEmpty ? nil : remoteHospitals
+        o.certs = certs
         o.dataset = dataset
         o.model = model
         o.partition = partition
@@ -116,15 +126,34 @@ struct FederationOptions: ParsableArguments {
         if raiseBudget != nil, resume == nil || epsilon == nil {
             throw UsageError("--raise-budget changes the budget of a resumed run: give --resume DIR and the new --epsilon")
         }
-        if let remote = o.hospital, !remote.isEmpty {
-            throw UsageError("remote hospitals (\(remote.joined(separator: ", "))) need the gRPC transport, which this build does not have yet")
+        var remote: [RemoteHospital.Endpoint] = []
+        for address in o.hospital ?? [] {
+            let endpoint: RemoteHospital.Endpoint
+            do { endpoint = try RemoteHospital.Endpoint(parsing: address) } catch { throw UsageError("--hospital: \(error)") }
+            if endpoint.insecure {
+                guard insecure else { throw UsageError("--hospital \(address): plaintext grpc:// needs --insecure (loopback demos only)") }
+                guard HospitalServer.isLoopback(endpoint.host) else {
+                    throw UsageError("--hospital \(address): --insecure is for loopback demos only; \(endpoint.host) is not loopback")
+                }
+            } else if insecure {
+                throw UsageError("--hospital \(address): --insecure takes grpc:// addresses on loopback; this one asks for TLS")
+            }
+            guard !remote.contains(where: { $0.host == endpoint.host && $0.port == endpoint.port }) else {
+                throw UsageError("--hospital \(address) is given twice")
+            }
+            remote.append(endpoint)
+        }
+        if insecure, remote.isEmpty { throw UsageError("--insecure applies to remote hospitals (--hospital grpc://127.0.0.1:PORT)") }
+        if !remote.isEmpty, !insecure, o.certs == nil {
+            throw UsageError("remote hospitals need the console's certificates: --certs DIR (the console folder of `fedtop certs init`)")
         }
         if o.perRound != nil && o.sampleRate != nil { throw UsageError("give per-round or sample-rate, not both") }
         if o.json == true && o.headless != true { throw UsageError("--json needs --headless") }
         guard let privacy = PrivacyMode(rawValue: o.dp ?? "sample") else {
             throw UsageError("dp must be sample, client, both or off, got '\(o.dp ?? "")'")
         }
-        let hospitalCount = o.hospitals ?? 3
+        let localCount = o.hospitals ?? (remote.isEmpty ? 3 : 0)
+        let hospitalCount = localCount + remote.count
         guard hospitalCount >= 1 else { throw UsageError("hospitals must be at least 1, got \(hospitalCount)") }
         let selection: HospitalSelection
         if let q = o.sampleRate {
@@ -149,12 +178,13 @@ struct FederationOptions: ParsableArguments {
         let simulations = try simulate.map(SimulationSpec.init(parsing:))
         for s in simulations {
             guard let n = s.hospital.split(separator: "-").last.flatMap({ Int($0) }), s.hospital.hasPrefix("hospital-"),
-                  (1...hospitalCount).contains(n) else {
-                throw UsageError("--simulate: no local hospital named '\(s.hospital)' (they are hospital-1 … hospital-\(hospitalCount))")
+                  (1...max(1, localCount)).contains(n), localCount > 0 else {
+                throw UsageError("--simulate: no local hospital named '\(s.hospital)' (they are hospital-1 … hospital-\(localCount))")
             }
         }
         return RunPlan(
-            hospitals: hospitalCount, dataset: o.dataset ?? "lesions", model: o.model, partition: o.partition ?? "iid",
+            hospitals: localCount, remoteHospitals: remote, certs: o.certs, insecure: insecure,
+            dataset: o.dataset ?? "lesions", model: o.model, partition: o.partition ?? "iid",
             rounds: o.rounds ?? 30, localEpochs: o.localEpochs ?? 1, batchSize: o.batchSize ?? 64,
             learningRate: Float(o.learningRate ?? 0.05), momentum: Float(o.momentum ?? 0.9), strategy: o.strategy ?? "fedavg",
             privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? 3.0), delta: o.delta ?? 1e-5, noise: o.noise,
@@ -168,7 +198,16 @@ struct FederationOptions: ParsableArguments {
 
 /// A federated run's settings after defaults.
 struct RunPlan {
+    /// Local (simulated) hospitals.
     var hospitals: Int
+    /// Remote hospitals (`fedtop hospital` processes).
+    var remoteHospitals: [RemoteHospital.Endpoint] = []
+    /// The console's credentials folder (`fedtop certs init`), for remote hospitals.
+    var certs: String?
+    /// Plaintext to loopback hospitals, no signatures (`--insecure`).
+    var insecure = false
+    /// Local and remote hospitals.
+    var totalHospitals: Int { hospitals + remoteHospitals.count }
     var dataset: String
     var model: String?
     var partition: String

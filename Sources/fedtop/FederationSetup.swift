@@ -4,6 +4,7 @@ import Federation
 import Foundation
 import Privacy
 import TensorCore
+import Transport
 
 /// Builds a federation from a ``RunPlan`` — data partitioned among local hospitals, the model, the
 /// strategy (wrapped in DP-FedAvg under client-level DP), ledgers, the run directory — and runs it.
@@ -12,7 +13,8 @@ struct FederationSetup {
     let engine: Engine
     let directory: String
     let recorder: RunRecorder
-    let hospitals: [LocalHospital]
+    let hospitals: [any SampleLevelAccounting]
+    let remoteHospitals: [RemoteHospital]
     let description: String
 
     init(options plan: RunPlan) throws {
@@ -22,13 +24,20 @@ struct FederationSetup {
             throw UsageError("--hospitals \(plan.hospitals) keeps \(plan.hospitals) ledgers open, but this process may open "
                              + "only \(limit) files; raise the limit (ulimit -n \(plan.hospitals + 64)) or use fewer hospitals")
         }
-        var data: Dataset
-        do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
+        // Remote hospitals first: with no local ones, their description of the data (never a record)
+        // decides the model.
+        let remotes = try RemoteAttachment.connect(plan)
+        var data: Dataset?
+        if plan.hospitals > 0 || plan.centralHoldout != nil || remotes.isEmpty {
+            do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
+        }
+        let facts = data.map { DataFacts(name: $0.name, count: $0.count, featureShape: $0.featureShape, classes: $0.classNames.count) }
+            ?? DataFacts(remotes[0].introduction)
         // The central hold-out leaves the data before the hospitals get theirs, and is standardised
         // with its own statistics (as each hospital standardises its records with its own).
         var centralTest: Dataset?
-        if let fraction = plan.centralHoldout {
-            let (rest, holdout) = data.split(testFraction: fraction, seed: plan.seed ^ 0xce17)
+        if let fraction = plan.centralHoldout, let whole = data {
+            let (rest, holdout) = whole.split(testFraction: fraction, seed: plan.seed ^ 0xce17)
             guard holdout.count >= 1, rest.count >= plan.hospitals * 2 else {
                 throw UsageError("--central-holdout \(fraction) leaves too few records (\(holdout.count) held out, \(rest.count) for the hospitals)")
             }
@@ -37,21 +46,26 @@ struct FederationSetup {
         }
         let scheme: PartitionScheme
         do { scheme = try PartitionScheme(parsing: plan.partition) } catch { throw UsageError("--partition: \(error)") }
-        let shares: [HospitalData]
-        do {
-            shares = try Partitioner.partition(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
-                                               seed: plan.seed)
-        } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
-        let kind = plan.model ?? DatasetSource.defaultModel(for: data)
+        var shares: [HospitalData] = []
+        if plan.hospitals > 0, let data {
+            do {
+                shares = try Partitioner.partition(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
+                                                   seed: plan.seed)
+            } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
+        }
+        let kind = plan.model ?? DatasetSource.defaultModel(name: facts.name, featureShape: facts.featureShape)
         var model: Sequential
         do {
-            model = try ModelZoo.make(kind, inputShape: data.featureShape, classes: data.classNames.count, seed: plan.seed)
+            model = try ModelZoo.make(kind, inputShape: facts.featureShape, classes: facts.classes, seed: plan.seed)
         } catch { throw UsageError("--model \(kind): \(error)") }
+        for remote in remotes {
+            do { try remote.adopt(model) } catch { throw UsageError("--hospital \(remote.endpoint): \(error)") }
+        }
         var strategy: any Strategy
         do { strategy = try StrategyParser.parse(plan.strategy) } catch { throw UsageError("--strategy: \(error)") }
 
         // The run directory and its ledgers.
-        let name = plan.name ?? "\(data.name)-\(kind)"
+        let name = plan.name ?? "\(facts.name)-\(kind)"
         directory = plan.out ?? FederationSetup.defaultDirectory(name: name)
         do {
             try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
@@ -79,7 +93,7 @@ struct FederationSetup {
                 try POSIXFile.replaceAtomically(directory + "/run.json", with: Array(try encoder.encode(plan.options)))
                 let signer = try CheckpointSigner.create(inRunDirectory: directory)
                 store = try CheckpointStore(directory: directory, signer: signer, encryptAtRest: plan.encryptCheckpoints)
-                try store.save(model, round: 0, metadata: ["fedtop.dataset": data.name])
+                try store.save(model, round: 0, metadata: ["fedtop.dataset": facts.name])
             }
         } catch let error as UsageError {
             throw error
@@ -93,7 +107,7 @@ struct FederationSetup {
 
         // Hospitals: each standardises its own records with its own statistics (nothing leaves).
         let gate = ComputeGate()
-        var hospitals: [LocalHospital] = []
+        var locals: [LocalHospital] = []
         for (i, share) in shares.enumerated() {
             let standardizer = Standardizer.fit(share.train)
             let local = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
@@ -106,14 +120,25 @@ struct FederationSetup {
             let hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy,
                                              knobs: simulation?.knobs ?? .init(), seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
             hospital.isMalicious = simulation?.malicious ?? false
-            hospitals.append(hospital)
+            locals.append(hospital)
+        }
+        let hospitals: [any SampleLevelAccounting] = locals + remotes
+        var names = Set<String>()
+        for h in hospitals where !names.insert(h.name).inserted {
+            throw UsageError("two hospitals are named '\(h.name)' (local hospitals are hospital-1 … hospital-\(plan.hospitals); "
+                             + "remote ones are named by their certificates)")
+        }
+        if plan.privacy.sampleLevel, let r = remotes.first(where: { !$0.introduction.dpSGD }) {
+            throw UsageError("--hospital \(r.endpoint): \(r.name) does not train with DP-SGD, which --dp \(plan.privacy.rawValue) needs")
         }
         self.hospitals = hospitals
+        remoteHospitals = remotes
 
         // A resumed run keeps its ledgers' budget unless --raise-budget says otherwise, with a reason.
         var budgetChanges: [(party: String, from: Double, to: Double)] = []
         if plan.privacy.sampleLevel, let target = plan.epsilon {
-            for h in hospitals {
+            // Remote hospitals own their budgets; only a local ledger's budget is the console's to change.
+            for h in locals {
                 guard let current = try h.summary().epsilonBudget, current != target else { continue }
                 guard let reason = plan.budgetReason else {
                     throw UsageError("\(h.name)'s ledger holds a budget of ε \(current); changing it to \(target) needs "
@@ -135,14 +160,16 @@ struct FederationSetup {
                 let (q, perRound) = h.roundSampling(batchSize: plan.batchSize, localEpochs: plan.localEpochs)
                 let steps = (plan.rounds - startRound + 1) * perRound
                 let spent = h.accountant ?? RDPAccountant()
-                let key = "\(q):\(steps)"
+                // A remote hospital's own budget may be tighter than the run's.
+                let target = min(plan.epsilon!, h.epsilonBudget ?? plan.epsilon!)
+                let key = "\(q):\(steps):\(target)"
                 if spent.segments.isEmpty, let s = calibrated[key] {
                     sigma = max(sigma, s)
                     continue
                 }
-                guard let s = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q, steps: steps,
+                guard let s = try Calibration.noiseMultiplier(targetEpsilon: target, sampleRate: q, steps: steps,
                                                               delta: plan.delta, spent: spent) else {
-                    throw UsageError("no noise multiplier keeps \(h.name) within ε = \(plan.epsilon!) over \(plan.rounds) rounds "
+                    throw UsageError("no noise multiplier keeps \(h.name) within ε = \(target) over \(plan.rounds) rounds "
                                      + "(already spent \(String(format: "%.3f", h.epsilonSpent)))")
                 }
                 if spent.segments.isEmpty { calibrated[key] = s }
@@ -177,7 +204,7 @@ struct FederationSetup {
                 }
                 z = calibrated
             }
-            let expected = q * Double(plan.hospitals)
+            let expected = q * Double(plan.totalHospitals)
             let adaptive = plan.adaptiveClip
                 ? try ClientLevelDP.AdaptiveClipping(countNoise: max(expected / 20, z)) : nil
             let mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: plan.clientClip, expectedParticipants: expected,
@@ -194,7 +221,7 @@ struct FederationSetup {
         }
 
         let configuration = EngineConfiguration(
-            name: name, dataset: data.name, rounds: plan.rounds, localEpochs: plan.localEpochs, batchSize: plan.batchSize,
+            name: name, dataset: facts.name, rounds: plan.rounds, localEpochs: plan.localEpochs, batchSize: plan.batchSize,
             learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
             clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
             quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
@@ -204,6 +231,12 @@ struct FederationSetup {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
                                 federationLedger: federationLedger, centralTest: centralTest, checkpoint: store, bus: bus)
             recorder = try RunRecorder(directory: directory, bus: bus)
+            let engine = self.engine
+            for remote in remotes {
+                remote.onConnectionChange { h, connected, detail in
+                    engine.reportConnection(hospital: h.name, connected: connected, detail: detail)
+                }
+            }
             for change in budgetChanges {
                 try recorder.audit.append(AuditLog.entry("budget-changed", details: [
                     "party": change.party, "from": String(change.from), "to": String(change.to), "reason": plan.budgetReason ?? ""]))
@@ -215,12 +248,21 @@ struct FederationSetup {
                 try recorder.audit.sync()
             }
         } catch { throw UsageError("\(error)") }
-        var text = "fedtop: \(name): \(data.name) (\(data.count) records) across \(plan.hospitals) hospitals (\(scheme)), "
+        var placement = "across \(plan.hospitals) hospitals (\(scheme))"
+        if !remotes.isEmpty {
+            placement = (plan.hospitals > 0 ? "across \(plan.hospitals) local hospitals (\(scheme)) and" : "across")
+                + " \(remotes.count) remote (" + remotes.map { "\($0.name) at \($0.endpoint.address)" }.joined(separator: ", ") + ")"
+        }
+        let records = data.map { "\($0.count) records" } ?? "records at the hospitals"
+        var text = "fedtop: \(name): \(facts.name) (\(records)) \(placement), "
             + "\(kind) (\(model.parameterCount) parameters), \(strategy.name), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
         if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
         if let centralTest { text += "; central hold-out of \(centralTest.count) records" }
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
+        if plan.insecure {
+            text += "\nfedtop: INSECURE: remote hospitals over plaintext, without certificates or signed models (--insecure, loopback demos only)"
+        }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"
     }
@@ -237,7 +279,7 @@ struct FederationSetup {
         print(description)
         fflush(nil)
         let printer = HeadlessPrinter(rounds: plan.rounds, json: plan.json, budget: plan.epsilon,
-                                      seeded: plan.noiseSeed != nil, hospitals: plan.hospitals)
+                                      seeded: plan.noiseSeed != nil, hospitals: plan.totalHospitals)
         let consumer = EventConsumer(engine.bus.subscribe(capacity: plan.json ? 4096 : 256), name: "fedtop.headless") {
             printer.handle($0)
         }

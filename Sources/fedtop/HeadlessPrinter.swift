@@ -27,6 +27,8 @@ struct HeadlessPrinter: Sendable {
         case .roundFailed(let reason): return "round \(e.round)/\(rounds)  FAILED: \(reason)"
         case let .updateRejected(h, reason): return "  \(h): update rejected: \(reason)"
         case let .hospitalDropped(h, reason): return "  \(h) dropped from round \(e.round): \(reason)"
+        case let .hospitalConnection(h, connected, detail):
+            return connected ? "  \(h): attached again" : "  \(h): offline (\(detail)); attaching again when it answers"
         case let .hospitalBudgetExhausted(h, spent, budget):
             return String(format: "  %@: privacy budget exhausted (ε %.3f of %.3f); it trains no more", h, spent, budget)
         case let .federationBudgetExhausted(spent, budget):

@@ -94,7 +94,7 @@ extension RunFile.Format: ExpressibleByArgument {}
 extension InitCommand {
     /// The sections of the example, in order.
     private static let sections: [(title: String, keys: [RunOptions.Key])] = [
-        ("Federation", [.hospitals, .hospital, .rounds, .perRound, .sampleRate, .quorum, .deadline, .strategy]),
+        ("Federation", [.hospitals, .hospital, .certs, .rounds, .perRound, .sampleRate, .quorum, .deadline, .strategy]),
         ("Data", [.dataset, .partition, .testFraction, .centralHoldout]),
         ("Model and local training", [.model, .localEpochs, .batchSize, .learningRate, .momentum, .seed]),
         ("Privacy", [.dp, .epsilon, .delta, .clip, .noise, .clientNoise, .clientClip, .adaptiveClip, .noiseSeed]),
@@ -105,8 +105,9 @@ extension InitCommand {
     private static func describe(_ key: RunOptions.Key) -> (comment: String, example: RunOptions.Value?) {
         switch key {
         case .hospitals: ("local hospitals, simulated in this process", nil)
-        case .hospital: ("remote hospitals, grpcs://HOST:PORT each (not used by `fedtop run` yet)",
-                         .strings(["grpcs://hospital-a.example.org:7443"]))
+        case .hospital: ("remote hospitals (`fedtop hospital` processes), grpcs://[NAME@]HOST:PORT each",
+                         .strings(["grpcs://alice@hospital-a.example.org:7443"]))
+        case .certs: ("the console's folder from `fedtop certs init`, for remote hospitals", .string("federation/console"))
         case .rounds: ("federated rounds", nil)
         case .perRound: ("hospitals asked each round", nil)
         case .sampleRate: ("instead of per-round: the chance each hospital is asked in a round", .number(0.5))

@@ -3,15 +3,16 @@ import Federation
 import Foundation
 import Privacy
 
-/// The console's privacy projection from the real accountants: each local hospital's ledger (its
-/// spent RDP history) and the federation's ledger under client-level DP, composed with the planned
-/// rounds at a given σ exactly as the run will spend them (RDP, `Calibration`).
+/// The console's privacy projection from the real accountants: each hospital's ledger (its spent RDP
+/// history; a remote hospital's as it reported it, plus every spend since) and the federation's
+/// ledger under client-level DP, composed with the planned rounds at a given σ exactly as the run
+/// will spend them (RDP, `Calibration`).
 ///
 /// Errs on the private side: each party pays for every planned round its ledger does not hold yet
 /// (every remaining round is assumed to select every hospital), and a setting the accountant
 /// refuses (σ = 0) projects ε = ∞ with no rounds left.
 struct LedgerProjection: PrivacyProjection {
-    let hospitals: [LocalHospital]
+    let hospitals: [any SampleLevelAccounting]
     let batchSize: Int
     let localEpochs: Int
     let delta: Double

@@ -1,4 +1,5 @@
 import Datasets
+import Transport
 
 /// Every option of `fedtop run`, each optional: `nil` is "not given here".
 ///
@@ -12,8 +13,10 @@ struct RunOptions: Equatable, Sendable {
     // Federation
     /// Local (simulated) hospitals.
     var hospitals: Int?
-    /// Remote hospitals, `grpcs://HOST:PORT` each (for the networked federation; not used yet).
+    /// Remote hospitals, `grpcs://[NAME@]HOST:PORT` each (`fedtop hospital` processes).
     var hospital: [String]?
+    /// The console's folder from `fedtop certs init`, for remote hospitals.
+    var certs: String?
     /// Hospitals asked each round (instead of `sampleRate`).
     var perRound: Int?
     /// The chance each hospital is asked in a round (Poisson sampling; instead of `perRound`).
@@ -106,7 +109,7 @@ struct RunOptions: Equatable, Sendable {
 extension RunOptions {
     /// One option, named as on the command line without the dashes.
     enum Key: String, CaseIterable, Sendable, CustomStringConvertible {
-        case hospitals, hospital
+        case hospitals, hospital, certs
         case perRound = "per-round", sampleRate = "sample-rate", quorum, deadline, strategy, rounds
         case dataset, partition, testFraction = "test-fraction", centralHoldout = "central-holdout"
         case model, localEpochs = "local-epochs", batchSize = "batch-size", learningRate = "learning-rate"
@@ -127,7 +130,7 @@ extension RunOptions {
             case .seed, .noiseSeed: .seed
             case .sampleRate, .deadline, .testFraction, .centralHoldout, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
                  .clientNoise, .clientClip: .number
-            case .strategy, .dataset, .partition, .model, .dp, .out, .name: .string
+            case .strategy, .dataset, .partition, .model, .dp, .out, .name, .certs: .string
             case .adaptiveClip, .headless, .json: .boolean
             case .hospital: .strings
             }
@@ -249,6 +252,7 @@ extension RunOptions {
             case .adaptiveClip: adaptiveClip.map(Value.boolean)
             case .noiseSeed: noiseSeed.map(Value.seed)
             case .out: out.map(Value.string)
+            case .certs: certs.map(Value.string)
             case .name: name.map(Value.string)
             case .headless: headless.map(Value.boolean)
             case .json: json.map(Value.boolean)
@@ -314,6 +318,7 @@ extension RunOptions {
             case .adaptiveClip: adaptiveClip = boolean()
             case .noiseSeed: noiseSeed = seed()
             case .out: out = string()
+            case .certs: certs = string()
             case .name: name = string()
             case .headless: headless = boolean()
             case .json: json = boolean()
@@ -369,11 +374,11 @@ extension RunOptions {
             do { _ = try PartitionScheme(parsing: v) } catch { return "\(error)" }
             return nil
         case (.strategy, .string(let v)), (.dataset, .string(let v)), (.model, .string(let v)),
-             (.out, .string(let v)), (.name, .string(let v)):
+             (.out, .string(let v)), (.name, .string(let v)), (.certs, .string(let v)):
             return v.isEmpty ? "must not be empty" : nil
         case (.hospital, .strings(let addresses)):
             for address in addresses where !isRemoteAddress(address) {
-                return "must be addresses of the form grpcs://HOST:PORT, got \"\(address)\""
+                return "must be addresses of the form grpcs://[NAME@]HOST:PORT, got \"\(address)\""
             }
             return nil
         default:
@@ -381,16 +386,9 @@ extension RunOptions {
         }
     }
 
-    /// Whether `address` has the form `grpcs://HOST:PORT` (a port 1–65535; an IPv6 host in brackets).
+    /// Whether `address` is a remote hospital's address (``RemoteHospital/Endpoint``).
     static func isRemoteAddress(_ address: String) -> Bool {
-        guard address.hasPrefix("grpcs://") else { return false }
-        let rest = address.dropFirst("grpcs://".count)
-        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-              (1...65535).contains(port) else { return false }
-        let host = rest[..<colon]
-        guard !host.isEmpty, !host.contains("/"), !host.contains(where: \.isWhitespace) else { return false }
-        // An IPv6 host is written in brackets, so that its colons are not the port's.
-        return host.hasPrefix("[") ? host.hasSuffix("]") && host.count > 2 : !host.contains(":")
+        (try? RemoteHospital.Endpoint(parsing: address)) != nil
     }
 }
 

@@ -27,7 +27,7 @@ public enum HospitalsPanel {
             case .training: .highlight
             case .delivered: .ok
             case .rejected, .missed: .warning
-            case .dropped, .exhausted: .critical
+            case .dropped, .exhausted, .offline: .critical
             case .idle: .dim
             }
             var row: [Table.Content] = [.text(h.name)]

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Datasets
+import Dispatch
+import Federation
+import Foundation
+import Privacy
+import TensorCore
+import Transport
+
+/// `fedtop hospital`: one hospital as its own process. It holds its share of the records, trains
+/// with DP-SGD when the federation's console asks (over gRPC with mutual TLS), owns its ledger and
+/// refuses past its budget, exactly as a local hospital does; nothing it holds leaves but clipped,
+/// noised updates, aggregate metrics and its spend.
+struct HospitalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hospital",
+        abstract: "Run one hospital as a server the console attaches to (gRPC over mutual TLS).",
+        discussion: """
+            Provision certificates once with `fedtop certs init`, give each hospital its own folder, then on each \
+            machine: fedtop hospital --name alice --listen 0.0.0.0:7443 --certs alice/ --dataset wdbc --shard 1/3. \
+            SIGINT or SIGTERM stops it after the call in flight.
+            """)
+
+    @Option(help: "The hospital's name (its certificate's common name).") var name: String
+    @Option(help: "HOST:PORT to listen on ([::1]:PORT for IPv6; port 0 picks a free one).") var listen = "127.0.0.1:7443"
+    @Option(help: "This hospital's folder from `fedtop certs init` (its certificate and key, the CA, the console's model-signing key).")
+    var certs: String?
+    @Option(help: "The data: \(DatasetSource.help).") var dataset = "wdbc"
+    @Option(help: "Which share of the data this hospital holds, i/n (the data split into n as `fedtop run --hospitals n` splits it).")
+    var shard = "1/1"
+    @Option(help: "How the data is split into shards: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition = "iid"
+    @Option(help: "Fraction of this hospital's records held out for its evaluation.") var testFraction = 0.2
+    @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed: UInt64 = 1
+    @Option(help: "This hospital's ε budget (DP-SGD); it refuses any round that would exceed it.") var epsilonBudget = 3.0
+    @Option(help: "δ.") var delta = 1e-5
+    @Option(help: "The folder of this hospital's privacy ledger and audit log (default: ./hospital-NAME).") var ledger: String?
+    @Option(help: "Seed the DP noise (reproducible, NOT secure; tests only).") var noiseSeed: UInt64?
+    @Option(help: "Largest model accepted (parameters).") var maxParameters = WorkLimits.standard.maxParameters
+    @Option(help: "Most local epochs one round may ask for.") var maxLocalEpochs = WorkLimits.standard.maxLocalEpochs
+    @Option(help: "Most optimiser steps one round may ask for.") var maxSteps = WorkLimits.standard.maxStepsPerRound
+    @Option(help: "Calls a second allowed from one peer (with a burst of twice that).") var rateLimit = 20.0
+    @Option(help: "Simulate a slow or straggling hospital: speed=S,delay=SECONDS (demos and tests).") var simulate: String?
+    @Flag(help: "Plaintext, no certificates, unsigned models: loopback demos only (refused on any other address).")
+    var insecure = false
+
+    func run() throws {
+        let (host, port) = try Self.parseListen(listen)
+        guard Self.isValidName(name) else {
+            throw ValidationError("--name '\(name)': use letters, digits, '.', '_' or '-' (the name in its certificate)")
+        }
+        let log: HospitalLog
+        let folder = ledger ?? "hospital-\(name)"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            log = try HospitalLog(name: name, auditPath: folder + "/audit.jsonl")
+        } catch { throw ValidationError("--ledger \(folder): cannot create the ledger folder: \(error)") }
+
+        // Credentials before anything else: missing certificates are a hard failure, never an open door.
+        let credentials = try HospitalCredentialsLoader.load(certs: certs, name: name, insecure: insecure, host: host)
+
+        let (data, facts) = try loadShare()
+        var knobs = SimulationKnobs()
+        if let simulate { knobs = try SimulationSpec(parsing: "\(name):\(simulate)").knobs }
+        let hospital: LocalHospital
+        do {
+            let architecture = try ModelZoo.make(DatasetSource.defaultModel(name: facts.datasetName, featureShape: facts.featureShape),
+                                                 inputShape: facts.featureShape, classes: facts.classNames.count, seed: seed)
+            hospital = try LocalHospital(
+                name: name, data: data, architecture: architecture,
+                privacy: .init(ledgerPath: folder + "/\(name).ledger", epsilonBudget: epsilonBudget, delta: delta, noiseSeed: noiseSeed),
+                knobs: knobs, seed: seed &+ 7919, gate: ComputeGate())
+        } catch { throw ValidationError("\(error)") }
+        let limits = WorkLimits(maxParameters: maxParameters, maxLocalEpochs: maxLocalEpochs, maxStepsPerRound: maxSteps)
+        let service = HospitalService(
+            hospital: hospital, facts: facts,
+            configuration: .init(limits: limits, modelKey: credentials?.modelKey, rateLimiter: RateLimiter(ratePerSecond: rateLimit, burst: 2 * rateLimit)),
+            log: log)
+        let server: HospitalServer
+        do {
+            if let credentials {
+                server = try credentials.server(service: service, host: host, port: port, log: log)
+            } else {
+                server = try HospitalServer.insecure(service: service, host: host, port: port)
+            }
+        } catch { throw ValidationError("--listen \(listen): \(error)") }
+        let bound: Int
+        do { bound = try server.start() } catch { throw RunError("\(error)") }
+
+        let spent = hospital.epsilonSpent
+        let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
+        if insecure {
+            log.audit("start", "INSECURE: listening on grpc://\(address) WITHOUT TLS, client certificates or model signatures "
+                      + "(--insecure: loopback demos only)")
+        }
+        log.audit("start", "listening on \(insecure ? "grpc" : "grpcs")://\(address): \(facts.datasetName) shard \(shard), "
+                  + "\(data.train.count) training and \(data.test.count) test records, ε \(String(format: "%.3f", spent)) of "
+                  + "\(epsilonBudget) spent (δ \(delta))\(noiseSeed != nil ? ", SEEDED noise (not secure)" : ""); ledger \(folder)",
+                  details: ["address": address])
+        // One line on stdout for scripts: where it listens.
+        print("fedtop hospital \(name) listening on \(address)")
+        fflush(nil)
+
+        let stopping = DispatchQueue(label: "fedtop.hospital.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: stopping)
+            source.setEventHandler {
+                log.audit("stop", "stopping (signal \(sig)); calls in flight finish")
+                server.stop()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        if let error = server.wait() { throw RunError("the server stopped: \(error)") }
+        log.info("stopped")
+    }
+
+    /// This hospital's share of the data, standardised with its own statistics.
+    private func loadShare() throws -> (HospitalData, HospitalService.DataFacts) {
+        let parts = shard.split(separator: "/").map { Int($0) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (1...n).contains(i) else {
+            throw ValidationError("--shard '\(shard)': expected i/n with 1 ≤ i ≤ n")
+        }
+        guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction \(testFraction): must be in (0, 1)") }
+        let whole: Dataset
+        do { whole = try DatasetSource.load(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
+        let scheme: PartitionScheme
+        do { scheme = try PartitionScheme(parsing: partition) } catch { throw ValidationError("--partition: \(error)") }
+        let shares: [HospitalData]
+        do {
+            shares = try Partitioner.partition(whole, hospitals: n, scheme: scheme, testFraction: testFraction, seed: seed)
+        } catch { throw ValidationError("--shard \(shard) of \(whole.name): \(error)") }
+        let share = shares[i - 1]
+        let standardizer = Standardizer.fit(share.train)
+        let data = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
+        return (data, .init(datasetName: whole.name, featureShape: whole.featureShape, classNames: whole.classNames))
+    }
+
+    static func parseListen(_ text: String) throws -> (host: String, port: Int) {
+        let host: String, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+        } else {
+            throw ValidationError("--listen '\(text)': expected HOST:PORT (an IPv6 host in brackets)")
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else {
+            throw ValidationError("--listen '\(text)': expected HOST:PORT with a port from 0 to 65535")
+        }
+        return (host, port)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+        }
+    }
+}
