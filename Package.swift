@@ -83,8 +83,10 @@ let package = Package(
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "TransportTests", dependencies: [
-            "Transport", "Federation", "TensorCore",
+            "Transport", "Federation", "TensorCore", "Datasets",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
         .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
