@@ -71,7 +71,8 @@ public struct FederationPeerVerifier: Sendable {
         case let .validCertificate(chain):
             return .accepted(chain: Array(chain))
         case let .couldNotValidate(failures):
-            let who = FederationCertificates.commonName(of: leaf).map { "\"\($0)\"" } ?? "(no common name)"
+            let who = (FederationCertificates.commonName(of: leaf).map { "\"\($0)\"" } ?? "(no common name)")
+                + (serverAddress.map { " at \($0)" } ?? "")
             if failures.isEmpty {
                 if let problem = FederationPeerPolicy.problem(with: leaf, accepting: accepted) {
                     return .refused(reason: "certificate of \(who) refused: \(problem)")
