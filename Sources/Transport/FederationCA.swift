@@ -30,7 +30,7 @@ public struct FederationCA: Sendable {
     /// Makes a new CA valid from `now` (less the skew allowance) for `validityDays` days.
     public static func create(validityDays: Int, now: Date = Date()) throws(ProvisioningError) -> FederationCA {
         let key = P256.Signing.PrivateKey()
-        let suffix = (0..<4).map { _ in String(UInt8.random(in: 0...255), radix: 16).leftPadded(to: 2) }.joined()
+        let suffix = Hexadecimal.encode((0..<4).map { _ in UInt8.random(in: 0...255) })
         do {
             let name = try DistinguishedName {
                 CommonName("fedtop federation CA \(suffix)")

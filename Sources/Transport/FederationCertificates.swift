@@ -184,7 +184,7 @@ public enum FederationCertificates {
         do { try serializer.serialize(certificate) } catch {
             throw .certificate("could not encode a certificate: \(error)")
         }
-        return SHA256.hash(data: serializer.serializedBytes).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return Hexadecimal.encode(SHA256.hash(data: serializer.serializedBytes))
     }
 
     static func path(_ folder: String, _ name: String) -> String {

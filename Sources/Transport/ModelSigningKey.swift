@@ -102,7 +102,7 @@ public struct ModelVerifyingKey: Sendable, Hashable {
 
     /// Hex SHA-256 of the raw public key.
     public var fingerprint: String {
-        SHA256.hash(data: rawRepresentation).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Hexadecimal.encode(SHA256.hash(data: rawRepresentation))
     }
 
     /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4): SEQUENCE { AlgorithmIdentifier
@@ -125,11 +125,5 @@ public struct ModelKeyError: Error, Equatable, CustomStringConvertible {
             throw ModelKeyError(reason: "a PEM \(document.discriminator), expected a PEM \(type)")
         }
         return document.derBytes
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -50,6 +50,8 @@ struct FederationCertificatesTests {
         #expect(caUsage.keyCertSign && caUsage.cRLSign && !caUsage.digitalSignature)
         #expect(FederationCertificates.commonName(of: ca) == fed.report.authorityName)
         #expect(fed.report.authorityName.hasPrefix("fedtop federation CA "))
+        let caDER = try PEMDocument(pemString: String(contentsOfFile: fed.file("ca", "ca.pem"), encoding: .utf8)).derBytes
+        #expect(fed.report.authorityFingerprint == SHA256.hash(data: caDER).map { String(format: "%02x", $0) }.joined())
 
         let loopback: [GeneralName] = [.dnsName("localhost"), ip([127, 0, 0, 1]), ip([UInt8](repeating: 0, count: 15) + [1])]
         let expectedNames: [String: [GeneralName]] = [

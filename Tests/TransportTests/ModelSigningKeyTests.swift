@@ -68,5 +68,5 @@ struct ModelSigningKeyTests {
         }
     }
 
-    func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }
+    func hex(_ bytes: [UInt8]) -> String { Hexadecimal.encode(bytes) }
 }
