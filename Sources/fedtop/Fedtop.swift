@@ -11,7 +11,8 @@ struct Fedtop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fedtop",
         abstract: "A terminal console for privacy-preserving federated learning across hospitals.",
-        subcommands: [Run.self, InitCommand.self, HospitalCommand.self, PrivacyCommand.self, ReplayCommand.self, Bench.self],
+        subcommands: [Run.self, InitCommand.self, HospitalCommand.self, CertsCommand.self, PrivacyCommand.self, ReplayCommand.self,
+                      Bench.self],
         defaultSubcommand: Run.self)
 }
 
