@@ -62,6 +62,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
         ], exclude: ["Proto"]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS", "Console", "Transport",

@@ -40,6 +40,25 @@ public final class HospitalServer: @unchecked Sendable {
         beginShutdown = { server.beginGracefulShutdown() }
     }
 
+    /// Mutual TLS 1.3 with the hospital's credentials (``HospitalCredentials/makeServerTransport(host:port:config:eventLoopGroup:onRefused:)``):
+    /// only the federation's console is answered; every refused handshake is told to `onRefused`.
+    public static func secure(service: HospitalService, credentials: HospitalCredentials, host: String, port: Int,
+                              onRefused: @escaping @Sendable (String) -> Void) throws(TransportError) -> HospitalServer {
+        var config = HTTP2ServerTransport.Custom<HospitalTLSListener>.Config.defaults
+        limit(&config.rpc, &config.http2, &config.connection)
+        let transport: HTTP2ServerTransport.Custom<HospitalTLSListener>
+        do {
+            transport = try credentials.makeServerTransport(host: host == "localhost" ? "127.0.0.1" : host, port: port,
+                                                            config: config, onRefused: onRefused)
+        } catch {
+            throw TransportError("TLS cannot be set up with the credentials in \(credentials.folder): \(error)")
+        }
+        return HospitalServer(service: service, transport: transport, host: host, port: port) { t in
+            let address = await t.listeningAddress
+            return address?.ipv4?.port ?? address?.ipv6?.port
+        }
+    }
+
     /// Plaintext HTTP/2 on a loopback address: `--insecure` demos. Refused on any other address.
     public static func insecure(service: HospitalService, host: String, port: Int) throws(TransportError) -> HospitalServer {
         guard isLoopback(host) else {

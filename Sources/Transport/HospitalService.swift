@@ -1,4 +1,3 @@
-@preconcurrency import Crypto
 import Datasets
 import Dispatch
 import Federation
@@ -41,7 +40,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
     public struct Configuration: Sendable {
         public var limits: WorkLimits
         /// The console's model-signing key; nil only with `--insecure`.
-        public var modelKey: Curve25519.Signing.PublicKey?
+        public var modelKey: ModelVerifyingKey?
         public var rateLimiter: RateLimiter
         /// Calls in flight at once, Status streams excluded.
         public var maxConcurrentCalls: Int
@@ -49,7 +48,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         /// Seconds between Status heartbeats (the current value, unchanged).
         public var heartbeat: Double
 
-        public init(limits: WorkLimits = .standard, modelKey: Curve25519.Signing.PublicKey?,
+        public init(limits: WorkLimits = .standard, modelKey: ModelVerifyingKey?,
                     rateLimiter: RateLimiter = RateLimiter(), maxConcurrentCalls: Int = 4, maxStatusStreams: Int = 8,
                     heartbeat: Double = 1) {
             self.limits = limits

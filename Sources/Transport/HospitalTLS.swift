@@ -60,7 +60,7 @@ extension HospitalCredentials {
     ) throws -> HTTP2ServerTransport.Custom<HospitalTLSListener> {
         let listener = HospitalTLSListener(
             host: host, port: port, context: try NIOSSLContext(configuration: serverTLSConfiguration()),
-            verifier: clientVerifier(onRefused: onRefused), eventLoopGroup: eventLoopGroup)
+            verifier: clientVerifier(onRefused: onRefused), eventLoopGroup: eventLoopGroup, onStalled: onRefused)
         return HTTP2ServerTransport.Custom(listenerFactory: listener, config: config)
     }
 }
@@ -79,21 +79,27 @@ public struct HospitalTLSListener: HTTP2ServerTransport.ListenerFactory {
     private let context: NIOSSLContext
     private let verifier: FederationPeerVerifier
     private let group: MultiThreadedEventLoopGroup
+    /// A connection whose TLS handshake is not done this many seconds after it opened is closed.
+    private let handshakeSeconds: Int64
+    private let onStalled: @Sendable (String) -> Void
 
     init(host: String, port: Int, context: NIOSSLContext, verifier: FederationPeerVerifier,
-         eventLoopGroup: MultiThreadedEventLoopGroup) {
+         eventLoopGroup: MultiThreadedEventLoopGroup, handshakeSeconds: Int64 = 10,
+         onStalled: @escaping @Sendable (String) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.context = context
         self.verifier = verifier
         group = eventLoopGroup
+        self.handshakeSeconds = handshakeSeconds
+        self.onStalled = onStalled
     }
 
     public func makeListeningChannel(
         listenerConfigurator: HTTP2ServerTransport.ListenerConfigurator,
         connectionConfigurator: HTTP2ServerTransport.ConnectionConfigurator
     ) async throws -> NIOAsyncChannel<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel, Never> {
-        let context = context, verifier = verifier
+        let context = context, verifier = verifier, handshakeSeconds = handshakeSeconds, onStalled = onStalled
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in listenerConfigurator.configure(channel: channel) }
@@ -101,6 +107,7 @@ public struct HospitalTLSListener: HTTP2ServerTransport.ListenerFactory {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: verifier.verify)
                     try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(seconds: handshakeSeconds, onExpired: onStalled))
                 }.flatMap {
                     connectionConfigurator.configure(channel: channel, tls: .configured(requireALPN: true))
                 }

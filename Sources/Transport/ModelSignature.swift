@@ -76,12 +76,12 @@ public struct ModelSignature: Sendable {
     }
 
     /// Signs these fields and `parameters` with the console's key.
-    public func sign(parameters: Tensor, with key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
-        Array(try key.signature(for: digest(parameters: parameters)))
+    public func sign(parameters: Tensor, with key: ModelSigningKey) -> [UInt8] {
+        key.signature(for: digest(parameters: parameters))
     }
 
     /// Whether `signature` is the console's over these fields and `parameters`.
-    public func verify(_ signature: [UInt8], parameters: Tensor, with key: Curve25519.Signing.PublicKey) -> Bool {
+    public func verify(_ signature: [UInt8], parameters: Tensor, with key: ModelVerifyingKey) -> Bool {
         signature.count == 64 && key.isValidSignature(signature, for: digest(parameters: parameters))
     }
 }

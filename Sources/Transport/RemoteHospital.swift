@@ -1,4 +1,3 @@
-@preconcurrency import Crypto
 import Dispatch
 import Federation
 import Foundation
@@ -145,7 +144,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     private var monitor: Task<Void, Never>?
     private var model: (architecture: Sequential, shapes: [(name: String, dims: [Int])])?
     private let runID: String
-    private let signingKey: Curve25519.Signing.PrivateKey?
+    private let signingKey: ModelSigningKey?
     private let options: Options
     private let lock = NSLock()
     private var connected = true
@@ -162,7 +161,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     public static func connect(to endpoint: Endpoint,
                                makeTransport: (HTTP2ClientTransport.Posix.Config) throws -> HTTP2ClientTransport.Posix,
                                runID: String,
-                               signingKey: Curve25519.Signing.PrivateKey?, options: Options = .init()) throws(TransportError) -> RemoteHospital {
+                               signingKey: ModelSigningKey?, options: Options = .init()) throws(TransportError) -> RemoteHospital {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(5), allowWithoutCalls: true)
         config.backoff = .init(initial: .milliseconds(250), max: .seconds(5), multiplier: 2, jitter: 0.2)
@@ -206,7 +205,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     private init(endpoint: Endpoint, introduction: Introduction, grpc: GRPCClient<HTTP2ClientTransport.Posix>,
                  client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>, connections: Task<Void, Never>,
-                 runID: String, signingKey: Curve25519.Signing.PrivateKey?, options: Options) {
+                 runID: String, signingKey: ModelSigningKey?, options: Options) {
         name = introduction.summary.name
         self.endpoint = endpoint
         self.introduction = introduction
@@ -392,11 +391,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         if let settings { header.settings = WireFormat.message(settings) }
         header.runID = runID
         header.nonce = Data(nonce)
-        if let signingKey {
-            do { header.signature = Data(try signed.sign(parameters: model, with: signingKey)) } catch {
-                throw .failed(hospital: name, reason: "the model could not be signed: \(error)")
-            }
-        }
+        if let signingKey { header.signature = Data(signed.sign(parameters: model, with: signingKey)) }
         return header
     }
 

@@ -1,13 +1,14 @@
 import ArgumentParser
-@preconcurrency import Crypto
 import Foundation
 import Transport
 
 /// `fedtop hospital`'s credentials: its folder from `fedtop certs init`, or none with `--insecure`
 /// (loopback only). Missing or unusable certificates are a hard failure that names the file.
 struct HospitalCredentialsLoader {
+    let credentials: HospitalCredentials
+
     /// The console's model-signing public key every model must verify with.
-    let modelKey: Curve25519.Signing.PublicKey
+    var modelKey: ModelVerifyingKey { credentials.modelVerifyingKey }
 
     static func load(certs: String?, name: String, insecure: Bool, host: String) throws -> HospitalCredentialsLoader? {
         if insecure {
@@ -21,10 +22,16 @@ struct HospitalCredentialsLoader {
             throw ValidationError("no --certs DIR: a hospital needs its folder from `fedtop certs init` (its certificate and key, "
                                   + "the federation's CA, the console's model-signing key); --insecure runs a loopback demo without them")
         }
-        throw ValidationError("--certs \(certs): mutual TLS is not wired yet")
+        do {
+            return HospitalCredentialsLoader(credentials: try HospitalCredentials.load(folder: certs, name: name))
+        } catch {
+            throw ValidationError("--certs \(error)")
+        }
     }
 
     func server(service: HospitalService, host: String, port: Int, log: HospitalLog) throws -> HospitalServer {
-        throw TransportError("mutual TLS is not wired yet")
+        try HospitalServer.secure(service: service, credentials: credentials, host: host, port: port) { reason in
+            log.audit("refused", "TLS: \(reason)")
+        }
     }
 }

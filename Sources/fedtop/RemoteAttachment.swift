@@ -29,21 +29,41 @@ enum RemoteAttachment {
     static func connect(_ plan: RunPlan) throws -> [RemoteHospital] {
         guard !plan.remoteHospitals.isEmpty else { return [] }
         let runID = "\(plan.name ?? "fedtop")-\(UUID().uuidString.prefix(8).lowercased())"
+        var credentials: ConsoleCredentials?
+        if !plan.insecure {
+            guard let folder = plan.certs else {
+                throw UsageError("remote hospitals need the console's certificates: --certs DIR (the console folder of `fedtop certs init`)")
+            }
+            do { credentials = try ConsoleCredentials.load(folder: folder) } catch { throw UsageError("--certs \(error)") }
+        }
         var hospitals: [RemoteHospital] = []
         for endpoint in plan.remoteHospitals {
+            let refusals = Refusals()
             do {
-                if plan.insecure {
+                if let credentials {
+                    hospitals.append(try RemoteHospital.connect(to: endpoint, makeTransport: { config in
+                        try credentials.makeClientTransport(host: endpoint.host, port: endpoint.port, expectedHospital: endpoint.expectedName,
+                                                            config: config) { refusals.add($0) }
+                    }, runID: runID, signingKey: credentials.modelSigningKey))
+                } else {
                     hospitals.append(try RemoteHospital.connect(to: endpoint, makeTransport: { try endpoint.plaintextTransport(config: $0) },
                                                                 runID: runID, signingKey: nil))
-                } else {
-                    throw UsageError("--hospital \(endpoint): mutual TLS is not wired yet")
                 }
-            } catch let error as UsageError {
-                throw error
             } catch {
-                throw UsageError("--hospital \(endpoint): \(error)")
+                // The handshake's own reason (a certificate refused) says more than "did not answer".
+                let why = refusals.first.map { "\(error); TLS: \($0)" } ?? "\(error)"
+                throw UsageError("--hospital \(endpoint): \(why)")
             }
         }
         return hospitals
     }
+}
+
+/// Reasons the TLS layer refused a hospital's certificate (told from NIO's threads).
+final class Refusals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reasons: [String] = []
+
+    func add(_ reason: String) { lock.withLock { reasons.append(reason) } }
+    var first: String? { lock.withLock { reasons.first } }
 }

@@ -1,4 +1,4 @@
-@preconcurrency import Crypto
+
 import Datasets
 import Dispatch
 import Federation
@@ -24,12 +24,12 @@ final class ServedHospital: @unchecked Sendable {
     let service: HospitalService
     let server: HospitalServer
     let port: Int
-    let consoleKey: Curve25519.Signing.PrivateKey
+    let consoleKey: ModelSigningKey
     let model: Sequential
 
     init(name: String = "alice", budget: Double = 10, limits: WorkLimits = .standard, port: Int = 0,
          directory: String? = nil, hospital existing: LocalHospital? = nil,
-         consoleKey: Curve25519.Signing.PrivateKey = .init()) throws {
+         consoleKey: ModelSigningKey = .init()) throws {
         self.consoleKey = consoleKey
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-svc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ final class ServedHospital: @unchecked Sendable {
             seed: 5, gate: ComputeGate())
         service = HospitalService(hospital: hospital,
                                   facts: .init(datasetName: "wdbc", featureShape: data.featureShape, classNames: data.classNames),
-                                  configuration: .init(limits: limits, modelKey: consoleKey.publicKey, heartbeat: 0.2),
+                                  configuration: .init(limits: limits, modelKey: consoleKey.verifyingKey, heartbeat: 0.2),
                                   log: try HospitalLog(name: name, auditPath: self.directory + "/audit.jsonl", echo: false))
         server = try HospitalServer.insecure(service: service, host: "127.0.0.1", port: port)
         self.port = try server.start()
@@ -51,7 +51,7 @@ final class ServedHospital: @unchecked Sendable {
 
     var endpoint: RemoteHospital.Endpoint { .init(host: "127.0.0.1", port: port, insecure: true) }
 
-    func connect(signingKey: Curve25519.Signing.PrivateKey?? = nil) throws -> RemoteHospital {
+    func connect(signingKey: ModelSigningKey?? = nil) throws -> RemoteHospital {
         let endpoint = self.endpoint
         let remote = try RemoteHospital.connect(to: endpoint, makeTransport: { try endpoint.plaintextTransport(config: $0) },
                                                 runID: "test-run", signingKey: signingKey ?? consoleKey)
@@ -99,7 +99,7 @@ struct HospitalServiceTests {
     func badSignature() async throws {
         let served = try ServedHospital()
         defer { served.stop() }
-        let intruder = try await offPool { try served.connect(signingKey: .some(Curve25519.Signing.PrivateKey())) }
+        let intruder = try await offPool { try served.connect(signingKey: .some(ModelSigningKey())) }
         defer { intruder.close() }
         let model = served.model.parameters
         do {
@@ -145,7 +145,7 @@ struct HospitalServiceTests {
         header.shapes = WireFormat.message(shapes)
         header.runID = "r"
         header.nonce = Data(signed.nonce)
-        header.signature = Data(try signed.sign(parameters: model.parameters, with: key))
+        header.signature = Data(signed.sign(parameters: model.parameters, with: key))
         var chunk = Fedtop_V1_ModelChunk()
         chunk.header = header
         chunk.values = FloatChunks.split(model.parameters)[0]

@@ -1,4 +1,4 @@
-@preconcurrency import Crypto
+
 import Federation
 import TensorCore
 import Testing
@@ -14,16 +14,16 @@ struct ModelSignatureTests {
 
     @Test("a signature verifies for exactly what was signed")
     func verifies() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let signature = try Self.signed.sign(parameters: Self.parameters, with: key)
-        #expect(Self.signed.verify(signature, parameters: Self.parameters, with: key.publicKey))
-        #expect(!Self.signed.verify(signature, parameters: Self.parameters, with: Curve25519.Signing.PrivateKey().publicKey))
+        let key = ModelSigningKey()
+        let signature = Self.signed.sign(parameters: Self.parameters, with: key)
+        #expect(Self.signed.verify(signature, parameters: Self.parameters, with: key.verifyingKey))
+        #expect(!Self.signed.verify(signature, parameters: Self.parameters, with: ModelSigningKey().verifyingKey))
     }
 
     @Test("changing any signed field, or one bit of one weight, breaks the signature")
     func tamper() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let signature = try Self.signed.sign(parameters: Self.parameters, with: key)
+        let key = ModelSigningKey()
+        let signature = Self.signed.sign(parameters: Self.parameters, with: key)
         var variants: [ModelSignature] = []
         var v = Self.signed; v.purpose = .evaluate; variants.append(v)
         v = Self.signed; v.runID = "run-2"; variants.append(v)
@@ -37,14 +37,14 @@ struct ModelSignatureTests {
         v = Self.signed; v.settings = nil; variants.append(v)
         v = Self.signed; v.shapes[0].dims = [3, 4]; variants.append(v)
         for variant in variants {
-            #expect(!variant.verify(signature, parameters: Self.parameters, with: key.publicKey))
+            #expect(!variant.verify(signature, parameters: Self.parameters, with: key.verifyingKey))
         }
         var flipped = Self.parameters.scalars
         flipped[9] = Float(bitPattern: flipped[9].bitPattern ^ 1)
-        #expect(!Self.signed.verify(signature, parameters: Tensor(flipped), with: key.publicKey))
+        #expect(!Self.signed.verify(signature, parameters: Tensor(flipped), with: key.verifyingKey))
         var truncated = signature
         truncated.removeLast()
-        #expect(!Self.signed.verify(truncated, parameters: Self.parameters, with: key.publicKey))
+        #expect(!Self.signed.verify(truncated, parameters: Self.parameters, with: key.verifyingKey))
     }
 }
 
