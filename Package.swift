@@ -90,6 +90,10 @@ let package = Package(
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
-        .testTarget(name: "fedtopTests", dependencies: ["fedtop"]),
+        .testTarget(name: "fedtopTests", dependencies: [
+            "fedtop", "Transport", "Federation", "TensorCore",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        ]),
     ]
 )

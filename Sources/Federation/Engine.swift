@@ -67,6 +67,8 @@ public final class Engine: @unchecked Sendable {
     var completedRounds = 0
     private var _outcome: RunOutcome?
     private var _phase = RoundPhase.idle
+    /// The round of the last phase entered, for events published from other threads (guarded by `inbox`).
+    private var _phaseRound = 0
 
     /// - Parameters:
     ///   - model: the initial global model (or the resumed one).
@@ -150,8 +152,11 @@ public final class Engine: @unchecked Sendable {
 
     /// Reports that a remote hospital's connection was lost or came back (its transport calls this);
     /// published as ``EngineEvent/Kind/hospitalConnection(hospital:connected:detail:)``.
+    /// Safe from any thread, and published at once (the engine's queue may be busy with a round).
     public func reportConnection(hospital: String, connected: Bool, detail: String) {
-        queue.async { self.publish(.hospitalConnection(hospital: hospital, connected: connected, detail: detail)) }
+        let round = inbox.withLock { _phaseRound }
+        bus.publish(EngineEvent(time: seconds(clock.now - startInstant), wallTime: Date().timeIntervalSince1970, round: round,
+                                kind: .hospitalConnection(hospital: hospital, connected: connected, detail: detail)))
     }
 
     func publish(_ kind: EngineEvent.Kind, round: Int? = nil) {
@@ -161,7 +166,10 @@ public final class Engine: @unchecked Sendable {
     }
 
     func enter(_ phase: RoundPhase) {
-        inbox.withLock { _phase = phase }
+        inbox.withLock {
+            _phase = phase
+            _phaseRound = round
+        }
         publish(.phaseChanged(phase))
     }
 
