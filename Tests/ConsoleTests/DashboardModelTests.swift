@@ -29,6 +29,20 @@ struct DashboardModelTests {
         #expect(m.lastCheckpoint == "runs/demo/model.safetensors")
     }
 
+    @Test("a remote hospital that loses its connection reads offline until it is attached again, across round starts")
+    func connection() {
+        var m = Scenario.model
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4,
+                            kind: .hospitalConnection(hospital: "hospital-2", connected: false, detail: "unavailable")))
+        #expect(m.hospitals[1].status == .offline && m.hospitals[1].note == "unavailable")
+        m.apply(EngineEvent(time: 10, wallTime: 0, round: 5, kind: .roundStarted(selected: ["hospital-1"], settings: Scenario.settings(5, sigma: 1.21))))
+        #expect(m.hospitals[1].status == .offline)
+        m.apply(EngineEvent(time: 11, wallTime: 0, round: 5,
+                            kind: .hospitalConnection(hospital: "hospital-2", connected: true, detail: "attached again")))
+        #expect(m.hospitals[1].status == .idle)
+        #expect(m.logEntries(matching: "offline").count == 1 && m.logEntries(matching: "attached again").count == 1)
+    }
+
     @Test("settings change only when the engine applies them; awaiting commands clear on the answer")
     func appliedNotRequested() {
         var m = Scenario.model

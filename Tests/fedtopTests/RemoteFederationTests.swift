@@ -181,23 +181,23 @@ struct RemoteFederationTests {
         // The federation's own console certificate, but a model signed with another key: refused, detail in the log.
         let console = try ConsoleCredentials.load(folder: dir + "/certs/console")
         let endpoint = try RemoteHospital.Endpoint(parsing: address)
-        let tampering = try await Task.detached {
-            let remote = try RemoteHospital.connect(to: endpoint, makeTransport: { config in
+        // RemoteHospital blocks its caller: call it from a Dispatch thread, never from Swift's cooperative pool.
+        let tampering = try await onDispatchThread {
+            try RemoteHospital.connect(to: endpoint, makeTransport: { config in
                 try console.makeClientTransport(host: "127.0.0.1", port: port, expectedHospital: "alice", config: config)
             }, runID: "tamper", signingKey: ModelSigningKey())
-            return remote
-        }.value
+        }
         defer { tampering.close() }
         // The MLP the hospital trains (WDBC: 30 features, 2 classes).
         let model = try ModelZoo.make("mlp", inputShape: [30], classes: 2, seed: 1)
         try tampering.adopt(model)
         let parameters = model.parameters
-        let outcome = await Task.detached { () -> String in
+        let outcome = try await onDispatchThread { () -> String in
             do {
                 _ = try tampering.evaluate(globalModel: parameters)
                 return "evaluated"
             } catch { return "\(error)" }
-        }.value
+        }
         #expect(outcome.contains("signature"), "\(outcome)")
         #expect(alice.log.contains("signature does not verify"), "\(alice.log)")
 
@@ -211,6 +211,13 @@ struct RemoteFederationTests {
                                            "--rounds", "1", "--dataset", "wdbc", "--out", dir + "/run-after"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("round 1/1"))
+    }
+}
+
+/// Runs blocking work on a Dispatch thread and awaits it, keeping Swift's cooperative pool free.
+func onDispatchThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global().async { c.resume(with: Result { try body() }) }
     }
 }
 
