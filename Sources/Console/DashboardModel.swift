@@ -179,7 +179,7 @@ public struct DashboardModel: Sendable, Equatable {
                 hospitals[i].stepsTotal = 0
                 if names.contains(hospitals[i].name) {
                     hospitals[i].status = .training
-                } else if hospitals[i].status != .exhausted && hospitals[i].status != .offline {
+                } else if hospitals[i].status != .exhausted {
                     hospitals[i].status = hospitals[i].dropped ? .dropped : .idle
                 }
             }
@@ -206,10 +206,10 @@ public struct DashboardModel: Sendable, Equatable {
             update(h) { if $0.status != .exhausted { $0.status = .missed }; $0.note = reason }
             add(event, .hospital, "\(h) missed round \(event.round): \(reason)")
         case let .hospitalConnection(h, connected, detail):
+            // The connection is its own fact: an update already on its way may still arrive after it is lost.
             update(h) {
-                if connected, $0.status == .offline { $0.status = $0.dropped ? .dropped : .idle }
-                if !connected, $0.status != .exhausted { $0.status = .offline }
-                $0.note = connected ? "" : detail
+                $0.offline = !connected
+                $0.note = connected ? nil : detail
             }
             add(event, .hospital, connected ? "\(h) attached again" : "\(h) offline: \(detail)")
         case let .hospitalBudgetExhausted(h, spent, budget):
@@ -339,8 +339,6 @@ public struct HospitalRow: Sendable, Equatable {
     /// Where a hospital stands in the current round.
     public enum Status: String, Sendable {
         case idle, training, delivered, rejected, missed, dropped, exhausted
-        /// A remote hospital whose connection is lost.
-        case offline
     }
 
     public var name: String
@@ -355,6 +353,8 @@ public struct HospitalRow: Sendable, Equatable {
     public var stepsTotal = 0
     public var dropped = false
     public var malicious = false
+    /// A remote hospital whose connection is lost (until it is attached again).
+    public var offline = false
     /// Why it was rejected or missed the round, most recently.
     public var note: String?
 

@@ -34,12 +34,16 @@ struct DashboardModelTests {
         var m = Scenario.model
         m.apply(EngineEvent(time: 9, wallTime: 0, round: 4,
                             kind: .hospitalConnection(hospital: "hospital-2", connected: false, detail: "unavailable")))
-        #expect(m.hospitals[1].status == .offline && m.hospitals[1].note == "unavailable")
+        #expect(m.hospitals[1].offline && m.hospitals[1].note == "unavailable")
+        // An update already on its way arrives after the loss: delivered, still offline.
+        m.apply(EngineEvent(time: 9.5, wallTime: 0, round: 4, kind: .updateReceived(hospital: "hospital-2", trainLoss: 0.5,
+                                                                                  clippedFraction: 0, epsilon: 1.3, seconds: 0.1)))
+        #expect(m.hospitals[1].offline && m.hospitals[1].status == .delivered)
         m.apply(EngineEvent(time: 10, wallTime: 0, round: 5, kind: .roundStarted(selected: ["hospital-1"], settings: Scenario.settings(5, sigma: 1.21))))
-        #expect(m.hospitals[1].status == .offline)
+        #expect(m.hospitals[1].offline)
         m.apply(EngineEvent(time: 11, wallTime: 0, round: 5,
                             kind: .hospitalConnection(hospital: "hospital-2", connected: true, detail: "attached again")))
-        #expect(m.hospitals[1].status == .idle)
+        #expect(!m.hospitals[1].offline && m.hospitals[1].note == nil)
         #expect(m.logEntries(matching: "offline").count == 1 && m.logEntries(matching: "attached again").count == 1)
     }
 

@@ -11,9 +11,12 @@ public enum HospitalsPanel {
             HospitalDetail.draw(view, in: inner, on: &screen, context: context)
             return
         }
-        let wide = inner.width >= 96
+        // Where each hospital runs: always shown when some are remote (their address), else on wide screens.
+        let remote = view.model.hospitals.contains { $0.location != "local" }
+        let whereWidth = remote ? max(6, min(21, view.model.hospitals.map { $0.location.count }.max() ?? 6)) : 6
+        let wide = inner.width >= 96 || (remote && inner.width >= 64 + whereWidth)
         var columns: [Table.Column] = [Table.Column("hospital", width: 12)]
-        if wide { columns.append(Table.Column("where", width: 6)) }
+        if wide { columns.append(Table.Column("where", width: whereWidth)) }
         columns += [Table.Column("status", width: 9), Table.Column("records", width: 7, rightAligned: true),
                     Table.Column("loss", width: 6, rightAligned: true),
                     Table.Column(context.glyphs.isASCII ? "eps" : "ε", width: 5, rightAligned: true),
@@ -23,16 +26,17 @@ public enum HospitalsPanel {
         let rows: [[Table.Content]] = view.model.hospitals.map { h in
             var status = h.status.rawValue
             if h.malicious { status = "malicious" }
+            if h.offline { status = "offline" }
             let role: Style.Role = switch h.status {
             case .training: .highlight
             case .delivered: .ok
             case .rejected, .missed: .warning
-            case .dropped, .exhausted, .offline: .critical
+            case .dropped, .exhausted: .critical
             case .idle: .dim
             }
             var row: [Table.Content] = [.text(h.name)]
             if wide { row.append(.text(h.location, .dim)) }
-            row += [.text(status, h.malicious ? .critical : role), .text(h.records > 0 ? "\(h.records)" : "-"),
+            row += [.text(status, h.malicious || h.offline ? .critical : role), .text(h.records > 0 ? "\(h.records)" : "-"),
                     .text(h.lastLoss.map { fmt($0, 3) } ?? "-"), .text(h.epsilon.map { fmt($0) } ?? "-"),
                     .text(h.clippedFraction.map { fmt($0 * 100, 0) } ?? "-"), .text(h.lastSeconds.map { fmt($0, 1) + "s" } ?? "-"),
                     .gauge(h.progress)]
@@ -51,7 +55,7 @@ public enum HospitalDetail {
         let h = m.hospitals[min(view.controller.selectedHospital, m.hospitals.count - 1)]
         let g = context.glyphs
         var lines: [(String, Style.Role)] = [
-            ("\(h.name)  (\(h.location))  \(h.status.rawValue)\(h.malicious ? "  MALICIOUS" : "")\(h.dropped ? "  DROPPED" : "")", .title),
+            ("\(h.name)  (\(h.location))  \(h.status.rawValue)\(h.malicious ? "  MALICIOUS" : "")\(h.dropped ? "  DROPPED" : "")\(h.offline ? "  OFFLINE" : "")", .title),
             ("records \(h.records > 0 ? "\(h.records)" : "-")  last loss \(h.lastLoss.map { fmt($0, 4) } ?? "-")  clipped \(h.clippedFraction.map { fmt($0 * 100, 1) + "%" } ?? "-")  time \(h.lastSeconds.map { fmt($0, 2) + " s" } ?? "-")", .text),
             ("\(g.epsilon) \(fmt(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
         ]
