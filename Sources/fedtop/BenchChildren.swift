@@ -13,20 +13,23 @@ import Glibc
 ///   and remembers the process until ``stop(_:)`` or ``stopAll()``.
 /// - ``stop(_:)`` sends SIGTERM, waits up to `grace` seconds, then sends SIGKILL and reaps it; it
 ///   is idempotent and never throws.
-/// - While a set exists (from ``init()`` to ``stopAll()``), SIGINT, SIGTERM and SIGHUP stop every
-///   child and then exit this process with 128 + the signal.
+/// - While a set exists (from ``init(scratch:)`` to ``stopAll()``), SIGINT, SIGTERM and SIGHUP stop
+///   every child, remove the scratch folder, and exit this process with 128 + the signal.
 final class BenchChildren: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [Int32: Process] = [:]
     private var signalSources: [any DispatchSourceSignal] = []
     private let signalQueue = DispatchQueue(label: "fedtop.bench.children.signals")
 
-    init() {
+    /// - Parameter scratch: a folder the benchmark removes when it ends, removed here too on a signal
+    ///   (the benchmark's own clean-up does not run then).
+    init(scratch: String? = nil) {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
             source.setEventHandler { [weak self] in
                 self?.stopAll()
+                if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
                 FileHandle.standardError.write(Data("fedtop: bench stopped by signal \(sig); its child processes were stopped\n".utf8))
                 exit(128 + sig)
             }
