@@ -92,9 +92,14 @@ struct BenchTransport: ParsableCommand {
                 "--shard", "\(i + 1)/\(Self.hospitalNames.count)", "--seed", String(seed), "--epsilon-budget", String(epsilon),
                 "--ledger", folder + "/ledger-" + name, "--rate-limit", "1000"]))
         }
-        let remote = try scenarioChild("remote", children: children, folder: folder,
+        let remote: [String: Double]
+        do {
+            remote = try scenarioChild("remote", children: children, folder: folder,
                                        extra: hospitals.flatMap { ["--hospital-address", $0.endpoint] }
                                            + ["--console-certs", certs + "/console"])
+        } catch {
+            throw RunError("\(error)" + hospitals.map { "\n  \($0.name)" + HospitalChild.tail($0.stderrPath) }.joined())
+        }
         for h in hospitals { children.stop(h.process) }
         for (name, run) in [("local", local), ("remote", remote)] where (run["minAggregated"] ?? 0) < Double(Self.hospitalNames.count) {
             throw RunError("bench transport: a round of the \(name) run aggregated \(Int(run["minAggregated"] ?? 0)) updates, not "
@@ -110,9 +115,12 @@ struct BenchTransport: ParsableCommand {
         let transferHospital = try HospitalChild.start(in: folder, children: children, name: "transfer", arguments: [
             "--listen", "127.0.0.1:0", "--certs", certs + "/transfer", "--dataset", transferSpec, "--shard", "1/1",
             "--seed", String(seed), "--ledger", folder + "/ledger-transfer", "--rate-limit", "1000"])
-        let transfer = try ModelTransferRate.measure(dataset: transferSpec, endpoint: transferHospital.endpoint,
+        let transfer: ModelTransferRate.Result
+        do {
+            transfer = try ModelTransferRate.measure(dataset: transferSpec, endpoint: transferHospital.endpoint,
                                                      consoleCerts: certs + "/console", seed: seed, testFraction: 0.2,
                                                      repeats: transferRepeats, warmup: Self.warmup)
+        } catch { throw RunError("\(error)" + HospitalChild.tail(transferHospital.stderrPath)) }
         children.stop(transferHospital.process)
 
         let report = Report(hospitals: Self.hospitalNames.count, parameters: parameters, local: local, remote: remote,
@@ -223,6 +231,7 @@ extension BenchTransport {
             "transfer_repeats": r.transfer.repeats, "transfer_wall_ms": ms(r.transfer.wall),
             "transfer_compute_ms": ms(r.transfer.compute), "signing_ms": ms(r.transfer.signing), "verifying_ms": ms(r.transfer.verifying),
             "transfer_mb_per_s": (r.transfer.megabytesPerSecond * 10).rounded() / 10,
+            "transfer_connection_drops": r.transfer.drops,
             "bound_mb_per_s": Self.rateBoundMegabytesPerSecond,
         ]
         // NaN has no JSON form: a failed median is a failure, not a number.
@@ -260,6 +269,10 @@ extension BenchTransport {
         print(pad("Evaluate call (console's wall)", 34) + ms(t.wall))
         print(pad("  hospital's own evaluation", 34) + ms(t.compute) + "  (a local hospital on the same records)")
         print(pad("  of the wall: signing, verifying", 34) + ms(t.signing) + ", " + ms(t.verifying) + "  (timed alone)")
+        if t.drops > 0 {
+            print(pad("  connection reported lost", 34) + "\(t.drops) time(s), reattached; those calls not timed"
+                  + (t.dropReason.map { " (\($0))" } ?? ""))
+        }
         print(pad("transfer rate", 34) + String(format: "%.0f MB/s", t.megabytesPerSecond) + "  (10⁶ bytes ÷ (wall − evaluation))")
 
         print("")

@@ -17,7 +17,9 @@ import Transport
 ///
 /// Contract: the dataset is ``writeDataset(folder:features:records:seed:)``'s (random bytes, a
 /// flat feature vector per record, so the zoo's `mlp` on it has 64·features + … parameters);
-/// `measure` throws, naming what failed, if the hospital cannot be attached or a call fails.
+/// `measure` throws, naming what failed, if the hospital cannot be attached or a call fails (a
+/// call refused because the connection was reported lost is retried once it is back, up to
+/// ``maxDrops`` times, and the losses are reported).
 /// Counted: the Float32 payload only (the header — shapes, signature, nonce — is a few hundred
 /// bytes). Included in the time: signing, chunking, TLS, HTTP/2, reassembly, verification, and
 /// the call's round trip. Not timed: the way back (the hospital's update to the console, unsigned),
@@ -35,6 +37,10 @@ enum ModelTransferRate {
         /// Median seconds of signing (console) and verifying (hospital) the model, timed in this process.
         var signing: Double
         var verifying: Double
+        /// Times the connection was reported lost (the hospital's Status stream ended) and came back;
+        /// the calls refused meanwhile are not timed. The first reason given.
+        var drops: Int
+        var dropReason: String?
 
         var megabytesPerSecond: Double { Double(bytes) / (wall - compute) / 1e6 }
     }
@@ -55,6 +61,9 @@ enum ModelTransferRate {
         } catch { throw RunError("bench transport: cannot write the transfer dataset in \(folder): \(error)") }
         return "npy:\(xPath),\(yPath)"
     }
+
+    /// Most losses of the connection tolerated in one measurement before it fails.
+    static let maxDrops = 10
 
     /// Times `repeats` Evaluate calls (after `warmup`) to the hospital at `endpoint`.
     static func measure(dataset spec: String, endpoint: String, consoleCerts: String, seed: UInt64, testFraction: Double,
@@ -83,21 +92,34 @@ enum ModelTransferRate {
             remote = attached
         } catch { throw RunError("bench transport: attaching the transfer hospital \(endpoint) failed: \(error)") }
         defer { remote.close() }
+        let lost = Refusals()   // why the connection dropped, if it does: the call's own error says only "offline"
+        remote.onConnectionChange { _, connected, detail in if !connected { lost.add(detail) } }
         do { try remote.adopt(model) } catch { throw RunError("bench transport: \(endpoint) refused the model: \(error)") }
 
         var wall: [Double] = [], compute: [Double] = []
-        for i in 0..<(warmup + repeats) {
+        var drops = 0, done = 0
+        while done < warmup + repeats {
+            // A hospital reported offline (its Status stream ended) is waited for, as the engine's
+            // next round would; the call it refused is counted, not timed.
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while !remote.isConnected, Date() < deadline { usleep(5_000) }
             let started = ContinuousClock.now
             do { _ = try remote.evaluate(globalModel: parameters) } catch {
-                throw RunError("bench transport: Evaluate call \(i + 1) to \(endpoint) failed: \(error)")
+                if case .offline = error, drops < maxDrops, remote.isConnected || Date() < deadline {
+                    drops += 1
+                    continue
+                }
+                throw RunError("bench transport: Evaluate call \(done + drops + 1) to \(endpoint) failed: \(error)"
+                               + (lost.first.map { " (connection lost \(drops + 1) time(s), first: \($0))" } ?? ""))
             }
             let remoteSeconds = elapsed(since: started)
             let localStarted = ContinuousClock.now
             _ = try local.evaluate(globalModel: parameters)
-            if i >= warmup {
+            if done >= warmup {
                 wall.append(remoteSeconds)
                 compute.append(elapsed(since: localStarted))
             }
+            done += 1
         }
 
         // Signing and verifying alone (both inside the wall time above).
@@ -121,7 +143,7 @@ enum ModelTransferRate {
         return Result(model: "mlp on \(data.featureShape.reduce(1, *)) features", parameters: parameters.count,
                       bytes: 4 * parameters.count, repeats: repeats, wall: RoundTimings.median(wall),
                       compute: RoundTimings.median(compute), signing: RoundTimings.median(signing),
-                      verifying: RoundTimings.median(verifying))
+                      verifying: RoundTimings.median(verifying), drops: drops, dropReason: lost.first)
     }
 
     /// An NPY 1.0 header for a C-order array (NEP 1), padded so the data starts at a multiple of 64.
