@@ -64,7 +64,8 @@ struct BenchTransport: ParsableCommand {
 
     func run() throws {
         if let scenario { return try runScenario(scenario) }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-transport-\(getpid())").path
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fedtop-bench-transport-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())").path
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw RunError("bench transport: cannot create the scratch folder \(folder): \(error)")
         }
@@ -276,13 +277,14 @@ extension BenchTransport {
         print(pad("transfer rate", 34) + String(format: "%.0f MB/s", t.megabytesPerSecond) + "  (10⁶ bytes ÷ (wall − evaluation))")
 
         print("")
-        print(String(format: "added per round beyond moving the bytes: %.2f ms (remote − local %.2f ms − bytes %.2f ms); bound ≤ %.0f ms: %@",
-                     r.addedBeyondBytes * 1000, r.difference * 1000, r.transferPerRound * 1000, Self.addedBoundMilliseconds,
-                     r.addedBeyondBytes * 1000 <= Self.addedBoundMilliseconds ? "met" : "not met"))
-        print(String(format: "  (at the %.0f MB/s bound the bytes would take %.2f ms, leaving %.2f ms)", Self.rateBoundMegabytesPerSecond,
-                     r.transferPerRoundAtBound * 1000, r.addedBeyondBytesAtBound * 1000))
+        func verdict(_ seconds: Double) -> String { seconds * 1000 <= Self.addedBoundMilliseconds ? "met" : "not met" }
+        print(String(format: "added per round beyond moving the bytes: %.2f ms (remote − local %.2f ms − bytes at %.0f MB/s %.2f ms); "
+                     + "bound ≤ %.0f ms: %@", r.addedBeyondBytes * 1000, r.difference * 1000, t.megabytesPerSecond,
+                     r.transferPerRound * 1000, Self.addedBoundMilliseconds, verdict(r.addedBeyondBytes)))
+        print(String(format: "  at the %.0f MB/s bound the bytes would take %.2f ms, leaving %.2f ms: %@", Self.rateBoundMegabytesPerSecond,
+                     r.transferPerRoundAtBound * 1000, r.addedBeyondBytesAtBound * 1000, verdict(r.addedBeyondBytesAtBound)))
         if r.addedBeyondBytes < 0 {
-            print("  (negative: the bytes' time counts the hospitals' transfers one after another, but they overlap)")
+            print("  (below zero: the bytes' time counts the hospitals' transfers one after another, but they overlap)")
         }
         print(String(format: "model transfer: %.0f MB/s; bound ≥ %.0f MB/s: %@", t.megabytesPerSecond, Self.rateBoundMegabytesPerSecond,
                      t.megabytesPerSecond >= Self.rateBoundMegabytesPerSecond ? "met" : "not met"))
