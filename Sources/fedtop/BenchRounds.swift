@@ -129,12 +129,12 @@ struct BenchRounds: ParsableCommand {
 
     private static let floats = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
         positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    private static var encoder: JSONEncoder {
+    static var encoder: JSONEncoder {
         let e = JSONEncoder()
         e.nonConformingFloatEncodingStrategy = floats
         return e
     }
-    private static var decoder: JSONDecoder {
+    static var decoder: JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d

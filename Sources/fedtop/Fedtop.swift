@@ -19,8 +19,9 @@ struct Fedtop: ParsableCommand {
 /// `fedtop bench …`: the speed measurements reported in the README.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the tensor core, DP-SGD training and the privacy accountant.",
-        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self])
+        abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds and the transport.",
+        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self,
+                      BenchTransport.self])
 }
 
 @main
