@@ -440,8 +440,11 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         let client = self.client
         monitor = Task { [weak self] in
             var backoff = 0.25
+            var retryAtOnce = true
             while !Task.isCancelled {
                 let opened = Flag()
+                let started = ContinuousClock.now
+                var endedCleanly = false
                 do {
                     var call = CallOptions.defaults
                     call.waitForReady = false
@@ -453,12 +456,26 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
                             self.apply(update)
                         }
                     }
-                    self?.markDisconnected("the status stream ended")
+                    endedCleanly = true
                 } catch {
                     self?.markDisconnected(Self.describe(error))
                 }
                 if Task.isCancelled { return }
-                if opened.isSet { backoff = 0.25 }
+                // A stream that ended without an error is reopened at once, once: only if that fails too
+                // (a hospital that went away) is the hospital offline.
+                if endedCleanly {
+                    // At once, once in a row: a stream that lived a while earns another immediate retry.
+                    if opened.isSet && (retryAtOnce || started.duration(to: .now) > .seconds(2)) {
+                        retryAtOnce = false
+                        try? await Task.sleep(for: .milliseconds(20))
+                        continue
+                    }
+                    self?.markDisconnected("the status stream ended")
+                }
+                if opened.isSet {
+                    backoff = 0.25
+                    retryAtOnce = true
+                }
                 try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
                 backoff = min(5, backoff * 2)
             }
