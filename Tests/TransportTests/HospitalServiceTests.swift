@@ -165,6 +165,42 @@ struct HospitalServiceTests {
         #expect(served.audit.contains("replayed"))
     }
 
+    @Test("a call with absurd sizes, or bytes that are not the protocol's message, is refused; the hospital goes on serving")
+    func malformed() async throws {
+        let served = try ServedHospital()
+        defer { served.stop() }
+        var header = Fedtop_V1_ModelHeader()
+        header.architecture = "mlp"
+        header.parameterCount = 1 << 40
+        header.nonce = Data(repeating: 1, count: 16)
+        var chunk = Fedtop_V1_ModelChunk()
+        chunk.header = header
+        let absurd = chunk
+        try await withGRPCClient(transport: try served.endpoint.plaintextTransport(config: .defaults)) { grpc in
+            let client = Fedtop_V1_Hospital.Client(wrapping: grpc)
+            do {
+                _ = try await client.evaluate(requestProducer: { try await $0.write(absurd) })
+                Issue.record("a model of 2^40 parameters was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument && error.message == "bad request")
+            }
+            // Random bytes where a ModelChunk should be.
+            let request = StreamingClientRequest<[UInt8]>(producer: { try await $0.write((0..<512).map { _ in UInt8.random(in: 0...255) }) })
+            do {
+                _ = try await grpc.clientStreaming(request: request, descriptor: Fedtop_V1_Hospital.Method.Evaluate.descriptor,
+                                                   serializer: RawBytes(), deserializer: ProtobufReply(), options: .defaults) {
+                    try $0.message
+                }
+                Issue.record("garbage was answered")
+            } catch is RPCError {
+                // Refused, as it must be; what matters next is that the hospital still answers.
+            }
+            let hello = try await client.hello(.init())
+            #expect(hello.name == "alice")
+        }
+        #expect(served.audit.contains("exceeds the limit"))
+    }
+
     @Test("a round past the hospital's budget is refused as budget exhausted, and nothing is spent")
     func budget() async throws {
         let served = try ServedHospital(budget: 0.05)
@@ -219,5 +255,17 @@ func waitUntil(seconds: Double, _ condition: @Sendable () -> Bool) async throws 
     while !condition() {
         guard Date() < deadline else { Issue.record("condition not met within \(seconds) s"); return }
         try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// Sends bytes as they are (to put what is not a protobuf message on the wire).
+struct RawBytes: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+}
+
+/// Reads an EvaluateReply.
+struct ProtobufReply: MessageDeserializer {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Fedtop_V1_EvaluateReply {
+        try serializedMessageBytes.withUnsafeBytes { try Fedtop_V1_EvaluateReply(serializedBytes: Array($0)) }
     }
 }
