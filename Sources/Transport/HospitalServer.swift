@@ -104,7 +104,7 @@ public final class HospitalServer: @unchecked Sendable {
         }
         let boundPort = self.boundPort
         do {
-            if let port = try RemoteHospital.blocking({ try await boundPort() }) { return port }
+            if let port = try Blocking.run({ try await boundPort() }) { return port }
             throw TransportError("the server stopped before it was listening")
         } catch {
             let reason = lock.withLock { failure }.map { "\($0)" } ?? "\(error)"

@@ -152,18 +152,11 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         }
         let hospital = self.hospital
         let architecture = model.architecture, parameters = model.parameters
-        let outcome: Result<HospitalUpdate, HospitalError> = await withCheckedContinuation { continuation in
-            work.async {
-                do throws(HospitalError) {
-                    let update = try hospital.train(architecture: architecture, globalModel: parameters, settings: settings) { p in
-                        board.update {
-                            $0.stepsDone = p.stepsDone
-                            $0.stepsTotal = p.stepsTotal
-                        }
-                    }
-                    continuation.resume(returning: .success(update))
-                } catch {
-                    continuation.resume(returning: .failure(error))
+        let outcome = await onWorkQueue { () throws(HospitalError) in
+            try hospital.train(architecture: architecture, globalModel: parameters, settings: settings) { p in
+                board.update {
+                    $0.stepsDone = p.stepsDone
+                    $0.stepsTotal = p.stepsTotal
                 }
             }
         }
@@ -195,12 +188,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         header.epsilonSpent = update.epsilonSpent ?? 0
         header.secureNoise = update.secureNoise
         header.seconds = update.seconds
-        for (i, values) in FloatChunks.split(update.delta).enumerated() {
-            var chunk = Fedtop_V1_UpdateChunk()
-            if i == 0 { chunk.header = header }
-            chunk.values = values
-            try await response.write(chunk)
-        }
+        try await response.write(contentsOf: WireFormat.updateChunks(header, update.delta))
     }
 
     // MARK: - Evaluate
@@ -211,15 +199,8 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         defer { calls.leave() }
         let model = try await receiveModel(request, purpose: .evaluate, context: context)
         let hospital = self.hospital
-        let outcome: Result<EvaluationMetrics, HospitalError> = await withCheckedContinuation { continuation in
-            work.async {
-                do throws(HospitalError) {
-                    continuation.resume(returning: .success(try hospital.evaluate(architecture: model.architecture,
-                                                                                  globalModel: model.parameters)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
+        let outcome = await onWorkQueue { () throws(HospitalError) in
+            try hospital.evaluate(architecture: model.architecture, globalModel: model.parameters)
         }
         switch outcome {
         case .success(let metrics): return WireFormat.message(metrics)
@@ -265,6 +246,19 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             board.unsubscribe(id)
         }
         board.unsubscribe(id)
+    }
+
+    /// Runs the hospital's blocking work on the work queue, off Swift's cooperative pool.
+    private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws(HospitalError) -> T) async -> Result<T, HospitalError> {
+        await withCheckedContinuation { continuation in
+            work.async {
+                do throws(HospitalError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
     }
 
     // MARK: - Checks

@@ -25,7 +25,7 @@ import TensorCore
 /// - The update is checked here for what the wire could corrupt (round, size); the engine's
 ///   ``UpdateValidator`` checks shape, finiteness and norm as for every hospital.
 /// - Blocking calls bridge to gRPC's async API; they must not be made from Swift's cooperative pool
-///   (the engine calls hospitals from its Dispatch worker queue).
+///   (the engine calls hospitals from its Dispatch worker queue); see ``Blocking``.
 public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     /// Per-connection settings.
     public struct Options: Sendable {
@@ -37,89 +37,6 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         /// Largest message accepted from the hospital (bytes).
         public var maxMessageBytes: Int = 4 << 20
         public init() {}
-    }
-
-    /// Where a remote hospital is, as given on the command line: `grpcs://[NAME@]HOST:PORT` (or
-    /// `grpc://` with `--insecure`, loopback only).
-    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-        /// The hospital's expected name (its certificate's common name), when the operator gave one.
-        public var expectedName: String?
-        public var insecure: Bool
-
-        public init(host: String, port: Int, expectedName: String? = nil, insecure: Bool = false) {
-            self.host = host
-            self.port = port
-            self.expectedName = expectedName
-            self.insecure = insecure
-        }
-
-        /// Parses `grpcs://[NAME@]HOST:PORT`, `grpc://…` (insecure), IPv6 hosts in brackets.
-        public init(parsing text: String) throws(TransportError) {
-            let insecure: Bool
-            var rest: Substring
-            if text.hasPrefix("grpcs://") {
-                insecure = false
-                rest = text.dropFirst("grpcs://".count)
-            } else if text.hasPrefix("grpc://") {
-                insecure = true
-                rest = text.dropFirst("grpc://".count)
-            } else {
-                throw TransportError("'\(text)' is not a hospital address (expected grpcs://[NAME@]HOST:PORT)")
-            }
-            var name: String?
-            if let at = rest.firstIndex(of: "@") {
-                name = String(rest[..<at])
-                rest = rest[rest.index(after: at)...]
-                guard let n = name, !n.isEmpty else { throw TransportError("'\(text)': empty hospital name before @") }
-            }
-            let host: String, portText: Substring
-            if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else {
-                    throw TransportError("'\(text)': expected [IPv6]:PORT")
-                }
-                host = String(rest[rest.index(after: rest.startIndex)..<close])
-                portText = rest[rest.index(close, offsetBy: 2)...]
-            } else {
-                guard let colon = rest.lastIndex(of: ":") else { throw TransportError("'\(text)': no port (expected HOST:PORT)") }
-                host = String(rest[..<colon])
-                portText = rest[rest.index(after: colon)...]
-                guard !host.contains(":") else { throw TransportError("'\(text)': write an IPv6 host in brackets, [::1]:PORT") }
-            }
-            guard !host.isEmpty else { throw TransportError("'\(text)': no host") }
-            guard !host.contains("/"), !host.contains(where: \.isWhitespace) else {
-                throw TransportError("'\(text)': '\(host)' is not a host name or address")
-            }
-            guard let port = Int(portText), (1...65_535).contains(port) else {
-                throw TransportError("'\(text)': port '\(portText)' is not in 1…65535")
-            }
-            self.init(host: host, port: port, expectedName: name, insecure: insecure)
-        }
-
-        public var description: String {
-            let h = host.contains(":") ? "[\(host)]" : host
-            return "\(insecure ? "grpc" : "grpcs")://\(expectedName.map { "\($0)@" } ?? "")\(h):\(port)"
-        }
-
-        /// host:port, as the hospital table shows it.
-        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-        /// Plaintext HTTP/2 to a loopback `grpc://` endpoint (`--insecure` demos only).
-        public func plaintextTransport(config: HTTP2ClientTransport.Posix.Config) throws -> HTTP2ClientTransport.Posix {
-            guard insecure, HospitalServer.isLoopback(host) else {
-                throw TransportError("\(self): plaintext is for grpc:// on loopback only")
-            }
-            return try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext, config: config)
-        }
-
-        var target: any ResolvableTarget {
-            if host.contains(":") { return .ipv6(address: host, port: port) }
-            if host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
-                return .ipv4(address: host, port: port)
-            }
-            return ResolvableTargets.DNS.dns(host: host, port: port)
-        }
     }
 
     /// What Hello told: the hospital's data and privacy, without a record.
@@ -182,7 +99,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         let helloOptions = call
         let reply: Fedtop_V1_HelloReply
         do {
-            reply = try blocking { try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion }, options: helloOptions) }
+            reply = try Blocking.run { try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion }, options: helloOptions) }
         } catch {
             grpc.beginGracefulShutdown()
             connections.cancel()
@@ -279,19 +196,12 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         defer { lock.withLock { progressHandler = nil } }
         let client = self.client, name = self.name
         let expected = globalModel.count
-        let chunks = FloatChunks.split(globalModel)
+        let chunks = WireFormat.modelChunks(header, globalModel)
         let call = callOptions(timeout: options.trainTimeout)
         let received: (Fedtop_V1_UpdateHeader, Tensor)
         do {
-            received = try Self.blocking {
-                try await client.train(options: call, requestProducer: { writer in
-                    for (i, values) in chunks.enumerated() {
-                        var chunk = Fedtop_V1_ModelChunk()
-                        if i == 0 { chunk.header = header }
-                        chunk.values = values
-                        try await writer.write(chunk)
-                    }
-                }, onResponse: { response in
+            received = try Blocking.run {
+                try await client.train(options: call, requestProducer: { try await $0.write(contentsOf: chunks) }, onResponse: { response in
                     var head: Fedtop_V1_UpdateHeader?
                     var assembler: FloatChunks.Assembler?
                     for try await chunk in response.messages {
@@ -333,26 +243,18 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
                               trainLoss: head.trainLoss, clippedFraction: head.clippedFraction, spend: spend,
                               epsilonSpent: settings.samplePrivacy != nil ? head.epsilonSpent : nil,
                               secureNoise: head.secureNoise,
-                              seconds: Double(started.duration(to: .now).components.attoseconds) / 1e18
-                                  + Double(started.duration(to: .now).components.seconds))
+                              seconds: started.duration(to: .now) / .seconds(1))
     }
 
     public func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics {
         guard isConnected else { throw .offline(hospital: name) }
         let header = try signedHeader(globalModel, purpose: .evaluate, settings: nil)
         let client = self.client
-        let chunks = FloatChunks.split(globalModel)
+        let chunks = WireFormat.modelChunks(header, globalModel)
         let call = callOptions(timeout: options.evaluateTimeout)
         do {
-            let reply = try Self.blocking {
-                try await client.evaluate(options: call, requestProducer: { writer in
-                    for (i, values) in chunks.enumerated() {
-                        var chunk = Fedtop_V1_ModelChunk()
-                        if i == 0 { chunk.header = header }
-                        chunk.values = values
-                        try await writer.write(chunk)
-                    }
-                })
+            let reply = try Blocking.run {
+                try await client.evaluate(options: call, requestProducer: { try await $0.write(contentsOf: chunks) })
             }
             return WireFormat.metrics(reply)
         } catch {
@@ -549,18 +451,6 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         }
         return "\(error)"
     }
-
-    /// Runs `operation` on Swift's concurrency pool and waits for it on this (non-pool) thread.
-    static func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
-    }
 }
 
 /// A flag set once, read from anywhere.
@@ -571,13 +461,4 @@ private final class Flag: @unchecked Sendable {
     /// Sets the flag; true the first time.
     func set() -> Bool { lock.withLock { defer { value = true }; return !value } }
     var isSet: Bool { lock.withLock { value } }
-}
-
-/// A result handed from a task to a waiting thread.
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, any Error>?
-
-    func set(_ r: Result<T, any Error>) { lock.withLock { result = r } }
-    func get() throws -> T { try lock.withLock { result! }.get() }
 }

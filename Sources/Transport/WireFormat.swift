@@ -55,6 +55,26 @@ enum WireFormat {
         }
     }
 
+    /// A model's messages: its values in chunks, the header on the first.
+    static func modelChunks(_ header: Fedtop_V1_ModelHeader, _ parameters: Tensor) -> [Fedtop_V1_ModelChunk] {
+        FloatChunks.split(parameters).enumerated().map { i, values in
+            var chunk = Fedtop_V1_ModelChunk()
+            if i == 0 { chunk.header = header }
+            chunk.values = values
+            return chunk
+        }
+    }
+
+    /// An update's messages: its values in chunks, the header on the first.
+    static func updateChunks(_ header: Fedtop_V1_UpdateHeader, _ delta: Tensor) -> [Fedtop_V1_UpdateChunk] {
+        FloatChunks.split(delta).enumerated().map { i, values in
+            var chunk = Fedtop_V1_UpdateChunk()
+            if i == 0 { chunk.header = header }
+            chunk.values = values
+            return chunk
+        }
+    }
+
     static func shapes(of model: Sequential) -> [(name: String, dims: [Int])] {
         var result: [(name: String, dims: [Int])] = []
         for layer in model.layers {

@@ -45,9 +45,7 @@ struct HospitalCommand: ParsableCommand {
 
     func run() throws {
         let (host, port) = try Self.parseListen(listen)
-        guard Self.isValidName(name) else {
-            throw ValidationError("--name '\(name)': use letters, digits, '.', '_' or '-' (the name in its certificate)")
-        }
+        if let problem = HospitalName.problem(with: name) { throw ValidationError("--name '\(name)': \(problem)") }
         let log: HospitalLog
         let folder = ledger ?? "hospital-\(name)"
         do {
@@ -138,25 +136,8 @@ struct HospitalCommand: ParsableCommand {
     }
 
     static func parseListen(_ text: String) throws -> (host: String, port: Int) {
-        let host: String, portText: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
-            host = String(text[text.index(after: text.startIndex)..<close])
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
-            host = String(text[..<colon])
-            portText = text[text.index(after: colon)...]
-        } else {
-            throw ValidationError("--listen '\(text)': expected HOST:PORT (an IPv6 host in brackets)")
-        }
-        guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else {
-            throw ValidationError("--listen '\(text)': expected HOST:PORT with a port from 0 to 65535")
-        }
-        return (host, port)
-    }
-
-    static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+        do { return try RemoteHospital.Endpoint.hostAndPort(Substring(text), ports: 0...65_535, in: text) } catch {
+            throw ValidationError("--listen \(error)")
         }
     }
 }

@@ -111,6 +111,22 @@ func scratchDirectory(_ label: String) -> String {
 
 @Suite("Remote hospitals: fedtop hospital processes over mutual TLS, end to end", .serialized)
 struct RemoteFederationTests {
+    @Test("a hospital without its certificates, with one missing, or --insecure off loopback refuses to start, saying what is wrong")
+    func refusesToStart() throws {
+        let dir = scratchDirectory("hospital-start")
+        let none = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "127.0.0.1:0", "--ledger", dir + "/l"])
+        #expect(none.status == 2 && none.stderr.contains("no --certs DIR"), "\(none.stderr)")
+        #expect(try CommandRunner.run(["certs", "init", "--out", dir + "/certs", "--hospitals", "alice"]).status == 0)
+        try FileManager.default.removeItem(atPath: dir + "/certs/alice/alice.key")
+        let missing = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "127.0.0.1:0", "--certs", dir + "/certs/alice",
+                                             "--ledger", dir + "/l"])
+        #expect(missing.status == 2 && missing.stderr.contains("alice.key"), "\(missing.stderr)")
+        let open = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "0.0.0.0:0", "--insecure", "--ledger", dir + "/l"])
+        #expect(open.status == 2 && open.stderr.contains("loopback"), "\(open.stderr)")
+        let badListen = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "localhost", "--insecure", "--ledger", dir + "/l"])
+        #expect(badListen.status == 2 && badListen.stderr.contains("--listen"), "\(badListen.stderr)")
+    }
+
     @Test("three hospitals from `fedtop certs init`; one killed mid-round: the round completes on the quorum, it rejoins when restarted, its ledger charges no round twice")
     func killAndRejoin() throws {
         let dir = scratchDirectory("remote")
