@@ -42,8 +42,15 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Secure aggregation (SecAgg, SecAgg+): Shamir sharing, key agreement, mask PRG, quantisation,
+        // the hospital's and the aggregator's state machines. Needs nothing from Federation, which drives it.
+        .target(name: "SecureAggregation", dependencies: [
+            "Privacy",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "Federation", dependencies: [
-            "TensorCore", "Datasets", "Privacy",
+            "TensorCore", "Datasets", "Privacy", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
@@ -77,6 +84,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "Privacy"]),
         .testTarget(name: "FederationTests", dependencies: [
             "Federation", "Datasets", "Privacy", "TensorCore",
             .product(name: "Crypto", package: "swift-crypto"),
