@@ -40,6 +40,8 @@ public struct DashboardModel: Sendable, Equatable {
     public private(set) var updatesIn = 0
     public private(set) var rejected: [(hospital: String, reason: String)] = []
     public private(set) var lastCheckpoint: String?
+    /// The current (or last) secure round's phase and counts, when secure aggregation is on.
+    public private(set) var secureAggregation: SecureAggregationStatus?
     public private(set) var federationBudgetSpent = false
 
     /// Commands sent to the engine and not yet answered.
@@ -229,6 +231,16 @@ public struct DashboardModel: Sendable, Equatable {
             add(event, .round, text)
         case .roundFailed(let reason):
             add(event, .warning, "round \(event.round) failed: \(reason)")
+        case .secureAggregation(let status):
+            secureAggregation = status
+            switch status.stage {
+            case .done:
+                add(event, .round, "round \(event.round) secure aggregation: \(status.flow)" + (status.detail.map { " (\($0))" } ?? ""))
+            case .aborted:
+                add(event, .warning, "round \(event.round) secure aggregation aborted: \(status.detail ?? status.flow)")
+            default:
+                break
+            }
         case let .commandApplied(c, effect):
             resolve(c)
             applied(c, round: event.round)

@@ -12,6 +12,9 @@ public enum AuditLog {
              .hospitalBudgetExhausted, .federationBudgetExhausted, .roundFailed, .warning, .runFinished,
              .checkpointWritten:
             return true
+        case .secureAggregation(let status):
+            // How each secure round ended (its counts and any abort), not each phase.
+            return status.stage == .done || status.stage == .aborted
         case .phaseChanged, .progress, .updateReceived, .roundCompleted:
             return false
         }

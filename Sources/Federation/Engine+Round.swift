@@ -54,9 +54,82 @@ extension Engine {
             return .failed
         }
 
-        // 2–4. Broadcast, train, collect until all answer or the deadline.
-        enter(.broadcasting)
+        // 2–6. Broadcast, train, collect, validate and combine: in the clear, or through the secure-aggregation
+        // phases, after which the aggregator holds only the sum.
         let global = model.parameters
+        let outcome = configuration.secureAggregation.map {
+            secureCollection(selected: selected, global: global, settings: settings, secure: $0)
+        } ?? plainCollection(selected: selected, global: global, settings: settings)
+        let collected: Collected
+        switch outcome {
+        case .success(let c): collected = c
+        case .failure(let stop): return stop.result
+        }
+        let aggregate = collected.aggregate
+        let acceptedIndices = collected.indices
+        let federationEpsilon = collected.federationEpsilon
+        let aggregationStarted = collected.aggregationStarted
+        var parameters = global
+        strategy.apply(aggregate, to: &parameters)
+        guard parameters.isFinite else {
+            publish(.roundFailed(reason: "the aggregate is not finite; the global model is unchanged"))
+            return .failed
+        }
+        model.parameters = parameters
+        let aggregationSeconds = seconds(aggregationStarted.duration(to: .now))
+
+        // 7. Evaluate on each selected hospital that delivered, and on the central hold-out.
+        enter(.evaluating)
+        let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
+        let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
+
+        // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
+        if let checkpoints {
+            enter(.checkpointing)
+            checkpoints.submit(.init(model: model, round: r, serverState: strategy.serverState,
+                                     metadata: ["fedtop.strategy": strategy.name]))
+        }
+
+        // 9. Done.
+        var sigma: Double?, clip: Double?
+        if configuration.privacy.sampleLevel {
+            sigma = configuration.noiseMultiplier
+            clip = configuration.clipNorm
+        } else if let dp = strategy as? DPFedAvg {
+            sigma = dp.mechanism.noiseMultiplier
+            clip = dp.mechanism.clipNorm
+        }
+        let summary = RoundSummary(
+            round: r, selected: selected.count, aggregated: acceptedIndices.count, trainLoss: collected.trainLoss, evaluation: evaluation,
+            centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
+            noiseMultiplier: sigma, clipNorm: clip, seconds: seconds(roundStarted.duration(to: .now)),
+            trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds)
+        publish(.roundCompleted(summary))
+        return .completed
+    }
+
+    /// What collection hands to the server step: the combined update and who is in it.
+    struct Collected {
+        var aggregate: Tensor
+        var indices: [Int]
+        var trainLoss: Double
+        var trainingSeconds: Double
+        var federationEpsilon: Double?
+        var aggregationStarted: ContinuousClock.Instant
+    }
+
+    /// Why a round stopped before its server step.
+    struct RoundStop: Error {
+        var result: RoundResult
+        init(_ result: RoundResult) { self.result = result }
+    }
+
+    /// Steps 2–6 in the clear: every selected hospital's update reaches the aggregator, is validated
+    /// one by one, and the strategy combines them (client-level DP wraps it).
+    private func plainCollection(selected: [Int], global: Tensor, settings: RoundSettings) -> Result<Collected, RoundStop> {
+        // 2–4. Broadcast, train, collect until all answer or the deadline.
+        let r = settings.round
+        enter(.broadcasting)
         let answers = collect(selected: selected, global: global, settings: settings)
         enter(.collecting)
         var accepted: [HospitalUpdate] = []
@@ -92,7 +165,7 @@ extension Engine {
         guard accepted.count >= configuration.quorum else {
             publish(.roundFailed(reason: "\(accepted.count) valid update(s), below the quorum \(configuration.quorum); "
                                  + "no aggregate, the global model is unchanged"))
-            return .failed
+            return .failure(.init(.failed))
         }
 
         // 5–6. Aggregate (the federation pays first under client-level DP).
@@ -106,56 +179,22 @@ extension Engine {
             } catch let error as LedgerError {
                 if case .budgetExceeded(_, let spent, _, let budget) = error {
                     publish(.federationBudgetExhausted(spent: spent, budget: budget))
-                    return .budgetExhausted
+                    return .failure(.init(.budgetExhausted))
                 }
                 publish(.roundFailed(reason: "federation ledger not written, no aggregate: \(error)"))
-                return .failed
+                return .failure(.init(.failed))
             } catch {
                 publish(.roundFailed(reason: "client-level DP: \(error)"))
-                return .failed
+                return .failure(.init(.failed))
             }
         }
         let updates = accepted.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount) }
         let aggregate = strategy.combine(updates)
-        var parameters = global
-        strategy.apply(aggregate, to: &parameters)
-        guard parameters.isFinite else {
-            publish(.roundFailed(reason: "the aggregate is not finite; the global model is unchanged"))
-            return .failed
-        }
-        model.parameters = parameters
-        let aggregationSeconds = seconds(aggregationStarted.duration(to: .now))
-
-        // 7. Evaluate on each selected hospital that delivered, and on the central hold-out.
-        enter(.evaluating)
-        let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
-        let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
-
-        // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
-        if let checkpoints {
-            enter(.checkpointing)
-            checkpoints.submit(.init(model: model, round: r, serverState: strategy.serverState,
-                                     metadata: ["fedtop.strategy": strategy.name]))
-        }
-
-        // 9. Done.
         let totalRecords = accepted.reduce(0) { $0 + $1.sampleCount }
         let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(totalRecords, 1))
-        var sigma: Double?, clip: Double?
-        if configuration.privacy.sampleLevel {
-            sigma = configuration.noiseMultiplier
-            clip = configuration.clipNorm
-        } else if let dp = strategy as? DPFedAvg {
-            sigma = dp.mechanism.noiseMultiplier
-            clip = dp.mechanism.clipNorm
-        }
-        let summary = RoundSummary(
-            round: r, selected: selected.count, aggregated: accepted.count, trainLoss: trainLoss, evaluation: evaluation,
-            centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
-            noiseMultiplier: sigma, clipNorm: clip, seconds: seconds(roundStarted.duration(to: .now)),
-            trainingSeconds: accepted.map(\.seconds).max() ?? 0, aggregationSeconds: aggregationSeconds)
-        publish(.roundCompleted(summary))
-        return .completed
+        return .success(Collected(aggregate: aggregate, indices: acceptedIndices, trainLoss: trainLoss,
+                                  trainingSeconds: accepted.map(\.seconds).max() ?? 0, federationEpsilon: federationEpsilon,
+                                  aggregationStarted: aggregationStarted))
     }
 
     /// Sends the round to the selected hospitals and gathers answers until all are in or the

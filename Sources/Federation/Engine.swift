@@ -42,6 +42,10 @@ public final class Engine: @unchecked Sendable {
     let checkpoints: CheckpointPipeline?
     let validator: UpdateValidator
     let datasetName: String
+    /// Binds every secure-aggregation session to this run (with the round and the roster).
+    let sessionRunID = UUID().uuidString
+    /// FedAvg's weight cap under secure aggregation: the largest hospital's training records.
+    let secureWeightCap: Int
 
     private let queue = DispatchQueue(label: "fedtop.engine")
     let workers = DispatchQueue(label: "fedtop.hospitals", attributes: .concurrent)
@@ -90,6 +94,28 @@ public final class Engine: @unchecked Sendable {
             guard strategy is DPFedAvg else { throw .configuration("client-level DP needs the strategy wrapped in DPFedAvg") }
             guard federationLedger != nil else { throw .configuration("client-level DP needs the federation's ledger") }
         }
+        if let secure = configuration.secureAggregation {
+            guard strategy.combination == .mean else {
+                throw .configuration("secure aggregation hides every single update, so \(strategy.name) (which must see each one) "
+                                     + "cannot run under it; use fedavg, fedprox, fedadam, fedyogi or fedadagrad, with "
+                                     + "norm bounding (enforced by each hospital on its own update) for robustness")
+            }
+            if let dp = strategy as? DPFedAvg, dp.mechanism.adaptive != nil {
+                throw .configuration("adaptive clipping needs each hospital's clipped bit, which secure aggregation hides; use a fixed clip norm")
+            }
+            guard hospitals.count >= 2 else { throw .configuration("secure aggregation needs at least 2 hospitals") }
+            if let h = hospitals.first(where: { !($0 is any SecureAggregationHospital) }) {
+                throw .configuration("\(h.name) cannot take part in secure aggregation")
+            }
+            if case .count(let k) = configuration.selection, k < 2 {
+                throw .configuration("secure aggregation needs at least 2 hospitals per round, got \(k)")
+            }
+            _ = secure
+            if configuration.privacy.clientLevel {
+                throw .configuration("client-level DP under secure aggregation needs distributed noise (not available in this build)")
+            }
+        }
+        secureWeightCap = max(1, hospitals.compactMap { try? $0.summary().trainRecords }.max() ?? 1)
         self.configuration = configuration
         self.model = model
         self.hospitals = hospitals

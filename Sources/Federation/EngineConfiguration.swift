@@ -57,11 +57,14 @@ public struct EngineConfiguration: Sendable {
     public var startRound: Int
     /// Whether the DP noise is secure (false when seeded; every ε shown then says "seeded").
     public var secureNoise: Bool
+    /// Secure aggregation (the aggregator sees only the sum of the updates), or nil.
+    public var secureAggregation: SecureAggregationSettings?
 
     public init(name: String, dataset: String, rounds: Int, localEpochs: Int, batchSize: Int, learningRate: Float,
                 momentum: Float, privacy: PrivacyMode, noiseMultiplier: Double, clipNorm: Double, delta: Double,
                 epsilonBudget: Double?, selection: HospitalSelection, quorum: Int, deadline: Double?, seed: UInt64,
-                maxUpdateNorm: Double? = nil, startRound: Int = 1, secureNoise: Bool = true) {
+                maxUpdateNorm: Double? = nil, startRound: Int = 1, secureNoise: Bool = true,
+                secureAggregation: SecureAggregationSettings? = nil) {
         self.name = name
         self.dataset = dataset
         self.rounds = rounds
@@ -81,6 +84,7 @@ public struct EngineConfiguration: Sendable {
         self.maxUpdateNorm = maxUpdateNorm
         self.startRound = startRound
         self.secureNoise = secureNoise
+        self.secureAggregation = secureAggregation
     }
 
     /// The first thing wrong with this configuration, or nil.
@@ -100,6 +104,7 @@ public struct EngineConfiguration: Sendable {
         if privacy != .off, !(delta > 0 && delta < 1) { return "δ must be in (0, 1), got \(delta)" }
         if privacy != .off, epsilonBudget == nil { return "DP needs an ε budget" }
         if let e = epsilonBudget, !(e > 0) { return "ε budget must be > 0, got \(e)" }
+        if let problem = secureAggregation?.problem { return problem }
         let probe = RoundSettings(round: 1, localEpochs: localEpochs, batchSize: batchSize, learningRate: learningRate,
                                   momentum: momentum, samplePrivacy: privacy.sampleLevel
                                       ? .init(noiseMultiplier: noiseMultiplier, clipNorm: clipNorm) : nil)

@@ -9,12 +9,12 @@ extension EngineEvent.Kind {
     private enum Case: String, CodingKey {
         case runStarted, phaseChanged, roundStarted, progress, updateReceived, updateRejected, hospitalDropped, hospitalConnection
         case hospitalBudgetExhausted, roundCompleted, roundFailed, commandApplied, commandRefused
-        case federationBudgetExhausted, checkpointWritten, warning, runFinished
+        case federationBudgetExhausted, checkpointWritten, warning, runFinished, secureAggregation
     }
 
     private enum Field: String, CodingKey {
         case description, phase, selected, settings, hospital, stepsDone, stepsTotal, trainLoss, clippedFraction
-        case epsilon, seconds, reason, spent, budget, summary, command, effect, path, message, outcome, connected, detail
+        case epsilon, seconds, reason, spent, budget, summary, command, effect, path, message, outcome, connected, detail, status
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,6 +55,7 @@ extension EngineEvent.Kind {
                                             spent: try c.decode(Double.self, forKey: .spent),
                                             budget: try c.decode(Double.self, forKey: .budget))
         case .roundCompleted: self = .roundCompleted(try c.decode(RoundSummary.self, forKey: .summary))
+        case .secureAggregation: self = .secureAggregation(try c.decode(SecureAggregationStatus.self, forKey: .status))
         case .roundFailed: self = .roundFailed(reason: try c.decode(String.self, forKey: .reason))
         case .commandApplied:
             self = .commandApplied(try c.decode(EngineCommand.self, forKey: .command),
@@ -118,6 +119,9 @@ extension EngineEvent.Kind {
         case .roundCompleted(let s):
             var c = fields(.roundCompleted)
             try c.encode(s, forKey: .summary)
+        case .secureAggregation(let status):
+            var c = fields(.secureAggregation)
+            try c.encode(status, forKey: .status)
         case .roundFailed(let reason):
             var c = fields(.roundFailed)
             try c.encode(reason, forKey: .reason)

@@ -32,6 +32,8 @@ public struct EngineEvent: Sendable, Codable, Equatable {
         case hospitalConnection(hospital: String, connected: Bool, detail: String)
         /// A hospital's budget cannot pay for another round.
         case hospitalBudgetExhausted(hospital: String, spent: Double, budget: Double)
+        /// A secure round moved to a new phase (or finished, or aborted below the threshold).
+        case secureAggregation(SecureAggregationStatus)
         case roundCompleted(RoundSummary)
         /// No aggregate this round (quorum not met); the global model is unchanged.
         case roundFailed(reason: String)

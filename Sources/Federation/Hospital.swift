@@ -108,6 +108,8 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
     case invalidSettings(hospital: String, reason: String)
     /// The hospital's ledger could not be written: it refuses to send an unpaid update.
     case ledger(hospital: String, reason: String)
+    /// A secure-aggregation step failed or was refused (a misbehaving aggregator, a lost session).
+    case secureAggregation(hospital: String, reason: String)
 
     public var description: String {
         switch self {
@@ -117,6 +119,7 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
         case let .failed(h, reason): "\(h): training failed: \(reason)"
         case let .invalidSettings(h, reason): "\(h): round settings refused: \(reason)"
         case let .ledger(h, reason): "\(h): privacy ledger not written, update withheld: \(reason)"
+        case let .secureAggregation(h, reason): "\(h): \(reason)"
         }
     }
 
@@ -127,6 +130,7 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
         case .offline: "unavailable"
         case .failed, .ledger: "training failed"
         case .invalidSettings: "round settings refused"
+        case .secureAggregation: "secure aggregation step refused"
         }
     }
 

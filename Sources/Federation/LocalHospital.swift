@@ -38,17 +38,19 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     }
 
     private let data: HospitalData
-    private let architecture: Sequential
+    let architecture: Sequential
     private let gate: ComputeGate
     private let seed: UInt64
     private let ledger: PrivacyLedger?
-    private let noiseSeed: UInt64?
+    let noiseSeed: UInt64?
     private let lock = NSLock()
     private var dpsgd: DPSGD?
     private var _status = HospitalStatus.idle
     private var _knobs: SimulationKnobs
     private var _online = true
     private var _malicious = false
+    /// Its seat in secure rounds (``SecureAggregationHospital``).
+    let secureSeat: SecureAggregationSeat
 
     /// - Parameters:
     ///   - architecture: the model's layers (its parameters are replaced by the global model's).
@@ -62,6 +64,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         self.architecture = architecture
         self.gate = gate
         self.seed = seed
+        secureSeat = SecureAggregationSeat(hospital: name)
         _knobs = knobs
         noiseSeed = privacy?.noiseSeed
         if let privacy {

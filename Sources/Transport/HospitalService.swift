@@ -375,6 +375,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         case .invalidSettings: .invalidArgument
         case .offline: .unavailable
         case .failed, .ledger: .internalError
+        case .secureAggregation: .failedPrecondition
         }
     }
 }

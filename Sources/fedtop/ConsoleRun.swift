@@ -13,7 +13,7 @@ extension FederationSetup {
                 .init(name: h.name, location: h.location.description, records: h.trainRecords,
                       testRecords: (try? h.summary().testRecords) ?? 0)
             },
-            privacy: plan.privacy.rawValue, clientSampleRate: rate)
+            privacy: plan.privacy.rawValue, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil)
     }
 
     var privacyProjection: LedgerProjection {

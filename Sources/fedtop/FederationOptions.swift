@@ -36,6 +36,11 @@ struct FederationOptions: ParsableArguments {
     @Option(help: "Client-level noise multiplier z (default: calibrated to --epsilon).") var clientNoise: Double?
     @Option(help: "Client-level update clip norm S.") var clientClip: Double?
     @Flag(help: "Client-level adaptive clipping (Andrew et al. 2021).") var adaptiveClip = false
+    @Flag(help: "Secure aggregation (SecAgg; SecAgg+ from 64 hospitals): the aggregator learns only the sum of the updates.")
+    var secureAggregation = false
+    @Option(help: "Secure aggregation: quantisation bits b, 2^b levels per coordinate (default 16).") var secaggBits: Int?
+    @Option(help: "Secure aggregation: each weighted update coordinate is clipped to ±this before quantisation (default 1; the client clip norm S under --dp client).")
+    var secaggRange: Double?
     @Option(help: "Hospitals per round (a count).") var perRound: Int?
     @Option(help: "Hospitals per round as a Poisson rate q (client-level DP uses this).") var sampleRate: Double?
     @Option(help: "Fewest valid updates a round may aggregate.") var quorum: Int?
@@ -90,6 +95,9 @@ struct FederationOptions: ParsableArguments {
         o.clientNoise = clientNoise
         o.clientClip = clientClip
         o.adaptiveClip = adaptiveClip ? true : nil
+        o.secureAggregation = secureAggregation ? true : nil
+        o.secaggBits = secaggBits
+        o.secaggRange = secaggRange
         o.perRound = perRound
         o.sampleRate = sampleRate
         o.quorum = quorum
@@ -175,6 +183,14 @@ struct FederationOptions: ParsableArguments {
         if !privacy.clientLevel, o.clientNoise != nil || o.clientClip != nil || o.adaptiveClip == true {
             throw UsageError("--client-noise, --client-clip and --adaptive-clip need --dp client or both")
         }
+        var secure: SecureAggregationSettings?
+        if o.secureAggregation == true {
+            secure = SecureAggregationSettings(bits: o.secaggBits ?? 16, clipRange: o.secaggRange ?? (privacy.clientLevel ? o.clientClip ?? 1.0 : 1.0))
+            if let problem = secure?.problem { throw UsageError(problem) }
+            if hospitalCount < 2 { throw UsageError("--secure-aggregation needs at least 2 hospitals, got \(hospitalCount)") }
+        } else if o.secaggBits != nil || o.secaggRange != nil {
+            throw UsageError("--secagg-bits and --secagg-range need --secure-aggregation")
+        }
         let simulations = try simulate.map(SimulationSpec.init(parsing:))
         for s in simulations {
             guard let n = s.hospital.split(separator: "-").last.flatMap({ Int($0) }), s.hospital.hasPrefix("hospital-"),
@@ -192,7 +208,7 @@ struct FederationOptions: ParsableArguments {
             selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
             noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, centralHoldout: o.centralHoldout, out: o.out, name: o.name, json: o.json ?? false,
             simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
-            budgetReason: raiseBudget)
+            budgetReason: raiseBudget, secureAggregation: secure)
     }
 }
 
@@ -243,4 +259,6 @@ struct RunPlan {
     var encryptCheckpoints = false
     /// Why the budget of a resumed run changes (`--raise-budget`); nil: the ledgers' budget stands.
     var budgetReason: String?
+    /// Secure aggregation, when on.
+    var secureAggregation: SecureAggregationSettings?
 }

@@ -225,7 +225,7 @@ struct FederationSetup {
             learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
             clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
             quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
-            startRound: startRound, secureNoise: plan.noiseSeed == nil)
+            startRound: startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation)
         let bus = EventBus()
         do {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
@@ -259,6 +259,9 @@ struct FederationSetup {
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
         if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
         if let centralTest { text += "; central hold-out of \(centralTest.count) records" }
+        if let sa = plan.secureAggregation {
+            text += String(format: "; secure aggregation (%d-bit, range ±%g)", sa.bits, sa.clipRange)
+        }
         if plan.noiseSeed != nil { text += " (seeded noise: reproducible, not secure)" }
         if plan.insecure {
             text += "\nfedtop: INSECURE: remote hospitals over plaintext, without certificates or signed models (--insecure, loopback demos only)"

@@ -36,6 +36,8 @@ struct HeadlessPrinter: Sendable {
         case let .commandApplied(_, effect): return "  command: \(effect)"
         case let .commandRefused(c, reason): return "  command refused (\(c)): \(reason)"
         case .warning(let w): return "  warning: \(w)"
+        case .secureAggregation(let sa) where sa.stage == .done && sa.detail != nil:
+            return "  secure aggregation: \(sa.flow) (\(sa.detail!))"
         case .runFinished(let outcome):
             switch outcome {
             case .finished: return "fedtop: finished"

@@ -98,6 +98,7 @@ extension InitCommand {
         ("Data", [.dataset, .partition, .testFraction, .centralHoldout]),
         ("Model and local training", [.model, .localEpochs, .batchSize, .learningRate, .momentum, .seed]),
         ("Privacy", [.dp, .epsilon, .delta, .clip, .noise, .clientNoise, .clientClip, .adaptiveClip, .noiseSeed]),
+        ("Secure aggregation", [.secureAggregation, .secaggBits, .secaggRange]),
         ("Output", [.out, .name, .headless, .json]),
     ]
 
@@ -133,6 +134,9 @@ extension InitCommand {
         case .clientClip: ("client-level clip norm S", .number(0.5))
         case .adaptiveClip: ("adapt S to a quantile of the update norms", .boolean(true))
         case .noiseSeed: ("seed the privacy noise: reproducible, NOT secure", .seed(7))
+        case .secureAggregation: ("the aggregator learns only the sum of the updates (SecAgg; SecAgg+ from 64 hospitals)", .boolean(true))
+        case .secaggBits: ("secure aggregation: quantisation bits, 2^b levels per coordinate (default 16)", .integer(16))
+        case .secaggRange: ("secure aggregation: each weighted coordinate is clipped to ±range (default 1; S under dp client)", .number(1.0))
         case .out: ("directory for the run's files", .string("runs"))
         case .name: ("the run's name", .string("lesions-dp"))
         case .headless: ("no console: print progress lines", .boolean(true))

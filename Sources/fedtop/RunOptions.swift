@@ -69,6 +69,12 @@ struct RunOptions: Equatable, Sendable {
     var adaptiveClip: Bool?
     /// Seed for the privacy noise (reproducible, not secure).
     var noiseSeed: UInt64?
+    /// Secure aggregation: the aggregator learns only the sum of the updates.
+    var secureAggregation: Bool?
+    /// Quantisation bits b of secure aggregation (2^b levels).
+    var secaggBits: Int?
+    /// Secure aggregation's clipping range c per coordinate.
+    var secaggRange: Double?
 
     // Output
     /// The directory the run's files go to.
@@ -116,6 +122,7 @@ extension RunOptions {
         case momentum, seed
         case dp, epsilon, delta, noise, clip, clientNoise = "client-noise", clientClip = "client-clip"
         case adaptiveClip = "adaptive-clip", noiseSeed = "noise-seed"
+        case secureAggregation = "secure-aggregation", secaggBits = "secagg-bits", secaggRange = "secagg-range"
         case out, name, headless, json
 
         var description: String { rawValue }
@@ -126,12 +133,12 @@ extension RunOptions {
         /// What the key's value is.
         var kind: Kind {
             switch self {
-            case .hospitals, .perRound, .quorum, .rounds, .localEpochs, .batchSize: .integer
+            case .hospitals, .perRound, .quorum, .rounds, .localEpochs, .batchSize, .secaggBits: .integer
             case .seed, .noiseSeed: .seed
             case .sampleRate, .deadline, .testFraction, .centralHoldout, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
-                 .clientNoise, .clientClip: .number
+                 .clientNoise, .clientClip, .secaggRange: .number
             case .strategy, .dataset, .partition, .model, .dp, .out, .name, .certs: .string
-            case .adaptiveClip, .headless, .json: .boolean
+            case .adaptiveClip, .headless, .json, .secureAggregation: .boolean
             case .hospital: .strings
             }
         }
@@ -251,6 +258,9 @@ extension RunOptions {
             case .clientClip: clientClip.map(Value.number)
             case .adaptiveClip: adaptiveClip.map(Value.boolean)
             case .noiseSeed: noiseSeed.map(Value.seed)
+            case .secureAggregation: secureAggregation.map(Value.boolean)
+            case .secaggBits: secaggBits.map(Value.integer)
+            case .secaggRange: secaggRange.map(Value.number)
             case .out: out.map(Value.string)
             case .certs: certs.map(Value.string)
             case .name: name.map(Value.string)
@@ -317,6 +327,9 @@ extension RunOptions {
             case .clientClip: clientClip = number()
             case .adaptiveClip: adaptiveClip = boolean()
             case .noiseSeed: noiseSeed = seed()
+            case .secureAggregation: secureAggregation = boolean()
+            case .secaggBits: secaggBits = integer()
+            case .secaggRange: secaggRange = number()
             case .out: out = string()
             case .certs: certs = string()
             case .name: name = string()

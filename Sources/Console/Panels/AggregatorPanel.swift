@@ -1,3 +1,5 @@
+import Federation
+
 /// Aggregator: the round's state machine with the current phase highlighted, updates in, the
 /// strategy, rejected updates and why, and the secure-aggregation phase when it is on.
 public enum AggregatorPanel {
@@ -30,7 +32,7 @@ public enum AggregatorPanel {
         if !stacked { y += 1 }
         guard y < inner.maxY else { return }
         var parts = ["updates \(m.updatesIn)/\(m.selected.count)", m.run?.strategy ?? "-",
-                     "secagg " + (m.facts.secureAggregation ? "on" : "off")]
+                     "secagg " + (m.facts.secureAggregation ? "on" + (m.secureAggregation.map { " t=\($0.threshold)/\($0.selected) \($0.graph)" } ?? "") : "off")]
         if !m.rejected.isEmpty { parts.append("rejected \(m.rejected.count)") }
         // As many parts per line as fit.
         var text = ""
@@ -51,8 +53,41 @@ public enum AggregatorPanel {
             screen.put(context.text(s), x: inner.x, y: y, style: Style(role), limit: inner.width)
             y += 1
         }
+        if m.facts.secureAggregation, let sa = m.secureAggregation, y < inner.maxY {
+            drawSecureAggregation(sa, x: inner.x, y: y, width: inner.width, on: &screen, context: context)
+            y += 1
+            if sa.stage == .aborted, let d = sa.detail { line(d, .warning) }
+        }
         for r in m.rejected { line("\(r.hospital): \(r.reason)", .warning) }
         if let c = m.lastCommandResult { line(c, .highlight) }
         if !m.awaiting.isEmpty { line("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim) }
+    }
+
+    static let secureSteps: [(SecureAggregationStatus.Stage, String)] = [(.advertise, "keys"), (.share, "shares"),
+                                                                         (.masked, "masked"), (.unmask, "unmasked")]
+
+    /// `secagg keys 5 → shares 5 → [masked 4] → unmasked` with the current phase highlighted, then
+    /// the outcome: done (and what was recovered) or aborted.
+    static func drawSecureAggregation(_ sa: SecureAggregationStatus, x: Int, y: Int, width: Int, on screen: inout Screen,
+                                      context: RenderContext) {
+        var cx = x
+        let limit = x + width
+        func put(_ s: String, _ style: Style) {
+            guard cx < limit else { return }
+            cx += screen.put(s, x: cx, y: y, style: style, limit: limit - cx)
+        }
+        put("secagg ", .dim)
+        for (i, (stage, word)) in secureSteps.enumerated() {
+            let count = i < sa.counts.count ? " \(sa.counts[i])" : ""
+            let active = stage == sa.stage
+            let text = active && context.monochrome ? "[\(word)\(count)]" : word + count
+            put(text, active ? Style(.phaseActive, bold: true, reverse: true) : i < sa.counts.count ? .plain : Style(.phaseIdle))
+            if i < secureSteps.count - 1 { put(" \(context.glyphs.arrow) ", .dim) }
+        }
+        switch sa.stage {
+        case .done: put("  done" + ((sa.selected - (sa.counts.count > 2 ? sa.counts[2] : sa.selected)) > 0 ? ", \(sa.selected - sa.counts[2]) dropped" : ""), Style(.highlight))
+        case .aborted: put("  ABORTED", Style(.warning, bold: true))
+        default: break
+        }
     }
 }

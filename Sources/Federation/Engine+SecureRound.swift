@@ -1,0 +1,220 @@
+import Dispatch
+import Foundation
+import Privacy
+import SecureAggregation
+import TensorCore
+
+extension Engine {
+    /// Steps 2–6 through secure aggregation (Bonawitz et al. 2017; SecAgg+ above
+    /// ``SecureAggregationSettings/sparseFrom`` hospitals): the selected hospitals get ids by a uniformly
+    /// random permutation, train and advertise keys, share keys, send masked inputs and unmask; the
+    /// engine holds only the sum of the masked-input survivors' encoded updates, decodes it and hands the
+    /// mean to the strategy's server step. Below the threshold at any phase, or below the quorum before
+    /// unmasking, the round aborts: no unmasking request goes out, no aggregate, the model unchanged.
+    func secureCollection(selected: [Int], global: Tensor, settings: RoundSettings,
+                          secure: SecureAggregationSettings) -> Result<Collected, RoundStop> {
+        let r = settings.round
+        let order = selected.shuffled()  // the random node ids of SecAgg+ (SystemRandomNumberGenerator)
+        let indexOf = Dictionary(uniqueKeysWithValues: order.enumerated().map { (UInt32($0.offset + 1), $0.element) })
+        func index(_ id: UInt32) -> Int { indexOf[id]! }
+        let graph = secure.graph(for: order.count)
+        let parameters: SecAggParameters
+        let encoding: SecureEncoding
+        do {
+            parameters = try SecAggParameters(runID: sessionRunID, round: r, graph: graph,
+                                              threshold: SecAggParameters.defaultThreshold(for: graph),
+                                              vectorLength: SecureEncoding.vectorLength(parameters: global.count))
+            encoding = try secureEncoding(secure)
+        } catch {
+            publish(.roundFailed(reason: "\(error)"))
+            return .failure(.init(.failed))
+        }
+        let ids = parameters.participants
+        var status = SecureAggregationStatus(stage: .advertise, selected: order.count, threshold: parameters.threshold,
+                                             graph: graph.isComplete ? "complete" : "harary k=\(graph.degree)", counts: [])
+        var server = SecAggServer(parameters: parameters)
+        func report(_ stage: SecureAggregationStatus.Stage, detail: String? = nil) {
+            status.stage = stage
+            status.detail = detail
+            publish(.secureAggregation(status))
+        }
+        func abort(_ error: SecAggError) -> Result<Collected, RoundStop> {
+            report(.aborted, detail: error.description)
+            publish(.roundFailed(reason: error.description))
+            return .failure(.init(.failed))
+        }
+        let hospitals = self.hospitals
+        // Every hospital conforms (checked when the engine was made).
+        let seats = indexOf.compactMapValues { hospitals[$0] as? any SecureAggregationHospital }
+
+        // Round 0: train, then advertise keys (one call).
+        enter(.broadcasting)
+        report(.advertise)
+        enter(.training(reported: 0, selected: ids.count))
+        let bus = self.bus, clock = ContinuousClock(), started = startInstant
+        let trained = fanOut(ids, indexOf: index, timeout: configuration.deadline, phase: "secure training",
+                             onAnswer: { [self] k in enter(.training(reported: k, selected: ids.count)) }) { id throws(HospitalError) in
+            guard let h = seats[id] else { throw .secureAggregation(hospital: "\(id)", reason: "cannot take part in secure aggregation") }
+            let name = h.name
+            let plan = SecureRoundPlan(parameters: parameters, participant: id, encoding: encoding)
+            return try h.trainSecurely(globalModel: global, settings: settings, plan: plan) { p in
+                bus.publish(EngineEvent(time: seconds(clock.now - started), wallTime: Date().timeIntervalSince1970, round: r,
+                                        kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
+            }
+        }
+        enter(.collecting)
+        var keys: [AdvertisedKeys] = []
+        var receipts: [UInt32: SecureTrainingReceipt] = [:]
+        for id in ids {
+            let name = hospitals[index(id)].name
+            guard let receipt = trained[id] else { continue }
+            if let e = receipt.epsilonSpent { hospitalEpsilon[name] = e }
+            guard receipt.hospital == name, receipt.round == r, receipt.keys.participant == id else {
+                publish(.updateRejected(hospital: name, reason: "secure-training receipt for another hospital, round or id"))
+                continue
+            }
+            publish(.updateReceived(hospital: name, trainLoss: receipt.trainLoss, clippedFraction: receipt.clippedFraction,
+                                    epsilon: receipt.epsilonSpent, seconds: receipt.seconds))
+            if receipt.clippedCoordinates > 0 {
+                publish(.warning("\(name): \(receipt.clippedCoordinates) coordinate(s) clipped to the secure-aggregation range ±\(secure.clipRange)"))
+            }
+            receipts[id] = receipt
+            keys.append(receipt.keys)
+        }
+        let roster: [AdvertisedKeys]
+        do { roster = try server.closeAdvertisement(keys) } catch { return abort(error) }
+
+        // Round 1: share keys.
+        status.counts = [server.advertised.count]
+        report(.share)
+        let rosterIDs = roster.map(\.participant)
+        let sent = fanOut(rosterIDs, indexOf: index, timeout: secure.phaseTimeout, phase: "key sharing") { id throws(HospitalError) in
+            try seats[id]!.shareKeys(round: r, roster: roster)
+        }
+        let routed: [UInt32: [EncryptedShare]]
+        do { routed = try server.closeSharing(sent) } catch { return abort(error) }
+
+        // Round 2: masked input.
+        status.counts = [server.advertised.count, server.shared.count]
+        report(.masked)
+        let maskedIDs = routed.keys.sorted()
+        let inputs = fanOut(maskedIDs, indexOf: index, timeout: secure.phaseTimeout, phase: "masked input") { id throws(HospitalError) in
+            try seats[id]!.maskedInput(round: r, shares: routed[id]!)
+        }
+        let request: UnmaskingRequest
+        do { request = try server.closeMasking(maskedIDs.compactMap { inputs[$0] }) } catch { return abort(error) }
+        guard request.survivors.count >= configuration.quorum else {
+            return abort(.belowThreshold(phase: .maskedInput, have: request.survivors.count, need: configuration.quorum))
+        }
+
+        // Round 4: unmasking. (Federation pays for client-level DP before the sum exists.)
+        status.counts = [server.advertised.count, server.shared.count, server.masked.count]
+        report(.unmask)
+        let responses = fanOut(request.survivors, indexOf: index, timeout: secure.phaseTimeout, phase: "unmasking") { id throws(HospitalError) in
+            try seats[id]!.unmask(round: r, request: request)
+        }
+        enter(.aggregating)
+        let aggregationStarted = ContinuousClock.now
+        let sum: [UInt32]
+        do { sum = try server.finish(request.survivors.compactMap { responses[$0] }) } catch { return abort(error) }
+        status.counts = [server.advertised.count, server.shared.count, server.masked.count, server.unmasked.count]
+        let lost = order.count - server.masked.count
+        report(.done, detail: lost > 0 ? "\(lost) dropped, \(request.dropped.count) recovered after sharing keys" : nil)
+
+        let (aggregate, _) = encoding.decode(sum: sum)
+        let survivors = request.survivors.map(index).sorted()
+        let delivered = request.survivors.compactMap { receipts[$0] }
+        let trainLoss = delivered.map(\.trainLoss).reduce(0, +) / Double(max(delivered.count, 1))
+        return .success(Collected(aggregate: aggregate, indices: survivors, trainLoss: trainLoss,
+                                  trainingSeconds: delivered.map(\.seconds).max() ?? 0, federationEpsilon: nil,
+                                  aggregationStarted: aggregationStarted))
+    }
+
+    /// The encoding every hospital uses this round: the settings' range and bits, FedAvg's sample-count
+    /// weights capped at the largest hospital, client-side norm bounding when the run bounds norms.
+    func secureEncoding(_ secure: SecureAggregationSettings) throws(SecAggError) -> SecureEncoding {
+        let quantizer = try Quantizer(clipRange: secure.clipRange, bits: secure.bits)
+        var bound = configuration.maxUpdateNorm
+        if let nb = strategy as? NormBounding { bound = min(bound ?? nb.maxNorm, nb.maxNorm) }
+        let encoding = SecureEncoding(quantizer: quantizer, weightCap: secureWeightCap, l2Clip: bound)
+        try encoding.checkNoWrap(participants: hospitals.count)
+        return encoding
+    }
+
+    /// Calls `body` for each id on the workers queue; waits until all answer or `timeout` passes; a
+    /// hospital that fails or misses the timeout is dropped (with its reason) from the rest of the round.
+    func fanOut<T: Sendable>(_ ids: [UInt32], indexOf: (UInt32) -> Int, timeout: Double?, phase: String,
+                             onAnswer: (Int) -> Void = { _ in },
+                             _ body: @escaping @Sendable (UInt32) throws(HospitalError) -> T) -> [UInt32: T] {
+        let box = PhaseBox<T>()
+        let indices = ids.map(indexOf)
+        inbox.withLock { inFlight.formUnion(indices) }
+        for (id, i) in zip(ids, indices) {
+            workers.async { [self] in
+                let result = Result { () throws(HospitalError) -> T in try body(id) }
+                inbox.withLock { _ = inFlight.remove(i) }
+                box.deliver(id, result)
+            }
+        }
+        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        var seen = 0
+        while true {
+            let (count, expired) = box.wait(beyond: seen, of: ids.count, until: deadline)
+            if count > seen { seen = count; onAnswer(count) }
+            if expired || count == ids.count { break }
+        }
+        let answers = box.close()
+        var out: [UInt32: T] = [:]
+        for (id, i) in zip(ids, indices) {
+            let name = hospitals[i].name
+            switch answers[id] {
+            case .success(let v)?: out[id] = v
+            case .failure(let error)?:
+                if case let .budgetExhausted(_, spent, _, budget) = error {
+                    exhausted.insert(i)
+                    hospitalEpsilon[name] = spent
+                    publish(.hospitalBudgetExhausted(hospital: name, spent: spent, budget: budget))
+                }
+                publish(.hospitalDropped(hospital: name, reason: "\(phase): \(error.description)"))
+            case nil:
+                publish(.hospitalDropped(hospital: name, reason: String(format: "\(phase): missed the %.0f s deadline", timeout ?? 0)))
+            }
+        }
+        return out
+    }
+}
+
+/// Answers of one phase arriving from worker threads; later answers are discarded.
+final class PhaseBox<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var answers: [UInt32: Result<T, HospitalError>] = [:]
+    private var closed = false
+
+    func deliver(_ id: UInt32, _ result: Result<T, HospitalError>) {
+        condition.withLock {
+            guard !closed else { return }
+            answers[id] = result
+            condition.broadcast()
+        }
+    }
+
+    func wait(beyond seen: Int, of n: Int, until deadline: Date?) -> (Int, Bool) {
+        condition.withLock {
+            while answers.count <= seen && answers.count < n {
+                if let deadline {
+                    if !condition.wait(until: deadline) { return (answers.count, true) }
+                } else {
+                    condition.wait()
+                }
+            }
+            return (answers.count, false)
+        }
+    }
+
+    func close() -> [UInt32: Result<T, HospitalError>] {
+        condition.withLock {
+            closed = true
+            return answers
+        }
+    }
+}
