@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "Privacy"]),
         .testTarget(name: "FederationTests", dependencies: [
-            "Federation", "Datasets", "Privacy", "TensorCore",
+            "Federation", "Datasets", "Privacy", "TensorCore", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
