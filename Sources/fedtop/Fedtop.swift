@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds and the transport.",
         subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self,
-                      BenchTransport.self])
+                      BenchTransport.self, BenchSecAgg.self])
 }
 
 @main
