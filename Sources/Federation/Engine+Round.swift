@@ -28,8 +28,9 @@ extension Engine {
         }
         if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
             do {
-                let spend = try dp.roundSpend
-                if ledger.epsilon(after: spend) > ledger.budget.epsilon {
+                let next = try distributedNoise(dp).map { ledger.epsilon(after: try $0.roundSpend) }
+                    ?? ledger.epsilon(after: try dp.roundSpend)
+                if next > ledger.budget.epsilon {
                     publish(.federationBudgetExhausted(spent: ledger.spentEpsilon, budget: ledger.budget.epsilon))
                     return .budgetExhausted
                 }

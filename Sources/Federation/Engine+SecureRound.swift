@@ -107,7 +107,30 @@ extension Engine {
             return abort(.belowThreshold(phase: .maskedInput, have: request.survivors.count, need: configuration.quorum))
         }
 
-        // Round 4: unmasking. (Federation pays for client-level DP before the sum exists.)
+        // Client-level DP: the federation pays before any unmasking request goes out (write-ahead: the
+        // sum, which carries the hospitals' noise, exists only after it).
+        var federationEpsilon: Double?
+        var divisor: Double?
+        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+            do {
+                guard let noise = try distributedNoise(dp) else { throw SecAggError.invalidConfiguration("no distributed noise") }
+                try ledger.record(try noise.roundSpend, round: r)
+                federationEpsilon = ledger.spentEpsilon
+                divisor = dp.mechanism.expectedParticipants
+            } catch let error as LedgerError {
+                report(.aborted, detail: "federation ledger: \(error)")
+                if case .budgetExceeded(_, let spent, _, let budget) = error {
+                    publish(.federationBudgetExhausted(spent: spent, budget: budget))
+                    return .failure(.init(.budgetExhausted))
+                }
+                publish(.roundFailed(reason: "federation ledger not written, no unmasking: \(error)"))
+                return .failure(.init(.failed))
+            } catch {
+                return abort(.invalidConfiguration("client-level DP: \(error)"))
+            }
+        }
+
+        // Round 4: unmasking.
         status.counts = [server.advertised.count, server.shared.count, server.masked.count]
         report(.unmask)
         let responses = fanOut(request.survivors, indexOf: index, timeout: secure.phaseTimeout, phase: "unmasking") { id throws(HospitalError) in
@@ -121,24 +144,39 @@ extension Engine {
         let lost = order.count - server.masked.count
         report(.done, detail: lost > 0 ? "\(lost) dropped, \(request.dropped.count) recovered after sharing keys" : nil)
 
-        let (aggregate, _) = encoding.decode(sum: sum)
+        let (aggregate, _) = encoding.decode(sum: sum, divisor: divisor)
         let survivors = request.survivors.map(index).sorted()
         let delivered = request.survivors.compactMap { receipts[$0] }
         let trainLoss = delivered.map(\.trainLoss).reduce(0, +) / Double(max(delivered.count, 1))
         return .success(Collected(aggregate: aggregate, indices: survivors, trainLoss: trainLoss,
-                                  trainingSeconds: delivered.map(\.seconds).max() ?? 0, federationEpsilon: nil,
+                                  trainingSeconds: delivered.map(\.seconds).max() ?? 0, federationEpsilon: federationEpsilon,
                                   aggregationStarted: aggregationStarted))
     }
 
     /// The encoding every hospital uses this round: the settings' range and bits, FedAvg's sample-count
     /// weights capped at the largest hospital, client-side norm bounding when the run bounds norms.
+    ///
+    /// Under client-level DP: equal weights, every update clipped to S, the range c = S, and each
+    /// hospital's share of the Skellam noise (``DistributedSkellam``).
     func secureEncoding(_ secure: SecureAggregationSettings) throws(SecAggError) -> SecureEncoding {
-        let quantizer = try Quantizer(clipRange: secure.clipRange, bits: secure.bits)
         var bound = configuration.maxUpdateNorm
         if let nb = strategy as? NormBounding { bound = min(bound ?? nb.maxNorm, nb.maxNorm) }
-        let encoding = SecureEncoding(quantizer: quantizer, weightCap: secureWeightCap, l2Clip: bound)
+        let encoding: SecureEncoding
+        if let dp = strategy as? DPFedAvg, let noise = try distributedNoise(dp) {
+            encoding = SecureEncoding(quantizer: noise.quantizer, weightCap: nil, l2Clip: min(bound ?? noise.clipNorm, noise.clipNorm),
+                                      noiseVariance: noise.perHospitalVariance)
+        } else {
+            encoding = SecureEncoding(quantizer: try Quantizer(clipRange: secure.clipRange, bits: secure.bits),
+                                      weightCap: secureWeightCap, l2Clip: bound)
+        }
         try encoding.checkNoWrap(participants: hospitals.count)
         return encoding
+    }
+
+    /// Client-level DP's distributed noise this round, when secure aggregation is on.
+    func distributedNoise(_ dp: DPFedAvg) throws(SecAggError) -> DistributedSkellam? {
+        guard let secure = configuration.secureAggregation else { return nil }
+        return try DistributedSkellam(dp, bits: secure.bits, parameters: model.parameterCount, contributors: configuration.quorum)
     }
 
     /// Calls `body` for each id on the workers queue; waits until all answer or `timeout` passes; a

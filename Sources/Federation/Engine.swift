@@ -111,8 +111,8 @@ public final class Engine: @unchecked Sendable {
                 throw .configuration("secure aggregation needs at least 2 hospitals per round, got \(k)")
             }
             _ = secure
-            if configuration.privacy.clientLevel {
-                throw .configuration("client-level DP under secure aggregation needs distributed noise (not available in this build)")
+            if configuration.privacy.clientLevel, configuration.quorum < 1 {
+                throw .configuration("distributed noise needs a quorum of at least 1")
             }
         }
         secureWeightCap = max(1, hospitals.compactMap { try? $0.summary().trainRecords }.max() ?? 1)

@@ -25,6 +25,11 @@ extension LocalHospital: SecureAggregationHospital {
         do { try e.checkNoWrap(participants: plan.parameters.graph.count) } catch {
             throw .invalidSettings(hospital: name, reason: error.description)
         }
+        if e.noiseVariance > 0 {
+            do { _ = try SkellamSampler(variance: e.noiseVariance) } catch {
+                throw .invalidSettings(hospital: name, reason: "distributed noise: \(error)")
+            }
+        }
         let update = try train(architecture: architecture, globalModel: globalModel, settings: settings, progress: progress)
         var generator: ChaCha20Generator
         if let noiseSeed {
@@ -34,7 +39,10 @@ extension LocalHospital: SecureAggregationHospital {
                 throw .secureAggregation(hospital: name, reason: "no secure randomness: \(error)")
             }
         }
-        let (words, clipped) = e.encode(delta: update.delta, sampleCount: update.sampleCount, using: &generator)
+        let words: [UInt32], clipped: Int
+        do { (words, clipped) = try e.encode(delta: update.delta, sampleCount: update.sampleCount, using: &generator) } catch {
+            throw .secureAggregation(hospital: name, reason: "distributed noise: \(error)")
+        }
         let keys = try secureSeat.start(plan: plan, round: settings.round, input: words, generator: generator)
         return SecureTrainingReceipt(hospital: name, round: settings.round, keys: keys, trainLoss: update.trainLoss,
                                      clippedFraction: update.clippedFraction, clippedCoordinates: clipped,

@@ -32,15 +32,16 @@ public struct SecureEncoding: Sendable, Equatable {
     public static func vectorLength(parameters: Int) -> Int { parameters + 1 }
 
     /// The hospital's input words and the number of coordinates clipped to the range.
+    /// - Throws: when the noise variance cannot be sampled (never silently without its noise).
     public func encode<G: RandomNumberGenerator>(delta: Tensor, sampleCount: Int,
-                                                 using generator: inout G) -> (words: [UInt32], clipped: Int) {
+                                                 using generator: inout G) throws(PrivacyError) -> (words: [UInt32], clipped: Int) {
         let d = l2Clip.map { AggregationMath.clipped(delta, toNorm: $0) } ?? delta
         let count = weightCap.map { min(max(sampleCount, 0), $0) } ?? 1
         let weight = weightCap.map { Double(count) / Double($0) } ?? 1
         var words = [UInt32](repeating: 0, count: d.count + 1)
         let clipped = d.withUnsafeBufferPointer { quantizer.quantise($0, weight: weight, into: &words, using: &generator) }
         if noiseVariance > 0 {
-            addNoise(to: &words, count: d.count, using: &generator)
+            try addNoise(to: &words, count: d.count, using: &generator)
         }
         words[d.count] = UInt32(count)
         return (words, clipped)
@@ -76,8 +77,11 @@ public struct SecureEncoding: Sendable, Equatable {
 }
 
 extension SecureEncoding {
-    /// The hospital's share of distributed noise: Skellam with ``noiseVariance`` per coordinate.
-    func addNoise<G: RandomNumberGenerator>(to words: inout [UInt32], count: Int, using generator: inout G) {
-        preconditionFailure("distributed noise arrives with the Skellam sampler")  // replaced when merged
+    /// The hospital's share of distributed noise: Skellam with ``noiseVariance`` per coordinate, drawn
+    /// from the hospital's secure generator (Agarwal, Kairouz & Liu 2021).
+    func addNoise<G: RandomNumberGenerator>(to words: inout [UInt32], count: Int, using generator: inout G) throws(PrivacyError) {
+        var noise = [Int64](repeating: 0, count: count)
+        try SkellamSampler.fill(&noise, variance: noiseVariance, using: &generator)
+        for i in 0..<count { words[i] &+= UInt32(truncatingIfNeeded: noise[i]) }
     }
 }

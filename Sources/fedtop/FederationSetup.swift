@@ -196,7 +196,21 @@ struct FederationSetup {
                 budgetChanges.append(("federation", from, plan.epsilon!))
             }
             var z = plan.clientNoise ?? 0
-            if plan.clientNoise == nil {
+            if plan.clientNoise == nil, let secure = plan.secureAggregation {
+                // Distributed Skellam noise: calibrated on its own accountant (Skellam RDP, general subsampling bound).
+                let noise: DistributedSkellam
+                do {
+                    noise = try DistributedSkellam(noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits,
+                                                   parameters: model.parameterCount, contributors: plan.quorum)
+                } catch { throw UsageError("\(error)") }
+                guard let variance = try Calibration.skellamVariance(targetEpsilon: plan.epsilon!, sampleRate: q,
+                                                                     l1Sensitivity: noise.l1Sensitivity, l2Sensitivity: noise.l2Sensitivity,
+                                                                     steps: plan.rounds - startRound + 1, delta: plan.delta,
+                                                                     spent: ledger.accountant) else {
+                    throw UsageError("no distributed noise keeps the federation within ε = \(plan.epsilon!) over \(plan.rounds) rounds")
+                }
+                z = DistributedSkellam.noiseMultiplier(variance: variance, l2Sensitivity: noise.l2Sensitivity)
+            } else if plan.clientNoise == nil {
                 guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q,
                                                                       steps: plan.rounds - startRound + 1,
                                                                       delta: plan.delta, spent: ledger.accountant) else {

@@ -58,7 +58,10 @@ final class FixedUpdateHospital: SecureAggregationHospital, @unchecked Sendable 
                        progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> SecureTrainingReceipt {
         if failAt == .advertiseKeys { throw .offline(hospital: name) }
         var g = ChaCha20Generator(seed: UInt64(records), stream: UInt64(settings.round))
-        let (words, clipped) = plan.encoding.encode(delta: delta, sampleCount: records, using: &g)
+        let words: [UInt32], clipped: Int
+        do { (words, clipped) = try plan.encoding.encode(delta: delta, sampleCount: records, using: &g) } catch {
+            throw .secureAggregation(hospital: name, reason: "\(error)")
+        }
         recorder.input(name, words)
         let keys = try seat.start(plan: plan, round: settings.round, input: words, generator: g)
         let r = SecureTrainingReceipt(hospital: name, round: settings.round, keys: keys, trainLoss: 1, clippedFraction: 0,
