@@ -57,6 +57,13 @@ public enum Calibration {
         let step = try PrivacySegment(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, steps: 1)
         let perStep = RDPAccountant.stepRDP(sampleRate: step.sampleRate, noiseMultiplier: step.noiseMultiplier,
                                             orders: history.orders)
+        return largestStepCount(spent: history, perStep: perStep, budget: budget, delta: delta, limit: limit)
+    }
+
+    /// The largest n ≤ `limit` such that the history plus n steps of `perStep` RDP stays within
+    /// `budget` at `delta` (doubling, then bisection: ε grows with n).
+    static func largestStepCount(spent history: RDPAccountant, perStep: [Double], budget: Double, delta: Double,
+                                 limit: Int) -> Int {
         func fits(_ n: Int) -> Bool {
             let r = zip(history.rdp, perStep).map { $0 + Double(n) * $1 }
             return RDPAccountant.epsilon(rdp: r, orders: history.orders, delta: delta).epsilon <= budget

@@ -9,8 +9,11 @@ import TensorCore
 /// client-level DP), with its budget enforced.
 ///
 /// Contract:
-/// - The file is append-only text, one record a line: `spend <q> <σ> <steps> <round>` or
-///   `budget <ε> <δ> <reason>`, each followed by ` #` and a checksum of the line, so damage is found.
+/// - The file is append-only text, one record a line: `spend <q> <σ> <steps> <round>` (Gaussian),
+///   `skellam <q> <μ> <Δ₁> <Δ₂> <steps> <round>` (distributed DP with Skellam noise, see
+///   ``SkellamSegment``) or `budget <ε> <δ> <reason>`, each followed by ` #` and a checksum of the
+///   line, so damage is found. A reader that does not know a record kind refuses the file (it
+///   never under-counts a spend it cannot read).
 /// - ``record(_:round:)`` checks the budget, appends the spend and fsyncs the file *before* it
 ///   returns; the caller sends the update it pays for only after that. A crash can therefore leave a
 ///   spend whose update never left (ε over-reported), never an update whose spend is lost.
@@ -72,6 +75,27 @@ public final class PrivacyLedger {
         accountant.compose(segment)
     }
 
+    /// ε after also spending the Skellam rounds of `segment`.
+    public func epsilon(after segment: SkellamSegment) -> Double {
+        var a = accountant
+        a.compose(segment)
+        return a.epsilon(delta: budget.delta).epsilon
+    }
+
+    /// Writes the Skellam spend durably (a `skellam` record), or throws
+    /// ``LedgerError/budgetExceeded(path:spent:next:budget:)`` (writing nothing) when it would take ε
+    /// past the budget. As for Gaussian spends, the caller sends the noised share it pays for only
+    /// after this returns.
+    public func record(_ segment: SkellamSegment, round: Int) throws(LedgerError) {
+        let next = epsilon(after: segment)
+        guard next <= budget.epsilon else {
+            throw .budgetExceeded(path: path, spent: spentEpsilon, next: next, budget: budget.epsilon)
+        }
+        try append("skellam \(segment.sampleRate) \(segment.variance) \(segment.l1Sensitivity) "
+                   + "\(segment.l2Sensitivity) \(segment.steps) \(round)")
+        accountant.compose(segment)
+    }
+
     /// Raises (or lowers) the budget: an explicit, recorded decision with its reason.
     public func setBudget(epsilon: Double, reason: String) throws(LedgerError) {
         guard epsilon > 0 else { throw .invalidBudget(epsilon: epsilon, delta: budget.delta) }
@@ -109,8 +133,9 @@ public final class PrivacyLedger {
     }
 
     /// What a ledger file holds, read without opening it for writing (another process or the engine
-    /// may own it): the spends composed, the recorded budget and the last noise multiplier spent. A
-    /// torn final record (a write in progress or cut by a crash) is left out; any other damage throws.
+    /// may own it): the spends composed (Gaussian and Skellam), the recorded budget and the last
+    /// Gaussian noise multiplier spent. A torn final record (a write in progress or cut by a crash)
+    /// is left out; any other damage throws.
     public static func read(path: String) throws(LedgerError) -> (accountant: RDPAccountant, budget: (epsilon: Double, delta: Double)?, lastNoiseMultiplier: Double?) {
         let text: String
         do { text = String(decoding: try POSIXFile.readAll(path), as: UTF8.self) } catch { throw .io(error) }
@@ -149,6 +174,15 @@ public final class PrivacyLedger {
                 }
                 accountant.compose(segment)
                 lastNoise = s
+            case "skellam":
+                let all = record.split(separator: " ").map(String.init)
+                guard all.count == 7, let q = Double(all[1]), let mu = Double(all[2]), let l1 = Double(all[3]),
+                      let l2 = Double(all[4]), let t = Int(all[5]), Int(all[6]) != nil,
+                      let segment = try? SkellamSegment(sampleRate: q, variance: mu, l1Sensitivity: l1,
+                                                        l2Sensitivity: l2, steps: t) else {
+                    throw .damaged(path: path, line: index + 1, text: line)
+                }
+                accountant.compose(segment)
             case "budget" where fields.count >= 3:
                 guard let e = Double(fields[1]), let d = Double(fields[2]) else {
                     throw .damaged(path: path, line: index + 1, text: line)

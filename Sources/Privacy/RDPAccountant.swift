@@ -4,12 +4,19 @@ import Glibc
 import Darwin
 #endif
 
-/// A Rényi-DP accountant for Poisson-subsampled Gaussian steps with changing settings.
+/// A Rényi-DP accountant for Poisson-subsampled Gaussian steps, and Poisson-subsampled Skellam
+/// rounds (distributed DP under secure aggregation), with changing settings.
 ///
 /// Contract:
-/// - A history is a list of segments (q, σ, steps); every change of σ, C or q mid-run starts a new
-///   segment. The accountant keeps the running RDP vector over ``orders`` (composition adds), so
-///   adding a segment costs one RDP evaluation per order and reading ε costs one pass over the orders.
+/// - A history is a list of segments: Gaussian (q, σ, steps) in ``segments`` and Skellam
+///   (q, μ, Δ₁, Δ₂, steps) in ``skellamSegments``; every change of settings mid-run starts a new
+///   segment. The accountant keeps the running RDP vector over ``orders`` (composition adds, and
+///   is commutative, so the two lists need no common order), so adding a segment costs one RDP
+///   evaluation per order and reading ε costs one pass over the orders.
+/// - Gaussian steps use the exact RDP of the sampled Gaussian (``SubsampledGaussianRDP``); Skellam
+///   rounds use the general Poisson-subsampling bound of Zhu & Wang 2019
+///   (``SubsampledMechanismRDP``) over the Skellam RDP of Agarwal et al. 2021 (``SkellamRDP``), at
+///   ⌈α⌉ for fractional orders.
 /// - ε(δ) is the conversion of Balle et al. 2020 ("Hypothesis testing interpretations and Rényi
 ///   differential privacy"): ε = R(α) + log((α−1)/α) − (log δ + log α)/(α − 1), minimised over α and
 ///   never negative — as Google's dp_accounting 0.6.0 computes it, whose default orders are these.
@@ -23,8 +30,10 @@ public struct RDPAccountant: Sendable, Equatable {
     public let orders: [Double]
     /// The composed RDP at each order.
     public private(set) var rdp: [Double]
-    /// The history, in order.
+    /// The Gaussian history, in order.
     public private(set) var segments: [PrivacySegment] = []
+    /// The Skellam history, in order.
+    public private(set) var skellamSegments: [SkellamSegment] = []
 
     public init(orders: [Double] = RDPAccountant.defaultOrders) {
         precondition(!orders.isEmpty && orders.allSatisfy { $0 > 1 }, "RDPAccountant: orders must be > 1")
@@ -49,6 +58,26 @@ public struct RDPAccountant: Sendable, Equatable {
             segments[segments.count - 1].steps += segment.steps
         } else {
             segments.append(segment)
+        }
+    }
+
+    /// The RDP vector of one Skellam round at the segment's (q, μ, Δ₁, Δ₂), over `orders`.
+    public static func stepRDP(_ segment: SkellamSegment, orders: [Double] = defaultOrders) -> [Double] {
+        SubsampledMechanismRDP.rdp(sampleRate: segment.sampleRate, orders: orders) { alpha in
+            SkellamRDP.rdp(order: alpha, variance: segment.variance, l1Sensitivity: segment.l1Sensitivity,
+                           l2Sensitivity: segment.l2Sensitivity)
+        }
+    }
+
+    /// Adds `segment.steps` Skellam rounds at the segment's settings.
+    public mutating func compose(_ segment: SkellamSegment) {
+        guard segment.steps > 0 else { return }
+        let step = RDPAccountant.stepRDP(segment, orders: orders)
+        for k in rdp.indices { rdp[k] += Double(segment.steps) * step[k] }
+        if let last = skellamSegments.last, last.hasSameSettings(as: segment) {
+            skellamSegments[skellamSegments.count - 1].steps += segment.steps
+        } else {
+            skellamSegments.append(segment)
         }
     }
 
