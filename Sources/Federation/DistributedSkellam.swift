@@ -11,9 +11,10 @@ import SecureAggregation
 /// - Δ₂ = γS + √d + 1: an update of norm ≤ S scaled by γ, plus < 1 of stochastic rounding on each of
 ///   the d coordinates, plus the weight word (1 for every hospital). Δ₁ = min(√(d+1)·Δ₂, Δ₂²) (for an
 ///   integer vector ‖v‖₁ ≤ ‖v‖₂²). Deterministic bounds: no rounding retries are needed.
-/// - The noise in the sum is V = (z·Δ₂)², and each hospital adds V/m where m is the quorum, the fewest
-///   hospitals a round may aggregate (the engine aborts below it before unmasking): every released
-///   sum carries at least V, more when more survive. Accounting uses V, conservatively for dropouts.
+/// - The noise in the sum is V = (z·Δ₂)², and each hospital adds V/m where m is the fewest hospitals a
+///   round may aggregate (``minimumContributors(quorum:expectedParticipants:)``; the engine aborts below
+///   it before unmasking): every released sum carries at least V, more when more survive. Accounting
+///   uses V, conservatively for dropouts.
 /// - The guarantee is for zero-out adjacency (a hospital's update replaced by zero while it still adds
 ///   its noise share, Kairouz et al. 2021), with hospitals Poisson-sampled at rate q, accounted with the
 ///   Skellam RDP bound under the general Poisson-subsampling bound (Zhu & Wang 2019).
@@ -39,9 +40,10 @@ public struct DistributedSkellam: Sendable, Equatable {
         self.contributors = contributors
     }
 
-    public init(_ dp: DPFedAvg, bits: Int, parameters: Int, contributors: Int) throws(SecAggError) {
+    public init(_ dp: DPFedAvg, bits: Int, parameters: Int, quorum: Int) throws(SecAggError) {
         try self.init(noiseMultiplier: dp.mechanism.noiseMultiplier, clipNorm: dp.mechanism.clipNorm, sampleRate: dp.sampleRate,
-                      bits: bits, parameters: parameters, contributors: contributors)
+                      bits: bits, parameters: parameters,
+                      contributors: Self.minimumContributors(quorum: quorum, expectedParticipants: dp.mechanism.expectedParticipants))
     }
 
     public var l2Sensitivity: Double { Double(quantizer.maxLevel) + Double(parameters).squareRoot() + 1 }
@@ -57,6 +59,13 @@ public struct DistributedSkellam: Sendable, Equatable {
             try SkellamSegment(sampleRate: sampleRate, variance: totalVariance, l1Sensitivity: l1Sensitivity,
                                l2Sensitivity: l2Sensitivity, steps: 1)
         }
+    }
+
+    /// m for a run: the quorum, and at least a majority of the expected participants q·n, so that a
+    /// round with all its hospitals carries about twice the accounted noise rather than n/quorum times.
+    /// The engine aborts a secure round below m masked inputs, before unmasking.
+    public static func minimumContributors(quorum: Int, expectedParticipants: Double) -> Int {
+        max(quorum, Int(expectedParticipants / 2) + 1, 1)
     }
 
     /// The z that makes `variance` the noise of the sum.

@@ -103,8 +103,12 @@ extension Engine {
         }
         let request: UnmaskingRequest
         do { request = try server.closeMasking(maskedIDs.compactMap { inputs[$0] }) } catch { return abort(error) }
-        guard request.survivors.count >= configuration.quorum else {
-            return abort(.belowThreshold(phase: .maskedInput, have: request.survivors.count, need: configuration.quorum))
+        // Below the quorum (under distributed noise, below the contributors its noise was shared by) no
+        // unmasking request goes out.
+        var needed = configuration.quorum
+        if let dp = strategy as? DPFedAvg, let noise = try? distributedNoise(dp) { needed = max(needed, noise.contributors) }
+        guard request.survivors.count >= needed else {
+            return abort(.belowThreshold(phase: .maskedInput, have: request.survivors.count, need: needed))
         }
 
         // Client-level DP: the federation pays before any unmasking request goes out (write-ahead: the
@@ -176,7 +180,7 @@ extension Engine {
     /// Client-level DP's distributed noise this round, when secure aggregation is on.
     func distributedNoise(_ dp: DPFedAvg) throws(SecAggError) -> DistributedSkellam? {
         guard let secure = configuration.secureAggregation else { return nil }
-        return try DistributedSkellam(dp, bits: secure.bits, parameters: model.parameterCount, contributors: configuration.quorum)
+        return try DistributedSkellam(dp, bits: secure.bits, parameters: model.parameterCount, quorum: configuration.quorum)
     }
 
     /// Calls `body` for each id on the workers queue; waits until all answer or `timeout` passes; a

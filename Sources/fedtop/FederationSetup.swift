@@ -201,7 +201,9 @@ struct FederationSetup {
                 let noise: DistributedSkellam
                 do {
                     noise = try DistributedSkellam(noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits,
-                                                   parameters: model.parameterCount, contributors: plan.quorum)
+                                                   parameters: model.parameterCount,
+                                                   contributors: DistributedSkellam.minimumContributors(
+                                                       quorum: plan.quorum, expectedParticipants: q * Double(plan.totalHospitals)))
                 } catch { throw UsageError("\(error)") }
                 guard let variance = try Calibration.skellamVariance(targetEpsilon: plan.epsilon!, sampleRate: q,
                                                                      l1Sensitivity: noise.l1Sensitivity, l2Sensitivity: noise.l2Sensitivity,

@@ -57,7 +57,8 @@ final class FixedUpdateHospital: SecureAggregationHospital, @unchecked Sendable 
     func trainSecurely(globalModel: Tensor, settings: RoundSettings, plan: SecureRoundPlan,
                        progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> SecureTrainingReceipt {
         if failAt == .advertiseKeys { throw .offline(hospital: name) }
-        var g = ChaCha20Generator(seed: UInt64(records), stream: UInt64(settings.round))
+        // Each hospital its own stream (equal seeds would give every hospital the same noise).
+        var g = ChaCha20Generator(seed: UInt64(name.unicodeScalars.reduce(0) { $0 * 31 + $1.value }), stream: UInt64(settings.round))
         let words: [UInt32], clipped: Int
         do { (words, clipped) = try plan.encoding.encode(delta: delta, sampleCount: records, using: &g) } catch {
             throw .secureAggregation(hospital: name, reason: "\(error)")
@@ -202,5 +203,45 @@ struct SecureRoundTests {
         let recorder = AggregatorViewRecorder()
         #expect(throws: FederationError.self) { try run(hospitals(3, recorder: recorder), strategy: FirstUpdateStrategy()) }
         #expect(throws: FederationError.self) { try run(hospitals(1, recorder: recorder), quorum: 1) }
+    }
+
+    @Test("client-level DP under secure aggregation: the unmasked sum carries the hospitals' Skellam noise (variance within 5 sd), and the federation's ledger paid the Skellam spend before unmasking")
+    func distributedNoise() throws {
+        let recorder = AggregatorViewRecorder()
+        let n = 5
+        let zero = (0..<n).map { i in
+            FixedUpdateHospital(name: "h\(i + 1)", delta: Tensor(shape: [model.parameterCount]), records: 40, recorder: recorder)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-secure-dp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try PrivacyLedger(path: directory + "/federation.ledger", budget: (100, 1e-5))
+        let z = 0.8, clip = 0.5
+        let dp = try DPFedAvg(wrapping: MeanStrategy(), mechanism: try ClientLevelDP(noiseMultiplier: z, clipNorm: clip, expectedParticipants: Double(n)),
+                              sampleRate: 1, noiseSeed: 1)
+        let configuration = EngineConfiguration(
+            name: "secure-dp", dataset: "none", rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, momentum: 0, privacy: .client,
+            noiseMultiplier: 0, clipNorm: 1, delta: 1e-5, epsilonBudget: 100, selection: .rate(1), quorum: 2,
+            deadline: nil, seed: 1, secureNoise: false, secureAggregation: SecureAggregationSettings(bits: 16, clipRange: clip))
+        let engine = try Engine(configuration: configuration, model: model, hospitals: zero, strategy: dp, federationLedger: ledger)
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        let noise = try DistributedSkellam(dp, bits: 16, parameters: model.parameterCount, quorum: 2)
+        #expect(noise.contributors == 3)
+        // The decoded step: Σ noise / γ / (q·n); its variance n·V/m / γ² / (q·n)².
+        let step = moved(engine.model.parameters).map(Double.init)
+        let gamma = noise.quantizer.scale
+        let expected = Double(n) * noise.perHospitalVariance / (gamma * gamma) / Double(n * n)
+        let d = Double(step.count)
+        let mean = step.reduce(0, +) / d
+        let variance = step.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (d - 1)
+        #expect(abs(variance / expected - 1) < 5 * (2 / d).squareRoot(), "noise variance \(variance), expected \(expected)")
+        #expect(abs(mean) < 5 * (expected / d).squareRoot())
+        // The federation's ledger holds exactly one Skellam round at V.
+        var reference = RDPAccountant()
+        reference.compose(try noise.roundSpend)
+        let spent = reference.epsilon(delta: 1e-5).epsilon
+        #expect(abs(ledger.spentEpsilon - spent) < 1e-9)
+        #expect(events.summaries.first?.federationEpsilon.map { abs($0 - spent) < 1e-9 } == true)
     }
 }
