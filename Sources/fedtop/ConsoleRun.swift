@@ -22,7 +22,8 @@ extension FederationSetup {
         return LedgerProjection(hospitals: hospitals, batchSize: plan.batchSize, localEpochs: plan.localEpochs, delta: plan.delta,
                                 budget: plan.epsilon ?? .infinity, privacy: plan.privacy,
                                 federationLedgerPath: plan.privacy.clientLevel ? directory + "/ledgers/federation.ledger" : nil,
-                                clientSampleRate: rate, initialClientNoise: plan.clientNoise)
+                                clientSampleRate: rate, initialClientNoise: plan.clientNoise,
+                                distributedNoise: distributedNoiseTemplate)
     }
 
     /// Runs the federation under the live console; after the terminal is restored, prints where the

@@ -16,6 +16,8 @@ struct FederationSetup {
     let hospitals: [any SampleLevelAccounting]
     let remoteHospitals: [RemoteHospital]
     let description: String
+    /// Client-level DP's distributed noise at z = 1 under secure aggregation (sensitivities, contributors), or nil.
+    let distributedNoiseTemplate: DistributedSkellam?
 
     init(options plan: RunPlan) throws {
         self.plan = plan
@@ -196,15 +198,8 @@ struct FederationSetup {
                 budgetChanges.append(("federation", from, plan.epsilon!))
             }
             var z = plan.clientNoise ?? 0
-            if plan.clientNoise == nil, let secure = plan.secureAggregation {
+            if plan.clientNoise == nil, let noise = try Self.distributedNoise(plan, parameters: model.parameterCount) {
                 // Distributed Skellam noise: calibrated on its own accountant (Skellam RDP, general subsampling bound).
-                let noise: DistributedSkellam
-                do {
-                    noise = try DistributedSkellam(noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits,
-                                                   parameters: model.parameterCount,
-                                                   contributors: DistributedSkellam.minimumContributors(
-                                                       quorum: plan.quorum, expectedParticipants: q * Double(plan.totalHospitals)))
-                } catch { throw UsageError("\(error)") }
                 guard let variance = try Calibration.skellamVariance(targetEpsilon: plan.epsilon!, sampleRate: q,
                                                                      l1Sensitivity: noise.l1Sensitivity, l2Sensitivity: noise.l2Sensitivity,
                                                                      steps: plan.rounds - startRound + 1, delta: plan.delta,
@@ -236,6 +231,7 @@ struct FederationSetup {
             throw RunError("the checkpoint in \(directory) does not fit --strategy \(strategy.name): \(error)")
         }
 
+        distributedNoiseTemplate = try Self.distributedNoise(plan, parameters: model.parameterCount)
         let configuration = EngineConfiguration(
             name: name, dataset: facts.name, rounds: plan.rounds, localEpochs: plan.localEpochs, batchSize: plan.batchSize,
             learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
@@ -284,6 +280,17 @@ struct FederationSetup {
         }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
         description = text + "\nfedtop: run directory \(directory)"
+    }
+
+    /// Client-level DP's distributed Skellam noise at z = 1 under secure aggregation (its sensitivities and
+    /// contributors, as the engine derives them each round), or nil.
+    static func distributedNoise(_ plan: RunPlan, parameters: Int) throws -> DistributedSkellam? {
+        guard let secure = plan.secureAggregation, plan.privacy.clientLevel, case .rate(let q) = plan.selection else { return nil }
+        do {
+            return try DistributedSkellam(
+                noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits, parameters: parameters,
+                contributors: DistributedSkellam.minimumContributors(quorum: plan.quorum, expectedParticipants: q * Double(plan.totalHospitals)))
+        } catch { throw UsageError("\(error)") }
     }
 
     static func defaultDirectory(name: String) -> String {

@@ -22,6 +22,9 @@ struct LedgerProjection: PrivacyProjection {
     let federationLedgerPath: String?
     let clientSampleRate: Double?
     let initialClientNoise: Double?
+    /// Under secure aggregation, client-level DP's distributed Skellam noise at z = 1 (its sensitivities
+    /// and contributors): the federation's rounds are projected on the Skellam accountant, as they are paid.
+    var distributedNoise: DistributedSkellam? = nil
 
     func forecast(noiseMultiplier sigma: Double, clipNorm: Double, completedRound: Int, plannedRounds: Int) -> PrivacyForecast? {
         guard privacy != .off else { return nil }
@@ -58,7 +61,32 @@ struct LedgerProjection: PrivacyProjection {
             let (history, lastNoise) = Self.readLedger(federationLedgerPath)
             // Under `--dp client` the σ key moves z; under `both` it moves the hospitals' σ and z stays.
             let z = privacy == .client ? sigma : (lastNoise ?? initialClientNoise ?? sigma)
-            consider("federation", history: history, q: q, noise: z, stepsPerRound: 1)
+            if let noise = distributedNoise {
+                considerSkellam(history: history, q: q, z: z, noise: noise)
+            } else {
+                consider("federation", history: history, q: q, noise: z, stepsPerRound: 1)
+            }
+        }
+        /// The federation's rounds under distributed Skellam noise (secure aggregation).
+        func considerSkellam(history: RDPAccountant, q: Double, z: Double, noise: DistributedSkellam) {
+            let paid = history.segments.reduce(0) { $0 + $1.steps } + history.skellamSegments.reduce(0) { $0 + $1.steps }
+            let remaining = max(0, plannedRounds - paid)
+            let variance = (z * noise.l2Sensitivity) * (z * noise.l2Sensitivity)
+            do {
+                let planned = try SkellamSegment(sampleRate: q, variance: variance, l1Sensitivity: noise.l1Sensitivity,
+                                                 l2Sensitivity: noise.l2Sensitivity, steps: max(1, remaining))
+                let final = remaining == 0 ? history.epsilon(delta: delta).epsilon
+                    : try Calibration.projectedEpsilon(spent: history, adding: planned, delta: delta)
+                let fits = try Calibration.roundsRemaining(spent: history, sampleRate: q, variance: variance,
+                                                           l1Sensitivity: noise.l1Sensitivity, l2Sensitivity: noise.l2Sensitivity,
+                                                           budget: budget, delta: delta, limit: max(1, remaining))
+                if final > worst || party == nil { worst = final; party = "federation" }
+                roundsLeft = min(roundsLeft, fits)
+            } catch {
+                worst = .infinity
+                party = "federation"
+                roundsLeft = 0
+            }
         }
         return PrivacyForecast(finalEpsilon: worst, budget: budget, roundsLeft: roundsLeft, limitingParty: party)
     }
