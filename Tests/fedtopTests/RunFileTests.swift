@@ -249,8 +249,8 @@ struct RunFileTests {
             hospitals: 1, hospital: ["grpcs://h:1"], certs: "c", perRound: 2, sampleRate: 0.3, quorum: 4, deadline: 5, strategy: "s",
             rounds: 6, dataset: "d", partition: "iid", testFraction: 0.7, centralHoldout: 0.21, model: "m", localEpochs: 8, batchSize: 9,
             learningRate: 0.11, momentum: 0.12, seed: 13, dp: "both", epsilon: 14, delta: 0.015, noise: 16, clip: 17,
-            clientNoise: 18, clientClip: 19, adaptiveClip: true, noiseSeed: 20, out: "o", name: "n", headless: false,
-            json: true)
+            clientNoise: 18, clientClip: 19, adaptiveClip: true, noiseSeed: 20, secureAggregation: true, secaggBits: 12,
+            secaggRange: 0.25, out: "o", name: "n", headless: false, json: true)
         for key in RunOptions.Key.allCases {
             let value = try #require(all[key], "\(key)")
             var one = RunOptions()
@@ -262,7 +262,7 @@ struct RunFileTests {
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOptions.Key.allCases.count == 32)
+        #expect(RunOptions.Key.allCases.count == 35)
         #expect(RunOptions.Key.closest(to: "LEARNING_RATE") == .learningRate)
         #expect(RunOptions.Key.closest(to: "noiseSeed") == .noiseSeed)
         #expect(RunOptions.Key.closest(to: "epsilion") == .epsilon)
