@@ -115,11 +115,30 @@ struct FederatedRunTests {
                       (["--simulate", "hospital-1:speed=0"], "speed"),
                       (["--per-round", "5"], "--per-round"),
                       (["--dp", "off", "--epsilon", "1"], "--dp off"),
-                      (["--strategy", "fedmagic"], "fedmagic")])
+                      (["--strategy", "fedmagic"], "fedmagic"),
+                      (["--secure-aggregation", "--strategy", "median"], "secure aggregation"),
+                      (["--secure-aggregation", "--secagg-bits", "40"], "bits"),
+                      (["--secagg-range", "2"], "--secure-aggregation"),
+                      (["--secure-aggregation", "--hospitals", "1"], "at least 2 hospitals")])
     func badUsage(extra: [String], named: String) throws {
         let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--out", Self.scratch()] + extra)
         #expect(r.status == 2, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stderr.contains(named), "\(r.stderr)")
+    }
+
+    @Test("a secure-aggregation run finishes its rounds, with and without client-level DP, and says so in its files")
+    func secureAggregation() throws {
+        for extra in [[String](), ["--dp", "client", "--epsilon", "8", "--hospitals", "4"]] {
+            let dir = Self.scratch()
+            let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--secure-aggregation", "--out", dir] + extra)
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+            #expect(r.stdout.contains("secure aggregation (16-bit"), "\(r.stdout)")
+            #expect(r.stdout.contains("round 2/2"), "\(r.stdout)")
+            let events = try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8)
+            #expect(events.components(separatedBy: "\"secureAggregation\"").count - 1 >= 10)
+            #expect(events.contains("\"stage\":\"done\""))
+            if !extra.isEmpty { #expect(r.stdout.contains("federation ε")) }
+        }
     }
 
     /// The write-ahead promise under a real crash: the hospital has written and fsynced its spend,
