@@ -201,7 +201,7 @@ extension Engine {
     /// Sends the round to the selected hospitals and gathers answers until all are in or the
     /// deadline passes; publishes `training(k of n)` as they arrive.
     private func collect(selected: [Int], global: Tensor, settings: RoundSettings) -> [Answer] {
-        let box = AnswerBox()
+        let box = PhaseBox<Int, HospitalUpdate>()
         let n = selected.count
         enter(.training(reported: 0, selected: n))
         inbox.withLock { inFlight.formUnion(selected) }
@@ -218,20 +218,20 @@ extension Engine {
                     }
                 }
                 inbox.withLock { _ = inFlight.remove(i) }
-                box.deliver(Answer(index: i, result: result))
+                box.deliver(i, result)
             }
         }
         let deadline = configuration.deadline.map { Date(timeIntervalSinceNow: $0) }
         var reported = 0
         while true {
-            let (count, done) = box.waitForMore(than: reported, of: n, until: deadline)
+            let (count, done) = box.wait(beyond: reported, of: n, until: deadline)
             if count > reported {
                 reported = count
                 enter(.training(reported: reported, selected: n))
             }
             if done || reported == n { break }
         }
-        return box.close()
+        return box.close().map { Answer(index: $0.key, result: $0.value) }
     }
 
     /// Evaluates the global model on the hospitals' own test splits, concurrently; weighted by test size.
@@ -242,43 +242,6 @@ extension Engine {
             if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
         }
         return EvaluationMetrics.weighted(results.values.compactMap { $0 })
-    }
-}
-
-/// Answers arriving from worker threads; answers after ``close()`` (past the deadline) are discarded.
-final class AnswerBox: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var answers: [Engine.Answer] = []
-    private var closed = false
-
-    func deliver(_ a: Engine.Answer) {
-        condition.withLock {
-            guard !closed else { return }
-            answers.append(a)
-            condition.broadcast()
-        }
-    }
-
-    /// Waits until more than `seen` answers are in (or all `n`, or the deadline); returns the count
-    /// and whether the deadline passed.
-    func waitForMore(than seen: Int, of n: Int, until deadline: Date?) -> (Int, Bool) {
-        condition.withLock {
-            while answers.count <= seen && answers.count < n {
-                if let deadline {
-                    if !condition.wait(until: deadline) { return (answers.count, true) }
-                } else {
-                    condition.wait()
-                }
-            }
-            return (answers.count, false)
-        }
-    }
-
-    func close() -> [Engine.Answer] {
-        condition.withLock {
-            closed = true
-            return answers
-        }
     }
 }
 

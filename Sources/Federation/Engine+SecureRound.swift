@@ -188,7 +188,7 @@ extension Engine {
     func fanOut<T: Sendable>(_ ids: [UInt32], indexOf: (UInt32) -> Int, timeout: Double?, phase: String,
                              onAnswer: (Int) -> Void = { _ in },
                              _ body: @escaping @Sendable (UInt32) throws(HospitalError) -> T) -> [UInt32: T] {
-        let box = PhaseBox<T>()
+        let box = PhaseBox<UInt32, T>()
         let indices = ids.map(indexOf)
         inbox.withLock { inFlight.formUnion(indices) }
         for (id, i) in zip(ids, indices) {
@@ -226,13 +226,14 @@ extension Engine {
     }
 }
 
-/// Answers of one phase arriving from worker threads; later answers are discarded.
-final class PhaseBox<T: Sendable>: @unchecked Sendable {
+/// Answers of one phase (training, or a secure-aggregation step) arriving from worker threads, by
+/// hospital; answers after ``close()`` (past the deadline) are discarded.
+final class PhaseBox<Key: Hashable & Sendable, T: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var answers: [UInt32: Result<T, HospitalError>] = [:]
+    private var answers: [Key: Result<T, HospitalError>] = [:]
     private var closed = false
 
-    func deliver(_ id: UInt32, _ result: Result<T, HospitalError>) {
+    func deliver(_ id: Key, _ result: Result<T, HospitalError>) {
         condition.withLock {
             guard !closed else { return }
             answers[id] = result
@@ -240,6 +241,8 @@ final class PhaseBox<T: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Waits until more than `seen` answers are in (or all `n`, or the deadline); returns the count
+    /// and whether the deadline passed.
     func wait(beyond seen: Int, of n: Int, until deadline: Date?) -> (Int, Bool) {
         condition.withLock {
             while answers.count <= seen && answers.count < n {
@@ -253,7 +256,7 @@ final class PhaseBox<T: Sendable>: @unchecked Sendable {
         }
     }
 
-    func close() -> [UInt32: Result<T, HospitalError>] {
+    func close() -> [Key: Result<T, HospitalError>] {
         condition.withLock {
             closed = true
             return answers
