@@ -4,6 +4,7 @@ import Federation
 import Foundation
 import GRPCCore
 import Privacy
+import SecureAggregation
 import TensorCore
 
 /// The gRPC service of a `fedtop hospital` process: it answers the federation's console for one
@@ -23,6 +24,9 @@ import TensorCore
 /// - The spend is in the ledger (fsynced) before the first byte of the update is written.
 /// - With `modelKey` nil (`--insecure`, loopback demos only) signatures are not checked; every
 ///   call says so in the log.
+/// - Secure aggregation (SecureTrain, ShareKeys, MaskedInput, Unmask; see
+///   `HospitalService+SecureAggregation.swift`): the same admission, signature and replay checks, the
+///   session's bounds in ``WorkLimits``, one session at a time (the last secure training's).
 public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @unchecked Sendable {
     /// What the hospital tells about its data without a record.
     public struct DataFacts: Sendable {
@@ -60,19 +64,22 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         }
     }
 
-    private let hospital: LocalHospital
+    let hospital: LocalHospital
     private let facts: DataFacts
-    private let configuration: Configuration
-    private let log: HospitalLog
-    private let board = StatusBoard()
-    private let calls: ConcurrencyLimit
+    let configuration: Configuration
+    let log: HospitalLog
+    let board = StatusBoard()
+    let calls: ConcurrencyLimit
     private let streams: ConcurrencyLimit
-    private let training = ConcurrencyLimit(limit: 1)
+    /// One training at a time, plain or secure.
+    let training = ConcurrencyLimit(limit: 1)
     private let work = DispatchQueue(label: "fedtop.hospital.work", qos: .userInitiated, attributes: .concurrent)
     private let lock = NSLock()
     private var templates: [String: Sequential] = [:]
     private var seenNonces: Set<[UInt8]> = []
     private var nonceOrder: [[UInt8]] = []
+    /// The secure-aggregation session of the last secure training (guarded by `lock`).
+    private var session: SecureSessionRecord?
 
     public init(hospital: LocalHospital, facts: DataFacts, configuration: Configuration, log: HospitalLog) {
         self.hospital = hospital
@@ -104,6 +111,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         reply.protocolVersion = WireFormat.protocolVersion
         reply.name = hospital.name
         reply.capabilities = ["train", "evaluate", "status"] + (summary.epsilonBudget != nil ? ["dp-sgd"] : [])
+            + ["secure-aggregation"]
         reply.dataset = .with {
             $0.name = facts.datasetName
             $0.trainRecords = UInt64(summary.trainRecords)
@@ -125,6 +133,8 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             $0.maxStepsPerRound = UInt64(configuration.limits.maxStepsPerRound)
             $0.maxLocalEpochs = UInt32(configuration.limits.maxLocalEpochs)
             $0.maxBatchSize = UInt32(configuration.limits.maxBatchSize)
+            $0.maxSecureParticipants = UInt32(clamping: configuration.limits.maxSecureParticipants)
+            $0.maxSecureNeighbours = UInt32(clamping: configuration.limits.maxSecureNeighbours)
         }
         log.info("Hello from \(context.remotePeer)")
         return reply
@@ -249,7 +259,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
     }
 
     /// Runs the hospital's blocking work on the work queue, off Swift's cooperative pool.
-    private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws(HospitalError) -> T) async -> Result<T, HospitalError> {
+    func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws(HospitalError) -> T) async -> Result<T, HospitalError> {
         await withCheckedContinuation { continuation in
             work.async {
                 do throws(HospitalError) {
@@ -264,7 +274,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
     // MARK: - Checks
 
     /// Admits a call within the peer's rate and the calls-in-flight limit (paired with `calls.leave()`).
-    private func admit(_ context: ServerContext, _ method: String) throws {
+    func admit(_ context: ServerContext, _ method: String) throws {
         guard configuration.rateLimiter.allow(Self.peerHost(context.remotePeer)) else {
             log.audit("refused", "\(method) from \(context.remotePeer) refused: rate limit")
             throw RPCError(code: .resourceExhausted, message: "too many requests")
@@ -282,16 +292,20 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         return String(peer[..<colon])
     }
 
-    private struct ReceivedModel {
+    struct ReceivedModel {
         var architecture: Sequential
         var parameters: Tensor
         var settings: RoundSettings?
+        /// The console's run id, as signed.
+        var runID: String
+        /// This hospital's part in a secure-aggregation session (SecureTrain only).
+        var plan: SecureRoundPlan?
     }
 
     /// Reads a model's chunks, checking the header against this hospital's data and limits before
     /// taking the values, then the signature over all of it.
-    private func receiveModel(_ request: RPCAsyncSequence<Fedtop_V1_ModelChunk, any Error>, purpose: ModelSignature.Purpose,
-                              context: ServerContext) async throws -> ReceivedModel {
+    func receiveModel(_ request: RPCAsyncSequence<Fedtop_V1_ModelChunk, any Error>, purpose: ModelSignature.Purpose,
+                      context: ServerContext) async throws -> ReceivedModel {
         let peer = context.remotePeer
         func refuse(_ code: RPCError.Code, _ detail: String) -> RPCError {
             log.audit("refused", "\(purpose.rawValue) request from \(peer) refused: \(detail)")
@@ -302,8 +316,16 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         guard first.hasHeader else { throw refuse(.invalidArgument, "the first chunk has no header") }
         let header = first.header
         let settings = header.hasSettings ? WireFormat.roundSettings(header.settings) : nil
-        if purpose == .train, settings == nil { throw refuse(.invalidArgument, "no round settings") }
+        if purpose != .evaluate, settings == nil { throw refuse(.invalidArgument, "no round settings") }
         if purpose == .evaluate, settings != nil { throw refuse(.invalidArgument, "round settings on an evaluation") }
+        if purpose != .secureTrain, header.hasSecureSession { throw refuse(.invalidArgument, "a secure session on \(purpose.rawValue)") }
+        var plan: SecureRoundPlan?
+        if purpose == .secureTrain {
+            guard header.hasSecureSession else { throw refuse(.invalidArgument, "no secure session") }
+            do { plan = try WireFormat.plan(header.secureSession, limits: configuration.limits) } catch {
+                throw refuse(.invalidArgument, "secure session: \(error)")
+            }
+        }
         guard ModelZoo.names.contains(header.architecture) else {
             throw refuse(.invalidArgument, "unknown architecture '\(header.architecture.prefix(40))'")
         }
@@ -322,6 +344,18 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             throw refuse(.invalidArgument, "the model's shapes (\(count) parameters) do not match \(header.architecture) "
                          + "on this hospital's data (\(template.parameterCount) parameters)")
         }
+        if let plan, let settings {
+            guard plan.parameters.vectorLength == SecureEncoding.vectorLength(parameters: count) else {
+                throw refuse(.invalidArgument, "a secure session of \(plan.parameters.vectorLength) words for \(count) parameters")
+            }
+            guard plan.parameters.round == settings.round else {
+                throw refuse(.invalidArgument, "a secure session for round \(plan.parameters.round), training round \(settings.round)")
+            }
+            // Distributed noise (Skellam) is not in this build: SecureEncoding's sampler would stop the process.
+            guard plan.encoding.noiseVariance == 0 else {
+                throw refuse(.invalidArgument, "distributed noise (variance \(plan.encoding.noiseVariance)) is not supported by this hospital")
+            }
+        }
         guard (16...64).contains(header.nonce.count) else { throw refuse(.invalidArgument, "nonce of \(header.nonce.count) bytes") }
         var assembler = FloatChunks.Assembler(expected: count)
         do {
@@ -336,7 +370,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         let parameters: Tensor
         do { parameters = try assembler.finish() } catch { throw refuse(.invalidArgument, error.description) }
         let signed = ModelSignature(purpose: purpose, runID: header.runID, nonce: Array(header.nonce),
-                                    architecture: header.architecture, settings: settings, shapes: shapes)
+                                    architecture: header.architecture, settings: settings, shapes: shapes, secureSession: plan)
         if let key = configuration.modelKey {
             guard signed.verify(Array(header.signature), parameters: parameters, with: key) else {
                 throw refuse(.permissionDenied, "the model's signature does not verify with the console's model-signing key "
@@ -344,7 +378,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             }
         }
         guard rememberNonce(Array(header.nonce)) else { throw refuse(.permissionDenied, "a replayed request (nonce seen before)") }
-        return ReceivedModel(architecture: template, parameters: parameters, settings: settings)
+        return ReceivedModel(architecture: template, parameters: parameters, settings: settings, runID: header.runID, plan: plan)
     }
 
     /// The model-zoo architecture for this hospital's data (built once per name).
@@ -357,8 +391,14 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         return t
     }
 
+    /// The session the last secure training opened, if any.
+    var secureSession: SecureSessionRecord? {
+        get { lock.withLock { session } }
+        set { lock.withLock { session = newValue } }
+    }
+
     /// Whether the nonce is new (then it is remembered; the oldest of 65,536 are forgotten).
-    private func rememberNonce(_ nonce: [UInt8]) -> Bool {
+    func rememberNonce(_ nonce: [UInt8]) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         guard seenNonces.insert(nonce).inserted else { return false }

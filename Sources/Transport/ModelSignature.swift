@@ -1,6 +1,7 @@
 import Crypto
 import Federation
 import Foundation
+import SecureAggregation
 import TensorCore
 
 /// The console's Ed25519 signature over a global model and what it is sent for.
@@ -15,10 +16,17 @@ import TensorCore
 ///   floats as their IEEE bits (Float32 as UInt32, Double as UInt64, little-endian); an optional
 ///   group as one byte 0/1 and then its fields; the parameters as their little-endian Float32 bytes.
 ///   A program in another language can rebuild it from the `.proto`'s fields.
+/// - Secure training (purpose `secure-train`) signs the secure-aggregation session too: after the
+///   settings group, one byte 0/1 and the session's fields (``secureSession``: its id, round, graph,
+///   threshold, input length, this hospital's id and the encoding, in the `.proto`'s order). The bytes
+///   of `train` and `evaluate` signatures carry no such group and are unchanged.
 /// - Ed25519 (RFC 8032) through swift-crypto; verification is strict (a malformed signature fails).
 public struct ModelSignature: Sendable {
-    /// What the model is sent for; a signature for one purpose does not verify for the other.
-    public enum Purpose: String, Sendable { case train, evaluate }
+    /// What the model is sent for; a signature for one purpose does not verify for another.
+    public enum Purpose: String, Sendable {
+        case train, evaluate
+        case secureTrain = "secure-train"
+    }
 
     public var purpose: Purpose
     public var runID: String
@@ -26,15 +34,18 @@ public struct ModelSignature: Sendable {
     public var architecture: String
     public var settings: RoundSettings?
     public var shapes: [(name: String, dims: [Int])]
+    /// The hospital's part in a secure-aggregation session: signed with purpose ``Purpose/secureTrain`` only.
+    public var secureSession: SecureRoundPlan?
 
     public init(purpose: Purpose, runID: String, nonce: [UInt8], architecture: String, settings: RoundSettings?,
-                shapes: [(name: String, dims: [Int])]) {
+                shapes: [(name: String, dims: [Int])], secureSession: SecureRoundPlan? = nil) {
         self.purpose = purpose
         self.runID = runID
         self.nonce = nonce
         self.architecture = architecture
         self.settings = settings
         self.shapes = shapes
+        self.secureSession = secureSession
     }
 
     /// The SHA-256 digest of the canonical bytes of these fields and `parameters`.
@@ -59,6 +70,10 @@ public struct ModelSignature: Sendable {
                 head.append(double: p.clipNorm)
             }
             head.append(float: s.proximalMu)
+        }
+        if purpose == .secureTrain {
+            head.append(flag: secureSession != nil)
+            if let plan = secureSession { head.append(session: plan) }
         }
         head.append(integer: UInt64(shapes.count))
         for shape in shapes {
@@ -99,4 +114,24 @@ struct CanonicalBytes {
         bytes.append(contentsOf: b)
     }
     mutating func append(string: String) { append(bytes: Array(string.utf8)) }
+    mutating func append(unsigned value: some BinaryInteger) { append(integer: UInt64(clamping: value)) }
+
+    /// A secure-aggregation session's fields, in the `.proto`'s order (``ModelSignature``).
+    mutating func append(session plan: SecureRoundPlan) {
+        let p = plan.parameters, e = plan.encoding
+        append(string: p.runID)
+        append(unsigned: p.round)
+        append(unsigned: p.graph.count)
+        append(unsigned: p.graph.degree)
+        append(unsigned: p.threshold)
+        append(unsigned: p.vectorLength)
+        append(unsigned: plan.participant)
+        append(unsigned: e.quantizer.bits)
+        append(double: e.quantizer.clipRange)
+        append(flag: e.weightCap != nil)
+        if let cap = e.weightCap { append(unsigned: cap) }
+        append(flag: e.l2Clip != nil)
+        if let clip = e.l2Clip { append(double: clip) }
+        append(double: e.noiseVariance)
+    }
 }

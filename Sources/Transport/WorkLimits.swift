@@ -17,13 +17,21 @@ public struct WorkLimits: Sendable, Equatable {
     public var maxStepsPerRound: Int
     /// The expected batch size.
     public var maxBatchSize: Int
+    /// Hospitals in one secure-aggregation session (the roster's size).
+    public var maxSecureParticipants: Int
+    /// Neighbours of one hospital in a session: the shares it seals and receives, and the pairwise
+    /// masks it expands (each as long as the model) are bounded by it. SecAgg+'s graph for 10,000
+    /// hospitals has 40; the complete graph is used below 64 hospitals.
+    public var maxSecureNeighbours: Int
 
     public init(maxParameters: Int = 4_000_000, maxLocalEpochs: Int = 20, maxStepsPerRound: Int = 100_000,
-                maxBatchSize: Int = 8_192) {
+                maxBatchSize: Int = 8_192, maxSecureParticipants: Int = 10_000, maxSecureNeighbours: Int = 1_000) {
         self.maxParameters = maxParameters
         self.maxLocalEpochs = maxLocalEpochs
         self.maxStepsPerRound = maxStepsPerRound
         self.maxBatchSize = maxBatchSize
+        self.maxSecureParticipants = maxSecureParticipants
+        self.maxSecureNeighbours = maxSecureNeighbours
     }
 
     public static let standard = WorkLimits()

@@ -13,10 +13,36 @@
 ///             streams back UpdateChunk messages (the first carries the update's header).
 ///   Evaluate: the console streams ModelChunk messages; the hospital answers with one EvaluateReply.
 ///
+/// Secure aggregation (SecAgg, Bonawitz et al. 2017; SecAgg+, Bell et al. 2020; capability
+/// "secure-aggregation"): the hospital trains but keeps its update; the console only ever learns the
+/// sum of the surviving hospitals' masked updates. One session per round, four calls in order, each
+/// answered once:
+///   SecureTrain: the console streams ModelChunk messages whose header carries the SecureSession (the
+///                SecAgg parameters, this hospital's id in the session and how to encode its update);
+///                the hospital trains exactly as for Train (same ledger write-ahead, same budget
+///                refusal), encodes the update (clip, weight, quantise) and answers one SecureTrainReply:
+///                metrics and two X25519 public keys (round 0), never the update.
+///   ShareKeys:   the roster of every advertised key → this hospital's sealed Shamir shares, one per
+///                neighbour (round 1). The console relays them and cannot read them.
+///   MaskedInput: the shares addressed to this hospital → its masked input (input + self mask +
+///                pairwise masks mod 2^32, round 2), streamed as MaskedInputChunk messages of at most
+///                1 MiB of little-endian 32-bit words, the first with the header.
+///   Unmask:      who survived and who dropped → the shares that remove the masks (round 4). A second
+///                request for the session (which could name a survivor as dropped) is refused.
+/// A step for another session or round, out of order or repeated, is refused (FAILED_PRECONDITION).
+///
+/// Signatures: the SecureTrain model is signed like a Train model but for the purpose "secure-train",
+/// with the session after the settings (ModelHeader.signature); each step carries a SecureStep signed
+/// over the step's name, the session and the request's payload (SecureStep.signature). So only the
+/// holder of the console's model-signing key can open a session or move it on.
+///
 /// Errors are gRPC status codes with generic messages (details stay in the hospital's log):
 ///   PERMISSION_DENIED   bad signature, or a peer other than the federation's console
 ///   INVALID_ARGUMENT    settings outside the hospital's bounds, a malformed model
-///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round
+///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round ("privacy budget
+///                       exhausted"), or a secure-aggregation step refused: another session or round,
+///                       out of order, repeated, or a request the protocol forbids ("secure aggregation
+///                       step refused")
 ///   RESOURCE_EXHAUSTED  too many calls at once or too fast, or a request beyond the work limits
 ///   UNAVAILABLE         the hospital is shutting down
 ///   INTERNAL            training failed
@@ -97,12 +123,68 @@ public enum Fedtop_V1_Hospital: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "SecureTrain" metadata.
+        public enum SecureTrain: Sendable {
+            /// Request type for "SecureTrain".
+            public typealias Input = Fedtop_V1_ModelChunk
+            /// Response type for "SecureTrain".
+            public typealias Output = Fedtop_V1_SecureTrainReply
+            /// Descriptor for "SecureTrain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "fedtop.v1.Hospital"),
+                method: "SecureTrain",
+                type: .clientStreaming
+            )
+        }
+        /// Namespace for "ShareKeys" metadata.
+        public enum ShareKeys: Sendable {
+            /// Request type for "ShareKeys".
+            public typealias Input = Fedtop_V1_ShareKeysRequest
+            /// Response type for "ShareKeys".
+            public typealias Output = Fedtop_V1_ShareKeysReply
+            /// Descriptor for "ShareKeys".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "fedtop.v1.Hospital"),
+                method: "ShareKeys",
+                type: .unary
+            )
+        }
+        /// Namespace for "MaskedInput" metadata.
+        public enum MaskedInput: Sendable {
+            /// Request type for "MaskedInput".
+            public typealias Input = Fedtop_V1_MaskedInputRequest
+            /// Response type for "MaskedInput".
+            public typealias Output = Fedtop_V1_MaskedInputChunk
+            /// Descriptor for "MaskedInput".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "fedtop.v1.Hospital"),
+                method: "MaskedInput",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "Unmask" metadata.
+        public enum Unmask: Sendable {
+            /// Request type for "Unmask".
+            public typealias Input = Fedtop_V1_UnmaskRequest
+            /// Response type for "Unmask".
+            public typealias Output = Fedtop_V1_UnmaskReply
+            /// Descriptor for "Unmask".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "fedtop.v1.Hospital"),
+                method: "Unmask",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "fedtop.v1.Hospital" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Hello.descriptor,
             Train.descriptor,
             Evaluate.descriptor,
-            Status.descriptor
+            Status.descriptor,
+            SecureTrain.descriptor,
+            ShareKeys.descriptor,
+            MaskedInput.descriptor,
+            Unmask.descriptor
         ]
     }
 }
@@ -200,6 +282,79 @@ extension Fedtop_V1_Hospital {
             request: GRPCCore.StreamingServerRequest<Fedtop_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_StatusUpdate>
+
+        /// Handle the "SecureTrain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+        /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Fedtop_V1_ModelChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Fedtop_V1_SecureTrainReply` messages.
+        func secureTrain(
+            request: GRPCCore.StreamingServerRequest<Fedtop_V1_ModelChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_SecureTrainReply>
+
+        /// Handle the "ShareKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Fedtop_V1_ShareKeysRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Fedtop_V1_ShareKeysReply` messages.
+        func shareKeys(
+            request: GRPCCore.StreamingServerRequest<Fedtop_V1_ShareKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_ShareKeysReply>
+
+        /// Handle the "MaskedInput" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Fedtop_V1_MaskedInputRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Fedtop_V1_MaskedInputChunk` messages.
+        func maskedInput(
+            request: GRPCCore.StreamingServerRequest<Fedtop_V1_MaskedInputRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_MaskedInputChunk>
+
+        /// Handle the "Unmask" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 4: survivors and dropped → the shares that unmask the sum.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Fedtop_V1_UnmaskRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Fedtop_V1_UnmaskReply` messages.
+        func unmask(
+            request: GRPCCore.StreamingServerRequest<Fedtop_V1_UnmaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_UnmaskReply>
     }
 
     /// Service protocol for the "fedtop.v1.Hospital" service.
@@ -281,6 +436,79 @@ extension Fedtop_V1_Hospital {
             request: GRPCCore.ServerRequest<Fedtop_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_StatusUpdate>
+
+        /// Handle the "SecureTrain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+        /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Fedtop_V1_ModelChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Fedtop_V1_SecureTrainReply` message.
+        func secureTrain(
+            request: GRPCCore.StreamingServerRequest<Fedtop_V1_ModelChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_SecureTrainReply>
+
+        /// Handle the "ShareKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_ShareKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Fedtop_V1_ShareKeysReply` message.
+        func shareKeys(
+            request: GRPCCore.ServerRequest<Fedtop_V1_ShareKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_ShareKeysReply>
+
+        /// Handle the "MaskedInput" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_MaskedInputRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Fedtop_V1_MaskedInputChunk` messages.
+        func maskedInput(
+            request: GRPCCore.ServerRequest<Fedtop_V1_MaskedInputRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_MaskedInputChunk>
+
+        /// Handle the "Unmask" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 4: survivors and dropped → the shares that unmask the sum.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_UnmaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Fedtop_V1_UnmaskReply` message.
+        func unmask(
+            request: GRPCCore.ServerRequest<Fedtop_V1_UnmaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_UnmaskReply>
     }
 
     /// Simple service protocol for the "fedtop.v1.Hospital" service.
@@ -362,6 +590,80 @@ extension Fedtop_V1_Hospital {
             response: GRPCCore.RPCWriter<Fedtop_V1_StatusUpdate>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "SecureTrain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+        /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Fedtop_V1_ModelChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Fedtop_V1_SecureTrainReply` to respond with.
+        func secureTrain(
+            request: GRPCCore.RPCAsyncSequence<Fedtop_V1_ModelChunk, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Fedtop_V1_SecureTrainReply
+
+        /// Handle the "ShareKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+        ///
+        /// - Parameters:
+        ///   - request: A `Fedtop_V1_ShareKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Fedtop_V1_ShareKeysReply` to respond with.
+        func shareKeys(
+            request: Fedtop_V1_ShareKeysRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Fedtop_V1_ShareKeysReply
+
+        /// Handle the "MaskedInput" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+        ///
+        /// - Parameters:
+        ///   - request: A `Fedtop_V1_MaskedInputRequest` message.
+        ///   - response: A response stream of `Fedtop_V1_MaskedInputChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func maskedInput(
+            request: Fedtop_V1_MaskedInputRequest,
+            response: GRPCCore.RPCWriter<Fedtop_V1_MaskedInputChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "Unmask" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 4: survivors and dropped → the shares that unmask the sum.
+        ///
+        /// - Parameters:
+        ///   - request: A `Fedtop_V1_UnmaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Fedtop_V1_UnmaskReply` to respond with.
+        func unmask(
+            request: Fedtop_V1_UnmaskRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Fedtop_V1_UnmaskReply
     }
 }
 
@@ -413,6 +715,50 @@ extension Fedtop_V1_Hospital.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Fedtop_V1_Hospital.Method.SecureTrain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_ModelChunk>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_SecureTrainReply>(),
+            handler: { request, context in
+                try await self.secureTrain(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Fedtop_V1_Hospital.Method.ShareKeys.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_ShareKeysRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_ShareKeysReply>(),
+            handler: { request, context in
+                try await self.shareKeys(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Fedtop_V1_Hospital.Method.MaskedInput.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_MaskedInputRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_MaskedInputChunk>(),
+            handler: { request, context in
+                try await self.maskedInput(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Fedtop_V1_Hospital.Method.Unmask.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_UnmaskRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_UnmaskReply>(),
+            handler: { request, context in
+                try await self.unmask(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -450,6 +796,50 @@ extension Fedtop_V1_Hospital.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    public func secureTrain(
+        request: GRPCCore.StreamingServerRequest<Fedtop_V1_ModelChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_SecureTrainReply> {
+        let response = try await self.secureTrain(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func shareKeys(
+        request: GRPCCore.StreamingServerRequest<Fedtop_V1_ShareKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_ShareKeysReply> {
+        let response = try await self.shareKeys(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func maskedInput(
+        request: GRPCCore.StreamingServerRequest<Fedtop_V1_MaskedInputRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_MaskedInputChunk> {
+        let response = try await self.maskedInput(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func unmask(
+        request: GRPCCore.StreamingServerRequest<Fedtop_V1_UnmaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_UnmaskReply> {
+        let response = try await self.unmask(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -513,6 +903,62 @@ extension Fedtop_V1_Hospital.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func secureTrain(
+        request: GRPCCore.StreamingServerRequest<Fedtop_V1_ModelChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_SecureTrainReply> {
+        return GRPCCore.ServerResponse<Fedtop_V1_SecureTrainReply>(
+            message: try await self.secureTrain(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func shareKeys(
+        request: GRPCCore.ServerRequest<Fedtop_V1_ShareKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_ShareKeysReply> {
+        return GRPCCore.ServerResponse<Fedtop_V1_ShareKeysReply>(
+            message: try await self.shareKeys(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func maskedInput(
+        request: GRPCCore.ServerRequest<Fedtop_V1_MaskedInputRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Fedtop_V1_MaskedInputChunk> {
+        return GRPCCore.StreamingServerResponse<Fedtop_V1_MaskedInputChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.maskedInput(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func unmask(
+        request: GRPCCore.ServerRequest<Fedtop_V1_UnmaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Fedtop_V1_UnmaskReply> {
+        return GRPCCore.ServerResponse<Fedtop_V1_UnmaskReply>(
+            message: try await self.unmask(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -616,6 +1062,99 @@ extension Fedtop_V1_Hospital {
             deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_StatusUpdate>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Fedtop_V1_StatusUpdate>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SecureTrain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+        /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Fedtop_V1_ModelChunk` messages.
+        ///   - serializer: A serializer for `Fedtop_V1_ModelChunk` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_SecureTrainReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func secureTrain<Result>(
+            request: GRPCCore.StreamingClientRequest<Fedtop_V1_ModelChunk>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_ModelChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_SecureTrainReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_SecureTrainReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ShareKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_ShareKeysRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_ShareKeysRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_ShareKeysReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func shareKeys<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_ShareKeysRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_ShareKeysRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_ShareKeysReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_ShareKeysReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "MaskedInput" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_MaskedInputRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_MaskedInputRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_MaskedInputChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func maskedInput<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_MaskedInputRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_MaskedInputRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_MaskedInputChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Fedtop_V1_MaskedInputChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Unmask" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 4: survivors and dropped → the shares that unmask the sum.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_UnmaskRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_UnmaskRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_UnmaskReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unmask<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_UnmaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_UnmaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_UnmaskReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_UnmaskReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -766,6 +1305,141 @@ extension Fedtop_V1_Hospital {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SecureTrain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+        /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Fedtop_V1_ModelChunk` messages.
+        ///   - serializer: A serializer for `Fedtop_V1_ModelChunk` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_SecureTrainReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func secureTrain<Result>(
+            request: GRPCCore.StreamingClientRequest<Fedtop_V1_ModelChunk>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_ModelChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_SecureTrainReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_SecureTrainReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Fedtop_V1_Hospital.Method.SecureTrain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ShareKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_ShareKeysRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_ShareKeysRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_ShareKeysReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func shareKeys<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_ShareKeysRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_ShareKeysRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_ShareKeysReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_ShareKeysReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Fedtop_V1_Hospital.Method.ShareKeys.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "MaskedInput" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_MaskedInputRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_MaskedInputRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_MaskedInputChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func maskedInput<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_MaskedInputRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_MaskedInputRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_MaskedInputChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Fedtop_V1_MaskedInputChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Fedtop_V1_Hospital.Method.MaskedInput.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Unmask" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Round 4: survivors and dropped → the shares that unmask the sum.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Fedtop_V1_UnmaskRequest` message.
+        ///   - serializer: A serializer for `Fedtop_V1_UnmaskRequest` messages.
+        ///   - deserializer: A deserializer for `Fedtop_V1_UnmaskReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func unmask<Result>(
+            request: GRPCCore.ClientRequest<Fedtop_V1_UnmaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Fedtop_V1_UnmaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Fedtop_V1_UnmaskReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_UnmaskReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Fedtop_V1_Hospital.Method.Unmask.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -879,6 +1553,121 @@ extension Fedtop_V1_Hospital.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_StatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_StatusUpdate>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SecureTrain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+    /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Fedtop_V1_ModelChunk` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func secureTrain<Result>(
+        request: GRPCCore.StreamingClientRequest<Fedtop_V1_ModelChunk>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_SecureTrainReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.secureTrain(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_ModelChunk>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_SecureTrainReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ShareKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Fedtop_V1_ShareKeysRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func shareKeys<Result>(
+        request: GRPCCore.ClientRequest<Fedtop_V1_ShareKeysRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_ShareKeysReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.shareKeys(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_ShareKeysRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_ShareKeysReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MaskedInput" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Fedtop_V1_MaskedInputRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func maskedInput<Result>(
+        request: GRPCCore.ClientRequest<Fedtop_V1_MaskedInputRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Fedtop_V1_MaskedInputChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.maskedInput(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_MaskedInputRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_MaskedInputChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Unmask" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 4: survivors and dropped → the shares that unmask the sum.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Fedtop_V1_UnmaskRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unmask<Result>(
+        request: GRPCCore.ClientRequest<Fedtop_V1_UnmaskRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_UnmaskReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unmask(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Fedtop_V1_UnmaskRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Fedtop_V1_UnmaskReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1012,6 +1801,138 @@ extension Fedtop_V1_Hospital.ClientProtocol {
             metadata: metadata
         )
         return try await self.status(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SecureTrain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Secure aggregation, round 0: one round of local training from a signed global model and a signed
+    /// > session (ModelHeader.secure_session); the update stays in the hospital, its public keys come back.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func secureTrain<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Fedtop_V1_ModelChunk>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_SecureTrainReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Fedtop_V1_ModelChunk>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.secureTrain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ShareKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 1: the roster of advertised keys → sealed shares for this hospital's neighbours.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func shareKeys<Result>(
+        _ message: Fedtop_V1_ShareKeysRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_ShareKeysReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Fedtop_V1_ShareKeysRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.shareKeys(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MaskedInput" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 2: the shares addressed to this hospital → its masked input, in chunks.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func maskedInput<Result>(
+        _ message: Fedtop_V1_MaskedInputRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Fedtop_V1_MaskedInputChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Fedtop_V1_MaskedInputRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.maskedInput(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Unmask" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Round 4: survivors and dropped → the shares that unmask the sum.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unmask<Result>(
+        _ message: Fedtop_V1_UnmaskRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Fedtop_V1_UnmaskReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Fedtop_V1_UnmaskRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unmask(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -23,10 +23,36 @@
 ///             streams back UpdateChunk messages (the first carries the update's header).
 ///   Evaluate: the console streams ModelChunk messages; the hospital answers with one EvaluateReply.
 ///
+/// Secure aggregation (SecAgg, Bonawitz et al. 2017; SecAgg+, Bell et al. 2020; capability
+/// "secure-aggregation"): the hospital trains but keeps its update; the console only ever learns the
+/// sum of the surviving hospitals' masked updates. One session per round, four calls in order, each
+/// answered once:
+///   SecureTrain: the console streams ModelChunk messages whose header carries the SecureSession (the
+///                SecAgg parameters, this hospital's id in the session and how to encode its update);
+///                the hospital trains exactly as for Train (same ledger write-ahead, same budget
+///                refusal), encodes the update (clip, weight, quantise) and answers one SecureTrainReply:
+///                metrics and two X25519 public keys (round 0), never the update.
+///   ShareKeys:   the roster of every advertised key → this hospital's sealed Shamir shares, one per
+///                neighbour (round 1). The console relays them and cannot read them.
+///   MaskedInput: the shares addressed to this hospital → its masked input (input + self mask +
+///                pairwise masks mod 2^32, round 2), streamed as MaskedInputChunk messages of at most
+///                1 MiB of little-endian 32-bit words, the first with the header.
+///   Unmask:      who survived and who dropped → the shares that remove the masks (round 4). A second
+///                request for the session (which could name a survivor as dropped) is refused.
+/// A step for another session or round, out of order or repeated, is refused (FAILED_PRECONDITION).
+///
+/// Signatures: the SecureTrain model is signed like a Train model but for the purpose "secure-train",
+/// with the session after the settings (ModelHeader.signature); each step carries a SecureStep signed
+/// over the step's name, the session and the request's payload (SecureStep.signature). So only the
+/// holder of the console's model-signing key can open a session or move it on.
+///
 /// Errors are gRPC status codes with generic messages (details stay in the hospital's log):
 ///   PERMISSION_DENIED   bad signature, or a peer other than the federation's console
 ///   INVALID_ARGUMENT    settings outside the hospital's bounds, a malformed model
-///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round
+///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round ("privacy budget
+///                       exhausted"), or a secure-aggregation step refused: another session or round,
+///                       out of order, repeated, or a request the protocol forbids ("secure aggregation
+///                       step refused")
 ///   RESOURCE_EXHAUSTED  too many calls at once or too fast, or a request beyond the work limits
 ///   UNAVAILABLE         the hospital is shutting down
 ///   INTERNAL            training failed
@@ -78,7 +104,7 @@ public nonisolated struct Fedtop_V1_HelloReply: @unchecked Sendable {
     set {_uniqueStorage()._name = newValue}
   }
 
-  /// What the hospital can do: "train", "evaluate", "status", "dp-sgd".
+  /// What the hospital can do: "train", "evaluate", "status", "dp-sgd", "secure-aggregation".
   public var capabilities: [String] {
     get {_storage._capabilities}
     set {_uniqueStorage()._capabilities = newValue}
@@ -199,6 +225,12 @@ public nonisolated struct Fedtop_V1_WorkLimits: Sendable {
 
   public var maxBatchSize: UInt32 = 0
 
+  /// Secure aggregation: the most hospitals in one session, and neighbours of one hospital (so the
+  /// roster, the shares and the masking work stay bounded).
+  public var maxSecureParticipants: UInt32 = 0
+
+  public var maxSecureNeighbours: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -254,43 +286,433 @@ public nonisolated struct Fedtop_V1_SamplePrivacy: Sendable {
 }
 
 /// The first chunk of a model: what it is, and the console's signature over it.
-public nonisolated struct Fedtop_V1_ModelHeader: Sendable {
+public nonisolated struct Fedtop_V1_ModelHeader: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The model's architecture from fedtop's model zoo ("logistic", "mlp", "smallcnn", "lesioncnn").
-  public var architecture: String = String()
+  public var architecture: String {
+    get {_storage._architecture}
+    set {_uniqueStorage()._architecture = newValue}
+  }
 
   /// Total Float32 values in the flat parameter vector, and the shape of each parameter tensor.
-  public var parameterCount: UInt64 = 0
+  public var parameterCount: UInt64 {
+    get {_storage._parameterCount}
+    set {_uniqueStorage()._parameterCount = newValue}
+  }
 
-  public var shapes: [Fedtop_V1_TensorShape] = []
+  public var shapes: [Fedtop_V1_TensorShape] {
+    get {_storage._shapes}
+    set {_uniqueStorage()._shapes = newValue}
+  }
 
   /// Present on Train, absent on Evaluate.
   public var settings: Fedtop_V1_RoundSettings {
-    get {_settings ?? Fedtop_V1_RoundSettings()}
-    set {_settings = newValue}
+    get {_storage._settings ?? Fedtop_V1_RoundSettings()}
+    set {_uniqueStorage()._settings = newValue}
   }
   /// Returns true if `settings` has been explicitly set.
-  public var hasSettings: Bool {self._settings != nil}
+  public var hasSettings: Bool {_storage._settings != nil}
   /// Clears the value of `settings`. Subsequent reads from it will return its default value.
-  public mutating func clearSettings() {self._settings = nil}
+  public mutating func clearSettings() {_uniqueStorage()._settings = nil}
 
   /// The run this model belongs to, and a nonce; both are signed.
-  public var runID: String = String()
+  public var runID: String {
+    get {_storage._runID}
+    set {_uniqueStorage()._runID = newValue}
+  }
 
-  public var nonce: Data = Data()
+  public var nonce: Data {
+    get {_storage._nonce}
+    set {_uniqueStorage()._nonce = newValue}
+  }
 
   /// Ed25519 over the canonical bytes of (purpose, run_id, nonce, architecture, settings, shapes,
-  /// parameters): see ModelSignature in the Swift sources.
-  public var signature: Data = Data()
+  /// parameters): see ModelSignature in the Swift sources. The purpose is "train" or "evaluate"; on
+  /// SecureTrain it is "secure-train" and the session's fields follow the settings (below).
+  public var signature: Data {
+    get {_storage._signature}
+    set {_uniqueStorage()._signature = newValue}
+  }
+
+  /// Present on SecureTrain only (refused on Train and Evaluate).
+  public var secureSession: Fedtop_V1_SecureSession {
+    get {_storage._secureSession ?? Fedtop_V1_SecureSession()}
+    set {_uniqueStorage()._secureSession = newValue}
+  }
+  /// Returns true if `secureSession` has been explicitly set.
+  public var hasSecureSession: Bool {_storage._secureSession != nil}
+  /// Clears the value of `secureSession`. Subsequent reads from it will return its default value.
+  public mutating func clearSecureSession() {_uniqueStorage()._secureSession = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _settings: Fedtop_V1_RoundSettings? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One hospital's part in one secure-aggregation session, signed with the model. Canonical bytes
+/// after the settings group, for the purpose "secure-train" only: one byte 1, then session_id (string),
+/// round, participants, degree, threshold, vector_length, participant (each a little-endian UInt64),
+/// bits (UInt64), clip_range (Double bits), weight_cap as an optional group (one byte 0/1, then
+/// UInt64), l2_clip as an optional group (one byte 0/1, then Double bits), noise_variance (Double
+/// bits). Train and Evaluate signatures are unchanged.
+public nonisolated struct Fedtop_V1_SecureSession: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The session's run id (it binds the session keys); not the ModelHeader's run_id.
+  public var sessionID: String = String()
+
+  /// The training round; equal to the settings' round.
+  public var round: UInt64 = 0
+
+  /// The communication graph: n hospitals (ids 1…n), each with `degree` neighbours (n − 1: the
+  /// complete graph of SecAgg; an even degree below n − 1: SecAgg+'s Harary graph).
+  public var participants: UInt32 = 0
+
+  public var degree: UInt32 = 0
+
+  /// Shares that reconstruct a secret: more than half of each neighbourhood (degree + 1), at most all.
+  public var threshold: UInt32 = 0
+
+  /// Words of every input: the model's parameter count + 1 (the weight).
+  public var vectorLength: UInt64 = 0
+
+  /// This hospital's id in the session, 1…participants.
+  public var participant: UInt32 = 0
+
+  public var encoding: Fedtop_V1_SecureEncoding {
+    get {_encoding ?? Fedtop_V1_SecureEncoding()}
+    set {_encoding = newValue}
+  }
+  /// Returns true if `encoding` has been explicitly set.
+  public var hasEncoding: Bool {self._encoding != nil}
+  /// Clears the value of `encoding`. Subsequent reads from it will return its default value.
+  public mutating func clearEncoding() {self._encoding = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _encoding: Fedtop_V1_SecureEncoding? = nil
+}
+
+/// How the hospital encodes its update into words: clip to l2_clip (when present), multiply by
+/// min(sample count, weight_cap)/weight_cap (equal weights when weight_cap is absent), quantise each
+/// coordinate to 2^bits levels over [−clip_range, clip_range], add distributed noise of this
+/// variance (in quantised units), append the weight as the last word.
+public nonisolated struct Fedtop_V1_SecureEncoding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var bits: UInt32 = 0
+
+  public var clipRange: Double = 0
+
+  public var weightCap: UInt64 {
+    get {_weightCap ?? 0}
+    set {_weightCap = newValue}
+  }
+  /// Returns true if `weightCap` has been explicitly set.
+  public var hasWeightCap: Bool {self._weightCap != nil}
+  /// Clears the value of `weightCap`. Subsequent reads from it will return its default value.
+  public mutating func clearWeightCap() {self._weightCap = nil}
+
+  public var l2Clip: Double {
+    get {_l2Clip ?? 0}
+    set {_l2Clip = newValue}
+  }
+  /// Returns true if `l2Clip` has been explicitly set.
+  public var hasL2Clip: Bool {self._l2Clip != nil}
+  /// Clears the value of `l2Clip`. Subsequent reads from it will return its default value.
+  public mutating func clearL2Clip() {self._l2Clip = nil}
+
+  public var noiseVariance: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _weightCap: UInt64? = nil
+  fileprivate var _l2Clip: Double? = nil
+}
+
+public nonisolated struct Fedtop_V1_SecureTrainReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var round: UInt64 = 0
+
+  /// Round 0: this hospital's two X25519 public keys for the session.
+  public var keys: Fedtop_V1_AdvertisedKeys {
+    get {_keys ?? Fedtop_V1_AdvertisedKeys()}
+    set {_keys = newValue}
+  }
+  /// Returns true if `keys` has been explicitly set.
+  public var hasKeys: Bool {self._keys != nil}
+  /// Clears the value of `keys`. Subsequent reads from it will return its default value.
+  public mutating func clearKeys() {self._keys = nil}
+
+  public var trainLoss: Double = 0
+
+  public var clippedFraction: Double = 0
+
+  /// Coordinates clipped to the quantisation range.
+  public var clippedCoordinates: UInt64 = 0
+
+  /// As in UpdateHeader: this round's DP-SGD spend (absent without DP-SGD), and ε after it.
+  public var spend: Fedtop_V1_PrivacySegment {
+    get {_spend ?? Fedtop_V1_PrivacySegment()}
+    set {_spend = newValue}
+  }
+  /// Returns true if `spend` has been explicitly set.
+  public var hasSpend: Bool {self._spend != nil}
+  /// Clears the value of `spend`. Subsequent reads from it will return its default value.
+  public mutating func clearSpend() {self._spend = nil}
+
+  public var epsilonSpent: Double = 0
+
+  public var secureNoise: Bool = false
+
+  public var seconds: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _keys: Fedtop_V1_AdvertisedKeys? = nil
+  fileprivate var _spend: Fedtop_V1_PrivacySegment? = nil
+}
+
+public nonisolated struct Fedtop_V1_AdvertisedKeys: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var participant: UInt32 = 0
+
+  /// 32-byte X25519 public keys: one agrees the keys that seal shares, one the pairwise masks.
+  public var encryptionKey: Data = Data()
+
+  public var maskingKey: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A sealed share from one hospital to another (nonce ‖ ciphertext ‖ tag), relayed by the console.
+public nonisolated struct Fedtop_V1_EncryptedShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sender: UInt32 = 0
+
+  public var recipient: UInt32 = 0
+
+  public var ciphertext: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What makes a step the console's: the session it moves on, a fresh nonce, and Ed25519 over the
+/// SHA-256 of the canonical bytes: the ASCII tag `fedtop-secagg-step-v1`, the step's name
+/// ("share-keys", "masked-input", "unmask"), run_id, session_id, round, nonce, then the payload:
+///   share-keys:   the roster's count, then per entry participant, encryption_key, masking_key
+///   masked-input: the shares' count, then per share sender, recipient, ciphertext
+///   unmask:       the survivors' count and ids, the dropped's count and ids
+/// (strings and bytes as a little-endian UInt64 length and the bytes; integers as little-endian UInt64).
+public nonisolated struct Fedtop_V1_SecureStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The console's run (as ModelHeader.run_id on SecureTrain).
+  public var runID: String = String()
+
+  public var sessionID: String = String()
+
+  public var round: UInt64 = 0
+
+  public var nonce: Data = Data()
+
+  public var signature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fedtop_V1_ShareKeysRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: Fedtop_V1_SecureStep {
+    get {_step ?? Fedtop_V1_SecureStep()}
+    set {_step = newValue}
+  }
+  /// Returns true if `step` has been explicitly set.
+  public var hasStep: Bool {self._step != nil}
+  /// Clears the value of `step`. Subsequent reads from it will return its default value.
+  public mutating func clearStep() {self._step = nil}
+
+  /// Every hospital that advertised keys, by participant id.
+  public var roster: [Fedtop_V1_AdvertisedKeys] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _step: Fedtop_V1_SecureStep? = nil
+}
+
+public nonisolated struct Fedtop_V1_ShareKeysReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per neighbour in the roster, sealed to it.
+  public var shares: [Fedtop_V1_EncryptedShare] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fedtop_V1_MaskedInputRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: Fedtop_V1_SecureStep {
+    get {_step ?? Fedtop_V1_SecureStep()}
+    set {_step = newValue}
+  }
+  /// Returns true if `step` has been explicitly set.
+  public var hasStep: Bool {self._step != nil}
+  /// Clears the value of `step`. Subsequent reads from it will return its default value.
+  public mutating func clearStep() {self._step = nil}
+
+  /// The shares addressed to this hospital.
+  public var shares: [Fedtop_V1_EncryptedShare] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _step: Fedtop_V1_SecureStep? = nil
+}
+
+public nonisolated struct Fedtop_V1_MaskedInputHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var participant: UInt32 = 0
+
+  /// The input's length in words (the session's vector_length).
+  public var wordCount: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fedtop_V1_MaskedInputChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Only in the first chunk.
+  public var header: Fedtop_V1_MaskedInputHeader {
+    get {_header ?? Fedtop_V1_MaskedInputHeader()}
+    set {_header = newValue}
+  }
+  /// Returns true if `header` has been explicitly set.
+  public var hasHeader: Bool {self._header != nil}
+  /// Clears the value of `header`. Subsequent reads from it will return its default value.
+  public mutating func clearHeader() {self._header = nil}
+
+  /// Little-endian 32-bit words, in order; at most 1 MiB per chunk.
+  public var words: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _header: Fedtop_V1_MaskedInputHeader? = nil
+}
+
+public nonisolated struct Fedtop_V1_UnmaskRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var step: Fedtop_V1_SecureStep {
+    get {_step ?? Fedtop_V1_SecureStep()}
+    set {_step = newValue}
+  }
+  /// Returns true if `step` has been explicitly set.
+  public var hasStep: Bool {self._step != nil}
+  /// Clears the value of `step`. Subsequent reads from it will return its default value.
+  public mutating func clearStep() {self._step = nil}
+
+  /// Hospitals whose masked input arrived, and those that shared keys but sent no masked input.
+  public var survivors: [UInt32] = []
+
+  public var dropped: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _step: Fedtop_V1_SecureStep? = nil
+}
+
+/// A Shamir share of one owner's secret held by the responding hospital: the evaluation point and one
+/// field element (mod 2^61 − 1) per 7-byte chunk of the secret.
+public nonisolated struct Fedtop_V1_HeldShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var owner: UInt32 = 0
+
+  public var point: UInt32 = 0
+
+  public var values: [UInt64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fedtop_V1_UnmaskReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var participant: UInt32 = 0
+
+  /// Self-mask seed shares of surviving neighbours; mask-key shares of dropped ones.
+  public var selfMaskShares: [Fedtop_V1_HeldShare] = []
+
+  public var maskKeyShares: [Fedtop_V1_HeldShare] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Fedtop_V1_TensorShape: Sendable {
@@ -788,7 +1210,7 @@ nonisolated extension Fedtop_V1_PrivacySegment: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Fedtop_V1_WorkLimits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkLimits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_parameters\0\u{3}max_steps_per_round\0\u{3}max_local_epochs\0\u{3}max_batch_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_parameters\0\u{3}max_steps_per_round\0\u{3}max_local_epochs\0\u{3}max_batch_size\0\u{3}max_secure_participants\0\u{3}max_secure_neighbours\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -800,6 +1222,8 @@ nonisolated extension Fedtop_V1_WorkLimits: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.maxStepsPerRound) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxLocalEpochs) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchSize) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxSecureParticipants) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxSecureNeighbours) }()
       default: break
       }
     }
@@ -818,6 +1242,12 @@ nonisolated extension Fedtop_V1_WorkLimits: SwiftProtobuf.Message, SwiftProtobuf
     if self.maxBatchSize != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxBatchSize, fieldNumber: 4)
     }
+    if self.maxSecureParticipants != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxSecureParticipants, fieldNumber: 5)
+    }
+    if self.maxSecureNeighbours != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxSecureNeighbours, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -826,6 +1256,8 @@ nonisolated extension Fedtop_V1_WorkLimits: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.maxStepsPerRound != rhs.maxStepsPerRound {return false}
     if lhs.maxLocalEpochs != rhs.maxLocalEpochs {return false}
     if lhs.maxBatchSize != rhs.maxBatchSize {return false}
+    if lhs.maxSecureParticipants != rhs.maxSecureParticipants {return false}
+    if lhs.maxSecureNeighbours != rhs.maxSecureNeighbours {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -932,7 +1364,126 @@ nonisolated extension Fedtop_V1_SamplePrivacy: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fedtop_V1_ModelHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}architecture\0\u{3}parameter_count\0\u{1}shapes\0\u{1}settings\0\u{3}run_id\0\u{1}nonce\0\u{1}signature\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}architecture\0\u{3}parameter_count\0\u{1}shapes\0\u{1}settings\0\u{3}run_id\0\u{1}nonce\0\u{1}signature\0\u{3}secure_session\0")
+
+  fileprivate class _StorageClass {
+    var _architecture: String = String()
+    var _parameterCount: UInt64 = 0
+    var _shapes: [Fedtop_V1_TensorShape] = []
+    var _settings: Fedtop_V1_RoundSettings? = nil
+    var _runID: String = String()
+    var _nonce: Data = Data()
+    var _signature: Data = Data()
+    var _secureSession: Fedtop_V1_SecureSession? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _architecture = source._architecture
+      _parameterCount = source._parameterCount
+      _shapes = source._shapes
+      _settings = source._settings
+      _runID = source._runID
+      _nonce = source._nonce
+      _signature = source._signature
+      _secureSession = source._secureSession
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._architecture) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._parameterCount) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._shapes) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._settings) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._runID) }()
+        case 6: try { try decoder.decodeSingularBytesField(value: &_storage._nonce) }()
+        case 7: try { try decoder.decodeSingularBytesField(value: &_storage._signature) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._secureSession) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._architecture.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._architecture, fieldNumber: 1)
+      }
+      if _storage._parameterCount != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._parameterCount, fieldNumber: 2)
+      }
+      if !_storage._shapes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._shapes, fieldNumber: 3)
+      }
+      try { if let v = _storage._settings {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._runID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._runID, fieldNumber: 5)
+      }
+      if !_storage._nonce.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._nonce, fieldNumber: 6)
+      }
+      if !_storage._signature.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._signature, fieldNumber: 7)
+      }
+      try { if let v = _storage._secureSession {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_ModelHeader, rhs: Fedtop_V1_ModelHeader) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._architecture != rhs_storage._architecture {return false}
+        if _storage._parameterCount != rhs_storage._parameterCount {return false}
+        if _storage._shapes != rhs_storage._shapes {return false}
+        if _storage._settings != rhs_storage._settings {return false}
+        if _storage._runID != rhs_storage._runID {return false}
+        if _storage._nonce != rhs_storage._nonce {return false}
+        if _storage._signature != rhs_storage._signature {return false}
+        if _storage._secureSession != rhs_storage._secureSession {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_SecureSession: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecureSession"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{1}round\0\u{1}participants\0\u{1}degree\0\u{1}threshold\0\u{3}vector_length\0\u{1}participant\0\u{1}encoding\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -940,13 +1491,14 @@ nonisolated extension Fedtop_V1_ModelHeader: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.architecture) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.parameterCount) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.shapes) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._settings) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.runID) }()
-      case 6: try { try decoder.decodeSingularBytesField(value: &self.nonce) }()
-      case 7: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.round) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.participants) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.degree) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.threshold) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.vectorLength) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.participant) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._encoding) }()
       default: break
       }
     }
@@ -957,38 +1509,606 @@ nonisolated extension Fedtop_V1_ModelHeader: SwiftProtobuf.Message, SwiftProtobu
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.architecture.isEmpty {
-      try visitor.visitSingularStringField(value: self.architecture, fieldNumber: 1)
+    if !self.sessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 1)
     }
-    if self.parameterCount != 0 {
-      try visitor.visitSingularUInt64Field(value: self.parameterCount, fieldNumber: 2)
+    if self.round != 0 {
+      try visitor.visitSingularUInt64Field(value: self.round, fieldNumber: 2)
     }
-    if !self.shapes.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.shapes, fieldNumber: 3)
+    if self.participants != 0 {
+      try visitor.visitSingularUInt32Field(value: self.participants, fieldNumber: 3)
     }
-    try { if let v = self._settings {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    if self.degree != 0 {
+      try visitor.visitSingularUInt32Field(value: self.degree, fieldNumber: 4)
+    }
+    if self.threshold != 0 {
+      try visitor.visitSingularUInt32Field(value: self.threshold, fieldNumber: 5)
+    }
+    if self.vectorLength != 0 {
+      try visitor.visitSingularUInt64Field(value: self.vectorLength, fieldNumber: 6)
+    }
+    if self.participant != 0 {
+      try visitor.visitSingularUInt32Field(value: self.participant, fieldNumber: 7)
+    }
+    try { if let v = self._encoding {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
-    if !self.runID.isEmpty {
-      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 5)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_SecureSession, rhs: Fedtop_V1_SecureSession) -> Bool {
+    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.participants != rhs.participants {return false}
+    if lhs.degree != rhs.degree {return false}
+    if lhs.threshold != rhs.threshold {return false}
+    if lhs.vectorLength != rhs.vectorLength {return false}
+    if lhs.participant != rhs.participant {return false}
+    if lhs._encoding != rhs._encoding {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_SecureEncoding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecureEncoding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bits\0\u{3}clip_range\0\u{3}weight_cap\0\u{3}l2_clip\0\u{3}noise_variance\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.bits) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.clipRange) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self._weightCap) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self._l2Clip) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.noiseVariance) }()
+      default: break
+      }
     }
-    if !self.nonce.isEmpty {
-      try visitor.visitSingularBytesField(value: self.nonce, fieldNumber: 6)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.bits != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bits, fieldNumber: 1)
     }
-    if !self.signature.isEmpty {
-      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 7)
+    if self.clipRange.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clipRange, fieldNumber: 2)
+    }
+    try { if let v = self._weightCap {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._l2Clip {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
+    } }()
+    if self.noiseVariance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseVariance, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Fedtop_V1_ModelHeader, rhs: Fedtop_V1_ModelHeader) -> Bool {
-    if lhs.architecture != rhs.architecture {return false}
-    if lhs.parameterCount != rhs.parameterCount {return false}
-    if lhs.shapes != rhs.shapes {return false}
-    if lhs._settings != rhs._settings {return false}
+  public static func ==(lhs: Fedtop_V1_SecureEncoding, rhs: Fedtop_V1_SecureEncoding) -> Bool {
+    if lhs.bits != rhs.bits {return false}
+    if lhs.clipRange != rhs.clipRange {return false}
+    if lhs._weightCap != rhs._weightCap {return false}
+    if lhs._l2Clip != rhs._l2Clip {return false}
+    if lhs.noiseVariance != rhs.noiseVariance {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_SecureTrainReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecureTrainReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}keys\0\u{3}train_loss\0\u{3}clipped_fraction\0\u{3}clipped_coordinates\0\u{1}spend\0\u{3}epsilon_spent\0\u{3}secure_noise\0\u{1}seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.round) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._keys) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.trainLoss) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.clippedFraction) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.clippedCoordinates) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._spend) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.epsilonSpent) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.secureNoise) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.round != 0 {
+      try visitor.visitSingularUInt64Field(value: self.round, fieldNumber: 1)
+    }
+    try { if let v = self._keys {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.trainLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.trainLoss, fieldNumber: 3)
+    }
+    if self.clippedFraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clippedFraction, fieldNumber: 4)
+    }
+    if self.clippedCoordinates != 0 {
+      try visitor.visitSingularUInt64Field(value: self.clippedCoordinates, fieldNumber: 5)
+    }
+    try { if let v = self._spend {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if self.epsilonSpent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.epsilonSpent, fieldNumber: 7)
+    }
+    if self.secureNoise != false {
+      try visitor.visitSingularBoolField(value: self.secureNoise, fieldNumber: 8)
+    }
+    if self.seconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_SecureTrainReply, rhs: Fedtop_V1_SecureTrainReply) -> Bool {
+    if lhs.round != rhs.round {return false}
+    if lhs._keys != rhs._keys {return false}
+    if lhs.trainLoss != rhs.trainLoss {return false}
+    if lhs.clippedFraction != rhs.clippedFraction {return false}
+    if lhs.clippedCoordinates != rhs.clippedCoordinates {return false}
+    if lhs._spend != rhs._spend {return false}
+    if lhs.epsilonSpent != rhs.epsilonSpent {return false}
+    if lhs.secureNoise != rhs.secureNoise {return false}
+    if lhs.seconds != rhs.seconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_AdvertisedKeys: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AdvertisedKeys"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{3}encryption_key\0\u{3}masking_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.participant) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.encryptionKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.maskingKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.participant != 0 {
+      try visitor.visitSingularUInt32Field(value: self.participant, fieldNumber: 1)
+    }
+    if !self.encryptionKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encryptionKey, fieldNumber: 2)
+    }
+    if !self.maskingKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.maskingKey, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_AdvertisedKeys, rhs: Fedtop_V1_AdvertisedKeys) -> Bool {
+    if lhs.participant != rhs.participant {return false}
+    if lhs.encryptionKey != rhs.encryptionKey {return false}
+    if lhs.maskingKey != rhs.maskingKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_EncryptedShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EncryptedShare"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{1}ciphertext\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.sender) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.recipient) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sender != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sender, fieldNumber: 1)
+    }
+    if self.recipient != 0 {
+      try visitor.visitSingularUInt32Field(value: self.recipient, fieldNumber: 2)
+    }
+    if !self.ciphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ciphertext, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_EncryptedShare, rhs: Fedtop_V1_EncryptedShare) -> Bool {
+    if lhs.sender != rhs.sender {return false}
+    if lhs.recipient != rhs.recipient {return false}
+    if lhs.ciphertext != rhs.ciphertext {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_SecureStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecureStep"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{3}session_id\0\u{1}round\0\u{1}nonce\0\u{1}signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.round) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.nonce) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
+    }
+    if !self.sessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 2)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularUInt64Field(value: self.round, fieldNumber: 3)
+    }
+    if !self.nonce.isEmpty {
+      try visitor.visitSingularBytesField(value: self.nonce, fieldNumber: 4)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_SecureStep, rhs: Fedtop_V1_SecureStep) -> Bool {
     if lhs.runID != rhs.runID {return false}
+    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.round != rhs.round {return false}
     if lhs.nonce != rhs.nonce {return false}
     if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_ShareKeysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ShareKeysRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}roster\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._step) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.roster) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._step {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.roster.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.roster, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_ShareKeysRequest, rhs: Fedtop_V1_ShareKeysRequest) -> Bool {
+    if lhs._step != rhs._step {return false}
+    if lhs.roster != rhs.roster {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_ShareKeysReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ShareKeysReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shares\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_ShareKeysReply, rhs: Fedtop_V1_ShareKeysReply) -> Bool {
+    if lhs.shares != rhs.shares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_MaskedInputRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MaskedInputRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}shares\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._step) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._step {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_MaskedInputRequest, rhs: Fedtop_V1_MaskedInputRequest) -> Bool {
+    if lhs._step != rhs._step {return false}
+    if lhs.shares != rhs.shares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_MaskedInputHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MaskedInputHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{3}word_count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.participant) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.wordCount) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.participant != 0 {
+      try visitor.visitSingularUInt32Field(value: self.participant, fieldNumber: 1)
+    }
+    if self.wordCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.wordCount, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_MaskedInputHeader, rhs: Fedtop_V1_MaskedInputHeader) -> Bool {
+    if lhs.participant != rhs.participant {return false}
+    if lhs.wordCount != rhs.wordCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_MaskedInputChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MaskedInputChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}words\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._header) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.words) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._header {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.words.isEmpty {
+      try visitor.visitSingularBytesField(value: self.words, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_MaskedInputChunk, rhs: Fedtop_V1_MaskedInputChunk) -> Bool {
+    if lhs._header != rhs._header {return false}
+    if lhs.words != rhs.words {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_UnmaskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmaskRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}survivors\0\u{1}dropped\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._step) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.survivors) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.dropped) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._step {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.survivors.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.survivors, fieldNumber: 2)
+    }
+    if !self.dropped.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.dropped, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_UnmaskRequest, rhs: Fedtop_V1_UnmaskRequest) -> Bool {
+    if lhs._step != rhs._step {return false}
+    if lhs.survivors != rhs.survivors {return false}
+    if lhs.dropped != rhs.dropped {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_HeldShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HeldShare"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}owner\0\u{1}point\0\u{1}values\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.owner) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.point) }()
+      case 3: try { try decoder.decodeRepeatedUInt64Field(value: &self.values) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.owner != 0 {
+      try visitor.visitSingularUInt32Field(value: self.owner, fieldNumber: 1)
+    }
+    if self.point != 0 {
+      try visitor.visitSingularUInt32Field(value: self.point, fieldNumber: 2)
+    }
+    if !self.values.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.values, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_HeldShare, rhs: Fedtop_V1_HeldShare) -> Bool {
+    if lhs.owner != rhs.owner {return false}
+    if lhs.point != rhs.point {return false}
+    if lhs.values != rhs.values {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_UnmaskReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmaskReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{3}self_mask_shares\0\u{3}mask_key_shares\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.participant) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.selfMaskShares) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.maskKeyShares) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.participant != 0 {
+      try visitor.visitSingularUInt32Field(value: self.participant, fieldNumber: 1)
+    }
+    if !self.selfMaskShares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.selfMaskShares, fieldNumber: 2)
+    }
+    if !self.maskKeyShares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.maskKeyShares, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_UnmaskReply, rhs: Fedtop_V1_UnmaskReply) -> Bool {
+    if lhs.participant != rhs.participant {return false}
+    if lhs.selfMaskShares != rhs.selfMaskShares {return false}
+    if lhs.maskKeyShares != rhs.maskKeyShares {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
