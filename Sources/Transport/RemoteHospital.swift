@@ -4,6 +4,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Privacy
+import SecureAggregation
 import TensorCore
 
 /// A hospital in another process (`fedtop hospital`), reached over gRPC with mutual TLS: the console's
@@ -26,6 +27,9 @@ import TensorCore
 ///   ``UpdateValidator`` checks shape, finiteness and norm as for every hospital.
 /// - Blocking calls bridge to gRPC's async API; they must not be made from Swift's cooperative pool
 ///   (the engine calls hospitals from its Dispatch worker queue); see ``Blocking``.
+/// - Secure aggregation (``SecureAggregationHospital``, `RemoteHospital+SecureAggregation.swift`):
+///   the same signing, deadlines, offline handling and error mapping, for a hospital whose Hello
+///   offers "secure-aggregation".
 public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     /// Per-connection settings.
     public struct Options: Sendable {
@@ -34,6 +38,9 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         /// Seconds a Train call may take (the engine's round deadline drops stragglers sooner).
         public var trainTimeout: Double = 600
         public var evaluateTimeout: Double = 120
+        /// Seconds each secure-aggregation step (ShareKeys, MaskedInput, Unmask) may take (the engine's
+        /// phase timeout drops a late hospital sooner).
+        public var secureStepTimeout: Double = 120
         /// Largest message accepted from the hospital (bytes).
         public var maxMessageBytes: Int = 4 << 20
         public init() {}
@@ -48,25 +55,32 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         /// The hospital's ledger history (q, σ, steps), for calibrating σ to what is left.
         public var history: [PrivacySegment]
         public var dpSGD: Bool
+        /// What the hospital said it can do ("train", "evaluate", "status", "dp-sgd", "secure-aggregation").
+        public var capabilities: [String]
+
+        /// Whether the hospital takes part in secure aggregation.
+        public var offersSecureAggregation: Bool { capabilities.contains("secure-aggregation") }
     }
 
     public let name: String
     public let endpoint: Endpoint
     public var location: HospitalLocation { .remote(address: endpoint.address) }
-    public private(set) var introduction: Introduction
+    public internal(set) var introduction: Introduction
 
     private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
-    private let client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>
+    let client: Fedtop_V1_Hospital.Client<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
     private var monitor: Task<Void, Never>?
     private var model: (architecture: Sequential, shapes: [(name: String, dims: [Int])])?
-    private let runID: String
-    private let signingKey: ModelSigningKey?
-    private let options: Options
-    private let lock = NSLock()
+    let runID: String
+    let signingKey: ModelSigningKey?
+    let options: Options
+    let lock = NSLock()
     private var connected = true
-    private var remoteStatus = HospitalStatus.idle
-    private var progressHandler: (@Sendable (TrainingProgress) -> Void)?
+    var remoteStatus = HospitalStatus.idle
+    var progressHandler: (@Sendable (TrainingProgress) -> Void)?
+    /// The secure-aggregation session of the last secure training (guarded by `lock`).
+    var secureSession: RemoteSecureSession?
     private var connectionHandler: (@Sendable (RemoteHospital, Bool, String) -> Void)?
 
     /// Connects and says Hello; blocks until the hospital answers or `options.connectTimeout` passes.
@@ -264,7 +278,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func callOptions(timeout: Double) -> CallOptions {
+    func callOptions(timeout: Double) -> CallOptions {
         var call = CallOptions.defaults
         call.timeout = .milliseconds(Int64(timeout * 1000))
         call.waitForReady = false
@@ -273,8 +287,8 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         return call
     }
 
-    private func signedHeader(_ model: Tensor, purpose: ModelSignature.Purpose,
-                              settings: RoundSettings?) throws(HospitalError) -> Fedtop_V1_ModelHeader {
+    func signedHeader(_ model: Tensor, purpose: ModelSignature.Purpose, settings: RoundSettings?,
+                      plan: SecureRoundPlan? = nil) throws(HospitalError) -> Fedtop_V1_ModelHeader {
         guard let (architecture, shapes) = lock.withLock({ self.model }) else {
             throw .failed(hospital: name, reason: "no model adopted (RemoteHospital.adopt)")
         }
@@ -285,25 +299,35 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         var generator = SystemRandomNumberGenerator()
         for i in nonce.indices { nonce[i] = generator.next() }
         let signed = ModelSignature(purpose: purpose, runID: runID, nonce: nonce, architecture: architecture.kind,
-                                    settings: settings, shapes: shapes)
+                                    settings: settings, shapes: shapes, secureSession: plan)
         var header = Fedtop_V1_ModelHeader()
         header.architecture = architecture.kind
         header.parameterCount = UInt64(model.count)
         header.shapes = WireFormat.message(shapes)
         if let settings { header.settings = WireFormat.message(settings) }
+        if let plan { header.secureSession = WireFormat.message(plan) }
         header.runID = runID
         header.nonce = Data(nonce)
         if let signingKey { header.signature = Data(signed.sign(parameters: model, with: signingKey)) }
         return header
     }
 
-    private func mapFailure(_ error: any Error, settings: RoundSettings?) -> HospitalError {
-        if let transport = error as? TransportError { return .failed(hospital: name, reason: "bad reply: \(transport)") }
+    /// The ``HospitalError`` for a failed call. `secure`: a secure-aggregation call, whose refusals
+    /// (FAILED_PRECONDITION "secure aggregation step refused") are not a budget's.
+    func mapFailure(_ error: any Error, settings: RoundSettings?, secure: Bool = false) -> HospitalError {
+        if let transport = error as? TransportError {
+            return secure ? .secureAggregation(hospital: name, reason: "bad reply: \(transport)")
+                          : .failed(hospital: name, reason: "bad reply: \(transport)")
+        }
         guard let rpc = error as? RPCError else { return .failed(hospital: name, reason: "\(error)") }
         switch rpc.code {
         case .unavailable, .deadlineExceeded, .cancelled:
             markDisconnected("\(rpc.code): \(rpc.message)")
             return .offline(hospital: name)
+        case .failedPrecondition where secure && rpc.message == HospitalError.secureAggregation(hospital: "", reason: "").peerMessage:
+            return .secureAggregation(hospital: name, reason: "the hospital refused the secure-aggregation step (its log says why)")
+        case .invalidArgument where secure:
+            return .secureAggregation(hospital: name, reason: "the hospital refused the request as malformed or beyond its limits (its log says why)")
         case .failedPrecondition:
             let (spent, budget) = lock.withLock { (introduction.summary.epsilonSpent, introduction.summary.epsilonBudget ?? 0) }
             lock.withLock { remoteStatus = .budgetExhausted }
@@ -441,7 +465,8 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
                                       epsilonBudget: p.dpSgd ? p.epsilonBudget : nil, delta: p.dpSgd ? p.delta : nil,
                                       epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise)
         return Introduction(summary: summary, datasetName: reply.dataset.name, featureShape: shape,
-                            classNames: reply.dataset.classNames, history: history, dpSGD: p.dpSgd)
+                            classNames: reply.dataset.classNames, history: history, dpSGD: p.dpSgd,
+                            capabilities: Array(reply.capabilities.prefix(64)))
     }
 
     static func describe(_ error: any Error) -> String {

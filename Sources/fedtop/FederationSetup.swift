@@ -62,6 +62,10 @@ struct FederationSetup {
         } catch { throw UsageError("--model \(kind): \(error)") }
         for remote in remotes {
             do { try remote.adopt(model) } catch { throw UsageError("--hospital \(remote.endpoint): \(error)") }
+            if plan.secureAggregation != nil, !remote.introduction.offersSecureAggregation {
+                throw UsageError("--hospital \(remote.endpoint): \(remote.name) does not offer secure aggregation "
+                                 + "(an older fedtop hospital?); run without --secure-aggregation or update it")
+            }
         }
         var strategy: any Strategy
         do { strategy = try StrategyParser.parse(plan.strategy) } catch { throw UsageError("--strategy: \(error)") }
