@@ -29,16 +29,14 @@ final class ServedHospital: @unchecked Sendable {
 
     init(name: String = "alice", budget: Double = 10, limits: WorkLimits = .standard, port: Int = 0,
          directory: String? = nil, hospital existing: LocalHospital? = nil,
-         consoleKey: ModelSigningKey = .init()) throws {
+         consoleKey: ModelSigningKey = .init(), shard: Int = 0) throws {
         self.consoleKey = consoleKey
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-svc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         let data = try BuiltinDataset.wdbc()
-        let share = try Partitioner.partition(data, hospitals: 3, scheme: .iid, testFraction: 0.2, seed: 1)[0]
-        let s = Standardizer.fit(share.train)
         model = try ModelZoo.make("mlp", inputShape: data.featureShape, classes: 2, seed: 1)
         hospital = try existing ?? LocalHospital(
-            name: name, data: HospitalData(train: s.apply(share.train), test: s.apply(share.test)), architecture: model,
+            name: name, data: try Self.shard(shard), architecture: model,
             privacy: .init(ledgerPath: self.directory + "/\(name).ledger", epsilonBudget: budget, delta: 1e-5, noiseSeed: 3),
             seed: 5, gate: ComputeGate())
         service = HospitalService(hospital: hospital,
@@ -47,6 +45,13 @@ final class ServedHospital: @unchecked Sendable {
                                   log: try HospitalLog(name: name, auditPath: self.directory + "/audit.jsonl", echo: false))
         server = try HospitalServer.insecure(service: service, host: "127.0.0.1", port: port)
         self.port = try server.start()
+    }
+
+    /// Share `index` of three of WDBC, standardised with its own statistics.
+    static func shard(_ index: Int) throws -> HospitalData {
+        let share = try Partitioner.partition(try BuiltinDataset.wdbc(), hospitals: 3, scheme: .iid, testFraction: 0.2, seed: 1)[index]
+        let s = Standardizer.fit(share.train)
+        return HospitalData(train: s.apply(share.train), test: s.apply(share.test))
     }
 
     var endpoint: RemoteHospital.Endpoint { .init(host: "127.0.0.1", port: port, insecure: true) }
@@ -61,9 +66,17 @@ final class ServedHospital: @unchecked Sendable {
 
     var audit: String { (try? String(contentsOfFile: directory + "/audit.jsonl", encoding: .utf8)) ?? "" }
 
-    func stop() {
-        server.stop()
-        server.wait()
+    /// Stops serving without waiting for the server to finish: safe on Swift's cooperative pool (a
+    /// test's `defer`), where waiting would hold a thread the server's own tasks need.
+    func stop() { server.stop() }
+
+    /// Stops serving and waits until the server has stopped (its port free), off the cooperative pool.
+    func stopAndWait() async throws {
+        let server = self.server
+        _ = try await offPool {
+            server.stop()
+            return server.wait().map { "\($0)" }
+        }
     }
 }
 
@@ -74,7 +87,7 @@ let settings = RoundSettings(round: 1, localEpochs: 1, batchSize: 32, learningRa
 struct HospitalServiceTests {
     @Test("Hello tells name, counts and budget, never a record; a signed round trains, pays its ledger first, and evaluates")
     func trainAndEvaluate() async throws {
-        let served = try ServedHospital()
+        let served = try await offPool { try ServedHospital() }
         defer { served.stop() }
         let remote = try await offPool { try served.connect() }
         defer { remote.close() }
@@ -97,7 +110,7 @@ struct HospitalServiceTests {
 
     @Test("a model signed with another key, or unsigned, is refused with a generic error; the detail is in the hospital's audit log")
     func badSignature() async throws {
-        let served = try ServedHospital()
+        let served = try await offPool { try ServedHospital() }
         defer { served.stop() }
         let intruder = try await offPool { try served.connect(signingKey: .some(ModelSigningKey())) }
         defer { intruder.close() }
@@ -117,7 +130,7 @@ struct HospitalServiceTests {
 
     @Test("settings beyond the hospital's work limits are refused before any training")
     func workLimits() async throws {
-        let served = try ServedHospital(limits: WorkLimits(maxLocalEpochs: 2))
+        let served = try await offPool { try ServedHospital(limits: WorkLimits(maxLocalEpochs: 2)) }
         defer { served.stop() }
         let remote = try await offPool { try served.connect() }
         defer { remote.close() }
@@ -132,7 +145,7 @@ struct HospitalServiceTests {
 
     @Test("a replayed request (the same signed chunks again) is refused")
     func replay() async throws {
-        let served = try ServedHospital()
+        let served = try await offPool { try ServedHospital() }
         defer { served.stop() }
         let key = served.consoleKey
         let model = served.model
@@ -167,7 +180,7 @@ struct HospitalServiceTests {
 
     @Test("a call with absurd sizes, or bytes that are not the protocol's message, is refused; the hospital goes on serving")
     func malformed() async throws {
-        let served = try ServedHospital()
+        let served = try await offPool { try ServedHospital() }
         defer { served.stop() }
         var header = Fedtop_V1_ModelHeader()
         header.architecture = "mlp"
@@ -203,7 +216,7 @@ struct HospitalServiceTests {
 
     @Test("a round past the hospital's budget is refused as budget exhausted, and nothing is spent")
     func budget() async throws {
-        let served = try ServedHospital(budget: 0.05)
+        let served = try await offPool { try ServedHospital(budget: 0.05) }
         defer { served.stop() }
         let remote = try await offPool { try served.connect() }
         defer { remote.close() }
@@ -219,19 +232,19 @@ struct HospitalServiceTests {
 
     @Test("a hospital that goes away is offline within seconds, and attached again when it is back")
     func reconnect() async throws {
-        let served = try ServedHospital()
+        let served = try await offPool { try ServedHospital() }
         let remote = try await offPool { try served.connect() }
         defer { remote.close() }
         let changes = Changes()
         remote.onConnectionChange { _, connected, _ in changes.append(connected) }
         let port = served.port, directory = served.directory, hospital = served.hospital
-        served.stop()
+        try await served.stopAndWait()
         try await waitUntil(seconds: 10) { remote.status == .offline }
         let model = served.model.parameters
         await #expect(throws: HospitalError.offline(hospital: "alice")) {
             try await offPool { try remote.train(globalModel: model, settings: settings) { _ in } }
         }
-        let back = try ServedHospital(port: port, directory: directory, hospital: hospital, consoleKey: served.consoleKey)
+        let back = try await offPool { try ServedHospital(port: port, directory: directory, hospital: hospital, consoleKey: served.consoleKey) }
         defer { back.stop() }
         try await waitUntil(seconds: 15) { remote.status == .idle }
         #expect(changes.values == [false, true])
