@@ -166,6 +166,36 @@ struct RemoteFederationTests {
         for h in hospitals.values { h.kill() }
     }
 
+    @Test("secure aggregation over three fedtop hospital processes (mutual TLS): fedtop run --secure-aggregation completes its rounds, and each hospital's audit log says its update stayed there")
+    func secureAggregation() async throws {
+        let dir = scratchDirectory("remote-secagg")
+        // Processes are started and waited for on a Dispatch thread, never on Swift's cooperative pool.
+        let (certs, run) = try await onDispatchThread { () -> (CommandRunner.Output, CommandRunner.Output) in
+            let certs = try CommandRunner.run(["certs", "init", "--out", dir + "/certs", "--hospitals", "alice,bob,carol"])
+            let hospitals = try ["alice", "bob", "carol"].enumerated().map { i, name in
+                try HospitalProcess(name: name, folder: dir, certs: dir + "/certs/\(name)", shard: i + 1)
+            }
+            defer { for h in hospitals { h.kill() } }
+            let run = try CommandRunner.run(["run", "--headless", "--secure-aggregation", "--certs", dir + "/certs/console", "--rounds", "2",
+                                             "--epsilon", "8", "--out", dir + "/run"]
+                                            + hospitals.flatMap { ["--hospital", "grpcs://\($0.name)@127.0.0.1:\($0.port)"] })
+            return (certs, run)
+        }
+        #expect(certs.status == 0, "\(certs.stderr)")
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("secure aggregation (16-bit"), "\(run.stdout)")
+        #expect(run.stdout.contains("round 2/2"), "\(run.stdout)")
+        let events = try String(contentsOfFile: dir + "/run/events.jsonl", encoding: .utf8).split(separator: "\n")
+        let done = events.filter { $0.contains("\"secureAggregation\"") && $0.contains("\"done\"") }
+        #expect(done.count == 2, "\(events.filter { $0.contains("secureAggregation") || $0.contains("Dropped") })")
+        #expect(!events.contains { $0.contains("\"hospitalDropped\"") })
+        for name in ["alice", "bob", "carol"] {
+            let audit = try String(contentsOfFile: dir + "/ledger-\(name)/audit.jsonl", encoding: .utf8)
+            #expect(audit.components(separatedBy: "for secure aggregation").count - 1 == 2, "\(audit)")
+            #expect(audit.components(separatedBy: "\"unmasked\"").count - 1 == 2, "\(audit)")
+        }
+    }
+
     @Test("refused: a console without a client certificate, one from another federation's CA, a tampered model; garbage on the port leaves the hospital serving")
     func refusals() async throws {
         let dir = scratchDirectory("remote-refusals")
