@@ -86,9 +86,10 @@ extension HospitalService {
             spendText = "spent (q \(spend.sampleRate), σ \(spend.noiseMultiplier), \(spend.steps) steps), ε now \(String(format: "%.4f", receipt.epsilonSpent ?? 0))"
         }
         let p = plan.parameters
+        let noise = plan.encoding.noiseVariance > 0 ? String(format: ", Skellam noise of variance %.4g added", plan.encoding.noiseVariance) : ""
         log.audit("trained", "round \(settings.round) trained for \(context.remotePeer) in \(String(format: "%.2f", receipt.seconds)) s "
                   + "for secure aggregation (participant \(plan.participant) of \(p.graph), t = \(p.threshold), "
-                  + "\(plan.encoding.quantizer.bits)-bit; the update stays here); \(spendText)",
+                  + "\(plan.encoding.quantizer.bits)-bit\(noise); the update stays here); \(spendText)",
                   details: ["round": "\(settings.round)", "epsilon": "\(receipt.epsilonSpent ?? 0)", "secure": "true"])
         var reply = Fedtop_V1_SecureTrainReply()
         reply.round = UInt64(receipt.round)

@@ -351,10 +351,6 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             guard plan.parameters.round == settings.round else {
                 throw refuse(.invalidArgument, "a secure session for round \(plan.parameters.round), training round \(settings.round)")
             }
-            // Distributed noise (Skellam) is not in this build: SecureEncoding's sampler would stop the process.
-            guard plan.encoding.noiseVariance == 0 else {
-                throw refuse(.invalidArgument, "distributed noise (variance \(plan.encoding.noiseVariance)) is not supported by this hospital")
-            }
         }
         guard (16...64).contains(header.nonce.count) else { throw refuse(.invalidArgument, "nonce of \(header.nonce.count) bytes") }
         var assembler = FloatChunks.Assembler(expected: count)
