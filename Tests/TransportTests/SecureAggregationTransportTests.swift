@@ -226,7 +226,7 @@ struct SecureAggregationTransportTests {
         #expect(served.audit.contains("the step's signature does not verify"))
     }
 
-    @Test("a session beyond the hospital's bounds (quantisation bits, hospitals, input length) is refused as a bad request before any training")
+    @Test("a session beyond the hospital's bounds (quantisation bits, hospitals, input length, threshold, noise) is refused as a bad request before any training")
     func bounds() async throws {
         let served = try await offPool { try ServedHospital() }
         defer { served.stop() }
@@ -243,9 +243,11 @@ struct SecureAggregationTransportTests {
         long.secureSession.vectorLength += 1
         var noThreshold = header
         noThreshold.secureSession.threshold = 1
+        var noisy = header
+        noisy.secureSession.encoding.noiseVariance = -1
         try await withGRPCClient(transport: try served.endpoint.plaintextTransport(config: .defaults)) { grpc in
             let client = Fedtop_V1_Hospital.Client(wrapping: grpc)
-            for bad in [wide, crowded, long, noThreshold] {
+            for bad in [wide, crowded, long, noThreshold, noisy] {
                 let chunks = WireFormat.modelChunks(bad, model.parameters)
                 do {
                     _ = try await client.secureTrain(requestProducer: { try await $0.write(contentsOf: chunks) })
@@ -260,6 +262,7 @@ struct SecureAggregationTransportTests {
         #expect(audit.contains("20000 hospitals"))
         #expect(audit.contains("words for"))
         #expect(audit.contains("threshold t = 1"))
+        #expect(audit.contains("a noise variance of -1"))
         // A step with no session open is refused as a refused step, not answered.
         await #expect(throws: HospitalError.self) { try await offPool { try remote.shareKeys(round: 1, roster: []) } }
     }

@@ -166,33 +166,40 @@ struct RemoteFederationTests {
         for h in hospitals.values { h.kill() }
     }
 
-    @Test("secure aggregation over three fedtop hospital processes (mutual TLS): fedtop run --secure-aggregation completes its rounds, and each hospital's audit log says its update stayed there")
+    @Test("secure aggregation over three fedtop hospital processes (mutual TLS): fedtop run --secure-aggregation completes its rounds with DP-SGD and with client-level DP (distributed Skellam noise added by the hospitals); each hospital's audit log says its update stayed there")
     func secureAggregation() async throws {
         let dir = scratchDirectory("remote-secagg")
         // Processes are started and waited for on a Dispatch thread, never on Swift's cooperative pool.
-        let (certs, run) = try await onDispatchThread { () -> (CommandRunner.Output, CommandRunner.Output) in
+        let (certs, runs) = try await onDispatchThread { () -> (CommandRunner.Output, [CommandRunner.Output]) in
             let certs = try CommandRunner.run(["certs", "init", "--out", dir + "/certs", "--hospitals", "alice,bob,carol"])
             let hospitals = try ["alice", "bob", "carol"].enumerated().map { i, name in
-                try HospitalProcess(name: name, folder: dir, certs: dir + "/certs/\(name)", shard: i + 1)
+                try HospitalProcess(name: name, folder: dir, certs: dir + "/certs/\(name)", shard: i + 1, extra: ["--epsilon-budget", "50"])
             }
             defer { for h in hospitals { h.kill() } }
-            let run = try CommandRunner.run(["run", "--headless", "--secure-aggregation", "--certs", dir + "/certs/console", "--rounds", "2",
-                                             "--epsilon", "8", "--out", dir + "/run"]
-                                            + hospitals.flatMap { ["--hospital", "grpcs://\($0.name)@127.0.0.1:\($0.port)"] })
-            return (certs, run)
+            let attach = hospitals.flatMap { ["--hospital", "grpcs://\($0.name)@127.0.0.1:\($0.port)"] }
+            var runs: [CommandRunner.Output] = []
+            for (label, dp) in [("sample", [String]()), ("client", ["--dp", "client"])] {
+                runs.append(try CommandRunner.run(["run", "--headless", "--secure-aggregation", "--certs", dir + "/certs/console", "--rounds", "2",
+                                                   "--epsilon", "8", "--out", dir + "/run-\(label)"] + dp + attach))
+            }
+            return (certs, runs)
         }
         #expect(certs.status == 0, "\(certs.stderr)")
-        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
-        #expect(run.stdout.contains("secure aggregation (16-bit"), "\(run.stdout)")
-        #expect(run.stdout.contains("round 2/2"), "\(run.stdout)")
-        let events = try String(contentsOfFile: dir + "/run/events.jsonl", encoding: .utf8).split(separator: "\n")
-        let done = events.filter { $0.contains("\"secureAggregation\"") && $0.contains("\"done\"") }
-        #expect(done.count == 2, "\(events.filter { $0.contains("secureAggregation") || $0.contains("Dropped") })")
-        #expect(!events.contains { $0.contains("\"hospitalDropped\"") })
+        for (label, run) in zip(["sample", "client"], runs) {
+            #expect(run.status == 0, "\(label): \(run.stdout)\n\(run.stderr)")
+            #expect(run.stdout.contains("secure aggregation (16-bit"), "\(run.stdout)")
+            #expect(run.stdout.contains("round 2/2"), "\(run.stdout)")
+            let events = try String(contentsOfFile: dir + "/run-\(label)/events.jsonl", encoding: .utf8).split(separator: "\n")
+            let done = events.filter { $0.contains("\"secureAggregation\"") && $0.contains("\"done\"") }
+            #expect(done.count == 2, "\(label): \(events.filter { $0.contains("secureAggregation") || $0.contains("Dropped") })")
+            #expect(!events.contains { $0.contains("\"hospitalDropped\"") })
+        }
+        #expect(runs[1].stdout.contains("federation ε"), "\(runs[1].stdout)")
         for name in ["alice", "bob", "carol"] {
             let audit = try String(contentsOfFile: dir + "/ledger-\(name)/audit.jsonl", encoding: .utf8)
-            #expect(audit.components(separatedBy: "for secure aggregation").count - 1 == 2, "\(audit)")
-            #expect(audit.components(separatedBy: "\"unmasked\"").count - 1 == 2, "\(audit)")
+            #expect(audit.components(separatedBy: "for secure aggregation").count - 1 == 4, "\(audit)")
+            #expect(audit.components(separatedBy: "Skellam noise of variance").count - 1 == 2, "\(audit)")
+            #expect(audit.components(separatedBy: "\"unmasked\"").count - 1 == 4, "\(audit)")
         }
     }
 
