@@ -57,7 +57,7 @@ let package = Package(
         // The `.proto` and its generated code (committed; see README), `HospitalServer`, `RemoteHospital`,
         // TLS and provisioning, model signing.
         .target(name: "Transport", dependencies: [
-            "Federation", "TensorCore", "Privacy",
+            "Federation", "TensorCore", "Privacy", "SecureAggregation",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "TransportTests", dependencies: [
-            "Transport", "Federation", "TensorCore", "Datasets",
+            "Transport", "Federation", "TensorCore", "Datasets", "SecureAggregation", "Privacy",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
