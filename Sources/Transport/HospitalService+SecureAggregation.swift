@@ -49,34 +49,12 @@ extension HospitalService {
         guard let settings = model.settings, let plan = model.plan else { throw RPCError(code: .invalidArgument, message: "bad request") }
         // From here the previous session is over: its steps are refused.
         secureSession = nil
-        let board = self.board
-        board.update {
-            $0.state = .training
-            $0.round = settings.round
-            $0.stepsDone = 0
-            $0.stepsTotal = 0
-        }
         let hospital = self.hospital
         let architecture = model.architecture, parameters = model.parameters
-        let outcome = await onWorkQueue { () throws(HospitalError) in
-            try hospital.trainSecurely(architecture: architecture, globalModel: parameters, settings: settings, plan: plan) { p in
-                board.update {
-                    $0.stepsDone = p.stepsDone
-                    $0.stepsTotal = p.stepsTotal
-                }
-            }
-        }
-        board.update {
-            $0.state = hospital.status
-            $0.epsilonSpent = hospital.epsilonSpent
-        }
-        let receipt: SecureTrainingReceipt
-        switch outcome {
-        case .success(let r): receipt = r
-        case .failure(let error):
-            log.audit("train-failed", "secure round \(settings.round) for \(context.remotePeer) not trained: \(error)",
-                      details: ["round": "\(settings.round)", "secure": "true"])
-            throw RPCError(code: Self.code(for: error), message: error.peerMessage)
+        let receipt = try await runTraining(round: settings.round, what: "secure round", context: context,
+                                            details: ["secure": "true"]) { progress throws(HospitalError) in
+            try hospital.trainSecurely(architecture: architecture, globalModel: parameters, settings: settings, plan: plan,
+                                       progress: progress)
         }
         secureSession = SecureSessionRecord(runID: model.runID, sessionID: plan.parameters.runID, round: settings.round,
                                             participant: plan.participant)

@@ -153,34 +153,10 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         defer { training.leave() }
         let model = try await receiveModel(request, purpose: .train, context: context)
         guard let settings = model.settings else { throw RPCError(code: .invalidArgument, message: "bad request") }
-        let board = self.board
-        board.update {
-            $0.state = .training
-            $0.round = settings.round
-            $0.stepsDone = 0
-            $0.stepsTotal = 0
-        }
         let hospital = self.hospital
         let architecture = model.architecture, parameters = model.parameters
-        let outcome = await onWorkQueue { () throws(HospitalError) in
-            try hospital.train(architecture: architecture, globalModel: parameters, settings: settings) { p in
-                board.update {
-                    $0.stepsDone = p.stepsDone
-                    $0.stepsTotal = p.stepsTotal
-                }
-            }
-        }
-        board.update {
-            $0.state = hospital.status
-            $0.epsilonSpent = hospital.epsilonSpent
-        }
-        let update: HospitalUpdate
-        switch outcome {
-        case .success(let u): update = u
-        case .failure(let error):
-            log.audit("train-failed", "round \(settings.round) for \(context.remotePeer) not trained: \(error)",
-                      details: ["round": "\(settings.round)"])
-            throw RPCError(code: Self.code(for: error), message: error.peerMessage)
+        let update = try await runTraining(round: settings.round, what: "round", context: context, details: [:]) { progress throws(HospitalError) in
+            try hospital.train(architecture: architecture, globalModel: parameters, settings: settings, progress: progress)
         }
         var spendText = "no DP-SGD"
         if let spend = update.spend {
@@ -259,6 +235,39 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
     }
 
     /// Runs the hospital's blocking work on the work queue, off Swift's cooperative pool.
+    /// One training on the work queue (the caller holds the one training slot), with the status board
+    /// following its progress; a refusal is written to the audit log and answered with a generic status.
+    func runTraining<T: Sendable>(round: Int, what: String, context: ServerContext, details: [String: String],
+                                  _ body: @escaping @Sendable (@escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> T)
+        async throws -> T {
+        let board = self.board, hospital = self.hospital
+        board.update {
+            $0.state = .training
+            $0.round = round
+            $0.stepsDone = 0
+            $0.stepsTotal = 0
+        }
+        let outcome = await onWorkQueue { () throws(HospitalError) in
+            try body { p in
+                board.update {
+                    $0.stepsDone = p.stepsDone
+                    $0.stepsTotal = p.stepsTotal
+                }
+            }
+        }
+        board.update {
+            $0.state = hospital.status
+            $0.epsilonSpent = hospital.epsilonSpent
+        }
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error):
+            log.audit("train-failed", "\(what) \(round) for \(context.remotePeer) not trained: \(error)",
+                      details: details.merging(["round": "\(round)"]) { a, _ in a })
+            throw RPCError(code: Self.code(for: error), message: error.peerMessage)
+        }
+    }
+
     func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws(HospitalError) -> T) async -> Result<T, HospitalError> {
         await withCheckedContinuation { continuation in
             work.async {
