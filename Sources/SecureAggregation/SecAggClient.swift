@@ -40,7 +40,7 @@ public struct SecAggClient: @unchecked Sendable {
     ///   - input: the quantised update (and weight), ``SecAggParameters/vectorLength`` words.
     ///   - generator: secure randomness for the self-mask seed and the sharing polynomials.
     public init(parameters: SecAggParameters, participant: UInt32, input: [UInt32], generator: ChaCha20Generator) throws(SecAggError) {
-        guard parameters.participants.contains(participant) else {
+        guard parameters.includes(participant) else {
             throw .invalidConfiguration("participant \(participant) is not in the session's 1…\(parameters.graph.count)")
         }
         guard input.count == parameters.vectorLength else {
@@ -73,7 +73,7 @@ public struct SecAggClient: @unchecked Sendable {
         guard Set(ids).count == ids.count else { throw .malformed("a roster that repeats a participant") }
         let keys = list.flatMap { [$0.encryptionKey, $0.maskingKey] }
         guard Set(keys).count == keys.count else { throw .malformed("a roster that repeats a public key") }
-        guard list.allSatisfy({ parameters.participants.contains($0.participant) && $0.encryptionKey.count == 32
+        guard list.allSatisfy({ parameters.includes($0.participant) && $0.encryptionKey.count == 32
                                 && $0.maskingKey.count == 32 }) else {
             throw .malformed("a roster entry outside the session or with a key of the wrong size")
         }

@@ -31,6 +31,9 @@ public struct SecAggParameters: Sendable, Equatable {
 
     public var participants: [UInt32] { graph.count > 0 ? Array(1...UInt32(graph.count)) : [] }
 
+    /// Whether `id` is one of the session's participants (1…n), without building the list.
+    public func includes(_ id: UInt32) -> Bool { id >= 1 && Int(id) <= graph.count }
+
     /// The parameters' bytes in the session id.
     var canonicalBytes: [UInt8] {
         [UInt32(graph.count), UInt32(graph.degree), UInt32(threshold), UInt32(vectorLength)]

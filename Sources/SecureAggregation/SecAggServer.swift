@@ -33,7 +33,7 @@ public struct SecAggServer: Sendable {
         guard phase == nil else { throw .outOfOrder("advertisement closed twice") }
         phase = .advertiseKeys
         var seenKeys = Set<[UInt8]>()
-        for k in received where parameters.participants.contains(k.participant) && advertised[k.participant] == nil
+        for k in received where parameters.includes(k.participant) && advertised[k.participant] == nil
             && k.encryptionKey.count == 32 && k.maskingKey.count == 32
             && seenKeys.insert(k.encryptionKey).inserted && seenKeys.insert(k.maskingKey).inserted {
             advertised[k.participant] = k
