@@ -24,6 +24,15 @@ enum CommandRunner {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// ``run(_:environment:)`` waited for on a Dispatch thread: for the long runs, which would otherwise
+    /// hold one of the two threads of Swift's cooperative pool for a minute while the in-process gRPC
+    /// servers of other suites need it.
+    static func runOffPool(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try run(arguments, environment: environment) }) }
+        }
+    }
+
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("fedtop")

@@ -42,8 +42,8 @@ struct FederatedRunTests {
 
     @Test("digits (MLP) and lesions (CNN) on their defaults: every round completes and the evaluation loss falls",
           arguments: [("digits", 6), ("lesions", 8)])
-    func builtinDatasets(dataset: String, rounds: Int) throws {
-        let r = try CommandRunner.run(["run", "--headless", "--dataset", dataset, "--rounds", String(rounds),
+    func builtinDatasets(dataset: String, rounds: Int) async throws {
+        let r = try await CommandRunner.runOffPool(["run", "--headless", "--dataset", dataset, "--rounds", String(rounds),
                                        "--noise-seed", "3", "--out", Self.scratch()])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = roundLines(r.stdout)
@@ -127,10 +127,10 @@ struct FederatedRunTests {
     }
 
     @Test("a secure-aggregation run finishes its rounds, with and without client-level DP, and says so in its files")
-    func secureAggregation() throws {
+    func secureAggregation() async throws {
         for extra in [[String](), ["--dp", "client", "--epsilon", "8", "--hospitals", "4"]] {
             let dir = Self.scratch()
-            let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--secure-aggregation", "--out", dir] + extra)
+            let r = try await CommandRunner.runOffPool(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--secure-aggregation", "--out", dir] + extra)
             #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
             #expect(r.stdout.contains("secure aggregation (16-bit"), "\(r.stdout)")
             #expect(r.stdout.contains("round 2/2"), "\(r.stdout)")
