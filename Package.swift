@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Privacy", targets: ["Privacy"]),
         .library(name: "Federation", targets: ["Federation"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
+        // The audit: membership inference, poisoning and evasion attacks on the federation's models,
+        // and the report (HTML with inline SVG, Markdown, CSV).
+        .target(name: "Audit", dependencies: ["Federation", "Datasets", "TensorCore"]),
         // The `.proto` and its generated code (committed; see README), `HospitalServer`, `RemoteHospital`,
         // TLS and provisioning, model signing.
         .target(name: "Transport", dependencies: [
@@ -72,7 +76,7 @@ let package = Package(
             .product(name: "NIOTLS", package: "swift-nio"),
         ], exclude: ["Proto"]),
         .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS", "Console", "Transport",
+            "CBLAS", "Console", "Transport", "Audit",
             "TensorCore", "Datasets", "Privacy", "Federation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -89,6 +93,7 @@ let package = Package(
             "Federation", "Datasets", "Privacy", "TensorCore", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Federation", "Datasets", "TensorCore"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "TransportTests", dependencies: [
