@@ -48,7 +48,8 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     private var _status = HospitalStatus.idle
     private var _knobs: SimulationKnobs
     private var _online = true
-    private var _malicious = false
+    private var _attack: (any PoisoningAttack)?
+    private var _lastSentModel: Tensor?
     /// Its seat in secure rounds (``SecureAggregationHospital``).
     let secureSeat: SecureAggregationSeat
 
@@ -94,11 +95,28 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         }
     }
 
-    /// A malicious hospital flips its labels (y → classes − 1 − y) when it trains.
-    public var isMalicious: Bool {
-        get { lock.withLock { _malicious } }
-        set { lock.withLock { _malicious = newValue } }
+    /// The poisoning attack this hospital runs when it trains (nil: honest).
+    public var attack: (any PoisoningAttack)? {
+        get { lock.withLock { _attack } }
+        set { lock.withLock { _attack = newValue } }
     }
+
+    /// Whether the hospital is malicious; setting it true makes it flip its labels (``LabelFlipping``)
+    /// unless it already runs an attack, false makes it honest.
+    public var isMalicious: Bool {
+        get { lock.withLock { _attack != nil } }
+        set { lock.withLock { _attack = newValue ? (_attack ?? LabelFlipping()) : nil } }
+    }
+
+    /// The local model its last update describes (global + the update it sent, noise and scaling
+    /// included): what the aggregator, or anyone reading the wire, could rebuild. For the audit's
+    /// membership inference on a hospital's local model.
+    public var lastSentModel: Tensor? { lock.withLock { _lastSentModel } }
+
+    /// The hospital's records, for the audit of a simulated federation only (membership inference
+    /// needs to know who the members are). Nothing in the engine or the transport calls this: the
+    /// ``Hospital`` interface still has no call that returns records.
+    public var auditRecords: HospitalData { data }
 
     public var status: HospitalStatus { lock.withLock { _status } }
 
@@ -158,7 +176,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
                       progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
         let started = ContinuousClock.now
         let knobs = self.knobs
-        let (online, malicious) = lock.withLock { (_online, _malicious) }
+        let (online, attack) = lock.withLock { (_online, _attack) }
         if !online || knobs.offlineRounds?.contains(settings.round) == true {
             setStatus(.offline)
             throw .offline(hospital: name)
@@ -189,7 +207,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
             setStatus(.failed)
             throw .invalidSettings(hospital: name, reason: "\(error)")
         }
-        let labels = malicious ? data.train.labels.map { data.train.classNames.count - 1 - $0 } : data.train.labels
+        let train = attack?.poison(data.train, round: settings.round) ?? data.train
         var dp: DPSGD?
         if let p = settings.samplePrivacy, let spend {
             do {
@@ -202,7 +220,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         }
         let computeStarted = ContinuousClock.now
         let outcome = gate.withSlot { computer in
-            localTraining(model: &model, labels: labels, settings: settings, dp: &dp, computer: computer, progress: progress)
+            localTraining(model: &model, train: train, settings: settings, dp: &dp, computer: computer, progress: progress)
         }
         if let dp { lock.withLock { dpsgd = dp } }
         let slowdown = seconds(computeStarted.duration(to: .now)) * (1 / knobs.speed - 1)
@@ -225,7 +243,13 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         if knobs.stragglerDelay > 0 { Thread.sleep(forTimeInterval: knobs.stragglerDelay) }
         var delta = model.parameters
         delta.add(globalModel, scaledBy: -1)
-        lock.withLock { _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle }
+        if let scale = attack?.updateScale, scale != 1 { delta.scale(by: scale) }
+        var sent = globalModel
+        sent.add(delta, scaledBy: 1)
+        lock.withLock {
+            _lastSentModel = sent
+            _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle
+        }
         return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,
                               trainLoss: outcome.loss, clippedFraction: outcome.clippedFraction,
                               spend: settings.samplePrivacy == nil ? nil : spend, epsilonSpent: epsilon,
@@ -242,13 +266,13 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         }
     }
 
-    private func localTraining(model: inout Sequential, labels: [Int], settings: RoundSettings, dp: inout DPSGD?,
+    private func localTraining(model: inout Sequential, train: Dataset, settings: RoundSettings, dp: inout DPSGD?,
                                computer: GradientComputer,
                                progress: @Sendable (TrainingProgress) -> Void) -> (loss: Double, clippedFraction: Double) {
         var optimizer = ProximalSGD(base: SGD(learningRate: settings.learningRate, momentum: settings.momentum),
                                     mu: settings.proximalMu, anchor: model.parameters)
         var lossSum = 0.0, seen = 0, clipped = 0
-        let features = data.train.features
+        let features = train.features, labels = train.labels
         if var state = dp, let steps = plannedSpend(settings)?.steps {
             for step in 1...steps {
                 let g = state.step(model: &model, features: features, labels: labels, optimizer: &optimizer, computer: computer)
@@ -259,7 +283,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
             }
             dp = state
         } else {
-            let n = data.train.count
+            let n = train.count
             let batchesPerEpoch = (n + settings.batchSize - 1) / settings.batchSize
             let total = batchesPerEpoch * settings.localEpochs
             var order = SeededGenerator(seed: seed, stream: UInt64(settings.round))

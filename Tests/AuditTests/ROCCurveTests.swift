@@ -30,8 +30,8 @@ struct ROCCurveTests {
                                nonMemberScores: (0..<100).map(Double.init))
         #expect(roc.truePositiveRate(atFalsePositiveRate: 0) == 0.3)
         #expect(roc.truePositiveRate(atFalsePositiveRate: 0.01) == 0.3)
-        #expect(roc.truePositiveRate(atFalsePositiveRate: 0.49) == 0.3)
-        #expect(roc.truePositiveRate(atFalsePositiveRate: 0.5) == 1)
+        #expect(roc.truePositiveRate(atFalsePositiveRate: 0.48) == 0.3)
+        #expect(roc.truePositiveRate(atFalsePositiveRate: 0.49) == 1)
         #expect(abs(roc.auc - (0.3 + 0.7 * 0.51)) < 1e-12)
     }
 
