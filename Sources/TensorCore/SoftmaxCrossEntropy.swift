@@ -12,10 +12,17 @@ public enum SoftmaxCrossEntropy {
         public var correct: Int
         /// ∂(Σ ℓᵢ)/∂logits, `[batch, classes]` (only when asked for).
         public var gradient: Tensor?
+        /// Each sample's loss ℓᵢ, in batch order (only when asked for with `perSample`; empty otherwise).
+        /// ``lossSum`` is their sum, added in the same order.
+        public var losses: [Double] = []
+        /// Whether each sample's largest logit is its label (only with `perSample`; empty otherwise).
+        public var isCorrect: [Bool] = []
     }
 
-    /// The loss (and optionally its gradient) of `logits` against `labels`.
-    public static func evaluate(logits: Tensor, labels: ArraySlice<Int>, computeGradient: Bool) -> Result {
+    /// The loss (and optionally its gradient, and the per-sample losses and verdicts) of `logits`
+    /// against `labels`.
+    public static func evaluate(logits: Tensor, labels: ArraySlice<Int>, computeGradient: Bool,
+                                perSample: Bool = false) -> Result {
         precondition(logits.rank == 2 && logits.shape[0] == labels.count,
                      "SoftmaxCrossEntropy: logits \(logits.shape) for \(labels.count) labels")
         let classes = logits.shape[1]
@@ -23,6 +30,11 @@ public enum SoftmaxCrossEntropy {
         let z = logits.pointer
         var lossSum = 0.0
         var correct = 0
+        var losses: [Double] = [], isCorrect: [Bool] = []
+        if perSample {
+            losses.reserveCapacity(labels.count)
+            isCorrect.reserveCapacity(labels.count)
+        }
         for (i, label) in labels.enumerated() {
             precondition(label >= 0 && label < classes, "SoftmaxCrossEntropy: label \(label) not in 0..<\(classes)")
             let row = z + i * classes
@@ -31,13 +43,18 @@ public enum SoftmaxCrossEntropy {
             var sumExp: Float = 0
             for c in 0..<classes { sumExp += _expf(row[c] - maxValue) }
             let logSumExp = maxValue + _logf(sumExp)
-            lossSum += Double(logSumExp - row[label])
+            let loss = Double(logSumExp - row[label])
+            lossSum += loss
             if argmax == label { correct += 1 }
+            if perSample {
+                losses.append(loss)
+                isCorrect.append(argmax == label)
+            }
             if let g = gradient?.mutablePointer {
                 for c in 0..<classes { g[i * classes + c] = _expf(row[c] - logSumExp) }
                 g[i * classes + label] -= 1
             }
         }
-        return Result(lossSum: lossSum, correct: correct, gradient: gradient)
+        return Result(lossSum: lossSum, correct: correct, gradient: gradient, losses: losses, isCorrect: isCorrect)
     }
 }
