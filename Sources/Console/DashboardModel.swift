@@ -43,6 +43,11 @@ public struct DashboardModel: Sendable, Equatable {
     /// The current (or last) secure round's phase and counts, when secure aggregation is on.
     public private(set) var secureAggregation: SecureAggregationStatus?
     public private(set) var federationBudgetSpent = false
+    /// The audit view: leave-one-out influence of each update in the last round with a malicious hospital.
+    public private(set) var influence: [HospitalInfluence] = []
+    /// The latest live membership-inference measurement of the global model, and the AUC of each round.
+    public private(set) var membershipAudit: MembershipAuditSnapshot?
+    public private(set) var membershipHistory: [Double] = []
 
     /// Commands sent to the engine and not yet answered.
     public private(set) var awaiting: [EngineCommand] = []
@@ -231,6 +236,16 @@ public struct DashboardModel: Sendable, Equatable {
             add(event, .round, text)
         case .roundFailed(let reason):
             add(event, .warning, "round \(event.round) failed: \(reason)")
+        case .influence(let measured):
+            influence = measured
+            for m in measured where m.malicious {
+                let relative = m.relative.map { fmt($0, 2) + "× an honest hospital" } ?? fmt(m.change, 3)
+                add(event, .warning, "round \(event.round): \(m.hospital) (malicious) moved the aggregate \(relative) under \(run?.strategy ?? "the strategy")")
+            }
+        case .membershipAudit(let snapshot):
+            membershipAudit = snapshot
+            membershipHistory.append(snapshot.auc)
+            if membershipHistory.count > 512 { membershipHistory.removeFirst(membershipHistory.count - 512) }
         case .secureAggregation(let status):
             secureAggregation = status
             switch status.stage {

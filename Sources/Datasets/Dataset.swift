@@ -50,6 +50,16 @@ public struct Dataset: Sendable {
                 labels: indices.map { labels[$0] }, classNames: classNames)
     }
 
+    /// The records of `parts`, one after another (the name and classes of the first).
+    /// - Precondition: at least one part; all parts share the feature shape and classes.
+    public static func concatenating(_ parts: [Dataset]) -> Dataset {
+        precondition(!parts.isEmpty, "Dataset.concatenating: no parts")
+        precondition(parts.allSatisfy { $0.featureShape == parts[0].featureShape && $0.classNames == parts[0].classNames },
+                     "Dataset.concatenating: parts differ in feature shape or classes")
+        return Dataset(name: parts[0].name, features: Tensor.concatenating(parts.map(\.features)),
+                       labels: parts.flatMap(\.labels), classNames: parts[0].classNames)
+    }
+
     /// A shuffled, class-stratified split into a training and a test set, fixed by `seed`.
     ///
     /// The test set has `round(count × testFraction)` records, but at least one and at most

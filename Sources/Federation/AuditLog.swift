@@ -15,7 +15,7 @@ public enum AuditLog {
         case .secureAggregation(let status):
             // How each secure round ended (its counts and any abort), not each phase.
             return status.stage == .done || status.stage == .aborted
-        case .phaseChanged, .progress, .updateReceived, .roundCompleted:
+        case .phaseChanged, .progress, .updateReceived, .roundCompleted, .influence, .membershipAudit:
             return false
         }
     }

@@ -83,6 +83,7 @@ extension Engine {
         enter(.evaluating)
         let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
+        if let snapshot = auditor?.audit(model: model, round: r) { publish(.membershipAudit(snapshot)) }
 
         // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
         if let checkpoints {
@@ -108,6 +109,9 @@ extension Engine {
         publish(.roundCompleted(summary))
         return .completed
     }
+
+    /// Most updates a round measures leave-one-out influence on (it costs one aggregation per update).
+    static let influenceLimit = 32
 
     /// What collection hands to the server step: the combined update and who is in it.
     struct Collected {
@@ -191,6 +195,10 @@ extension Engine {
         }
         let updates = accepted.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount) }
         let aggregate = strategy.combine(updates)
+        let malicious = Set(acceptedIndices.compactMap { i in (hospitals[i] as? LocalHospital).flatMap { $0.isMalicious ? $0.name : nil } })
+        if !malicious.isEmpty, updates.count <= Self.influenceLimit {
+            publish(.influence(HospitalInfluence.measure(updates, strategy: strategy, malicious: malicious)))
+        }
         let totalRecords = accepted.reduce(0) { $0 + $1.sampleCount }
         let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(totalRecords, 1))
         return .success(Collected(aggregate: aggregate, indices: acceptedIndices, trainLoss: trainLoss,

@@ -60,6 +60,9 @@ public final class Engine: @unchecked Sendable {
     // Hospitals still busy with a round past its deadline, guarded by `inbox`.
     var inFlight: Set<Int> = []
 
+    /// Attacks the global model after each round (the live audit), if set.
+    let auditor: (any RoundAuditor)?
+
     // Engine state: touched only on `queue`.
     var round = 0
     var paused = false
@@ -80,7 +83,8 @@ public final class Engine: @unchecked Sendable {
     ///   - centralTest: a central hold-out evaluated every round, when configured.
     public init(configuration: EngineConfiguration, model: Sequential, hospitals: [any Hospital], strategy: any Strategy,
                 federationLedger: PrivacyLedger? = nil, centralTest: Dataset? = nil,
-                checkpoint: RoundCheckpointing? = nil, bus: EventBus = EventBus()) throws(FederationError) {
+                checkpoint: RoundCheckpointing? = nil, bus: EventBus = EventBus(),
+                auditor: (any RoundAuditor)? = nil) throws(FederationError) {
         if let problem = configuration.problem { throw .configuration(problem) }
         guard !hospitals.isEmpty else { throw .configuration("a federation needs at least one hospital") }
         let names = hospitals.map(\.name)
@@ -122,6 +126,7 @@ public final class Engine: @unchecked Sendable {
         self.strategy = strategy
         self.federationLedger = federationLedger
         self.centralTest = centralTest
+        self.auditor = auditor
         self.bus = bus
         let clock = ContinuousClock(), started = clock.now
         checkpoints = checkpoint.map { target in

@@ -10,11 +10,13 @@ extension EngineEvent.Kind {
         case runStarted, phaseChanged, roundStarted, progress, updateReceived, updateRejected, hospitalDropped, hospitalConnection
         case hospitalBudgetExhausted, roundCompleted, roundFailed, commandApplied, commandRefused
         case federationBudgetExhausted, checkpointWritten, warning, runFinished, secureAggregation
+        case influence, membershipAudit
     }
 
     private enum Field: String, CodingKey {
         case description, phase, selected, settings, hospital, stepsDone, stepsTotal, trainLoss, clippedFraction
         case epsilon, seconds, reason, spent, budget, summary, command, effect, path, message, outcome, connected, detail, status
+        case hospitals, snapshot
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +58,8 @@ extension EngineEvent.Kind {
                                             budget: try c.decode(Double.self, forKey: .budget))
         case .roundCompleted: self = .roundCompleted(try c.decode(RoundSummary.self, forKey: .summary))
         case .secureAggregation: self = .secureAggregation(try c.decode(SecureAggregationStatus.self, forKey: .status))
+        case .influence: self = .influence(try c.decode([HospitalInfluence].self, forKey: .hospitals))
+        case .membershipAudit: self = .membershipAudit(try c.decode(MembershipAuditSnapshot.self, forKey: .snapshot))
         case .roundFailed: self = .roundFailed(reason: try c.decode(String.self, forKey: .reason))
         case .commandApplied:
             self = .commandApplied(try c.decode(EngineCommand.self, forKey: .command),
@@ -122,6 +126,12 @@ extension EngineEvent.Kind {
         case .secureAggregation(let status):
             var c = fields(.secureAggregation)
             try c.encode(status, forKey: .status)
+        case .influence(let hospitals):
+            var c = fields(.influence)
+            try c.encode(hospitals, forKey: .hospitals)
+        case .membershipAudit(let snapshot):
+            var c = fields(.membershipAudit)
+            try c.encode(snapshot, forKey: .snapshot)
         case .roundFailed(let reason):
             var c = fields(.roundFailed)
             try c.encode(reason, forKey: .reason)

@@ -35,6 +35,10 @@ public struct EngineEvent: Sendable, Codable, Equatable {
         /// A secure round moved to a new phase (or finished, or aborted below the threshold).
         case secureAggregation(SecureAggregationStatus)
         case roundCompleted(RoundSummary)
+        /// Leave-one-out influence of each update in a round where a malicious hospital took part.
+        case influence([HospitalInfluence])
+        /// The live membership-inference attack on the new global model (simulated federations).
+        case membershipAudit(MembershipAuditSnapshot)
         /// No aggregate this round (quorum not met); the global model is unchanged.
         case roundFailed(reason: String)
         case commandApplied(EngineCommand, effect: String)

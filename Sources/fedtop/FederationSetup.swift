@@ -1,3 +1,4 @@
+import Audit
 import Datasets
 import Dispatch
 import Federation
@@ -15,6 +16,10 @@ struct FederationSetup {
     let recorder: RunRecorder
     let hospitals: [any SampleLevelAccounting]
     let remoteHospitals: [RemoteHospital]
+    /// The simulated hospitals (also in ``hospitals``), for the audit.
+    let localHospitals: [LocalHospital]
+    /// The central hold-out, standardised with its own statistics, when configured.
+    let centralTest: Dataset?
     let description: String
     /// Client-level DP's distributed noise at z = 1 under secure aggregation (sensitivities, contributors), or nil.
     let distributedNoiseTemplate: DistributedSkellam?
@@ -29,37 +34,11 @@ struct FederationSetup {
         // Remote hospitals first: with no local ones, their description of the data (never a record)
         // decides the model.
         let remotes = try RemoteAttachment.connect(plan)
-        var data: Dataset?
-        if plan.hospitals > 0 || plan.centralHoldout != nil || remotes.isEmpty {
-            do { data = try DatasetSource.load(plan.dataset) } catch { throw UsageError("--dataset \(plan.dataset): \(error)") }
-        }
-        let facts = data.map { DataFacts(name: $0.name, count: $0.count, featureShape: $0.featureShape, classes: $0.classNames.count) }
-            ?? DataFacts(remotes[0].introduction)
-        // The central hold-out leaves the data before the hospitals get theirs, and is standardised
-        // with its own statistics (as each hospital standardises its records with its own).
-        var centralTest: Dataset?
-        if let fraction = plan.centralHoldout, let whole = data {
-            let (rest, holdout) = whole.split(testFraction: fraction, seed: plan.seed ^ 0xce17)
-            guard holdout.count >= 1, rest.count >= plan.hospitals * 2 else {
-                throw UsageError("--central-holdout \(fraction) leaves too few records (\(holdout.count) held out, \(rest.count) for the hospitals)")
-            }
-            data = rest
-            centralTest = Standardizer.fit(holdout).apply(holdout)
-        }
-        let scheme: PartitionScheme
-        do { scheme = try PartitionScheme(parsing: plan.partition) } catch { throw UsageError("--partition: \(error)") }
-        var shares: [HospitalData] = []
-        if plan.hospitals > 0, let data {
-            do {
-                shares = try Partitioner.partition(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
-                                                   seed: plan.seed)
-            } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
-        }
-        let kind = plan.model ?? DatasetSource.defaultModel(name: facts.name, featureShape: facts.featureShape)
-        var model: Sequential
-        do {
-            model = try ModelZoo.make(kind, inputShape: facts.featureShape, classes: facts.classes, seed: plan.seed)
-        } catch { throw UsageError("--model \(kind): \(error)") }
+        let layout = try FederationData(plan: plan, remoteFacts: remotes.first.map { DataFacts($0.introduction) })
+        let data = layout.data, facts = layout.facts, centralTest = layout.centralTest, scheme = layout.scheme
+        let kind = layout.modelKind
+        var model = try layout.initialModel(plan)
+        self.centralTest = centralTest
         for remote in remotes {
             do { try remote.adopt(model) } catch { throw UsageError("--hospital \(remote.endpoint): \(error)") }
             if plan.secureAggregation != nil, !remote.introduction.offersSecureAggregation {
@@ -114,9 +93,7 @@ struct FederationSetup {
         // Hospitals: each standardises its own records with its own statistics (nothing leaves).
         let gate = ComputeGate()
         var locals: [LocalHospital] = []
-        for (i, share) in shares.enumerated() {
-            let standardizer = Standardizer.fit(share.train)
-            let local = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
+        for (i, local) in layout.shares.enumerated() {
             let hospitalName = "hospital-\(i + 1)"
             let privacy = plan.privacy.sampleLevel
                 ? LocalHospital.Privacy(ledgerPath: "\(directory)/ledgers/\(hospitalName).ledger", epsilonBudget: plan.epsilon!,
@@ -125,7 +102,7 @@ struct FederationSetup {
             let simulation = plan.simulations.last { $0.hospital == hospitalName }
             let hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy,
                                              knobs: simulation?.knobs ?? .init(), seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
-            hospital.isMalicious = simulation?.malicious ?? false
+            hospital.attack = try simulation?.attack(featureShape: facts.featureShape, hospitals: plan.totalHospitals)
             locals.append(hospital)
         }
         let hospitals: [any SampleLevelAccounting] = locals + remotes
@@ -138,6 +115,7 @@ struct FederationSetup {
             throw UsageError("--hospital \(r.endpoint): \(r.name) does not train with DP-SGD, which --dp \(plan.privacy.rawValue) needs")
         }
         self.hospitals = hospitals
+        localHospitals = locals
         remoteHospitals = remotes
 
         // A resumed run keeps its ledgers' budget unless --raise-budget says otherwise, with a reason.
@@ -245,7 +223,8 @@ struct FederationSetup {
         let bus = EventBus()
         do {
             engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
-                                federationLedger: federationLedger, centralTest: centralTest, checkpoint: store, bus: bus)
+                                federationLedger: federationLedger, centralTest: centralTest, checkpoint: store, bus: bus,
+                                auditor: Self.liveAudit(shares: layout.shares, centralTest: centralTest, seed: plan.seed))
             recorder = try RunRecorder(directory: directory, bus: bus)
             let engine = self.engine
             for remote in remotes {
@@ -295,6 +274,17 @@ struct FederationSetup {
                 noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits, parameters: parameters,
                 contributors: DistributedSkellam.minimumContributors(quorum: plan.quorum, expectedParticipants: q * Double(plan.totalHospitals)))
         } catch { throw UsageError("\(error)") }
+    }
+
+    /// The console's live membership inference on a simulated federation: members from the local
+    /// hospitals' training records, non-members from records none trained on (the central hold-out, or
+    /// their test splits), 300 of each at most. Nil without local hospitals.
+    static func liveAudit(shares: [HospitalData], centralTest: Dataset?, seed: UInt64) -> LiveMembershipAudit? {
+        guard !shares.isEmpty else { return nil }
+        let outside = centralTest ?? Dataset.concatenating(shares.map(\.test))
+        guard let targets = try? MembershipTargets.balanced(members: Dataset.concatenating(shares.map(\.train)), nonMembers: outside,
+                                                            limit: 300, seed: seed ^ 0xa0d1) else { return nil }
+        return LiveMembershipAudit(targets: targets)
     }
 
     static func defaultDirectory(name: String) -> String {

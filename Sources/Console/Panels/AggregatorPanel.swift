@@ -58,9 +58,26 @@ public enum AggregatorPanel {
             y += 1
             if sa.stage == .aborted, let d = sa.detail { line(d, .warning) }
         }
+        if let audit = auditLine(m) { line(audit.text, audit.role) }
         for r in m.rejected { line("\(r.hospital): \(r.reason)", .warning) }
         if let c = m.lastCommandResult { line(c, .highlight) }
         if !m.awaiting.isEmpty { line("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim) }
+    }
+
+    /// The audit view's line: the live membership-inference AUC and how the strategy handles the
+    /// malicious hospital (its leave-one-out influence relative to an honest one).
+    static func auditLine(_ m: DashboardModel) -> (text: String, role: Style.Role)? {
+        var parts: [String] = []
+        var role = Style.Role.dim
+        if let a = m.membershipAudit {
+            parts.append("audit MIA AUC \(fmt(a.auc, 3)) TPR@1% \(fmt(a.tprAt1Percent, 3))")
+        }
+        if let bad = m.influence.first(where: { $0.malicious }), let r = bad.relative {
+            let verdict = r < 0.5 ? "contained" : r > 1.5 ? "pulls the model" : "like an honest one"
+            parts.append("\(bad.hospital) influence \(fmt(r, 2))× honest: \(verdict)")
+            role = r > 1.5 ? .warning : .ok
+        }
+        return parts.isEmpty ? nil : (parts.joined(separator: " · "), role)
     }
 
     static let secureSteps: [(SecureAggregationStatus.Stage, String)] = [(.advertise, "keys"), (.share, "shares"),

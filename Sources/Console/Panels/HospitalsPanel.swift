@@ -25,7 +25,9 @@ public enum HospitalsPanel {
         columns.append(Table.Column("round", width: max(4, inner.width - used)))
         let rows: [[Table.Content]] = view.model.hospitals.map { h in
             var status = h.status.rawValue
-            if h.malicious { status = "malicious" }
+            if h.malicious {
+                status = view.model.influence.first { $0.hospital == h.name }?.relative.map { "mal " + fmt($0, 1) + "×" } ?? "malicious"
+            }
             if h.offline { status = "offline" }
             let role: Style.Role = switch h.status {
             case .training: .highlight

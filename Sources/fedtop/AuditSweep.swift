@@ -1,0 +1,118 @@
+import ArgumentParser
+import Audit
+import Federation
+import Foundation
+
+/// `fedtop audit sweep`: the exercises of the audit — the privacy–utility frontier (accuracy and
+/// membership inference across ε), the poisoning budget (0, 1, 2 malicious hospitals under each
+/// defence), the defence ablation (one defence removed at a time) and the attack strength (FGSM/PGD
+/// accuracy against perturbation size) — each a set of real federated runs, reported as HTML,
+/// Markdown and CSV.
+struct AuditSweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep", abstract: "Train federations across ε, malicious hospitals and defences; attack them; write the report.")
+
+    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength.") var sweeps = "frontier,poisoning,ablation,strength"
+    @Option(help: "Frontier: sample-level ε of every hospital (inf: no DP).") var epsilons = "0.5,1,2,4,8,inf"
+    @Option(help: "Poisoning: how many of the hospitals are malicious.") var malicious = "0,1,2"
+    @Option(help: "Poisoning: the defences (strategies; client-dp = DP-FedAvg with --client-clip and --client-noise).")
+    var defences = "fedavg,median,trimmed:0.2,krum:1,multikrum:1:3,normbound:0.5,client-dp"
+    @Option(help: "Poisoning: the attacks (flip: label flipping; backdoor: pixel trigger with model replacement).") var attacks = "flip,backdoor"
+    @Option(help: "Strength: FGSM/PGD perturbation sizes, in standard deviations of each feature.") var perturbations = "0,0.05,0.1,0.2,0.3,0.5"
+    @Option(help: "The data (image data for the backdoor: digits or lesions).") var dataset = "digits"
+    @Option(help: "Hospitals in every federation.") var hospitals = 5
+    @Option(help: "Fraction of the records held out centrally (non-member targets and the attacker's population); the rest is split among the hospitals.")
+    var holdout = 0.85
+    @Option(help: "Rounds of every federation.") var rounds = 40
+    @Option(help: "Local epochs per round (more epochs over-fit more: a stronger membership signal).") var localEpochs = 10
+    @Option(help: "Local epochs per round under DP-SGD.") var dpLocalEpochs = 1
+    @Option(help: "Local learning rate under DP-SGD.") var dpLearningRate: Float = 0.5
+    @Option(help: "Expected batch size.") var batchSize = 32
+    @Option(help: "Local learning rate.") var learningRate: Float = 0.1
+    @Option(help: "client-dp defence: the update clip norm S.") var clientClip = 0.5
+    @Option(help: "client-dp defence: the noise multiplier z (its ε is reported, not targeted).") var clientNoise = 0.3
+    @Option(help: "Ablation: the update norm above which updates are rejected.") var maxUpdateNorm = 4.0
+    @Option(help: "Ablation: sample-level ε of its DP-SGD defence.") var ablationEpsilon = 8.0
+    @Option(help: "Shadow models for the likelihood-ratio attack (0: loss-threshold only).") var shadows = 8
+    @Option(help: "Members (and as many non-members) attacked at most.") var targets = 500
+    @Option(help: "Seed for data, models and selection.") var seed: UInt64 = 1
+    @Option(help: "Where to write report.html, report.md and the CSVs.") var out = "audit-report"
+
+    static let known = ["frontier", "poisoning", "ablation", "strength"]
+
+    func validate() throws {
+        let chosen = sweeps.split(separator: ",").map(String.init)
+        guard !chosen.isEmpty, chosen.allSatisfy(Self.known.contains) else {
+            throw ValidationError("--sweeps: expected some of \(Self.known.joined(separator: ", ")), got '\(sweeps)'")
+        }
+        let e = try Self.numbers(epsilons, option: "--epsilons", allowInfinity: true)
+        guard e.allSatisfy({ $0 > 0 }) else { throw ValidationError("--epsilons must be > 0 (inf for no DP), got '\(epsilons)'") }
+        let m = try Self.numbers(malicious, option: "--malicious", allowInfinity: false)
+        guard m.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && Int($0) < hospitals }) else {
+            throw ValidationError("--malicious must be whole numbers from 0 to \(hospitals - 1), got '\(malicious)'")
+        }
+        guard holdout >= 0.1, holdout <= 0.9 else { throw ValidationError("--holdout must be in [0.1, 0.9], got \(holdout)") }
+        guard hospitals >= 3 else { throw ValidationError("--hospitals must be at least 3, got \(hospitals)") }
+        guard rounds >= 1, localEpochs >= 1, batchSize >= 1 else { throw ValidationError("--rounds, --local-epochs and --batch-size must be positive") }
+        guard shadows >= 0, shadows != 1 else { throw ValidationError("--shadows must be 0 or at least 2, got \(shadows)") }
+        for a in attacks.split(separator: ",") where SimulationSpec.Malice(rawValue: String(a)) == nil || a == "honest" {
+            throw ValidationError("--attacks: '\(a)' is not flip or backdoor")
+        }
+        for d in defences.split(separator: ",") where d != "client-dp" {
+            do { _ = try StrategyParserProbe.check(String(d)) } catch { throw ValidationError("--defences: \(error)") }
+        }
+        _ = try Self.numbers(perturbations, option: "--perturbations", allowInfinity: false)
+    }
+
+    /// Comma-separated numbers (`inf` allowed where asked).
+    static func numbers(_ text: String, option: String, allowInfinity: Bool) throws -> [Double] {
+        try text.split(separator: ",").map { part in
+            let s = part.trimmingCharacters(in: .whitespaces)
+            if allowInfinity, s == "inf" || s == "∞" { return .infinity }
+            guard let x = Double(s), x.isFinite, x >= 0 else {
+                throw ValidationError("\(option): '\(s)' is not a number ≥ 0\(allowInfinity ? " or inf" : "")")
+            }
+            return x
+        }
+    }
+
+    /// Progress on standard error, one line per step (a sweep runs for minutes).
+    static func progress(_ line: String) {
+        FileHandle.standardError.write(Data("fedtop audit: \(line)\n".utf8))
+    }
+
+    func run() throws {
+        let chosen = Set(sweeps.split(separator: ",").map(String.init))
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-audit-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var base = AuditTrial.Setting(label: "base")
+        base.dataset = dataset
+        base.hospitals = hospitals
+        base.rounds = rounds
+        base.localEpochs = localEpochs
+        base.batchSize = batchSize
+        base.learningRate = learningRate
+        base.seed = seed
+        base.holdout = holdout
+        let plan = AuditPlan(base: base, epsilons: try Self.numbers(epsilons, option: "--epsilons", allowInfinity: true),
+                             malicious: try Self.numbers(malicious, option: "--malicious", allowInfinity: false).map { Int($0) },
+                             defences: defences.split(separator: ",").map(String.init),
+                             attacks: attacks.split(separator: ",").compactMap { SimulationSpec.Malice(rawValue: String($0)) },
+                             perturbations: try Self.numbers(perturbations, option: "--perturbations", allowInfinity: false),
+                             clientDP: (clientClip, clientNoise), dpLocalEpochs: dpLocalEpochs, dpLearningRate: dpLearningRate, maxUpdateNorm: maxUpdateNorm, ablationEpsilon: ablationEpsilon,
+                             measures: .init(membership: true, shadows: shadows, targetLimit: targets))
+        let runner = AuditRunner(plan: plan, scratch: scratch, command: "fedtop audit sweep " + CommandLine.arguments.dropFirst(3).joined(separator: " "))
+        let report = try runner.report(sweeps: Self.known.filter(chosen.contains))
+        let written = try ReportWriter.write(report, to: out)
+        print("fedtop audit: report in \(out)/report.html (\(written.count) files)")
+        for line in runner.summary { print(line) }
+    }
+}
+
+/// Checks a strategy specification the way a run would parse it.
+enum StrategyParserProbe {
+    static func check(_ spec: String) throws -> String {
+        try StrategyParser.parse(spec).name
+    }
+}

@@ -1,0 +1,132 @@
+import Audit
+import Datasets
+import Federation
+import Foundation
+import TensorCore
+
+/// One federation trained for the audit, and what the attacks measured on it.
+///
+/// The federation is a real fedtop run (``FederationSetup``: the engine, DP-SGD, ledgers, strategies,
+/// checkpoints) with a central hold-out taken out before the hospitals get their records. The
+/// hold-out is cut in two: one half is the non-members of the membership-inference targets, the other
+/// is the attacker's population for the shadow models (disjoint from every target). Members are drawn
+/// from the hospitals' training records; non-members never left the hold-out.
+struct AuditTrial {
+    struct Setting {
+        var label: String
+        var dataset = "digits"
+        var hospitals = 5
+        var rounds = 30
+        var localEpochs = 1
+        var batchSize = 32
+        var learningRate: Float = 0.05
+        var momentum: Float = 0.9
+        /// ε for sample-level DP-SGD in every hospital; nil: no sample-level DP.
+        var epsilon: Double?
+        var strategy = "fedavg"
+        /// Client-level DP-FedAvg: (clip S, noise multiplier z); the federation's ε is reported, not targeted.
+        var clientDP: (clip: Double, noise: Double)?
+        var maxUpdateNorm: Double?
+        /// The last `malicious` hospitals run `attack`.
+        var malicious = 0
+        var attack = SimulationSpec.Malice.flip
+        var seed: UInt64 = 1
+        var holdout = 0.4
+    }
+
+    struct Outcome {
+        var setting: Setting
+        var accuracy: Double
+        var sigma: Double?
+        var epsilonSpent: Double?
+        var federationEpsilon: Double?
+        var membership: [MembershipInferenceResult]
+        var attackSuccess: Double?
+        var model: Sequential
+        /// The hold-out half the attacks use as non-members (and the evasion test set).
+        var test: Dataset
+        var seconds: Double
+    }
+
+    /// What to measure besides accuracy.
+    struct Measures {
+        var membership = true
+        var shadows = 8
+        var targetLimit = 500
+    }
+
+    static func run(_ s: Setting, measures: Measures, scratch: String, log: (String) -> Void) throws -> Outcome {
+        let started = ContinuousClock.now
+        var options = try FederationOptions.parse([])
+        options.hospitals = s.hospitals
+        options.dataset = s.dataset
+        options.rounds = s.rounds
+        options.localEpochs = s.localEpochs
+        options.batchSize = s.batchSize
+        options.learningRate = s.learningRate
+        options.momentum = s.momentum
+        options.strategy = s.strategy
+        options.centralHoldout = s.holdout
+        options.seed = s.seed
+        options.maxUpdateNorm = s.maxUpdateNorm
+        switch (s.epsilon, s.clientDP) {
+        case (nil, nil): options.dp = "off"
+        case (let e?, nil): options.dp = "sample"; options.epsilon = e
+        case (nil, let c?): options.dp = "client"; options.clientClip = c.clip; options.clientNoise = c.noise; options.epsilon = 1e9
+        case (let e?, let c?): options.dp = "both"; options.clientClip = c.clip; options.clientNoise = c.noise; options.epsilon = e
+        }
+        if s.clientDP != nil { options.sampleRate = 1 }
+        options.simulate = (0..<s.malicious).map { "hospital-\(s.hospitals - $0):malicious=\(s.attack.rawValue)" }
+        options.out = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
+        let setup = try FederationSetup(options: options.resolved())
+        defer { try? FileManager.default.removeItem(atPath: options.out!) }
+        let (_, summaries) = setup.runQuietly()
+        guard let last = summaries.last else {
+            throw RunError("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")
+        }
+        var model = setup.engine.globalModel
+        _ = model.parameterCount
+        guard let holdout = setup.centralTest else { throw RunError("\(s.label): no hold-out") }
+        let (shadowPool, test) = holdout.split(testFraction: 0.5, seed: s.seed ^ 0x5ad0)
+        let accuracy = last.centralEvaluation?.accuracy ?? ModelEvaluation.evaluate(model, features: test.features, labels: test.labels).accuracy
+
+        var results: [MembershipInferenceResult] = []
+        if measures.membership {
+            let members = Dataset.concatenating(setup.localHospitals.filter { !$0.isMalicious }.map(\.auditRecords.train))
+            let targets = try MembershipTargets.balanced(members: members, nonMembers: test, limit: measures.targetLimit, seed: s.seed)
+            results.append(try LossThresholdAttack.run(model: model, targets: targets, target: "global"))
+            if measures.shadows >= 2 {
+                log("\(s.label): training \(measures.shadows) shadow models")
+                let c = setup.engine.configuration
+                let settings = RoundSettings(round: 1, localEpochs: c.localEpochs, batchSize: c.batchSize, learningRate: c.learningRate,
+                                             momentum: c.momentum,
+                                             samplePrivacy: c.privacy.sampleLevel ? .init(noiseMultiplier: c.noiseMultiplier, clipNorm: c.clipNorm) : nil)
+                let shadows = try ShadowTraining(architecture: model, rounds: c.rounds, settings: settings)
+                    .train(population: shadowPool, count: measures.shadows, seed: s.seed ^ 0x11a, scratch: scratch)
+                results.append(try LikelihoodRatioAttack(shadowModels: shadows).run(model: model, targets: targets, target: "global"))
+            }
+            // A hospital's local model as it left the hospital (what the aggregator could rebuild).
+            if let first = setup.localHospitals.first(where: { !$0.isMalicious }), let sent = first.lastSentModel {
+                var local = model
+                try local.setParameters(sent)
+                let localTargets = try MembershipTargets.balanced(members: first.auditRecords.train, nonMembers: test,
+                                                                  limit: measures.targetLimit, seed: s.seed ^ 1)
+                results.append(try LossThresholdAttack.run(model: local, targets: localTargets, target: "\(first.name) local"))
+            }
+        }
+        var success: Double?
+        if let backdoor = setup.localHospitals.compactMap({ $0.attack as? PixelBackdoor }).first {
+            success = backdoor.attackSuccessRate(model: model, features: test.features, labels: test.labels)
+        } else if s.attack == .backdoor, s.malicious == 0, let probe = try? PixelBackdoor(featureShape: test.featureShape) {
+            // The clean run's baseline: how often the trigger alone lands in the target class.
+            success = probe.attackSuccessRate(model: model, features: test.features, labels: test.labels)
+        }
+        model = setup.engine.globalModel
+        let epsilons = setup.localHospitals.map(\.epsilonSpent)
+        return Outcome(setting: s, accuracy: accuracy,
+                       sigma: s.epsilon != nil ? setup.engine.configuration.noiseMultiplier : nil,
+                       epsilonSpent: s.epsilon != nil ? epsilons.max() : nil, federationEpsilon: last.federationEpsilon,
+                       membership: results, attackSuccess: success, model: model, test: test,
+                       seconds: Double((ContinuousClock.now - started).components.seconds))
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `fedtop audit`: a small sweep end to end, the audit of a finished run, and bad arguments.
+@Suite("fedtop audit")
+struct AuditCommandTests {
+    static func scratch(_ name: String) -> String {
+        NSTemporaryDirectory() + "fedtop-audit-test-\(name)-\(UInt32.random(in: .min ... .max))"
+    }
+
+    @Test("a small sweep writes report.html (inline SVG, no script), report.md and a CSV per table and chart, with progress")
+    func sweep() async throws {
+        let out = Self.scratch("sweep")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try await CommandRunner.runOffPool([
+            "audit", "sweep", "--sweeps", "frontier,poisoning,strength", "--epsilons", "1,inf", "--malicious", "0,1",
+            "--defences", "fedavg,median", "--attacks", "flip,backdoor", "--perturbations", "0,0.3", "--hospitals", "3",
+            "--rounds", "3", "--shadows", "2", "--targets", "100", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("[1/"), "progress: \(r.stderr)")
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        #expect(html.contains("<svg") && !html.lowercased().contains("<script") && !html.contains("https://"))
+        #expect(html.contains("Privacy–utility frontier") && html.contains("Poisoning: label flipping") && html.contains("Poisoning: backdoor"))
+        let md = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        #expect(md.contains("frontier.csv"))
+        for csv in ["frontier", "frontier-roc", "frontier-chart", "poisoning-flip", "poisoning-backdoor", "poisoning-backdoor-success", "strength"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(csv).csv"), "\(csv).csv")
+        }
+        // The frontier's CSV has a row per ε, with AUCs in [0, 1].
+        let rows = try String(contentsOfFile: out + "/frontier.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 3)
+        for row in rows.dropFirst() {
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false)
+            let auc = try #require(Double(cells[4]))
+            #expect(auc >= 0 && auc <= 1)
+        }
+    }
+
+    @Test("audit --run audits a finished run's last checkpoint")
+    func finishedRun() async throws {
+        let dir = Self.scratch("run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try await CommandRunner.runOffPool(["--headless", "--dataset", "digits", "--hospitals", "3", "--rounds", "2",
+                                                      "--dp", "off", "--out", dir])
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = try await CommandRunner.runOffPool(["audit", "--run", dir, "--shadows", "2", "--targets", "60", "--perturbations", "0,0.2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let csv = try String(contentsOfFile: dir + "/audit/membership.csv", encoding: .utf8)
+        #expect(csv.contains("loss-threshold") && csv.contains("lira-offline"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/audit/evasion.csv"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/audit/report.html"))
+    }
+
+    @Test("bad arguments: one line naming the option, exit code 2")
+    func badArguments() throws {
+        for args in [["audit"], ["audit", "sweep", "--epsilons", "1,abc"], ["audit", "sweep", "--malicious", "7"],
+                     ["audit", "sweep", "--defences", "fedavg,bogus"], ["audit", "sweep", "--sweeps", "frontier,nope"],
+                     ["audit", "--run", "/nonexistent/run", "--shadows", "1"]] {
+            let r = try CommandRunner.run(args)
+            #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
+        }
+        let missing = try CommandRunner.run(["audit", "--run", "/nonexistent/run"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/run"))
+    }
+}
