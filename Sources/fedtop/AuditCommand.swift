@@ -31,6 +31,10 @@ struct AuditRunCommand: ParsableCommand {
     }
 
     func run() throws {
+        do { try audit() } catch let error as UsageError { throw ValidationError(error.description) }
+    }
+
+    private func audit() throws {
         guard let directory = runDirectory else {
             throw UsageError("give --run DIR (a finished run) or use `fedtop audit sweep` (see fedtop audit --help)")
         }

@@ -82,6 +82,10 @@ struct AuditSweep: ParsableCommand {
     }
 
     func run() throws {
+        do { try sweep() } catch let error as UsageError { throw ValidationError(error.description) }
+    }
+
+    private func sweep() throws {
         let chosen = Set(sweeps.split(separator: ",").map(String.init))
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-audit-\(getpid())").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)

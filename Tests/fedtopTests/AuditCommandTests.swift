@@ -27,7 +27,7 @@ struct AuditCommandTests {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(csv).csv"), "\(csv).csv")
         }
         // The frontier's CSV has a row per ε, with AUCs in [0, 1].
-        let rows = try String(contentsOfFile: out + "/frontier.csv", encoding: .utf8).split(separator: "\n")
+        let rows = try String(contentsOfFile: out + "/frontier.csv", encoding: .utf8).split(whereSeparator: \.isNewline)
         #expect(rows.count == 3)
         for row in rows.dropFirst() {
             let cells = row.split(separator: ",", omittingEmptySubsequences: false)
