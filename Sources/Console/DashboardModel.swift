@@ -237,10 +237,16 @@ public struct DashboardModel: Sendable, Equatable {
         case .roundFailed(let reason):
             add(event, .warning, "round \(event.round) failed: \(reason)")
         case .influence(let measured):
+            let before = Dictionary(influence.map { ($0.hospital, HospitalInfluence.verdict($0.relative)) }, uniquingKeysWith: { a, _ in a })
             influence = measured
             for m in measured where m.malicious {
+                update(m.hospital) { $0.malicious = true }
+                // A line when the verdict changes (not every round).
+                let verdict = HospitalInfluence.verdict(m.relative)
+                guard before[m.hospital] != verdict else { continue }
                 let relative = m.relative.map { fmt($0, 2) + "× an honest hospital" } ?? fmt(m.change, 3)
-                add(event, .warning, "round \(event.round): \(m.hospital) (malicious) moved the aggregate \(relative) under \(run?.strategy ?? "the strategy")")
+                add(event, verdict == "pulls" ? .warning : .hospital,
+                    "round \(event.round): \(m.hospital) (malicious) moves the aggregate \(relative) under \(run?.strategy ?? "the strategy"): \(verdict)")
             }
         case .membershipAudit(let snapshot):
             membershipAudit = snapshot
@@ -399,6 +405,15 @@ public struct HospitalRow: Sendable, Equatable {
 }
 
 /// A number with `digits` decimals (the console's one number format); `∞` for infinity.
+extension HospitalInfluence {
+    /// The console's word for a relative influence: contained (< 0.5× an honest hospital), pulls the
+    /// model (`pulls`, > 1.5×), or `as honest`.
+    static func verdict(_ relative: Double?) -> String {
+        guard let r = relative else { return "unmeasured" }
+        return r < 0.5 ? "contained" : r > 1.5 ? "pulls" : "as honest"
+    }
+}
+
 func fmt(_ v: Double, _ digits: Int = 2) -> String {
     guard v.isFinite else { return v > 0 ? "∞" : (v < 0 ? "-∞" : "-") }
     return String(format: "%.\(digits)f", v)

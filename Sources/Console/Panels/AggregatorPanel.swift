@@ -58,26 +58,25 @@ public enum AggregatorPanel {
             y += 1
             if sa.stage == .aborted, let d = sa.detail { line(d, .warning) }
         }
-        if let audit = auditLine(m) { line(audit.text, audit.role) }
+        for audit in auditLines(m) { line(audit.text, audit.role) }
         for r in m.rejected { line("\(r.hospital): \(r.reason)", .warning) }
         if let c = m.lastCommandResult { line(c, .highlight) }
         if !m.awaiting.isEmpty { line("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim) }
     }
 
-    /// The audit view's line: the live membership-inference AUC and how the strategy handles the
+    /// The audit view's lines: the live membership-inference AUC, and how the strategy handles the
     /// malicious hospital (its leave-one-out influence relative to an honest one).
-    static func auditLine(_ m: DashboardModel) -> (text: String, role: Style.Role)? {
-        var parts: [String] = []
-        var role = Style.Role.dim
+    static func auditLines(_ m: DashboardModel) -> [(text: String, role: Style.Role)] {
+        var lines: [(String, Style.Role)] = []
         if let a = m.membershipAudit {
-            parts.append("audit MIA AUC \(fmt(a.auc, 3)) TPR@1% \(fmt(a.tprAt1Percent, 3))")
+            lines.append(("audit MIA AUC \(fmt(a.auc, 3)) TPR@1% \(fmt(a.tprAt1Percent, 3))", .dim))
         }
-        if let bad = m.influence.first(where: { $0.malicious }), let r = bad.relative {
-            let verdict = r < 0.5 ? "contained" : r > 1.5 ? "pulls the model" : "like an honest one"
-            parts.append("\(bad.hospital) influence \(fmt(r, 2))× honest: \(verdict)")
-            role = r > 1.5 ? .warning : .ok
+        for bad in m.influence where bad.malicious {
+            let verdict = HospitalInfluence.verdict(bad.relative)
+            lines.append(("\(bad.hospital) \(bad.relative.map { fmt($0, 1) + "×" } ?? "?") honest: \(verdict)",
+                          verdict == "pulls" ? .warning : .ok))
         }
-        return parts.isEmpty ? nil : (parts.joined(separator: " · "), role)
+        return lines
     }
 
     static let secureSteps: [(SecureAggregationStatus.Stage, String)] = [(.advertise, "keys"), (.share, "shares"),
