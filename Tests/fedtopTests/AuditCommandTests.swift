@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `fedtop audit`: a small sweep end to end, the audit of a finished run, and bad arguments.
-@Suite("fedtop audit")
+@Suite("fedtop audit", .serialized)
 struct AuditCommandTests {
     static func scratch(_ name: String) -> String {
         NSTemporaryDirectory() + "fedtop-audit-test-\(name)-\(UInt32.random(in: .min ... .max))"
