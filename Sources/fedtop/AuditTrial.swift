@@ -84,8 +84,7 @@ struct AuditTrial {
         guard let last = summaries.last else {
             throw RunError("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")
         }
-        var model = setup.engine.globalModel
-        _ = model.parameterCount
+        let model = setup.engine.globalModel
         guard let holdout = setup.centralTest else { throw RunError("\(s.label): no hold-out") }
         let (shadowPool, test) = holdout.split(testFraction: 0.5, seed: s.seed ^ 0x5ad0)
         let accuracy = last.centralEvaluation?.accuracy ?? ModelEvaluation.evaluate(model, features: test.features, labels: test.labels).accuracy
@@ -121,7 +120,6 @@ struct AuditTrial {
             // The clean run's baseline: how often the trigger alone lands in the target class.
             success = probe.attackSuccessRate(model: model, features: test.features, labels: test.labels)
         }
-        model = setup.engine.globalModel
         let epsilons = setup.localHospitals.map(\.epsilonSpent)
         return Outcome(setting: s, accuracy: accuracy,
                        sigma: s.epsilon != nil ? setup.engine.configuration.noiseMultiplier : nil,
