@@ -8,7 +8,10 @@ import TensorCore
 public enum ModelScores {
     /// The softmax cross-entropy of each record (Yeom et al. 2018's signal).
     public static func losses(model: Sequential, features: Tensor, labels: [Int]) -> [Double] {
-        perRecord(model: model, features: features, labels: labels) { z, y in logSumExp(z) - Double(z[y]) }
+        precondition(features.shape.first == labels.count, "ModelScores: \(labels.count) labels for features \(features.shape)")
+        guard !labels.isEmpty else { return [] }
+        return SoftmaxCrossEntropy.evaluate(logits: model.logits(for: features), labels: labels[...], computeGradient: false,
+                                            perSample: true).losses
     }
 
     /// The logit-scaled confidence φ = log(p_y / (1 − p_y)) = z_y − log Σ_{j≠y} e^{z_j}, computed

@@ -95,15 +95,12 @@ public struct PixelBackdoor: PoisoningAttack {
     /// The share of triggered records (of classes other than the target) classified as the target.
     public func attackSuccessRate(model: Sequential, features: Tensor, labels: [Int]) -> Double {
         let others = labels.indices.filter { labels[$0] != targetClass }
-        guard !others.isEmpty else { return 0 }
-        let logits = model.logits(for: stamped(features.gathering(others)))
-        let classes = logits.shape[1]
-        let hits = logits.withUnsafeBufferPointer { p in
-            (0..<others.count).filter { i in
-                let row = p[(i * classes)..<((i + 1) * classes)]
-                return row.indices.max { row[$0] < row[$1] }! - i * classes == targetClass
-            }.count
-        }
+        guard !others.isEmpty, targetClass < (model.outputShape.last ?? 0) else { return 0 }
+        // Triggered records "correct" against the target class are the backdoor's hits.
+        let verdicts = SoftmaxCrossEntropy.evaluate(logits: model.logits(for: stamped(features.gathering(others))),
+                                                    labels: Array(repeating: targetClass, count: others.count)[...],
+                                                    computeGradient: false, perSample: true).isCorrect
+        let hits = verdicts.filter { $0 }.count
         return Double(hits) / Double(others.count)
     }
 }

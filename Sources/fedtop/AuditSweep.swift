@@ -59,7 +59,7 @@ struct AuditSweep: ParsableCommand {
             throw ValidationError("--attacks: '\(a)' is not flip or backdoor")
         }
         for d in defences.split(separator: ",") where d != "client-dp" {
-            do { _ = try StrategyParserProbe.check(String(d)) } catch { throw ValidationError("--defences: \(error)") }
+            do { _ = try StrategyParser.parse(String(d)) } catch { throw ValidationError("--defences: \(error)") }
         }
         _ = try Self.numbers(perturbations, option: "--perturbations", allowInfinity: false)
     }
@@ -111,12 +111,5 @@ struct AuditSweep: ParsableCommand {
         let written = try ReportWriter.write(report, to: out)
         print("fedtop audit: report in \(out)/report.html (\(written.count) files)")
         for line in runner.summary { print(line) }
-    }
-}
-
-/// Checks a strategy specification the way a run would parse it.
-enum StrategyParserProbe {
-    static func check(_ spec: String) throws -> String {
-        try StrategyParser.parse(spec).name
     }
 }
