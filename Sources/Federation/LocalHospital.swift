@@ -50,6 +50,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     private var _online = true
     private var _attack: (any PoisoningAttack)?
     private var _lastSentModel: Tensor?
+    private var _keepsSentModel = false
     /// Its seat in secure rounds (``SecureAggregationHospital``).
     let secureSeat: SecureAggregationSeat
 
@@ -108,9 +109,15 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         set { lock.withLock { _attack = newValue ? (_attack ?? LabelFlipping()) : nil } }
     }
 
+    /// Whether the hospital keeps ``lastSentModel`` (off by default: a copy of the model per hospital).
+    public var keepsSentModel: Bool {
+        get { lock.withLock { _keepsSentModel } }
+        set { lock.withLock { _keepsSentModel = newValue } }
+    }
+
     /// The local model its last update describes (global + the update it sent, noise and scaling
     /// included): what the aggregator, or anyone reading the wire, could rebuild. For the audit's
-    /// membership inference on a hospital's local model.
+    /// membership inference on a hospital's local model; kept only when ``keepsSentModel`` is set.
     public var lastSentModel: Tensor? { lock.withLock { _lastSentModel } }
 
     /// The hospital's records, for the audit of a simulated federation only (membership inference
@@ -244,10 +251,12 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         var delta = model.parameters
         delta.add(globalModel, scaledBy: -1)
         if let scale = attack?.updateScale, scale != 1 { delta.scale(by: scale) }
-        var sent = globalModel
-        sent.add(delta, scaledBy: 1)
+        if keepsSentModel {
+            var sent = globalModel
+            sent.add(delta, scaledBy: 1)
+            lock.withLock { _lastSentModel = sent }
+        }
         lock.withLock {
-            _lastSentModel = sent
             _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle
         }
         return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,

@@ -80,6 +80,8 @@ struct AuditTrial {
         options.out = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         let setup = try FederationSetup(options: options.resolved())
         defer { try? FileManager.default.removeItem(atPath: options.out!) }
+        // The first honest hospital keeps its last local model for the local-model attack.
+        setup.localHospitals.first { !$0.isMalicious }?.keepsSentModel = true
         let (_, summaries) = setup.runQuietly()
         guard let last = summaries.last else {
             throw RunError("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")

@@ -54,6 +54,7 @@ struct PixelBackdoorTests {
         let settings = RoundSettings(round: 1, localEpochs: 1, batchSize: 16, learningRate: 0.1, momentum: 0, samplePrivacy: nil)
         let plain = try hospital.train(globalModel: architecture.parameters, settings: settings) { _ in }
         hospital.attack = attack
+        hospital.keepsSentModel = true
         #expect(hospital.isMalicious)
         let boosted = try hospital.train(globalModel: architecture.parameters, settings: settings) { _ in }
         #expect(boosted.delta.norm() > 3 * plain.delta.norm())
