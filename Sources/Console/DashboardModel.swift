@@ -408,7 +408,7 @@ public struct HospitalRow: Sendable, Equatable {
 extension HospitalInfluence {
     /// The console's word for a relative influence: contained (< 0.5× an honest hospital), pulls the
     /// model (`pulls`, > 1.5×), or `as honest`.
-    static func verdict(_ relative: Double?) -> String {
+    public static func verdict(_ relative: Double?) -> String {
         guard let r = relative else { return "unmeasured" }
         return r < 0.5 ? "contained" : r > 1.5 ? "pulls" : "as honest"
     }

@@ -18,14 +18,15 @@ enum AuditSections {
         }
         let rows = outcomes.map { o -> [String] in
             let lt = mia(o, LossThresholdAttack.name), lira = mia(o, LikelihoodRatioAttack.name)
-            let local = o.membership.first { $0.target.hasSuffix("local") }
+            let local = o.membership.first { $0.target.hasSuffix("local") && $0.attack == LossThresholdAttack.name }
+            let localLiRA = o.membership.first { $0.target.hasSuffix("local") && $0.attack == LikelihoodRatioAttack.name }
             return [epsilonLabel(o.setting), f3(o.sigma), f3(o.epsilonSpent), f3(o.accuracy), f3(lt?.auc), f3(lira?.auc),
-                    f3(lira?.tprAt1Percent), f3(lira?.tprAtTenthPercent), f3(local?.auc), "\(lt?.roc.members ?? 0)"]
+                    f3(lira?.tprAt1Percent), f3(lira?.tprAtTenthPercent), f3(local?.auc), f3(localLiRA?.auc), "\(lt?.roc.members ?? 0)"]
         }
         let table = ReportTable(
             name: "frontier", caption: "Accuracy on the central hold-out and membership inference against each hospital's ε",
             columns: ["ε", "σ", "ε spent", "accuracy", "loss-threshold AUC", "LiRA AUC", "LiRA TPR @ 1% FPR", "LiRA TPR @ 0.1% FPR",
-                      "local model AUC (loss)", "members attacked"],
+                      "local model AUC (loss)", "local model AUC (LiRA)", "members attacked"],
             rows: rows)
         let xs = outcomes.enumerated().map { i, o in o.setting.epsilon ?? (2 * (outcomes.compactMap(\.setting.epsilon).max() ?? 8)) }
         func series(_ label: String, _ value: (AuditTrial.Outcome) -> Double?) -> ChartSeries {

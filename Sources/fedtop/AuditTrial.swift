@@ -96,6 +96,7 @@ struct AuditTrial {
             let members = Dataset.concatenating(setup.localHospitals.filter { !$0.isMalicious }.map(\.auditRecords.train))
             let targets = try MembershipTargets.balanced(members: members, nonMembers: test, limit: measures.targetLimit, seed: s.seed)
             results.append(try LossThresholdAttack.run(model: model, targets: targets, target: "global"))
+            var lira: LikelihoodRatioAttack?
             if measures.shadows >= 2 {
                 log("\(s.label): training \(measures.shadows) shadow models")
                 let c = setup.engine.configuration
@@ -104,7 +105,8 @@ struct AuditTrial {
                                              samplePrivacy: c.privacy.sampleLevel ? .init(noiseMultiplier: c.noiseMultiplier, clipNorm: c.clipNorm) : nil)
                 let shadows = try ShadowTraining(architecture: model, rounds: c.rounds, settings: settings)
                     .train(population: shadowPool, count: measures.shadows, seed: s.seed ^ 0x11a, scratch: scratch)
-                results.append(try LikelihoodRatioAttack(shadowModels: shadows).run(model: model, targets: targets, target: "global"))
+                lira = try LikelihoodRatioAttack(shadowModels: shadows)
+                results.append(try lira!.run(model: model, targets: targets, target: "global"))
             }
             // A hospital's local model as it left the hospital (what the aggregator could rebuild).
             if let first = setup.localHospitals.first(where: { !$0.isMalicious }), let sent = first.lastSentModel {
@@ -113,6 +115,7 @@ struct AuditTrial {
                 let localTargets = try MembershipTargets.balanced(members: first.auditRecords.train, nonMembers: test,
                                                                   limit: measures.targetLimit, seed: s.seed ^ 1)
                 results.append(try LossThresholdAttack.run(model: local, targets: localTargets, target: "\(first.name) local"))
+                if let lira { results.append(try lira.run(model: local, targets: localTargets, target: "\(first.name) local")) }
             }
         }
         var success: Double?

@@ -85,3 +85,37 @@ struct DashboardModelTests {
         #expect(ring.total == 5)
     }
 }
+
+@Suite("The audit view: live membership inference and a malicious hospital's influence")
+struct AuditViewTests {
+    static func influence(_ relative: Double) -> EngineEvent.Kind {
+        .influence([HospitalInfluence(hospital: "hospital-3", malicious: true, change: relative, relative: relative),
+                    HospitalInfluence(hospital: "hospital-1", malicious: false, change: 1, relative: 1)])
+    }
+
+    @Test("the influence event marks the hospital malicious, keeps the verdict, and logs only when it changes")
+    func influence() {
+        var m = Scenario.model
+        let before = m.log.entries.count
+        m.apply(EngineEvent(time: 20, wallTime: 0, round: 6, kind: Self.influence(1.9)))
+        m.apply(EngineEvent(time: 21, wallTime: 0, round: 7, kind: Self.influence(2.1)))
+        #expect(m.hospitals.first { $0.name == "hospital-3" }?.malicious == true)
+        #expect(m.log.entries.count == before + 1)
+        #expect(m.log.entries.last?.text.contains("pulls") == true)
+        m.apply(EngineEvent(time: 22, wallTime: 0, round: 8, kind: Self.influence(0.1)))
+        #expect(m.log.entries.count == before + 2)
+        #expect(m.log.entries.last?.text.contains("contained") == true)
+        #expect(HospitalInfluence.verdict(1.0) == "as honest" && HospitalInfluence.verdict(nil) == "unmeasured")
+    }
+
+    @Test("the aggregator panel's audit lines carry the latest AUC and the verdict")
+    func lines() {
+        var m = Scenario.model
+        m.apply(EngineEvent(time: 20, wallTime: 0, round: 6,
+                            kind: .membershipAudit(MembershipAuditSnapshot(attack: "loss-threshold", auc: 0.61, tprAt1Percent: 0.04, members: 300))))
+        m.apply(EngineEvent(time: 20, wallTime: 0, round: 6, kind: Self.influence(0.0)))
+        let lines = AggregatorPanel.auditLines(m).map(\.text)
+        #expect(lines == ["audit MIA AUC 0.610 TPR@1% 0.040", "hospital-3 0.0× honest: contained"])
+        #expect(m.membershipHistory == [0.61])
+    }
+}

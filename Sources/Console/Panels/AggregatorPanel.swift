@@ -66,7 +66,7 @@ public enum AggregatorPanel {
 
     /// The audit view's lines: the live membership-inference AUC, and how the strategy handles the
     /// malicious hospital (its leave-one-out influence relative to an honest one).
-    static func auditLines(_ m: DashboardModel) -> [(text: String, role: Style.Role)] {
+    public static func auditLines(_ m: DashboardModel) -> [(text: String, role: Style.Role)] {
         var lines: [(String, Style.Role)] = []
         if let a = m.membershipAudit {
             lines.append(("audit MIA AUC \(fmt(a.auc, 3)) TPR@1% \(fmt(a.tprAt1Percent, 3))", .dim))
