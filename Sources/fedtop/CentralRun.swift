@@ -19,7 +19,7 @@ struct CentralRun {
         }
         let seed = options.seed ?? 1
         let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? 0.2, seed: seed)
-        let standardizer = Standardizer.fit(rawTrain)
+        let standardizer = Standardizer.fit(rawTrain, clip: options.featureClip.map { Float($0) })
         let train = standardizer.apply(rawTrain), test = standardizer.apply(rawTest)
         let kind = options.model ?? DatasetSource.defaultModel(for: data)
         if options.epsilon != nil && options.noise != nil {

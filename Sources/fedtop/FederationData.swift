@@ -4,7 +4,7 @@ import TensorCore
 
 /// A run's records as its local hospitals hold them: the central hold-out taken out first (standardised
 /// with its own statistics), the rest partitioned among the local hospitals, each share standardised
-/// with that hospital's own statistics. Deterministic in the plan's seed, so the audit of a finished
+/// with that hospital's own statistics (and clamped to ±`--feature-clip` sd when given). Deterministic in the plan's seed, so the audit of a finished
 /// run (`fedtop audit --run DIR`) rebuilds exactly who held which record.
 struct FederationData {
     /// The whole dataset before the hold-out (nil when only remote hospitals hold data).
@@ -34,7 +34,7 @@ struct FederationData {
                 throw UsageError("--central-holdout \(fraction) leaves too few records (\(holdout.count) held out, \(rest.count) for the hospitals)")
             }
             data = rest
-            centralTest = Standardizer.fit(holdout).apply(holdout)
+            centralTest = Standardizer.fit(holdout, clip: plan.featureClip).apply(holdout)
         }
         self.centralTest = centralTest
         self.data = data
@@ -48,7 +48,7 @@ struct FederationData {
         }
         // Each hospital standardises its own records with its own statistics (nothing leaves).
         self.shares = shares.map { share in
-            let standardizer = Standardizer.fit(share.train)
+            let standardizer = Standardizer.fit(share.train, clip: plan.featureClip)
             return HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
         }
         modelKind = plan.model ?? DatasetSource.defaultModel(name: facts.name, featureShape: facts.featureShape)

@@ -51,6 +51,8 @@ struct FederationOptions: ParsableArguments {
     @Option(help: "Fraction of each hospital's records held out for its evaluation.") var testFraction: Double?
     @Option(help: "Fraction of all records held out centrally, before the split, for a central evaluation every round.")
     var centralHoldout: Double?
+    @Option(help: "Clamp each hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
+    var featureClip: Double?
     @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
     @Option(help: "The run's name.") var name: String?
     @Option(help: "Continue the run in this directory from its last complete round, ledgers intact.") var resume: String?
@@ -106,6 +108,7 @@ struct FederationOptions: ParsableArguments {
         o.noiseSeed = noiseSeed
         o.testFraction = testFraction
         o.centralHoldout = centralHoldout
+        o.featureClip = featureClip
         o.out = out
         o.name = name
         o.headless = headless ? true : nil
@@ -206,7 +209,8 @@ struct FederationOptions: ParsableArguments {
             privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? 3.0), delta: o.delta ?? 1e-5, noise: o.noise,
             clip: o.clip ?? 1.0, clientNoise: o.clientNoise, clientClip: o.clientClip ?? 1.0, adaptiveClip: o.adaptiveClip ?? false,
             selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
-            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, centralHoldout: o.centralHoldout, out: o.out, name: o.name, json: o.json ?? false,
+            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, centralHoldout: o.centralHoldout,
+            featureClip: o.featureClip.map { Float($0) }, out: o.out, name: o.name, json: o.json ?? false,
             simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
             budgetReason: raiseBudget, secureAggregation: secure)
     }
@@ -249,6 +253,8 @@ struct RunPlan {
     var noiseSeed: UInt64?
     var testFraction: Double
     var centralHoldout: Double?
+    /// Each hospital's standardised features clamped to ±this many standard deviations (nil: no bound).
+    var featureClip: Float?
     var out: String?
     var name: String?
     var json: Bool

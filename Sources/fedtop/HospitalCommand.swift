@@ -31,6 +31,8 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "How the data is split into shards: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition = "iid"
     @Option(help: "Fraction of this hospital's records held out for its evaluation.") var testFraction = 0.2
     @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed: UInt64 = 1
+    @Option(help: "Clamp this hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
+    var featureClip: Double?
     @Option(help: "This hospital's ε budget (DP-SGD); it refuses any round that would exceed it.") var epsilonBudget = 3.0
     @Option(help: "δ.") var delta = 1e-5
     @Option(help: "The folder of this hospital's privacy ledger and audit log (default: ./hospital-NAME).") var ledger: String?
@@ -121,6 +123,9 @@ struct HospitalCommand: ParsableCommand {
             throw ValidationError("--shard '\(shard)': expected i/n with 1 ≤ i ≤ n")
         }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction \(testFraction): must be in (0, 1)") }
+        if let featureClip, !Standardizer.isValidClip(featureClip) {
+            throw ValidationError("--feature-clip \(featureClip): must be a positive number of standard deviations")
+        }
         let whole: Dataset
         do { whole = try DatasetSource.load(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
         let scheme: PartitionScheme
@@ -130,7 +135,7 @@ struct HospitalCommand: ParsableCommand {
             shares = try Partitioner.partition(whole, hospitals: n, scheme: scheme, testFraction: testFraction, seed: seed)
         } catch { throw ValidationError("--shard \(shard) of \(whole.name): \(error)") }
         let share = shares[i - 1]
-        let standardizer = Standardizer.fit(share.train)
+        let standardizer = Standardizer.fit(share.train, clip: featureClip.map { Float($0) })
         let data = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
         return (data, .init(datasetName: whole.name, featureShape: whole.featureShape, classNames: whole.classNames))
     }

@@ -95,7 +95,7 @@ extension InitCommand {
     /// The sections of the example, in order.
     private static let sections: [(title: String, keys: [RunOptions.Key])] = [
         ("Federation", [.hospitals, .hospital, .certs, .rounds, .perRound, .sampleRate, .quorum, .deadline, .strategy]),
-        ("Data", [.dataset, .partition, .testFraction, .centralHoldout]),
+        ("Data", [.dataset, .partition, .testFraction, .centralHoldout, .featureClip]),
         ("Model and local training", [.model, .localEpochs, .batchSize, .learningRate, .momentum, .seed]),
         ("Privacy", [.dp, .epsilon, .delta, .clip, .noise, .clientNoise, .clientClip, .adaptiveClip, .noiseSeed]),
         ("Secure aggregation", [.secureAggregation, .secaggBits, .secaggRange]),
@@ -119,6 +119,7 @@ extension InitCommand {
         case .partition: ("records across hospitals: iid | dirichlet:ALPHA | quantity:SIGMA", nil)
         case .testFraction: ("fraction of the records held out for testing (default: 0.2)", .number(0.2))
         case .centralHoldout: ("fraction of all records held out centrally for a central evaluation (default: none)", .number(0.1))
+        case .featureClip: ("clamp each hospital's standardised features to ±this many standard deviations (default: no bound)", .number(5))
         case .model: ("\(ModelZoo.names.joined(separator: " | ")) (default: by dataset)", .string("lesioncnn"))
         case .localEpochs: ("passes over its data each hospital makes per round", nil)
         case .batchSize: ("samples per batch (with DP-SGD: the expected Poisson batch)", nil)

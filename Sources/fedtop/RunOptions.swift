@@ -39,6 +39,8 @@ struct RunOptions: Equatable, Sendable {
     var testFraction: Double?
     /// Fraction of all records held out centrally (before partitioning) for a central evaluation each round.
     var centralHoldout: Double?
+    /// Winsorise each hospital's standardised features at ±this many standard deviations (nil: no bound).
+    var featureClip: Double?
 
     // Model and training
     /// The model (default: by dataset).
@@ -118,6 +120,7 @@ extension RunOptions {
         case hospitals, hospital, certs
         case perRound = "per-round", sampleRate = "sample-rate", quorum, deadline, strategy, rounds
         case dataset, partition, testFraction = "test-fraction", centralHoldout = "central-holdout"
+        case featureClip = "feature-clip"
         case model, localEpochs = "local-epochs", batchSize = "batch-size", learningRate = "learning-rate"
         case momentum, seed
         case dp, epsilon, delta, noise, clip, clientNoise = "client-noise", clientClip = "client-clip"
@@ -135,7 +138,7 @@ extension RunOptions {
             switch self {
             case .hospitals, .perRound, .quorum, .rounds, .localEpochs, .batchSize, .secaggBits: .integer
             case .seed, .noiseSeed: .seed
-            case .sampleRate, .deadline, .testFraction, .centralHoldout, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
+            case .sampleRate, .deadline, .testFraction, .centralHoldout, .featureClip, .learningRate, .momentum, .epsilon, .delta, .noise, .clip,
                  .clientNoise, .clientClip, .secaggRange: .number
             case .strategy, .dataset, .partition, .model, .dp, .out, .name, .certs: .string
             case .adaptiveClip, .headless, .json, .secureAggregation: .boolean
@@ -243,6 +246,7 @@ extension RunOptions {
             case .partition: partition.map(Value.string)
             case .testFraction: testFraction.map(Value.number)
             case .centralHoldout: centralHoldout.map(Value.number)
+            case .featureClip: featureClip.map(Value.number)
             case .model: model.map(Value.string)
             case .localEpochs: localEpochs.map(Value.integer)
             case .batchSize: batchSize.map(Value.integer)
@@ -312,6 +316,7 @@ extension RunOptions {
             case .partition: partition = string()
             case .testFraction: testFraction = number()
             case .centralHoldout: centralHoldout = number()
+            case .featureClip: featureClip = number()
             case .model: model = string()
             case .localEpochs: localEpochs = integer()
             case .batchSize: batchSize = integer()
@@ -377,6 +382,7 @@ extension RunOptions {
         case (.momentum, .number(let v)): return v >= 0 && v < 1 ? nil : "must be in [0, 1), got \(v)"
         case (.testFraction, .number(let v)), (.delta, .number(let v)): return fraction(v)
         case (.centralHoldout, .number(let v)): return v > 0 && v <= 0.5 ? nil : "must be in (0, 0.5], got \(v)"
+        case (.featureClip, .number(let v)): return Standardizer.isValidClip(v) ? nil : "must be a positive number of standard deviations, got \(v)"
         case (.deadline, .number(let v)), (.learningRate, .number(let v)), (.epsilon, .number(let v)),
              (.clip, .number(let v)), (.clientClip, .number(let v)):
             return positive(v)

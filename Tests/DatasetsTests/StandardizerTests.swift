@@ -44,4 +44,28 @@ struct StandardizerTests {
         let z = Standardizer.fit(d).apply(d)
         #expect(z.labels == d.labels && z.classNames == d.classNames && z.featureShape == [64])
     }
+
+    @Test("with a clip, a feature rare in training lands at ±clip, values within it are unchanged")
+    func clipWinsorises() {
+        // Feature 0 is lit in 1 of 100 training records: std ≈ 0.0995, so a test record lighting it is ~10 sd out.
+        let rows = (0..<100).map { i -> [Float] in [i == 0 ? 1 : 0, Float(i % 2)] }
+        let train = Self.data(rows)
+        let plain = Standardizer.fit(train).apply(Self.data([[1, 1], [0, 0]])).features.scalars
+        #expect(plain[0] > 9.9)
+        let s = Standardizer.fit(train, clip: 3)
+        #expect(s.clip == 3 && s.mean == Standardizer.fit(train).mean && s.std == Standardizer.fit(train).std)
+        let z = s.apply(Self.data([[1, 1], [0, 0]])).features.scalars
+        #expect(z[0] == 3)                         // clamped
+        #expect(z[1] == plain[1] && z[3] == plain[3])   // the ±1 feature is untouched
+        #expect(z[2] == plain[2] && abs(z[2]) < 3)
+        #expect(s.apply(Self.data([[-40, 0]])).features.scalars[0] == -3)
+        #expect(s.apply(train).features.scalars.allSatisfy { abs($0) <= 3 })
+    }
+
+    @Test("a clip must be positive and finite")
+    func clipValidity() {
+        #expect(Standardizer.isValidClip(5) && Standardizer.isValidClip(0.1))
+        #expect(!Standardizer.isValidClip(0) && !Standardizer.isValidClip(-1) && !Standardizer.isValidClip(.infinity)
+                && !Standardizer.isValidClip(.nan))
+    }
 }

@@ -63,5 +63,49 @@ struct BenchCommandTests {
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.contains("±") })
         #expect(rows[1].contains("0.932 ± 0.036"))  // the anchor for WDBC at ε = 2
+        let bad = try CommandRunner.run(["bench", "utility", "--feature-clip", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--feature-clip"), "\(bad.stderr)")
+    }
+
+    /// A stand-in interpreter: a shell script that checks it was handed the recipe and the records and
+    /// answers with fixed accuracies (the plumbing is under test here, not Opacus).
+    private func fakePython(_ body: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-fake-python-\(UUID().uuidString)").path
+        try Data(("#!/bin/sh\n" + body).utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test("--opacus runs the reference on the same records and prints its mean ± sd and the difference with its interval")
+    func opacusReference() throws {
+        // Checks: the script imports opacus, the CSV has 569 WDBC records of 30 features + label, ε and seeds passed through.
+        let python = try fakePython(#"""
+            grep -q "from opacus import PrivacyEngine" "$1" || exit 9
+            [ "$(wc -l < "$2")" -eq 569 ] || exit 8
+            [ "$(head -1 "$2" | tr ',' '\n' | wc -l)" -eq 31 ] || exit 7
+            [ "$3" = "2.0" ] && [ "$4" = "3" ] || { echo "args $3 $4" >&2; exit 6; }
+            echo "some chatter"
+            echo "[0.90, 0.92, 0.94]"
+            """#)
+        defer { try? FileManager.default.removeItem(atPath: python) }
+        let r = try CommandRunner.run(["bench", "utility", "--datasets", "wdbc", "--epsilons", "2", "--seeds", "3", "--epochs", "2",
+                                       "--opacus", python])
+        #expect(r.status == 0, "\(r.stderr)")
+        let row = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("wdbc") })
+        #expect(row.contains("0.920 ± 0.020"), "\(row)")   // the stand-in's mean and sample sd
+        #expect(r.stdout.contains("Opacus here (centralised, 3 seeds)"))
+        // fedtop's mean minus 0.920, and an interval around it.
+        let numbers = row.split(whereSeparator: { " [],±".contains($0) }).compactMap { Double($0) }
+        let ours = numbers[1], difference = numbers[numbers.count - 3], low = numbers[numbers.count - 2], high = numbers[numbers.count - 1]
+        #expect(abs(difference - (ours - 0.92)) < 0.0011 && low < difference && difference < high, "\(row)")
+
+        let failing = try fakePython("echo 'ModuleNotFoundError: No module named opacus' >&2\nexit 1\n")
+        defer { try? FileManager.default.removeItem(atPath: failing) }
+        let f = try CommandRunner.run(["bench", "utility", "--datasets", "wdbc", "--epsilons", "2", "--seeds", "2", "--epochs", "1",
+                                       "--opacus", failing])
+        #expect(f.status != 0 && f.stderr.contains(failing) && f.stderr.contains("No module named opacus"), "\(f.stderr)")
+        let missing = try CommandRunner.run(["bench", "utility", "--datasets", "wdbc", "--epsilons", "2", "--seeds", "2", "--epochs", "1",
+                                             "--opacus", "/nonexistent/python"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/python"), "\(missing.stderr)")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Privacy
 import Testing
+@testable import fedtop
 
 @Suite("fedtop run --headless (a federation)")
 struct FederatedRunTests {
@@ -73,6 +74,27 @@ struct FederatedRunTests {
         #expect(column != nil && Double(last[column!]) != nil)
         let bad = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--central-holdout", "0.9"])
         #expect(bad.status == 2 && bad.stderr.contains("central-holdout"), "\(bad.stderr)")
+    }
+
+    @Test("--feature-clip clamps every hospital's standardised features, and only the extreme ones")
+    func featureClip() throws {
+        func layout(_ arguments: [String]) throws -> FederationData {
+            try FederationData(plan: try FederationOptions.parse(["--dataset", "digits", "--hospitals", "3"] + arguments).resolved(),
+                               remoteFacts: nil)
+        }
+        let plain = try layout([]), clamped = try layout(["--feature-clip", "4"])
+        var beyond = 0
+        for (p, c) in zip(plain.shares, clamped.shares) {
+            for (a, b) in [(p.train, c.train), (p.test, c.test)] {
+                #expect(a.labels == b.labels)
+                let x = a.features.scalars, y = b.features.scalars
+                #expect(y.allSatisfy { abs($0) <= 4 })
+                for (u, v) in zip(x, y) { if abs(u) <= 4 { #expect(u == v) } else { beyond += 1; #expect(v == (u > 0 ? 4 : -4)) } }
+            }
+        }
+        #expect(beyond > 0)  // digits has pixels lit in a handful of one hospital's records
+        let bad = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--feature-clip", "-1"])
+        #expect(bad.status == 2 && bad.stderr.contains("feature-clip"), "\(bad.stderr)")
     }
 
     @Test("a run that reaches the privacy budget stops and exits 3")

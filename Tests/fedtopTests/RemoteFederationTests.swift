@@ -125,6 +125,9 @@ struct RemoteFederationTests {
         #expect(open.status == 2 && open.stderr.contains("loopback"), "\(open.stderr)")
         let badListen = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "localhost", "--insecure", "--ledger", dir + "/l"])
         #expect(badListen.status == 2 && badListen.stderr.contains("--listen"), "\(badListen.stderr)")
+        let badClip = try CommandRunner.run(["hospital", "--name", "alice", "--listen", "127.0.0.1:0", "--insecure", "--ledger", dir + "/l",
+                                             "--feature-clip", "0"])
+        #expect(badClip.status == 2 && badClip.stderr.contains("--feature-clip"), "\(badClip.stderr)")
     }
 
     @Test("three hospitals from `fedtop certs init`; one killed mid-round: the round completes on the quorum, it rejoins when restarted, its ledger charges no round twice")

@@ -247,7 +247,7 @@ struct RunFileTests {
     func keys() throws {
         let all = RunOptions(
             hospitals: 1, hospital: ["grpcs://h:1"], certs: "c", perRound: 2, sampleRate: 0.3, quorum: 4, deadline: 5, strategy: "s",
-            rounds: 6, dataset: "d", partition: "iid", testFraction: 0.7, centralHoldout: 0.21, model: "m", localEpochs: 8, batchSize: 9,
+            rounds: 6, dataset: "d", partition: "iid", testFraction: 0.7, centralHoldout: 0.21, featureClip: 4.5, model: "m", localEpochs: 8, batchSize: 9,
             learningRate: 0.11, momentum: 0.12, seed: 13, dp: "both", epsilon: 14, delta: 0.015, noise: 16, clip: 17,
             clientNoise: 18, clientClip: 19, adaptiveClip: true, noiseSeed: 20, secureAggregation: true, secaggBits: 12,
             secaggRange: 0.25, out: "o", name: "n", headless: false, json: true)
@@ -262,7 +262,7 @@ struct RunFileTests {
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOptions.Key.allCases.count == 35)
+        #expect(RunOptions.Key.allCases.count == 36)
         #expect(RunOptions.Key.closest(to: "LEARNING_RATE") == .learningRate)
         #expect(RunOptions.Key.closest(to: "noiseSeed") == .noiseSeed)
         #expect(RunOptions.Key.closest(to: "epsilion") == .epsilon)
@@ -272,6 +272,9 @@ struct RunFileTests {
     func validate() {
         #expect(throws: RunOptions.InvalidOption(key: .batchSize, problem: "must be at least 1, got 0")) {
             try RunOptions(batchSize: 0).validate()
+        }
+        #expect(throws: RunOptions.InvalidOption(key: .featureClip, problem: "must be a positive number of standard deviations, got 0.0")) {
+            try RunOptions(featureClip: 0).validate()
         }
         #expect(RunOptions.InvalidOption(key: .batchSize, problem: "x").description == "--batch-size x")
         #expect(throws: Never.self) { try RunOptions.defaults.validate() }
