@@ -41,6 +41,9 @@ struct BenchUtility: ParsableCommand {
         if let featureClip, !Standardizer.isValidClip(featureClip) {
             throw ValidationError("--feature-clip \(featureClip): must be a positive number of standard deviations")
         }
+        if let opacus, !FileManager.default.isExecutableFile(atPath: opacus) {
+            throw ValidationError("--opacus \(opacus): no executable there (give a Python interpreter with torch and opacus)")
+        }
         guard epsilons.split(separator: ",").allSatisfy({ Double($0).map { $0 >= 0 } ?? false }) else {
             throw ValidationError("--epsilons must be numbers ≥ 0, got '\(epsilons)'")
         }
