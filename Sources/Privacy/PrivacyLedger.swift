@@ -37,6 +37,9 @@ public final class PrivacyLedger {
     public let seal: LedgerSeal
     public private(set) var accountant = RDPAccountant()
     public private(set) var budget: (epsilon: Double, delta: Double)
+    /// The budget the file recorded before this open (nil for a new ledger): with ``budget``, what
+    /// the open changed.
+    public let recordedBudget: (epsilon: Double, delta: Double)?
     /// Whether opening cut a torn, uncommitted final record (or dropped one from a v1 ledger).
     public private(set) var recoveredTornRecord = false
     /// What opening accepted that the operator should hear about (an upgrade from v1, a first sealed
@@ -165,6 +168,7 @@ public final class PrivacyLedger {
         self.seal = seal
         self.descriptor = descriptor
         self.budget = budget
+        recordedBudget = replay.budget
         self.notes = notes
         accountant = replay.accountant
         recordCount = chain.count

@@ -113,7 +113,7 @@ struct PrivacyLedgerTests {
         }
         let low = spent * 1.01  // the next spend does not fit
         let ledger = try PrivacyLedger(path: path, budget: (low, 1e-5), seal: s.seal())
-        #expect(ledger.budget.epsilon == low)
+        #expect(ledger.budget.epsilon == low && ledger.recordedBudget?.epsilon == 5)
         #expect(ledger.notes.contains { $0.contains("budget changed at open") })
         #expect(try s.text(path).contains("budget \(low) 1e-05 lowered at open #"))
         let next = try segment()
@@ -144,7 +144,7 @@ struct PrivacyLedgerTests {
         let path = s.ledgerPath()
         _ = try PrivacyLedger(path: path, budget: (3, 1e-5), seal: s.seal())
         let raised = try PrivacyLedger(path: path, budget: (4, 1e-5), seal: s.seal(), raiseReason: "board\nminute #12")
-        #expect(raised.budget.epsilon == 4)
+        #expect(raised.budget.epsilon == 4 && raised.recordedBudget?.epsilon == 3)
         #expect(try s.text(path).contains("budget 4.0 1e-05 board minute  12 #"))
         #expect(try PrivacyLedger(path: path, budget: nil, seal: s.seal()).budget.epsilon == 4)
     }
