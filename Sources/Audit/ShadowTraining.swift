@@ -1,5 +1,6 @@
 import Datasets
 import Federation
+import Privacy
 import Foundation
 import TensorCore
 
@@ -43,9 +44,9 @@ public struct ShadowTraining: Sendable {
             let half = population.subset(Array(indices.prefix(population.count / 2)).sorted())
             var model = try Sequential(kind: architecture.kind, inputShape: architecture.inputShape,
                                        layers: architecture.layers, seed: shadowSeed)
-            let privacy = settings.samplePrivacy.map { _ in
+            let privacy = try settings.samplePrivacy.map { _ in
                 LocalHospital.Privacy(ledgerPath: "\(directory)/shadow-\(k).ledger", epsilonBudget: 1e12, delta: 0.5,
-                                      noiseSeed: shadowSeed)
+                                      noiseSeed: shadowSeed, seal: try LedgerSeal.loadOrCreate(directory: directory + ".seal", name: "shadow-\(k)"))
             }
             let hospital = try LocalHospital(name: "shadow-\(k + 1)", data: HospitalData(train: half, test: half.subset([0])),
                                              architecture: model, privacy: privacy, seed: shadowSeed, gate: gate)

@@ -59,7 +59,11 @@ public struct DashboardModel: Sendable, Equatable {
 
     public init(facts: FederationFacts = .none) {
         self.facts = facts
-        hospitals = facts.hospitals.map { HospitalRow(name: $0.name, location: $0.location, records: $0.records) }
+        hospitals = facts.hospitals.map {
+            var row = HospitalRow(name: $0.name, location: $0.location, records: $0.records)
+            row.policy = $0.policy
+            return row
+        }
     }
 
     public static func == (a: DashboardModel, b: DashboardModel) -> Bool {
@@ -377,6 +381,8 @@ public struct HospitalRow: Sendable, Equatable {
     public var name: String
     public var location: String
     public var records: Int
+    /// Its own privacy policy in one line, as it announced it.
+    public var policy: String?
     public var status = Status.idle
     public var lastLoss: Double?
     public var epsilon: Double?

@@ -10,12 +10,15 @@ public struct FederationFacts: Sendable, Codable, Equatable {
         /// Training records (the DP-SGD sampling population).
         public var records: Int
         public var testRecords: Int
+        /// The hospital's own privacy policy in one line (``HospitalPolicy/summary``), nil when it told none.
+        public var policy: String?
 
-        public init(name: String, location: String, records: Int, testRecords: Int) {
+        public init(name: String, location: String, records: Int, testRecords: Int, policy: String? = nil) {
             self.name = name
             self.location = location
             self.records = records
             self.testRecords = testRecords
+            self.policy = policy
         }
     }
 

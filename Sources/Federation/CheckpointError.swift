@@ -18,6 +18,9 @@ public enum CheckpointError: Error, Equatable, Sendable {
     case signingKeyExposed(path: String, mode: UInt32)
     /// A new run's key would replace an existing one (the key that signed the checkpoints there).
     case signingKeyExists(path: String)
+    /// The run's `signing.pub` is not the public key of the key that should sign it: the run's key
+    /// was replaced (its checkpoints re-signed by someone else), or the key directory is another run's.
+    case signingKeyMismatch(path: String)
     /// Encryption at rest was asked for, but the environment variable holding the key is not set.
     case encryptionKeyMissing(variable: String)
     /// The environment variable is set but is neither 64 hex digits nor base64 of 32 bytes. The
@@ -76,6 +79,9 @@ extension CheckpointError: CustomStringConvertible {
                 + "run `chmod 600 \(path)`"
         case let .signingKeyExists(path):
             return "\(path): a signing key already exists; resume that run, or start the new run in another directory"
+        case let .signingKeyMismatch(path):
+            return "\(path): this run's public key is not the one its signing key holds: the run's key was replaced "
+                + "(its checkpoints may have been re-signed by someone else) or FEDTOP_KEYS names another key store; refused"
         case let .encryptionKeyMissing(variable):
             return "checkpoint encryption was asked for but \(variable) is not set; set it to 64 hex digits "
                 + "or base64 of 32 random bytes (e.g. `openssl rand -hex 32`). Nothing was written."

@@ -12,6 +12,10 @@ import Foundation
 /// - Key files are raw bytes: `signing.key` holds the 32-byte private key (the RFC 8032 seed,
 ///   `rawRepresentation`), mode 0600; `signing.pub` holds the 32-byte public key, mode 0644, for
 ///   anyone who verifies checkpoints without the private key. No PEM, no passphrase.
+/// - The private key never lies beside the checkpoints it signs: ``create(keyDirectory:runDirectory:)``
+///   writes it to a key directory outside the run (the public key goes to both), and
+///   ``load(keyDirectory:runDirectory:)`` refuses a run whose `signing.pub` is not the key's own, so
+///   a run folder whose model was edited and re-signed with another key is refused on resume.
 /// - ``create(inRunDirectory:)`` makes a fresh key for a new run and never replaces an existing
 ///   one; ``load(from:)`` (and ``load(runDirectory:)`` on resume) refuses a missing, unreadable,
 ///   wrongly sized or group/world-readable key with a ``CheckpointError`` naming the file, so a
@@ -78,6 +82,38 @@ public struct CheckpointSigner: Sendable {
         let temporary = try DurableFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644)
         try DurableFile.rename(temporary, to: publicPath)
         return signer
+    }
+
+    /// Makes a new key for a new run: `signing.key` (0600) and `signing.pub` in `keyDirectory`, outside
+    /// the run, and a copy of `signing.pub` in `runDirectory` for those who verify its checkpoints.
+    public static func create(keyDirectory: String, runDirectory: String) throws(CheckpointError) -> CheckpointSigner {
+        let signer = try create(inRunDirectory: keyDirectory)
+        let publicPath = path(runDirectory, publicKeyFileName)
+        let temporary = try DurableFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644)
+        try DurableFile.rename(temporary, to: publicPath)
+        return signer
+    }
+
+    /// Loads the key of an existing run from `keyDirectory` and checks that it is the run's own: the
+    /// run's `signing.pub` must be this key's public key.
+    /// - Throws: the errors of ``load(from:)``, or ``CheckpointError/signingKeyMismatch(path:)`` when
+    ///   the run names another key (its public key replaced, or the wrong key directory).
+    public static func load(keyDirectory: String, runDirectory: String) throws(CheckpointError) -> CheckpointSigner {
+        let signer = try load(from: path(keyDirectory, privateKeyFileName))
+        let publicPath = path(runDirectory, publicKeyFileName)
+        guard DurableFile.exists(publicPath), try DurableFile.read(publicPath) == signer.publicKey else {
+            throw .signingKeyMismatch(path: publicPath)
+        }
+        return signer
+    }
+
+    /// The hex SHA-256 of the public key in a run's `signing.pub`, which names the run's key directory.
+    public static func runFingerprint(runDirectory: String) throws(CheckpointError) -> String {
+        let publicPath = path(runDirectory, publicKeyFileName)
+        guard DurableFile.exists(publicPath) else { throw .signingKeyMissing(path: publicPath) }
+        let bytes = try DurableFile.read(publicPath)
+        guard bytes.count == 32 else { throw .signingKeyMalformed(path: publicPath, byteCount: bytes.count) }
+        return Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// The Ed25519 signature of a 32-byte SHA-256 digest.

@@ -105,7 +105,7 @@ extension Engine {
             round: r, selected: selected.count, aggregated: acceptedIndices.count, trainLoss: collected.trainLoss, evaluation: evaluation,
             centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
             noiseMultiplier: sigma, clipNorm: clip, seconds: seconds(roundStarted.duration(to: .now)),
-            trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds)
+            trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds, rejected: collected.rejected)
         publish(.roundCompleted(summary))
         return .completed
     }
@@ -121,6 +121,8 @@ extension Engine {
         var trainingSeconds: Double
         var federationEpsilon: Double?
         var aggregationStarted: ContinuousClock.Instant
+        /// Updates refused by validation this round.
+        var rejected = 0
     }
 
     /// Why a round stopped before its server step.
@@ -144,18 +146,19 @@ extension Engine {
             publish(.hospitalDropped(hospital: hospitals[i].name,
                                      reason: String(format: "missed the %.0f s deadline", configuration.deadline ?? 0)))
         }
+        var rejected = 0
         for a in answers.sorted(by: { $0.index < $1.index }) {
             let name = hospitals[a.index].name
             switch a.result {
             case .success(let update):
-                if let e = update.epsilonSpent { hospitalEpsilon[name] = e }
-                if let problem = update.hospital == name ? validator.problem(with: update, round: r)
+                if let e = update.epsilonSpent, e.isFinite, e >= 0 { hospitalEpsilon[name] = e }
+                let records = (try? hospitals[a.index].summary())?.trainRecords
+                if let problem = update.hospital == name ? validator.problem(with: update, round: r, records: records, settings: settings)
                     : "update names \(update.hospital) but came from \(name)" {
                     publish(.updateRejected(hospital: name, reason: problem))
+                    rejected += 1
                     continue
                 }
-                publish(.updateReceived(hospital: name, trainLoss: update.trainLoss, clippedFraction: update.clippedFraction,
-                                        epsilon: update.epsilonSpent, seconds: update.seconds))
                 accepted.append(update)
                 acceptedIndices.append(a.index)
             case .failure(let error):
@@ -167,6 +170,26 @@ extension Engine {
                 publish(.hospitalDropped(hospital: name, reason: error.description))
             }
         }
+        // The automatic bounds that need the whole round: against the others' norms and the model's size.
+        let norms = accepted.map { $0.delta.norm() }
+        let bound = min(UpdateNormBound.relative(to: norms) ?? .infinity, UpdateNormBound.model(globalNorm: global.norm()))
+        var kept: [HospitalUpdate] = [], keptIndices: [Int] = []
+        for (k, update) in accepted.enumerated() {
+            let name = hospitals[acceptedIndices[k]].name
+            guard norms[k] <= bound else {
+                publish(.updateRejected(hospital: name, reason: "update norm \(String(format: "%.4g", norms[k])) is an outlier: above "
+                                        + "\(String(format: "%.4g", bound)) (\(Int(UpdateNormBound.relativeFactor))× the round's median, "
+                                        + "or \(Int(UpdateNormBound.modelFactor))× the model's norm)"))
+                rejected += 1
+                continue
+            }
+            publish(.updateReceived(hospital: name, trainLoss: update.trainLoss, clippedFraction: update.clippedFraction,
+                                    epsilon: update.epsilonSpent, seconds: update.seconds))
+            kept.append(update)
+            keptIndices.append(acceptedIndices[k])
+        }
+        accepted = kept
+        acceptedIndices = keptIndices
         guard accepted.count >= configuration.quorum else {
             publish(.roundFailed(reason: "\(accepted.count) valid update(s), below the quorum \(configuration.quorum); "
                                  + "no aggregate, the global model is unchanged"))
@@ -199,11 +222,11 @@ extension Engine {
         if !malicious.isEmpty, updates.count <= Self.influenceLimit {
             publish(.influence(HospitalInfluence.measure(updates, strategy: strategy, malicious: malicious)))
         }
-        let totalRecords = accepted.reduce(0) { $0 + $1.sampleCount }
-        let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(totalRecords, 1))
+        let totalRecords = accepted.reduce(0.0) { $0 + Double($1.sampleCount) }
+        let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / max(totalRecords, 1)
         return .success(Collected(aggregate: aggregate, indices: acceptedIndices, trainLoss: trainLoss,
                                   trainingSeconds: accepted.map(\.seconds).max() ?? 0, federationEpsilon: federationEpsilon,
-                                  aggregationStarted: aggregationStarted))
+                                  aggregationStarted: aggregationStarted, rejected: rejected))
     }
 
     /// Sends the round to the selected hospitals and gathers answers until all are in or the
@@ -249,7 +272,17 @@ extension Engine {
         DispatchQueue.concurrentPerform(iterations: indices.count) { k in
             if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
         }
-        return EvaluationMetrics.weighted(results.values.compactMap { $0 })
+        var valid: [EvaluationMetrics] = []
+        for (k, m) in results.values.enumerated() {
+            guard let m else { continue }
+            let hospital = hospitals[indices[k]]
+            if let problem = m.problem(testRecords: (try? hospital.summary())?.testRecords) {
+                publish(.warning("\(hospital.name): evaluation refused: \(problem)"))
+                continue
+            }
+            valid.append(m)
+        }
+        return EvaluationMetrics.weighted(valid)
     }
 }
 

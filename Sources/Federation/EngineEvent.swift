@@ -113,11 +113,14 @@ public struct RoundSummary: Sendable, Codable, Equatable {
     /// Seconds the hospitals spent training (the longest in the round).
     public var trainingSeconds: Double
     public var aggregationSeconds: Double
+    /// Updates refused by validation this round (nil in recordings made before it was counted).
+    public var rejected: Int?
 
     public init(round: Int, selected: Int, aggregated: Int, trainLoss: Double, evaluation: EvaluationMetrics?,
                 centralEvaluation: EvaluationMetrics?, hospitalEpsilon: [String: Double], federationEpsilon: Double?,
                 noiseMultiplier: Double?, clipNorm: Double?, seconds: Double, trainingSeconds: Double,
-                aggregationSeconds: Double) {
+                aggregationSeconds: Double, rejected: Int? = 0) {
+        self.rejected = rejected
         self.round = round
         self.selected = selected
         self.aggregated = aggregated

@@ -59,9 +59,11 @@ public struct HospitalSummary: Sendable, Equatable, Codable {
     public var epsilonSpent: Double
     /// Whether its DP noise is secure (false: seeded, for tests and reproducible runs).
     public var secureNoise: Bool
+    /// What the hospital accepts (nil: it did not say, e.g. a hospital of an older version).
+    public var policy: HospitalPolicy?
 
     public init(name: String, trainRecords: Int, testRecords: Int, classCounts: [Int], epsilonBudget: Double?,
-                delta: Double?, epsilonSpent: Double, secureNoise: Bool) {
+                delta: Double?, epsilonSpent: Double, secureNoise: Bool, policy: HospitalPolicy? = nil) {
         self.name = name
         self.trainRecords = trainRecords
         self.testRecords = testRecords
@@ -70,6 +72,7 @@ public struct HospitalSummary: Sendable, Equatable, Codable {
         self.delta = delta
         self.epsilonSpent = epsilonSpent
         self.secureNoise = secureNoise
+        self.policy = policy
     }
 }
 
@@ -110,6 +113,8 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
     case ledger(hospital: String, reason: String)
     /// A secure-aggregation step failed or was refused (a misbehaving aggregator, a lost session).
     case secureAggregation(hospital: String, reason: String)
+    /// The round breaks the hospital's own privacy policy (``HospitalPolicy``); nothing was touched.
+    case policyRefused(hospital: String, rule: String)
 
     public var description: String {
         switch self {
@@ -120,6 +125,7 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
         case let .invalidSettings(h, reason): "\(h): round settings refused: \(reason)"
         case let .ledger(h, reason): "\(h): privacy ledger not written, update withheld: \(reason)"
         case let .secureAggregation(h, reason): "\(h): \(reason)"
+        case let .policyRefused(h, rule): "\(h): refused by its privacy policy: \(rule)"
         }
     }
 
@@ -131,8 +137,12 @@ public enum HospitalError: Error, Equatable, CustomStringConvertible {
         case .failed, .ledger: "training failed"
         case .invalidSettings: "round settings refused"
         case .secureAggregation: "secure aggregation step refused"
+        case .policyRefused: Self.policyPeerMessage
         }
     }
+
+    /// What a peer is told when the hospital's policy refuses a round (no rule named).
+    public static let policyPeerMessage = "refused by the hospital's privacy policy"
 
     private func format(_ x: Double) -> String { x.isFinite ? String(format: "%.3f", x) : "∞" }
 }

@@ -53,18 +53,30 @@ public struct EvaluationMetrics: Sendable, Equatable, Codable {
         self.auc = auc
     }
 
+    /// Why these metrics cannot be counted, or nil: a count outside 1…`testRecords` (what the hospital
+    /// announced), a loss that is not a finite number ≥ 0, an accuracy or AUC outside [0, 1].
+    public func problem(testRecords: Int?) -> String? {
+        if count < 1 { return "\(count) records evaluated" }
+        if let testRecords, count > testRecords { return "\(count) records evaluated; the hospital holds \(testRecords) test records" }
+        if !(loss.isFinite && loss >= 0) { return "loss \(loss) is not a finite number ≥ 0" }
+        if !(0...1).contains(accuracy) { return "accuracy \(accuracy) outside [0, 1]" }
+        if let auc, !(0...1).contains(auc) { return "AUC \(auc) outside [0, 1]" }
+        return nil
+    }
+
     /// The test-size-weighted mean of several hospitals' metrics (the federated evaluation). AUC is
     /// averaged over those that report one; each hospital computes its own, so no score leaves it.
     public static func weighted(_ parts: [EvaluationMetrics]) -> EvaluationMetrics? {
-        let total = parts.reduce(0) { $0 + $1.count }
+        // Weights in Double: no count, however large, can overflow the sum.
+        let total = parts.reduce(0.0) { $0 + Double(max(0, $1.count)) }
         guard total > 0 else { return nil }
-        var loss = 0.0, accuracy = 0.0, auc = 0.0, aucWeight = 0
+        var loss = 0.0, accuracy = 0.0, auc = 0.0, aucWeight = 0.0
         for p in parts where p.count > 0 {
             loss += p.loss * Double(p.count)
             accuracy += p.accuracy * Double(p.count)
-            if let a = p.auc { auc += a * Double(p.count); aucWeight += p.count }
+            if let a = p.auc { auc += a * Double(p.count); aucWeight += Double(p.count) }
         }
-        return EvaluationMetrics(count: total, loss: loss / Double(total), accuracy: accuracy / Double(total),
-                                 auc: aucWeight > 0 ? auc / Double(aucWeight) : nil)
+        return EvaluationMetrics(count: Int(min(total, Double(Int.max / 2))), loss: loss / total, accuracy: accuracy / total,
+                                 auc: aucWeight > 0 ? auc / aucWeight : nil)
     }
 }

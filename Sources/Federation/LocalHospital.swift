@@ -28,12 +28,23 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         public var delta: Double
         /// nil: noise keyed from the kernel (secure); a seed: reproducible, for tests only.
         public var noiseSeed: UInt64?
+        /// The ledger's key and head record, kept outside the ledger's folder (``LedgerSeal``).
+        public var seal: LedgerSeal
+        /// Why `epsilonBudget` may exceed the ledger's recorded budget (nil: a higher budget is refused;
+        /// a lower one is always recorded).
+        public var raiseReason: String?
+        /// Start an empty ledger although the seal records spends (the operator's `--new-ledger`).
+        public var allowNewLedger: Bool
 
-        public init(ledgerPath: String, epsilonBudget: Double, delta: Double, noiseSeed: UInt64?) {
+        public init(ledgerPath: String, epsilonBudget: Double, delta: Double, noiseSeed: UInt64?, seal: LedgerSeal,
+                    raiseReason: String? = nil, allowNewLedger: Bool = false) {
             self.ledgerPath = ledgerPath
             self.epsilonBudget = epsilonBudget
             self.delta = delta
             self.noiseSeed = noiseSeed
+            self.seal = seal
+            self.raiseReason = raiseReason
+            self.allowNewLedger = allowNewLedger
         }
     }
 
@@ -53,14 +64,26 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     private var _keepsSentModel = false
     /// Its seat in secure rounds (``SecureAggregationHospital``).
     let secureSeat: SecureAggregationSeat
+    /// What it accepts, checked on every round before any record is touched.
+    public let policy: HospitalPolicy
+    /// The ε budget its ledger held before this open (nil: a new ledger, or no ledger).
+    public let budgetAtOpen: Double?
 
     /// - Parameters:
     ///   - architecture: the model's layers (its parameters are replaced by the global model's).
     ///   - privacy: the ledger and budget for sample-level DP, or nil for a hospital that never
     ///     trains with DP-SGD (asked to, it refuses).
-    public init(name: String, data: HospitalData, architecture: Sequential, privacy: Privacy?, knobs: SimulationKnobs = .init(),
+    ///   - policy: what it accepts (``HospitalPolicy``); a simulated hospital of a run without
+    ///     sample-level DP takes ``HospitalPolicy/permissive``.
+    public init(name: String, data: HospitalData, architecture: Sequential, privacy: Privacy?,
+                policy: HospitalPolicy = .permissive, knobs: SimulationKnobs = .init(),
                 seed: UInt64, gate: ComputeGate) throws(HospitalError) {
         if let problem = knobs.problem { throw .invalidSettings(hospital: name, reason: problem) }
+        if let problem = policy.problem { throw .invalidSettings(hospital: name, reason: "privacy policy: \(problem)") }
+        if policy.requiresDPSGD, privacy == nil {
+            throw .invalidSettings(hospital: name, reason: "privacy policy requires DP-SGD but the hospital has no ledger")
+        }
+        self.policy = policy
         self.name = name
         self.data = data
         self.architecture = architecture
@@ -71,13 +94,15 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         noiseSeed = privacy?.noiseSeed
         if let privacy {
             do {
-                ledger = try PrivacyLedger(path: privacy.ledgerPath, budget: (privacy.epsilonBudget, privacy.delta))
+                ledger = try PrivacyLedger(path: privacy.ledgerPath, budget: (privacy.epsilonBudget, privacy.delta), seal: privacy.seal,
+                                           raiseReason: privacy.raiseReason, allowNew: privacy.allowNewLedger)
             } catch {
                 throw .ledger(hospital: name, reason: "\(error)")
             }
         } else {
             ledger = nil
         }
+        budgetAtOpen = ledger?.recordedBudget?.epsilon
         if let ledger, ledger.spentEpsilon >= ledger.budget.epsilon { _status = .budgetExhausted }
     }
 
@@ -135,6 +160,10 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     /// Records in the training split (the DP-SGD sampling population).
     public var trainRecords: Int { data.train.count }
 
+    /// What opening the ledger found worth telling the operator (a recovered torn record, a budget
+    /// change, an upgrade), for the hospital's log.
+    public var ledgerNotes: [String] { lock.withLock { ledger?.notes ?? [] } }
+
     /// The hospital's ledger (sample-level DP), for the console's per-hospital ε.
     public var epsilonSpent: Double { lock.withLock { ledger?.spentEpsilon ?? 0 } }
 
@@ -145,7 +174,7 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
             HospitalSummary(name: name, trainRecords: data.train.count, testRecords: data.test.count,
                             classCounts: data.train.classCounts, epsilonBudget: ledger?.budget.epsilon,
                             delta: ledger?.budget.delta, epsilonSpent: ledger?.spentEpsilon ?? 0,
-                            secureNoise: noiseSeed == nil)
+                            secureNoise: noiseSeed == nil, policy: policy)
         }
     }
 
@@ -193,6 +222,9 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
             throw .invalidSettings(hospital: name, reason: "model has \(globalModel.count) parameters, expected \(architecture.parameterCount)")
         }
         let spend = plannedSpend(settings)
+        if let rule = policy.violation(of: settings, spend: spend, delta: lock.withLock({ ledger?.budget.delta })) {
+            throw .policyRefused(hospital: name, rule: rule)
+        }
         if settings.samplePrivacy != nil {
             guard let ledger, let spend else {
                 throw .invalidSettings(hospital: name, reason: "sample-level DP asked of a hospital without a ledger")
@@ -259,10 +291,12 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         lock.withLock {
             _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle
         }
-        return HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,
-                              trainLoss: outcome.loss, clippedFraction: outcome.clippedFraction,
-                              spend: settings.samplePrivacy == nil ? nil : spend, epsilonSpent: epsilon,
-                              secureNoise: noiseSeed == nil, seconds: seconds(started.duration(to: .now)))
+        var update = HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,
+                                    trainLoss: outcome.loss, clippedFraction: outcome.clippedFraction,
+                                    spend: settings.samplePrivacy == nil ? nil : spend, epsilonSpent: epsilon,
+                                    secureNoise: noiseSeed == nil, seconds: seconds(started.duration(to: .now)))
+        attack?.forge(&update)
+        return update
     }
 
     /// The hospital's one DP-SGD state for the whole run (its noise streams never repeat), with
@@ -325,7 +359,9 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         do { try model.setParameters(globalModel) } catch {
             throw .invalidSettings(hospital: name, reason: "\(error)")
         }
-        return gate.withSlot { _ in ModelEvaluation.evaluate(model, features: data.test.features, labels: data.test.labels) }
+        var metrics = gate.withSlot { _ in ModelEvaluation.evaluate(model, features: data.test.features, labels: data.test.labels) }
+        attack?.forge(&metrics)
+        return metrics
     }
 }
 

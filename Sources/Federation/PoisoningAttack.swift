@@ -15,10 +15,16 @@ public protocol PoisoningAttack: Sendable, CustomStringConvertible {
     func poison(_ train: Dataset, round: Int) -> Dataset
     /// The factor applied to the update before it leaves the hospital.
     var updateScale: Float { get }
+    /// Last changes to what leaves the hospital (forged values and counts; nothing by default).
+    func forge(_ update: inout HospitalUpdate)
+    /// Last changes to an evaluation before it leaves the hospital (nothing by default).
+    func forge(_ metrics: inout EvaluationMetrics)
 }
 
 extension PoisoningAttack {
     public var updateScale: Float { 1 }
+    public func forge(_ update: inout HospitalUpdate) {}
+    public func forge(_ metrics: inout EvaluationMetrics) {}
     public var description: String { updateScale == 1 ? name : "\(name) ×\(updateScale)" }
 }
 

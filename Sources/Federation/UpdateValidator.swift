@@ -1,10 +1,12 @@
 import TensorCore
 
-/// Checks every update before aggregation: its length, that every value is finite, and (when a
-/// bound is set) its L2 norm. A rejected update becomes an event with the reason, never a crash.
+/// Checks every update before aggregation: its round, length and record count (bounded by what the
+/// hospital announced), that every value and metric is finite and in range, and its L2 norm against
+/// the operator's bound and the automatic one (``UpdateNormBound``). A rejected update becomes an
+/// event with the reason, never a crash.
 public struct UpdateValidator: Sendable {
     public let parameterCount: Int
-    /// Updates with a larger L2 norm are rejected (nil: no bound).
+    /// Updates with a larger L2 norm are rejected (nil: no fixed bound; the automatic one still applies).
     public var maxNorm: Double?
 
     public init(parameterCount: Int, maxNorm: Double? = nil) {
@@ -13,16 +15,30 @@ public struct UpdateValidator: Sendable {
     }
 
     /// Why `update` must not be aggregated, or nil when it may.
-    public func problem(with update: HospitalUpdate, round: Int) -> String? {
+    /// - Parameters:
+    ///   - records: the training records its hospital announced (the most its update may claim).
+    ///   - settings: the round's settings, for the DP-SGD norm bound (nil: none from the settings).
+    public func problem(with update: HospitalUpdate, round: Int, records: Int? = nil, settings: RoundSettings? = nil) -> String? {
         if update.round != round { return "update is for round \(update.round), not \(round)" }
         if update.delta.count != parameterCount {
             return "update has \(update.delta.count) values, the model has \(parameterCount)"
         }
         if update.sampleCount < 1 { return "update claims \(update.sampleCount) records" }
+        if let records, update.sampleCount > records {
+            return "update claims \(update.sampleCount) records; the hospital holds \(records)"
+        }
+        if !(update.trainLoss.isFinite && update.trainLoss >= 0) { return "training loss \(update.trainLoss) is not a finite number ≥ 0" }
+        if !(0...1).contains(update.clippedFraction) { return "clipped fraction \(update.clippedFraction) outside [0, 1]" }
+        if let e = update.epsilonSpent, !(e.isFinite && e >= 0) { return "ε spent \(e) is not a finite number ≥ 0" }
         if !update.delta.isFinite { return "update has non-finite values (NaN or ∞)" }
-        if let maxNorm {
+        var bound = maxNorm
+        if let settings, let records,
+           let derived = UpdateNormBound.samplePrivacy(settings: settings, records: records, parameters: parameterCount) {
+            bound = min(bound ?? .infinity, derived)
+        }
+        if let bound {
             let norm = Double(update.delta.norm())
-            if norm > maxNorm { return "update norm \(String(format: "%.4g", norm)) exceeds the bound \(maxNorm)" }
+            if !(norm <= bound) { return "update norm \(String(format: "%.4g", norm)) exceeds the bound \(String(format: "%.4g", bound))" }
         }
         return nil
     }

@@ -128,6 +128,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             $0.secureNoise = summary.secureNoise
             $0.history = (hospital.accountant?.segments ?? []).map(WireFormat.message)
         }
+        reply.policy = WireFormat.message(hospital.policy)
         reply.limits = .with {
             $0.maxParameters = UInt64(configuration.limits.maxParameters)
             $0.maxStepsPerRound = UInt64(configuration.limits.maxStepsPerRound)
@@ -420,7 +421,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         case .invalidSettings: .invalidArgument
         case .offline: .unavailable
         case .failed, .ledger: .internalError
-        case .secureAggregation: .failedPrecondition
+        case .secureAggregation, .policyRefused: .failedPrecondition
         }
     }
 }

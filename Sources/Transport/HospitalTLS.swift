@@ -49,18 +49,21 @@ extension HospitalCredentials {
     /// extension's doc says. Hand it to `GRPCServer(transport:services:)`.
     /// - Parameters:
     ///   - config: limits and HTTP/2 settings (`rpc.maxRequestPayloadSize`, keepalive, ...).
-    ///   - onRefused: told, with the reason, of every client refused in the handshake.
+    ///   - deadlineSeconds: the TLS handshake, then the HTTP/2 preface and SETTINGS, must each arrive within this.
+    ///   - onRefused: told, with the reason, of every client refused in the handshake or closed by a deadline.
     /// - Throws: `NIOSSLError` if BoringSSL refuses the configuration (not expected with a folder
     ///   that loaded).
     public func makeServerTransport(
         host: String, port: Int,
         config: HTTP2ServerTransport.Custom<HospitalTLSListener>.Config = .defaults,
         eventLoopGroup: MultiThreadedEventLoopGroup = .singletonMultiThreadedEventLoopGroup,
+        deadlineSeconds: Int64 = 10,
         onRefused: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> HTTP2ServerTransport.Custom<HospitalTLSListener> {
         let listener = HospitalTLSListener(
             host: host, port: port, context: try NIOSSLContext(configuration: serverTLSConfiguration()),
-            verifier: clientVerifier(onRefused: onRefused), eventLoopGroup: eventLoopGroup, onStalled: onRefused)
+            verifier: clientVerifier(onRefused: onRefused), eventLoopGroup: eventLoopGroup, handshakeSeconds: deadlineSeconds,
+            onStalled: onRefused)
         return HTTP2ServerTransport.Custom(listenerFactory: listener, config: config)
     }
 }
@@ -79,7 +82,8 @@ public struct HospitalTLSListener: HTTP2ServerTransport.ListenerFactory {
     private let context: NIOSSLContext
     private let verifier: FederationPeerVerifier
     private let group: MultiThreadedEventLoopGroup
-    /// A connection whose TLS handshake is not done this many seconds after it opened is closed.
+    /// A connection whose TLS handshake (then HTTP/2 preface) is not done this many seconds after it
+    /// opened (then after the handshake) is closed.
     private let handshakeSeconds: Int64
     private let onStalled: @Sendable (String) -> Void
 

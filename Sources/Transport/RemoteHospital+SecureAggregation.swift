@@ -58,6 +58,9 @@ extension RemoteHospital: SecureAggregationHospital {
         guard WireFormat.int(reply.round) == settings.round else {
             throw .failed(hospital: name, reason: "the secure-training reply is labelled round \(reply.round), not \(settings.round)")
         }
+        if let problem = PeerValues.problem(secureReply: reply, parameters: globalModel.count) {
+            throw .failed(hospital: name, reason: "bad reply: \(problem)")
+        }
         let keys: AdvertisedKeys
         do { keys = try WireFormat.keys(reply.keys) } catch { throw .secureAggregation(hospital: name, reason: "bad reply: \(error)") }
         guard keys.participant == plan.participant else {
@@ -69,6 +72,9 @@ extension RemoteHospital: SecureAggregationHospital {
         }
         if settings.samplePrivacy != nil && spend == nil {
             throw .failed(hospital: name, reason: "the hospital reported no DP-SGD spend for a DP-SGD round")
+        }
+        if let spend, let problem = PeerValues.problem(spend: spend, settings: settings, trainRecords: trainRecords) {
+            throw .failed(hospital: name, reason: "bad reply: \(problem)")
         }
         lock.withLock {
             introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, reply.epsilonSpent)

@@ -242,12 +242,19 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         guard WireFormat.int(head.round) == settings.round else {
             throw .failed(hospital: name, reason: "the update is labelled round \(head.round), not \(settings.round)")
         }
+        let records = trainRecords
+        if let problem = PeerValues.problem(update: head, settings: settings, trainRecords: records) {
+            throw .failed(hospital: name, reason: "bad reply: \(problem)")
+        }
         var spend: PrivacySegment?
         if head.hasSpend {
             do { spend = try WireFormat.segment(head.spend) } catch { throw .failed(hospital: name, reason: error.description) }
         }
         if settings.samplePrivacy != nil && spend == nil {
             throw .failed(hospital: name, reason: "the hospital reported no DP-SGD spend for a DP-SGD round")
+        }
+        if let spend, let problem = PeerValues.problem(spend: spend, settings: settings, trainRecords: records) {
+            throw .failed(hospital: name, reason: "bad reply: \(problem)")
         }
         lock.withLock {
             introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, head.epsilonSpent)
@@ -269,6 +276,9 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         do {
             let reply = try Blocking.run {
                 try await client.evaluate(options: call, requestProducer: { try await $0.write(contentsOf: chunks) })
+            }
+            if let problem = PeerValues.problem(evaluation: reply, testRecords: lock.withLock({ introduction.summary.testRecords })) {
+                throw TransportError(problem)
             }
             return WireFormat.metrics(reply)
         } catch {
@@ -324,6 +334,8 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         case .unavailable, .deadlineExceeded, .cancelled:
             markDisconnected("\(rpc.code): \(rpc.message)")
             return .offline(hospital: name)
+        case .failedPrecondition where rpc.message == HospitalError.policyPeerMessage:
+            return .policyRefused(hospital: name, rule: "the hospital's privacy policy refused the round (its log names the rule)")
         case .failedPrecondition where secure && rpc.message == HospitalError.secureAggregation(hospital: "", reason: "").peerMessage:
             return .secureAggregation(hospital: name, reason: "the hospital refused the secure-aggregation step (its log says why)")
         case .invalidArgument where secure:
@@ -436,10 +448,12 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
     private func apply(_ update: Fedtop_V1_StatusUpdate) {
         let handler: (@Sendable (TrainingProgress) -> Void)? = lock.withLock {
             remoteStatus = WireFormat.status(update.state)
-            introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, update.epsilonSpent)
+            if PeerValues.epsilon(update.epsilonSpent, "ε spent") == nil {
+                introduction.summary.epsilonSpent = max(introduction.summary.epsilonSpent, update.epsilonSpent)
+            }
             return progressHandler
         }
-        if update.state == .training, update.stepsTotal > 0, let handler {
+        if update.state == .training, update.stepsTotal > 0, update.stepsDone <= update.stepsTotal, let handler {
             handler(TrainingProgress(stepsDone: WireFormat.int(update.stepsDone), stepsTotal: WireFormat.int(update.stepsTotal)))
         }
     }
@@ -452,9 +466,13 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
         if let expected = endpoint.expectedName, expected != reply.name {
             throw TransportError("\(endpoint) answers as '\(reply.name)', not '\(expected)'")
         }
+        if let problem = PeerValues.problem(hello: reply) {
+            throw TransportError("\(reply.name.prefix(64)) at \(endpoint.address) sent an unusable Hello: \(problem)")
+        }
         let shape = reply.dataset.featureShape.map { Int($0) }
-        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), reply.dataset.classNames.count >= 2 else {
-            throw TransportError("\(reply.name) at \(endpoint.address) describes no usable data (record shape \(shape), \(reply.dataset.classNames.count) classes)")
+        let policy: HospitalPolicy?
+        do { policy = reply.hasPolicy ? try WireFormat.policy(reply.policy) : nil } catch {
+            throw TransportError("\(reply.name) at \(endpoint.address): \(error)")
         }
         var history: [PrivacySegment] = []
         for segment in reply.privacy.history { history.append(try WireFormat.segment(segment)) }
@@ -463,7 +481,7 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
                                       testRecords: WireFormat.int(reply.dataset.testRecords),
                                       classCounts: reply.dataset.classCounts.map(WireFormat.int),
                                       epsilonBudget: p.dpSgd ? p.epsilonBudget : nil, delta: p.dpSgd ? p.delta : nil,
-                                      epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise)
+                                      epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise, policy: policy)
         return Introduction(summary: summary, datasetName: reply.dataset.name, featureShape: shape,
                             classNames: reply.dataset.classNames, history: history, dpSGD: p.dpSgd,
                             capabilities: Array(reply.capabilities.prefix(64)))

@@ -39,6 +39,24 @@ enum WireFormat {
                       proximalMu: m.proximalMu)
     }
 
+    static func message(_ p: HospitalPolicy) -> Fedtop_V1_HospitalPolicy {
+        .with {
+            $0.dpSgdRequired = p.requiresDPSGD
+            $0.minNoiseMultiplier = p.minNoiseMultiplier
+            if let c = p.maxClipNorm { $0.maxClipNorm = c }
+            if let e = p.maxRoundEpsilon { $0.maxRoundEpsilon = e }
+        }
+    }
+
+    /// A hospital's announced policy, or an error when a number in it is not a valid rule.
+    static func policy(_ m: Fedtop_V1_HospitalPolicy) throws(TransportError) -> HospitalPolicy {
+        let p = HospitalPolicy(requiresDPSGD: m.dpSgdRequired, minNoiseMultiplier: m.minNoiseMultiplier,
+                               maxClipNorm: m.hasMaxClipNorm ? m.maxClipNorm : nil,
+                               maxRoundEpsilon: m.hasMaxRoundEpsilon ? m.maxRoundEpsilon : nil)
+        if let problem = p.problem { throw TransportError("its privacy policy is not valid: \(problem)") }
+        return p
+    }
+
     static func message(_ s: PrivacySegment) -> Fedtop_V1_PrivacySegment {
         .with {
             $0.sampleRate = s.sampleRate

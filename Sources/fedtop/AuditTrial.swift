@@ -79,7 +79,10 @@ struct AuditTrial {
         options.simulate = (0..<s.malicious).map { "hospital-\(s.hospitals - $0):malicious=\(s.attack.rawValue)" }
         options.out = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         let setup = try FederationSetup(options: options.resolved())
-        defer { try? FileManager.default.removeItem(atPath: options.out!) }
+        defer {
+            try? FileManager.default.removeItem(atPath: options.out!)
+            setup.keys.discard()
+        }
         // The first honest hospital keeps its last local model for the local-model attack.
         setup.localHospitals.first { !$0.isMalicious }?.keepsSentModel = true
         let (_, summaries) = setup.runQuietly()

@@ -115,6 +115,7 @@ struct BenchRounds: ParsableCommand {
         options.epsilon = 8
         let started = ContinuousClock.now
         let setup = try FederationSetup(options: options.resolved())
+        defer { setup.keys.discard() }
         let setupSeconds = seconds(started.duration(to: .now))
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()

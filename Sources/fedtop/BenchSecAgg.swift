@@ -108,6 +108,7 @@ struct BenchSecAgg: ParsableCommand {
         options.epsilon = 8
         options.secureAggregation = parts[0] == "secure"
         let setup = try FederationSetup(options: options.resolved())
+        defer { setup.keys.discard() }
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()
         let outcome = setup.engine.wait()

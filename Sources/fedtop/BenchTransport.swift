@@ -175,6 +175,7 @@ struct BenchTransport: ParsableCommand {
             throw ValidationError("unknown scenario '\(name)'")
         }
         let setup = try FederationSetup(options: options.resolved())
+        defer { setup.keys.discard() }
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()
         let outcome = setup.engine.wait()

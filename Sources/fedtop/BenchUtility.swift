@@ -110,6 +110,7 @@ struct BenchUtility: ParsableCommand {
                     options.featureClip = featureClip
                     options.out = "\(scratch)/\(name)-\(eps)-\(seed)"
                     let setup = try FederationSetup(options: options.resolved())
+                    defer { setup.keys.discard() }
                     let (_, summaries) = setup.runQuietly()
                     guard let last = summaries.last?.evaluation else { throw UsageError("\(name) ε \(eps) seed \(seed): no round completed") }
                     accuracies.append(last.accuracy)

@@ -10,8 +10,9 @@ extension FederationSetup {
         if case .rate(let q) = plan.selection, plan.privacy.clientLevel { rate = q }
         return FederationFacts(
             hospitals: hospitals.map { h in
-                .init(name: h.name, location: h.location.description, records: h.trainRecords,
-                      testRecords: (try? h.summary().testRecords) ?? 0)
+                let summary = try? h.summary()
+                return .init(name: h.name, location: h.location.description, records: h.trainRecords,
+                             testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary)
             },
             privacy: plan.privacy.rawValue, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil)
     }

@@ -23,6 +23,8 @@ struct FederationSetup {
     let description: String
     /// Client-level DP's distributed noise at z = 1 under secure aggregation (sensitivities, contributors), or nil.
     let distributedNoiseTemplate: DistributedSkellam?
+    /// The run's secrets, outside its folder (signing key, ledger seal).
+    let keys: RunKeys
 
     init(options plan: RunPlan) throws {
         self.plan = plan
@@ -52,18 +54,24 @@ struct FederationSetup {
         // The run directory and its ledgers.
         let name = plan.name ?? "\(facts.name)-\(kind)"
         directory = plan.out ?? FederationSetup.defaultDirectory(name: name)
+        // A new run whose start fails leaves nothing behind (no run folder, no key), so the same --out works next time.
+        let cleanup = FailedStartCleanup(directory: plan.resume ? nil : directory)
+        defer { cleanup.undoUnlessCommitted() }
         do {
             try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
         } catch { throw UsageError("--out \(directory): cannot create the run directory: \(error.localizedDescription)") }
 
         // The run's options, signing key and checkpoints: created for a new run, verified on resume.
+        // The private key and the ledgers' seal live outside the run folder (RunKeys).
         let store: CheckpointStore
+        let runKeys: RunKeys
         var startRound = 1
         var resumedFrom: Int?
         var serverState: [String: Tensor] = [:]
         do {
             if plan.resume {
-                let signer = try CheckpointSigner.load(runDirectory: directory)
+                let signer: CheckpointSigner
+                (runKeys, signer) = try RunKeys.open(runDirectory: directory)
                 store = try CheckpointStore(directory: directory, signer: signer, encryptAtRest: plan.encryptCheckpoints)
                 let checkpoint = try store.loadLatest(into: &model)
                 startRound = checkpoint.round + 1
@@ -76,7 +84,9 @@ struct FederationSetup {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try POSIXFile.replaceAtomically(directory + "/run.json", with: Array(try encoder.encode(plan.options)))
-                let signer = try CheckpointSigner.create(inRunDirectory: directory)
+                let signer: CheckpointSigner
+                (runKeys, signer) = try RunKeys.create(runDirectory: directory)
+                cleanup.keys = runKeys
                 store = try CheckpointStore(directory: directory, signer: signer, encryptAtRest: plan.encryptCheckpoints)
                 try store.save(model, round: 0, metadata: ["fedtop.dataset": facts.name])
             }
@@ -85,6 +95,7 @@ struct FederationSetup {
         } catch {
             throw RunError("\(error)")
         }
+        keys = runKeys
         guard startRound <= plan.rounds else {
             throw UsageError("the run in \(directory) already completed round \(startRound - 1) of \(plan.rounds); "
                              + "give --rounds N with N > \(startRound - 1) to continue it")
@@ -97,11 +108,18 @@ struct FederationSetup {
             let hospitalName = "hospital-\(i + 1)"
             let privacy = plan.privacy.sampleLevel
                 ? LocalHospital.Privacy(ledgerPath: "\(directory)/ledgers/\(hospitalName).ledger", epsilonBudget: plan.epsilon!,
-                                        delta: plan.delta, noiseSeed: plan.noiseSeed.map { $0 &+ UInt64(i) &* 1_000_003 })
+                                        delta: plan.delta, noiseSeed: plan.noiseSeed.map { $0 &+ UInt64(i) &* 1_000_003 },
+                                        seal: try keys.seal(hospitalName), raiseReason: plan.budgetReason)
                 : nil
             let simulation = plan.simulations.last { $0.hospital == hospitalName }
-            let hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy,
+            // A simulated hospital's policy follows the run: DP-SGD required when the run uses it, no noise floor
+            // (the operator tunes σ live); `fedtop hospital` is where an operator declares a real one.
+            let policy = HospitalPolicy(requiresDPSGD: plan.privacy.sampleLevel, minNoiseMultiplier: 0)
+            let hospital: LocalHospital
+            do {
+                hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy, policy: policy,
                                              knobs: simulation?.knobs ?? .init(), seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
+            } catch { throw UsageError("\(error)") }
             hospital.attack = try simulation?.attack(featureShape: facts.featureShape, hospitals: plan.totalHospitals)
             locals.append(hospital)
         }
@@ -118,19 +136,11 @@ struct FederationSetup {
         localHospitals = locals
         remoteHospitals = remotes
 
-        // A resumed run keeps its ledgers' budget unless --raise-budget says otherwise, with a reason.
+        // Budgets are the ledgers' own (PrivacyLedger's rules at open: a lower ε is recorded, a higher one needs
+        // --raise-budget REASON); every change is audited. Remote hospitals own theirs.
         var budgetChanges: [(party: String, from: Double, to: Double)] = []
-        if plan.privacy.sampleLevel, let target = plan.epsilon {
-            // Remote hospitals own their budgets; only a local ledger's budget is the console's to change.
-            for h in locals {
-                guard let current = try h.summary().epsilonBudget, current != target else { continue }
-                guard let reason = plan.budgetReason else {
-                    throw UsageError("\(h.name)'s ledger holds a budget of ε \(current); changing it to \(target) needs "
-                                     + "--raise-budget REASON (it is recorded in the ledger and the audit log)")
-                }
-                try h.setBudget(epsilon: target, reason: reason)
-                budgetChanges.append((h.name, current, target))
-            }
+        for h in locals {
+            if let from = h.budgetAtOpen, let to = h.epsilonBudget, from != to { budgetChanges.append((h.name, from, to)) }
         }
 
         // Sample-level σ: calibrated so that every hospital ends the planned rounds within its budget.
@@ -161,23 +171,20 @@ struct FederationSetup {
             }
         }
 
+        try RemoteAttachment.checkPolicies(remotes, plan: plan, noiseMultiplier: sigma, firstRound: startRound)
+
         // Client-level DP: DP-FedAvg wraps the strategy; the federation owns a ledger.
         var federationLedger: PrivacyLedger?
         if plan.privacy.clientLevel {
             guard case .rate(let q) = plan.selection else { throw UsageError("client-level DP needs --sample-rate") }
             let ledger: PrivacyLedger
             do {
-                ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta))
+                ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta),
+                                           seal: try keys.seal("federation"), raiseReason: plan.budgetReason)
             } catch { throw UsageError("\(error)") }
             federationLedger = ledger
-            if ledger.budget.epsilon != plan.epsilon! {
-                guard let reason = plan.budgetReason else {
-                    throw UsageError("the federation's ledger holds a budget of ε \(ledger.budget.epsilon); changing it to "
-                                     + "\(plan.epsilon!) needs --raise-budget REASON")
-                }
-                let from = ledger.budget.epsilon
-                do { try ledger.setBudget(epsilon: plan.epsilon!, reason: reason) } catch { throw RunError("\(error)") }
-                budgetChanges.append(("federation", from, plan.epsilon!))
+            if let from = ledger.recordedBudget?.epsilon, from != ledger.budget.epsilon {
+                budgetChanges.append(("federation", from, ledger.budget.epsilon))
             }
             var z = plan.clientNoise ?? 0
             if plan.clientNoise == nil, let noise = try Self.distributedNoise(plan, parameters: model.parameterCount) {
@@ -234,7 +241,8 @@ struct FederationSetup {
             }
             for change in budgetChanges {
                 try recorder.audit.append(AuditLog.entry("budget-changed", details: [
-                    "party": change.party, "from": String(change.from), "to": String(change.to), "reason": plan.budgetReason ?? ""]))
+                    "party": change.party, "from": String(change.from), "to": String(change.to),
+                    "reason": change.to > change.from ? plan.budgetReason ?? "" : "lowered at open"]))
             }
             try recorder.audit.sync()
             if let resumedFrom {
@@ -262,7 +270,9 @@ struct FederationSetup {
             text += "\nfedtop: INSECURE: remote hospitals over plaintext, without certificates or signed models (--insecure, loopback demos only)"
         }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
+        for note in keys.notes { text += "\nfedtop: \(note)" }
         description = text + "\nfedtop: run directory \(directory)"
+        cleanup.committed = true
     }
 
     /// Client-level DP's distributed Skellam noise at z = 1 under secure aggregation (its sensitivities and
@@ -342,4 +352,39 @@ extension FederationSetup {
 struct RunError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Undoes a new run's start that failed: removes the run folder it created (or the files it put in an
+/// empty one) and the run's key folder, so that the same `--out` can be used again.
+final class FailedStartCleanup {
+    private let directory: String?
+    private let existedEmpty: Bool
+    var keys: RunKeys?
+    var committed = false
+
+    /// - Parameter directory: the new run's folder (nil for a resumed run: nothing is undone).
+    init(directory: String?) {
+        self.directory = directory
+        let fm = FileManager.default
+        existedEmpty = directory.map { fm.fileExists(atPath: $0) && ((try? fm.contentsOfDirectory(atPath: $0))?.isEmpty ?? false) } ?? false
+        if let directory, fm.fileExists(atPath: directory), !existedEmpty {
+            self.directoryAlreadyHeldFiles = true
+        } else {
+            self.directoryAlreadyHeldFiles = false
+        }
+    }
+
+    /// A folder that held files before this start is never touched.
+    private let directoryAlreadyHeldFiles: Bool
+
+    func undoUnlessCommitted() {
+        guard !committed, let directory, !directoryAlreadyHeldFiles else { return }
+        keys?.discard()
+        let fm = FileManager.default
+        if existedEmpty {
+            for entry in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] { try? fm.removeItem(atPath: directory + "/" + entry) }
+        } else {
+            try? fm.removeItem(atPath: directory)
+        }
+    }
 }

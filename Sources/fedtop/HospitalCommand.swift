@@ -33,44 +33,79 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed: UInt64 = 1
     @Option(help: "Clamp this hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
     var featureClip: Double?
-    @Option(help: "This hospital's ε budget (DP-SGD); it refuses any round that would exceed it.") var epsilonBudget = 3.0
+    @Option(help: "This hospital's ε budget (DP-SGD; default 3); it refuses any round that would exceed it. Lowering an existing ledger's budget is recorded; raising it needs --raise-budget.")
+    var epsilonBudget: Double?
+    @Option(help: "Raise the ledger's budget to --epsilon-budget, with this reason (recorded in the ledger and the audit log).")
+    var raiseBudget: String?
+    @Flag(help: "Start a new, empty ledger although this hospital's seal records spends (the old ledger is lost or was deleted).")
+    var newLedger = false
     @Option(help: "δ.") var delta = 1e-5
     @Option(help: "The folder of this hospital's privacy ledger and audit log (default: ./hospital-NAME).") var ledger: String?
+    @Option(help: "Where the ledger's key and head record live, outside the ledger's folder (default: the --certs folder; with --insecure, LEDGER.seal beside the ledger folder).")
+    var seal: String?
+    @Option(help: "The privacy policy file (TOML: dp-sgd, min-noise-multiplier, max-clip-norm, max-round-epsilon, epsilon-budget, max-local-epochs, max-steps); flags win over it.")
+    var policy: String?
+    @Flag(help: "Accept rounds without DP-SGD (the policy requires DP-SGD by default).") var dpOptional = false
+    @Option(help: "The smallest noise multiplier σ accepted (default \(HospitalPolicy.standardMinNoiseMultiplier)).") var minNoise: Double?
+    @Option(help: "The largest clip norm C accepted (default: any).") var maxClip: Double?
+    @Option(help: "The largest ε one round may cost on its own (default: any the budget pays for).") var maxRoundEpsilon: Double?
     @Option(help: "Seed the DP noise (reproducible, NOT secure; tests only).") var noiseSeed: UInt64?
     @Option(help: "Largest model accepted (parameters).") var maxParameters = WorkLimits.standard.maxParameters
-    @Option(help: "Most local epochs one round may ask for.") var maxLocalEpochs = WorkLimits.standard.maxLocalEpochs
-    @Option(help: "Most optimiser steps one round may ask for.") var maxSteps = WorkLimits.standard.maxStepsPerRound
+    @Option(help: "Most local epochs one round may ask for (default \(WorkLimits.standard.maxLocalEpochs)).") var maxLocalEpochs: Int?
+    @Option(help: "Most optimiser steps one round may ask for (default \(WorkLimits.standard.maxStepsPerRound)).") var maxSteps: Int?
     @Option(help: "Calls a second allowed from one peer (with a burst of twice that).") var rateLimit = 20.0
-    @Option(help: "Simulate a slow or straggling hospital: speed=S,delay=SECONDS (demos and tests).") var simulate: String?
+    @Option(help: "Simulate a slow, straggling or malicious hospital (demos and tests): speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=flip|backdoor|nan|inf|scale=K|counts.")
+    var simulate: String?
     @Flag(help: "Plaintext, no certificates, unsigned models: loopback demos only (refused on any other address).")
     var insecure = false
 
     func run() throws {
+        // Everything that can be refused is checked before anything is created: a refused start leaves no file.
         let (host, port) = try Self.parseListen(listen)
         if let problem = HospitalName.problem(with: name) { throw ValidationError("--name '\(name)': \(problem)") }
-        let log: HospitalLog
-        let folder = ledger ?? "hospital-\(name)"
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            log = try HospitalLog(name: name, auditPath: folder + "/audit.jsonl")
-        } catch { throw ValidationError("--ledger \(folder): cannot create the ledger folder: \(error)") }
+        let spec: SimulationSpec?
+        do { spec = try simulate.map { try SimulationSpec(parsing: "\(name):\($0)") } } catch { throw ValidationError("\(error)") }
+        let (policy, budget, epochs, steps) = try resolvedPolicy()
 
         // Credentials before anything else: missing certificates are a hard failure, never an open door.
         let credentials = try HospitalCredentialsLoader.load(certs: certs, name: name, insecure: insecure, host: host)
-
         let (data, facts) = try loadShare()
-        var knobs = SimulationKnobs()
-        if let simulate { knobs = try SimulationSpec(parsing: "\(name):\(simulate)").knobs }
+        let attack: (any PoisoningAttack)?
+        do { attack = try spec?.attack(featureShape: facts.featureShape, hospitals: shardCount) } catch { throw ValidationError("\(error)") }
+
+        let folder = ledger ?? "hospital-\(name)"
+        let sealFolder = seal ?? certs ?? (folder.hasSuffix("/") ? String(folder.dropLast()) : folder) + ".seal"
+        let createdFolder = !FileManager.default.fileExists(atPath: folder)
+        let createdSeal = !FileManager.default.fileExists(atPath: sealFolder)
+        let log: HospitalLog
         let hospital: LocalHospital
         do {
-            let architecture = try ModelZoo.make(DatasetSource.defaultModel(name: facts.datasetName, featureShape: facts.featureShape),
-                                                 inputShape: facts.featureShape, classes: facts.classNames.count, seed: seed)
-            hospital = try LocalHospital(
-                name: name, data: data, architecture: architecture,
-                privacy: .init(ledgerPath: folder + "/\(name).ledger", epsilonBudget: epsilonBudget, delta: delta, noiseSeed: noiseSeed),
-                knobs: knobs, seed: seed &+ 7919, gate: ComputeGate())
-        } catch { throw ValidationError("\(error)") }
-        let limits = WorkLimits(maxParameters: maxParameters, maxLocalEpochs: maxLocalEpochs, maxStepsPerRound: maxSteps)
+            let ledgerSeal: LedgerSeal
+            do { ledgerSeal = try LedgerSeal.loadOrCreate(directory: sealFolder, name: name) } catch {
+                throw ValidationError("--seal \(sealFolder): \(error)")
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                log = try HospitalLog(name: name, auditPath: folder + "/audit.jsonl")
+            } catch { throw ValidationError("--ledger \(folder): cannot create the ledger folder: \(error)") }
+            do {
+                let architecture = try ModelZoo.make(DatasetSource.defaultModel(name: facts.datasetName, featureShape: facts.featureShape),
+                                                     inputShape: facts.featureShape, classes: facts.classNames.count, seed: seed)
+                hospital = try LocalHospital(
+                    name: name, data: data, architecture: architecture,
+                    privacy: .init(ledgerPath: folder + "/\(name).ledger", epsilonBudget: budget, delta: delta, noiseSeed: noiseSeed,
+                                   seal: ledgerSeal, raiseReason: raiseBudget, allowNewLedger: newLedger),
+                    policy: policy, knobs: spec?.knobs ?? .init(), seed: seed &+ 7919, gate: ComputeGate())
+            } catch { throw ValidationError("\(error)") }
+        } catch {
+            if createdFolder { try? FileManager.default.removeItem(atPath: folder) }
+            if createdSeal { try? FileManager.default.removeItem(atPath: sealFolder) }
+            throw error
+        }
+        hospital.attack = attack
+        for note in hospital.ledgerNotes { log.audit("ledger", note) }
+        if let attack { log.audit("start", "SIMULATED MALICIOUS hospital (--simulate): \(attack.description)") }
+        let limits = WorkLimits(maxParameters: maxParameters, maxLocalEpochs: epochs, maxStepsPerRound: steps)
         let service = HospitalService(
             hospital: hospital, facts: facts,
             configuration: .init(limits: limits, modelKey: credentials?.modelKey, rateLimiter: RateLimiter(ratePerSecond: rateLimit, burst: 2 * rateLimit)),
@@ -94,7 +129,8 @@ struct HospitalCommand: ParsableCommand {
         }
         log.audit("start", "listening on \(insecure ? "grpc" : "grpcs")://\(address): \(facts.datasetName) shard \(shard), "
                   + "\(data.train.count) training and \(data.test.count) test records, ε \(String(format: "%.3f", spent)) of "
-                  + "\(epsilonBudget) spent (δ \(delta))\(noiseSeed != nil ? ", SEEDED noise (not secure)" : ""); ledger \(folder)",
+                  + "\(hospital.epsilonBudget ?? budget) spent (δ \(delta))\(noiseSeed != nil ? ", SEEDED noise (not secure)" : ""); "
+                  + "policy: \(policy.summary); ledger \(folder), sealed in \(sealFolder)",
                   details: ["address": address])
         // One line on stdout for scripts: where it listens.
         print("fedtop hospital \(name) listening on \(address)")
@@ -115,6 +151,31 @@ struct HospitalCommand: ParsableCommand {
         if let error = server.wait() { throw RunError("the server stopped: \(error)") }
         log.info("stopped")
     }
+
+    /// The policy from the file and the flags (flags win), the budget, and the work limits.
+    private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double, epochs: Int, steps: Int) {
+        let file: HospitalPolicyFile
+        do { file = try policy.map { try HospitalPolicyFile(path: $0) } ?? HospitalPolicyFile() } catch {
+            throw ValidationError("\(error)")
+        }
+        let resolved = HospitalPolicy(
+            requiresDPSGD: dpOptional ? false : (file.requiresDPSGD ?? true),
+            minNoiseMultiplier: minNoise ?? file.minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
+            maxClipNorm: maxClip ?? file.maxClipNorm, maxRoundEpsilon: maxRoundEpsilon ?? file.maxRoundEpsilon)
+        if let problem = resolved.problem { throw ValidationError("the privacy policy: \(problem)") }
+        let budget = epsilonBudget ?? file.epsilonBudget ?? 3
+        guard budget > 0, budget.isFinite else { throw ValidationError("--epsilon-budget \(budget): must be a positive number") }
+        if let raiseBudget, raiseBudget.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--raise-budget needs a reason (it is recorded in the ledger and the audit log)")
+        }
+        let epochs = maxLocalEpochs ?? file.maxLocalEpochs ?? WorkLimits.standard.maxLocalEpochs
+        let steps = maxSteps ?? file.maxSteps ?? WorkLimits.standard.maxStepsPerRound
+        guard epochs >= 1, steps >= 1 else { throw ValidationError("--max-local-epochs and --max-steps must be ≥ 1") }
+        return (resolved, budget, epochs, steps)
+    }
+
+    /// n of `--shard i/n` (1 when the shard does not parse; loadShare reports that).
+    private var shardCount: Int { shard.split(separator: "/").last.flatMap { Int($0) } ?? 1 }
 
     /// This hospital's share of the data, standardised with its own statistics.
     private func loadShare() throws -> (HospitalData, HospitalService.DataFacts) {

@@ -92,10 +92,11 @@ struct LedgerProjection: PrivacyProjection {
     }
 
     /// The federation ledger's spends and the last noise multiplier spent, read without opening it
-    /// for writing (the engine owns it). A ledger that cannot be read yet counts as nothing spent,
+    /// for writing (the engine owns it) and unverified (display only: the engine enforces the budget from the
+    /// sealed ledger). A ledger that cannot be read yet counts as nothing spent,
     /// which the projection then charges for every planned round.
     static func readLedger(_ path: String?) -> (RDPAccountant, Double?) {
-        guard let path, let contents = try? PrivacyLedger.read(path: path) else { return (RDPAccountant(), nil) }
+        guard let path, let contents = try? PrivacyLedger.read(path: path, seal: nil) else { return (RDPAccountant(), nil) }
         return (contents.accountant, contents.lastNoiseMultiplier)
     }
 }

@@ -1,5 +1,6 @@
 import Federation
 import Foundation
+import Privacy
 import Transport
 
 /// What a run needs to know about its data to build the model: from the records when the console
@@ -56,6 +57,30 @@ enum RemoteAttachment {
             }
         }
         return hospitals
+    }
+}
+
+extension RemoteAttachment {
+    /// Refuses, at attach time, a run that a remote hospital's own privacy policy (announced in Hello)
+    /// would refuse round by round: one line naming the hospital and the rule. The hospital checks
+    /// again on every request; this only spares the operator a run that cannot train.
+    static func checkPolicies(_ remotes: [RemoteHospital], plan: RunPlan, noiseMultiplier: Double, firstRound: Int) throws {
+        let settings = RoundSettings(
+            round: firstRound, localEpochs: plan.localEpochs, batchSize: plan.batchSize, learningRate: plan.learningRate,
+            momentum: plan.momentum,
+            samplePrivacy: plan.privacy.sampleLevel ? .init(noiseMultiplier: noiseMultiplier, clipNorm: plan.clip) : nil)
+        for remote in remotes {
+            guard let policy = remote.introduction.summary.policy else { continue }
+            var spend: PrivacySegment?
+            if plan.privacy.sampleLevel {
+                let (q, steps) = remote.roundSampling(batchSize: plan.batchSize, localEpochs: plan.localEpochs)
+                spend = try? PrivacySegment(sampleRate: q, noiseMultiplier: noiseMultiplier, steps: steps)
+            }
+            if let rule = policy.violation(of: settings, spend: spend, delta: remote.introduction.summary.delta) {
+                throw UsageError("--hospital \(remote.endpoint): \(remote.name) refuses this run: \(rule) "
+                                 + "(its policy: \(policy.summary))")
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ struct RunAudit {
         var model = try layout.initialModel(plan)
         let round: Int
         do {
-            let store = try CheckpointStore(directory: directory, signer: try CheckpointSigner.load(runDirectory: directory),
+            let store = try CheckpointStore(directory: directory, signer: try RunKeys.open(runDirectory: directory).1,
                                             encryptAtRest: plan.encryptCheckpoints)
             round = try store.loadLatest(into: &model).round
         } catch { throw RunError("--run \(directory): no verified checkpoint to audit: \(error)") }

@@ -5,10 +5,13 @@ import Federation
 /// Keys: `speed` (relative, 0.5 = twice as slow), `delay` (seconds before its update arrives),
 /// `fail` (probability a round fails), `offline` (rounds `A-B` or `A` it is away), `malicious`
 /// (`true` or `flip`: flips its labels; `backdoor`: a pixel-trigger backdoor towards class 0 with
-/// model replacement, its update scaled by the number of hospitals — image data only).
+/// model replacement, its update scaled by the number of hospitals — image data only; `nan`, `inf`,
+/// `scale=K`, `counts`: trains honestly but forges what it sends, see ``UpdateForgery``).
 struct SimulationSpec: Equatable {
-    enum Malice: String, Equatable {
+    enum Malice: Equatable {
         case honest, flip, backdoor
+        /// Forged updates and counts (``UpdateForgery``).
+        case forge(UpdateForgery.Mode)
     }
 
     var hospital: String
@@ -16,13 +19,14 @@ struct SimulationSpec: Equatable {
     var malice: Malice
     var malicious: Bool { malice != .honest }
 
-    static let help = "NAME:speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=true|flip|backdoor"
+    static let help = "NAME:speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=true|flip|backdoor|nan|inf|scale=K|counts"
 
     /// The attack this hospital runs, or nil when honest.
     func attack(featureShape: [Int], hospitals: Int) throws -> (any PoisoningAttack)? {
         switch malice {
         case .honest: return nil
         case .flip: return LabelFlipping()
+        case .forge(let mode): return UpdateForgery(mode)
         case .backdoor:
             do {
                 return try PixelBackdoor(featureShape: featureShape, boost: Float(max(1, hospitals)))
@@ -39,6 +43,14 @@ struct SimulationSpec: Equatable {
         malice = .honest
         for pair in text[text.index(after: colon)...].split(separator: ",") {
             let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            // `malicious=scale=K`: the one value with an `=` of its own.
+            if kv.count == 2, kv[0] == "malicious", kv[1].hasPrefix("scale=") {
+                guard let k = Float(kv[1].dropFirst(6)), k.isFinite, k != 0 else {
+                    throw UsageError("--simulate \(hospital): malicious=\(kv[1]) needs a finite, non-zero factor K (scale=K)")
+                }
+                malice = .forge(.scale(k))
+                continue
+            }
             guard kv.count == 2 else { throw UsageError("--simulate \(hospital): '\(pair)' is not KEY=VALUE") }
             let (key, value) = (kv[0], kv[1])
             func number() throws -> Double {
@@ -60,13 +72,42 @@ struct SimulationSpec: Equatable {
                 case "true", "flip": malice = .flip
                 case "false": malice = .honest
                 case "backdoor": malice = .backdoor
+                case "nan": malice = .forge(.nan)
+                case "inf": malice = .forge(.infinity)
+                case "counts": malice = .forge(.wrongCounts)
                 default:
-                    throw UsageError("--simulate \(hospital): malicious=\(value) must be true, false, flip or backdoor")
+                    throw UsageError("--simulate \(hospital): malicious=\(value) must be true, false, flip, backdoor, nan, inf, "
+                                     + "scale=K or counts")
                 }
             default:
                 throw UsageError("--simulate \(hospital): unknown key '\(key)' (expected speed, delay, fail, offline, malicious)")
             }
         }
         if let problem = knobs.problem { throw UsageError("--simulate \(hospital): \(problem)") }
+    }
+}
+
+extension SimulationSpec.Malice {
+    /// The audit sweep's attacks by name (`honest`, `flip`, `backdoor`).
+    init?(rawValue: String) {
+        switch rawValue {
+        case "honest": self = .honest
+        case "flip": self = .flip
+        case "backdoor": self = .backdoor
+        default: return nil
+        }
+    }
+
+    /// The value `malicious=` takes for this mode.
+    var rawValue: String {
+        switch self {
+        case .honest: "honest"
+        case .flip: "flip"
+        case .backdoor: "backdoor"
+        case .forge(.nan): "nan"
+        case .forge(.infinity): "inf"
+        case .forge(.scale(let k)): "scale=\(k)"
+        case .forge(.wrongCounts): "counts"
+        }
     }
 }

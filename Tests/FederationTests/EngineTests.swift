@@ -79,7 +79,7 @@ struct EngineTests {
         #expect(events.summaries.first?.aggregated == 2)
         #expect(events.contains { if case .hospitalDropped("h1", let r) = $0 { r.contains("deadline") } else { false } })
         // The straggler wrote its spend before "sending": over-reported, never lost.
-        let reopened = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: (50, 1e-5))
+        let reopened = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: nil, seal: try LedgerSeal.loadOrCreate(directory: f.directory + ".seal", name: "h1"))
         #expect(reopened.spentEpsilon > 0)
     }
 
@@ -117,7 +117,8 @@ struct EngineTests {
         #expect(events.contains { if case .hospitalBudgetExhausted = $0 { true } else { false } })
         #expect(events.phases.last == .budgetExhausted)
         for h in f.hospitals {
-            let ledger = try PrivacyLedger(path: f.directory + "/\(h.name).ledger", budget: (1, 1e-5))
+            let ledger = try PrivacyLedger(path: f.directory + "/\(h.name).ledger", budget: nil,
+                                           seal: try LedgerSeal.loadOrCreate(directory: f.directory + ".seal", name: h.name))
             #expect(ledger.spentEpsilon <= 1.0 && ledger.spentEpsilon > 0.5)
         }
         #expect(events.summaries.count >= 1 && events.summaries.count < 50)

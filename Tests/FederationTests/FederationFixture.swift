@@ -11,7 +11,7 @@ struct FederationFixture {
     let model: Sequential
 
     init(hospitals count: Int = 3, privacy: Bool = true, budget: Double = 50, knobs: [SimulationKnobs] = [],
-         noiseSeed: UInt64? = 11, seed: UInt64 = 5) throws {
+         noiseSeed: UInt64? = 11, seed: UInt64 = 5, policy: HospitalPolicy = .permissive) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-engine-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let data = try BuiltinDataset.named("wdbc")
@@ -25,8 +25,9 @@ struct FederationFixture {
             hospitals.append(try LocalHospital(
                 name: name, data: HospitalData(train: s.apply(share.train), test: s.apply(share.test)), architecture: model,
                 privacy: privacy ? .init(ledgerPath: "\(directory)/\(name).ledger", epsilonBudget: budget, delta: 1e-5,
-                                         noiseSeed: noiseSeed.map { $0 &+ UInt64(i) }) : nil,
-                knobs: i < knobs.count ? knobs[i] : .init(), seed: seed &+ UInt64(i), gate: gate))
+                                         noiseSeed: noiseSeed.map { $0 &+ UInt64(i) },
+                                         seal: try LedgerSeal.loadOrCreate(directory: "\(directory).seal", name: name)) : nil,
+                policy: policy, knobs: i < knobs.count ? knobs[i] : .init(), seed: seed &+ UInt64(i), gate: gate))
         }
         self.hospitals = hospitals
     }

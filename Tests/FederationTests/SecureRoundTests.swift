@@ -215,7 +215,8 @@ struct SecureRoundTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-secure-dp-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ledger = try PrivacyLedger(path: directory + "/federation.ledger", budget: (100, 1e-5))
+        let ledger = try PrivacyLedger(path: directory + "/federation.ledger", budget: (100, 1e-5),
+                                       seal: try LedgerSeal.loadOrCreate(directory: directory + ".seal", name: "federation"))
         let z = 0.8, clip = 0.5
         let dp = try DPFedAvg(wrapping: MeanStrategy(), mechanism: try ClientLevelDP(noiseMultiplier: z, clipNorm: clip, expectedParticipants: Double(n)),
                               sampleRate: 1, noiseSeed: 1)

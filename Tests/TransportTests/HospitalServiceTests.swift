@@ -3,6 +3,7 @@ import Datasets
 import Dispatch
 import Federation
 import Foundation
+import Privacy
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import TensorCore
@@ -29,7 +30,7 @@ final class ServedHospital: @unchecked Sendable {
 
     init(name: String = "alice", budget: Double = 10, limits: WorkLimits = .standard, port: Int = 0,
          directory: String? = nil, hospital existing: LocalHospital? = nil,
-         consoleKey: ModelSigningKey = .init(), shard: Int = 0) throws {
+         consoleKey: ModelSigningKey = .init(), shard: Int = 0, policy: HospitalPolicy = .permissive) throws {
         self.consoleKey = consoleKey
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-svc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -37,8 +38,9 @@ final class ServedHospital: @unchecked Sendable {
         model = try ModelZoo.make("mlp", inputShape: data.featureShape, classes: 2, seed: 1)
         hospital = try existing ?? LocalHospital(
             name: name, data: try Self.shard(shard), architecture: model,
-            privacy: .init(ledgerPath: self.directory + "/\(name).ledger", epsilonBudget: budget, delta: 1e-5, noiseSeed: 3),
-            seed: 5, gate: ComputeGate())
+            privacy: .init(ledgerPath: self.directory + "/\(name).ledger", epsilonBudget: budget, delta: 1e-5, noiseSeed: 3,
+                           seal: try LedgerSeal.loadOrCreate(directory: self.directory + ".seal", name: name)),
+            policy: policy, seed: 5, gate: ComputeGate())
         service = HospitalService(hospital: hospital,
                                   facts: .init(datasetName: "wdbc", featureShape: data.featureShape, classNames: data.classNames),
                                   configuration: .init(limits: limits, modelKey: consoleKey.verifyingKey, heartbeat: 0.2),
@@ -65,6 +67,9 @@ final class ServedHospital: @unchecked Sendable {
     }
 
     var audit: String { (try? String(contentsOfFile: directory + "/audit.jsonl", encoding: .utf8)) ?? "" }
+
+    /// The ledger's bytes, to show that a refused request changed nothing.
+    var ledgerBytes: Data { (try? Data(contentsOf: URL(fileURLWithPath: directory + "/\(hospital.name).ledger"))) ?? Data() }
 
     /// Stops serving without waiting for the server to finish: safe on Swift's cooperative pool (a
     /// test's `defer`), where waiting would hold a thread the server's own tasks need.

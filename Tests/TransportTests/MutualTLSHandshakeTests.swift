@@ -75,9 +75,11 @@ struct MutualTLSHandshakeTests {
     @Test("a client without a certificate is refused")
     func noCertificateRefused() async throws {
         let fed = try ProvisionedFederation(hospitals: ["alice"])
-        try await withHospital(try fed.hospital("alice")) { port, _ in
+        try await withHospital(try fed.hospital("alice")) { port, refusals in
             let result = try await probe(port: port, client: nil)
             #expect(result.received.isEmpty && result.error != nil, "\(result)")
+            // The hospital's log says why (the peer learns nothing more).
+            #expect(try await eventually { refusals.all.contains { $0.contains("sent no certificate") } }, "\(refusals.all)")
         }
     }
 
@@ -85,9 +87,24 @@ struct MutualTLSHandshakeTests {
     func tls12Refused() async throws {
         let fed = try ProvisionedFederation(hospitals: ["alice"])
         let console = try fed.console().identity
-        try await withHospital(try fed.hospital("alice")) { port, _ in
+        try await withHospital(try fed.hospital("alice")) { port, refusals in
             let result = try await probe(port: port, client: console, maximumVersion: .tlsv12)
             #expect(!result.handshakeCompleted && result.received.isEmpty && result.error != nil, "\(result)")
+            #expect(try await eventually { refusals.all.contains { $0.contains("TLS 1.3 is required") } }, "\(refusals.all)")
+        }
+    }
+
+    @Test("the console's certificate with half an HTTP/2 preface: the connection is closed at the deadline, and logged")
+    func halfPrefaceClosed() async throws {
+        let fed = try ProvisionedFederation(hospitals: ["alice"])
+        let console = try fed.console().identity
+        try await withHospital(try fed.hospital("alice"), deadlineSeconds: 3) { port, refusals in
+            let started = ContinuousClock.now
+            let result = try await probe(port: port, client: console, preface: Array("PRI * HTTP/2.0\r\n".utf8), closeOnReply: false)
+            let elapsed = started.duration(to: .now)
+            #expect(result.handshakeCompleted, "\(result)")
+            #expect(elapsed < .seconds(10), "open for \(elapsed)")
+            #expect(try await eventually { refusals.all.contains { $0.contains("no HTTP/2 preface") } }, "\(refusals.all)")
         }
     }
 
@@ -123,10 +140,11 @@ final class RefusalLog: Sendable {
 }
 
 /// Runs `hospital`'s gRPC server transport (no services) on `host`, a free port, during `body`.
-func withHospital(_ hospital: HospitalCredentials, host: String = "127.0.0.1",
+func withHospital(_ hospital: HospitalCredentials, host: String = "127.0.0.1", deadlineSeconds: Int64 = 10,
                   _ body: @Sendable (_ port: Int, _ refusals: RefusalLog) async throws -> Void) async throws {
     let refusals = RefusalLog()
-    let transport = try hospital.makeServerTransport(host: host, port: 0, onRefused: { refusals.append($0) })
+    let transport = try hospital.makeServerTransport(host: host, port: 0, deadlineSeconds: deadlineSeconds,
+                                                     onRefused: { refusals.append($0) })
     try await withGRPCServer(transport: transport, services: []) { _ in
         let port = try #require(await transport.listeningAddress?.ipv4?.port)
         try await body(port, refusals)
@@ -149,7 +167,17 @@ struct ProbeResult: Sendable, CustomStringConvertible {
 
 /// Connects to 127.0.0.1:`port` as `client` (nil: no certificate), without checking the server,
 /// TLS 1.3 unless `maximumVersion` lowers it.
-func probe(port: Int, client: TLSIdentity?, maximumVersion: TLSVersion = .tlsv13) async throws -> ProbeResult {
+/// Waits up to 5 s for `condition` (a log line written from NIO's threads).
+func eventually(_ condition: @Sendable () -> Bool) async throws -> Bool {
+    for _ in 0..<100 {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
+
+func probe(port: Int, client: TLSIdentity?, maximumVersion: TLSVersion = .tlsv13,
+           preface: [UInt8] = ProbeHandler.fullPreface, closeOnReply: Bool = true) async throws -> ProbeResult {
     var configuration = TLSConfiguration.makeClientConfiguration()
     configuration.certificateVerification = .none
     configuration.applicationProtocols = ["grpc-exp", "h2"]
@@ -160,20 +188,23 @@ func probe(port: Int, client: TLSIdentity?, maximumVersion: TLSVersion = .tlsv13
         configuration.privateKey = .privateKey(client.nioPrivateKey)
     }
     let context = try NIOSSLContext(configuration: configuration)
-    return try await probe(port: port) { try NIOSSLClientHandler(context: context, serverHostname: nil) }
+    return try await probe(port: port, preface: preface, closeOnReply: closeOnReply) {
+        try NIOSSLClientHandler(context: context, serverHostname: nil)
+    }
 }
 
 /// Connects to 127.0.0.1:`port` through the TLS handler `makeHandler` makes; once the handshake
 /// completes, sends the HTTP/2 client preface and an empty SETTINGS frame; returns what came back
 /// before the connection closed (or 10 seconds passed).
-func probe(port: Int, makeHandler: @escaping @Sendable () throws -> NIOSSLClientHandler) async throws -> ProbeResult {
+func probe(port: Int, preface: [UInt8] = ProbeHandler.fullPreface, closeOnReply: Bool = true,
+           makeHandler: @escaping @Sendable () throws -> NIOSSLClientHandler) async throws -> ProbeResult {
     let group = MultiThreadedEventLoopGroup.singleton
     let promise = group.next().makePromise(of: ProbeResult.self)
     let channel = try await ClientBootstrap(group: group)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(try makeHandler())
-                try channel.pipeline.syncOperations.addHandler(ProbeHandler(promise: promise))
+                try channel.pipeline.syncOperations.addHandler(ProbeHandler(promise: promise, preface: preface, closeOnReply: closeOnReply))
             }
         }
         .connect(host: "127.0.0.1", port: port).get()
@@ -189,15 +220,23 @@ final class ProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private var result = ProbeResult()
     private let promise: EventLoopPromise<ProbeResult>
+    private let preface: [UInt8]
+    private let closeOnReply: Bool
 
-    init(promise: EventLoopPromise<ProbeResult>) { self.promise = promise }
+    /// The HTTP/2 client preface and an empty SETTINGS frame.
+    static let fullPreface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+
+    init(promise: EventLoopPromise<ProbeResult>, preface: [UInt8] = fullPreface, closeOnReply: Bool = true) {
+        self.promise = promise
+        self.preface = preface
+        self.closeOnReply = closeOnReply
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case let .handshakeCompleted(negotiated) = event {
             result.handshakeCompleted = true
             result.alpn = negotiated
             result.tlsVersion = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
-            let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: preface)), promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
@@ -206,7 +245,7 @@ final class ProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         result.received += buffer.readableBytesView
-        if result.received.count >= 9 { context.close(promise: nil) }
+        if closeOnReply, result.received.count >= 9 { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -35,7 +35,8 @@ struct FederatedRunTests {
         #expect(audit.contains("runStarted") && audit.contains("runFinished"))
         #expect(!audit.contains("updateReceived") && !audit.contains("progress"))
         for h in 1...3 {
-            let ledger = try PrivacyLedger(path: "\(dir)/ledgers/hospital-\(h).ledger", budget: (4, 1e-5))
+            let ledger = try PrivacyLedger(path: "\(dir)/ledgers/hospital-\(h).ledger", budget: nil,
+                                           seal: try CommandRunner.seal(run: dir, party: "hospital-\(h)"))
             #expect(ledger.spentEpsilon > 0 && ledger.spentEpsilon <= 4)
         }
         #expect(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
@@ -125,7 +126,8 @@ struct FederatedRunTests {
                                        "--noise-seed", "2", "--out", dir])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("dp(fedavg)"))
-        let ledger = try PrivacyLedger(path: dir + "/ledgers/federation.ledger", budget: (8, 1e-5))
+        let ledger = try PrivacyLedger(path: dir + "/ledgers/federation.ledger", budget: nil,
+                                       seal: try CommandRunner.seal(run: dir, party: "federation"))
         let completed = roundLines(r.stdout).filter { !$0.contains("FAILED") }.count
         #expect(completed >= 1)
         #expect(ledger.spentEpsilon > 0 && ledger.spentEpsilon <= 8)
@@ -172,6 +174,7 @@ struct FederatedRunTests {
         process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("fedtop")
         process.arguments = ["run", "--headless", "--dataset", "wdbc", "--hospitals", "2", "--rounds", "2", "--epsilon", "4",
                              "--simulate", "hospital-1:delay=60", "--simulate", "hospital-2:delay=60", "--out", dir]
+        process.environment = ProcessInfo.processInfo.environment.merging(["FEDTOP_KEYS": CommandRunner.testKeyStore]) { _, b in b }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -185,7 +188,7 @@ struct FederatedRunTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
-        let ledger = try PrivacyLedger(path: ledgerPath, budget: (4, 1e-5))
+        let ledger = try PrivacyLedger(path: ledgerPath, budget: nil, seal: try CommandRunner.seal(run: dir, party: "hospital-1"))
         #expect(ledger.spentEpsilon > 0, "the spend written before the update left must survive the kill")
         let metrics = (try? String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8)) ?? ""
         #expect(metrics.split(separator: "\n").count <= 1, "no round may have been aggregated")
@@ -257,27 +260,36 @@ struct ResumeTests {
     /// moments (rounds take a few milliseconds and each checkpoint several fsyncs, so writes are in
     /// flight), and every time the run resumes from a verified checkpoint, never earlier than before.
     @Test("killed with SIGKILL mid-run four times: each resume verifies the checkpoint and goes on; ε never falls")
-    func killDuringCheckpoints() throws {
+    func killDuringCheckpoints() async throws {
         let dir = FederatedRunTests.scratch()
         var resumedRound = 0
         var lastEpsilon = 0.0
         for attempt in 0..<4 {
-            let process = Process()
-            process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("fedtop")
-            process.arguments = attempt == 0
-                ? ["run", "--headless", "--dataset", "wdbc", "--hospitals", "3", "--rounds", "100000", "--epsilon", "1000",
-                   "--out", dir]
-                : ["run", "--headless", "--resume", dir]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // Let it run a varying number of rounds past set-up, then kill it.
-            Thread.sleep(forTimeInterval: 0.8 + 0.37 * Double(attempt))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            // Processes are started, waited for and killed on a Dispatch thread, never on Swift's cooperative pool.
+            let run = try await onDispatchThread {
+                try RunProcess(attempt == 0
+                    ? ["run", "--headless", "--dataset", "wdbc", "--hospitals", "3", "--rounds", "100000", "--epsilon", "1000",
+                       "--out", dir]
+                    : ["run", "--headless", "--resume", dir])
+            }
+            // Wait for the event that matters, never a fixed time: a round completed in this process (so run.json
+            // and a checkpoint are on disk), then a varying moment later, mid-run, the kill.
+            let (resumedSeen, roundSeen) = try await onDispatchThread { () -> (Bool, Bool) in
+                var next = 1
+                if attempt > 0 {
+                    guard run.wait(for: "resumed after round ", seconds: 120) else { return (false, false) }
+                    let line = run.output.split(separator: "\n").first { $0.contains("resumed after round ") }
+                    next = (line.flatMap { Int($0.split(separator: " ").last { Int($0) != nil } ?? "") } ?? 0) + 1
+                }
+                let seen = run.wait(for: "round \(next)/", seconds: 120)
+                Thread.sleep(forTimeInterval: 0.05 + 0.13 * Double(attempt))
+                kill(run.process.processIdentifier, SIGKILL)
+                run.process.waitUntilExit()
+                return (true, seen)
+            }
+            #expect(resumedSeen && roundSeen, "attempt \(attempt): \(run.output.suffix(400))")
+            #expect(run.process.terminationReason == .uncaughtSignal)
+            let text = run.output
             if attempt > 0 {
                 let resumed = text.split(separator: "\n").first { $0.contains("resumed after round ") }
                 let round = resumed.flatMap { Int($0.split(separator: " ").last { Int($0) != nil } ?? "") }
@@ -291,10 +303,10 @@ struct ResumeTests {
             }
         }
         // The last checkpoint verifies and the run completes one more round from it.
-        let probe = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "1"])
+        let probe = try await CommandRunner.runOffPool(["run", "--headless", "--resume", dir, "--rounds", "1"])
         let completed = probe.stderr.split(separator: " ").compactMap { Int($0) }.first
         #expect(probe.status == 2 && completed != nil, "\(probe.stderr)")
-        let finish = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", String((completed ?? 0) + 1)])
+        let finish = try await CommandRunner.runOffPool(["run", "--headless", "--resume", dir, "--rounds", String((completed ?? 0) + 1)])
         #expect(finish.status == 0, "\(finish.stderr)")
         #expect(finish.stdout.contains("resumed after round \(completed ?? -1)"))
         #expect(roundLinesCount(finish.stdout) == 1)

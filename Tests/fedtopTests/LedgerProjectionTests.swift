@@ -7,7 +7,7 @@ import Testing
 struct LedgerProjectionTests {
     func ledger(_ lines: [String]) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fed-\(UUID().uuidString).ledger").path
-        let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5))
+        let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5), seal: try LedgerSeal.loadOrCreate(directory: path + ".seal", name: "federation"))
         for (i, l) in lines.enumerated() { try ledger.record(try PrivacySegment(parsing: l), round: i + 1) }
         return path
     }

@@ -70,6 +70,7 @@ final class RunProcess: @unchecked Sendable {
     init(_ arguments: [String]) throws {
         process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("fedtop")
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["FEDTOP_KEYS": CommandRunner.testKeyStore]) { _, b in b }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
@@ -176,7 +177,9 @@ struct RemoteFederationTests {
         let (certs, runs) = try await onDispatchThread { () -> (CommandRunner.Output, [CommandRunner.Output]) in
             let certs = try CommandRunner.run(["certs", "init", "--out", dir + "/certs", "--hospitals", "alice,bob,carol"])
             let hospitals = try ["alice", "bob", "carol"].enumerated().map { i, name in
-                try HospitalProcess(name: name, folder: dir, certs: dir + "/certs/\(name)", shard: i + 1, extra: ["--epsilon-budget", "50"])
+                // Client-level DP is not DP-SGD: these hospitals' policies accept rounds without it (`--dp-optional`).
+                try HospitalProcess(name: name, folder: dir, certs: dir + "/certs/\(name)", shard: i + 1,
+                                    extra: ["--epsilon-budget", "50", "--dp-optional"])
             }
             defer { for h in hospitals { h.kill() } }
             let attach = hospitals.flatMap { ["--hospital", "grpcs://\($0.name)@127.0.0.1:\($0.port)"] }

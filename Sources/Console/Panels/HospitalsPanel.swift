@@ -61,6 +61,7 @@ public enum HospitalDetail {
             ("records \(h.records > 0 ? "\(h.records)" : "-")  last loss \(h.lastLoss.map { fmt($0, 4) } ?? "-")  clipped \(h.clippedFraction.map { fmt($0 * 100, 1) + "%" } ?? "-")  time \(h.lastSeconds.map { fmt($0, 2) + " s" } ?? "-")", .text),
             ("\(g.epsilon) \(fmt(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
         ]
+        if let policy = h.policy { lines.append(("policy: \(context.text(policy))", .text)) }
         if let note = h.note { lines.append(("last problem: \(context.text(note))", .warning)) }
         lines.append(("enter/esc: back   d: \(h.dropped ? "restore" : "drop")   x: \(h.malicious ? "honest" : "malicious")", .dim))
         for (i, (text, role)) in lines.enumerated() where i < rect.height {

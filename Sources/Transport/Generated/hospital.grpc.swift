@@ -40,7 +40,8 @@
 ///   PERMISSION_DENIED   bad signature, or a peer other than the federation's console
 ///   INVALID_ARGUMENT    settings outside the hospital's bounds, a malformed model
 ///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round ("privacy budget
-///                       exhausted"), or a secure-aggregation step refused: another session or round,
+///                       exhausted"), the round breaks the hospital's privacy policy ("refused by the
+///                       hospital's privacy policy"), or a secure-aggregation step refused: another session or round,
 ///                       out of order, repeated, or a request the protocol forbids ("secure aggregation
 ///                       step refused")
 ///   RESOURCE_EXHAUSTED  too many calls at once or too fast, or a request beyond the work limits

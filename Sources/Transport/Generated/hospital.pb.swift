@@ -50,7 +50,8 @@
 ///   PERMISSION_DENIED   bad signature, or a peer other than the federation's console
 ///   INVALID_ARGUMENT    settings outside the hospital's bounds, a malformed model
 ///   FAILED_PRECONDITION the hospital's privacy budget cannot pay for the round ("privacy budget
-///                       exhausted"), or a secure-aggregation step refused: another session or round,
+///                       exhausted"), the round breaks the hospital's privacy policy ("refused by the
+///                       hospital's privacy policy"), or a secure-aggregation step refused: another session or round,
 ///                       out of order, repeated, or a request the protocol forbids ("secure aggregation
 ///                       step refused")
 ///   RESOURCE_EXHAUSTED  too many calls at once or too fast, or a request beyond the work limits
@@ -137,11 +138,63 @@ public nonisolated struct Fedtop_V1_HelloReply: @unchecked Sendable {
   /// Clears the value of `limits`. Subsequent reads from it will return its default value.
   public mutating func clearLimits() {_uniqueStorage()._limits = nil}
 
+  /// What the hospital accepts (its operator's policy); absent from hospitals older than this field.
+  public var policy: Fedtop_V1_HospitalPolicy {
+    get {_storage._policy ?? Fedtop_V1_HospitalPolicy()}
+    set {_uniqueStorage()._policy = newValue}
+  }
+  /// Returns true if `policy` has been explicitly set.
+  public var hasPolicy: Bool {_storage._policy != nil}
+  /// Clears the value of `policy`. Subsequent reads from it will return its default value.
+  public mutating func clearPolicy() {_uniqueStorage()._policy = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The hospital's own privacy policy. The hospital checks every Train and SecureTrain request against
+/// it before touching a record and refuses a violation with FAILED_PRECONDITION "refused by the
+/// hospital's privacy policy"; the console reads it here only to refuse a run that cannot train.
+public nonisolated struct Fedtop_V1_HospitalPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Rounds without sample-level DP-SGD (no RoundSettings.sample_privacy) are refused.
+  public var dpSgdRequired: Bool = false
+
+  /// The smallest noise multiplier σ accepted.
+  public var minNoiseMultiplier: Double = 0
+
+  /// The largest clip norm C accepted (absent: any).
+  public var maxClipNorm: Double {
+    get {_maxClipNorm ?? 0}
+    set {_maxClipNorm = newValue}
+  }
+  /// Returns true if `maxClipNorm` has been explicitly set.
+  public var hasMaxClipNorm: Bool {self._maxClipNorm != nil}
+  /// Clears the value of `maxClipNorm`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxClipNorm() {self._maxClipNorm = nil}
+
+  /// The largest ε one round may cost on its own, at the ledger's δ (absent: any the budget can pay).
+  public var maxRoundEpsilon: Double {
+    get {_maxRoundEpsilon ?? 0}
+    set {_maxRoundEpsilon = newValue}
+  }
+  /// Returns true if `maxRoundEpsilon` has been explicitly set.
+  public var hasMaxRoundEpsilon: Bool {self._maxRoundEpsilon != nil}
+  /// Clears the value of `maxRoundEpsilon`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxRoundEpsilon() {self._maxRoundEpsilon = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maxClipNorm: Double? = nil
+  fileprivate var _maxRoundEpsilon: Double? = nil
 }
 
 /// The hospital's data, described without a single record.
@@ -955,7 +1008,7 @@ nonisolated extension Fedtop_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}capabilities\0\u{1}dataset\0\u{1}privacy\0\u{1}limits\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}capabilities\0\u{1}dataset\0\u{1}privacy\0\u{1}limits\0\u{1}policy\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -964,6 +1017,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
     var _dataset: Fedtop_V1_DatasetSummary? = nil
     var _privacy: Fedtop_V1_PrivacyState? = nil
     var _limits: Fedtop_V1_WorkLimits? = nil
+    var _policy: Fedtop_V1_HospitalPolicy? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -980,6 +1034,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
       _dataset = source._dataset
       _privacy = source._privacy
       _limits = source._limits
+      _policy = source._policy
     }
   }
 
@@ -1004,6 +1059,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._dataset) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._policy) }()
         default: break
         }
       }
@@ -1034,6 +1090,9 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._limits {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      try { if let v = _storage._policy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1049,10 +1108,60 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._dataset != rhs_storage._dataset {return false}
         if _storage._privacy != rhs_storage._privacy {return false}
         if _storage._limits != rhs_storage._limits {return false}
+        if _storage._policy != rhs_storage._policy {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_HospitalPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HospitalPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dp_sgd_required\0\u{3}min_noise_multiplier\0\u{3}max_clip_norm\0\u{3}max_round_epsilon\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.dpSgdRequired) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.minNoiseMultiplier) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._maxClipNorm) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self._maxRoundEpsilon) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.dpSgdRequired != false {
+      try visitor.visitSingularBoolField(value: self.dpSgdRequired, fieldNumber: 1)
+    }
+    if self.minNoiseMultiplier.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.minNoiseMultiplier, fieldNumber: 2)
+    }
+    try { if let v = self._maxClipNorm {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._maxRoundEpsilon {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_HospitalPolicy, rhs: Fedtop_V1_HospitalPolicy) -> Bool {
+    if lhs.dpSgdRequired != rhs.dpSgdRequired {return false}
+    if lhs.minNoiseMultiplier != rhs.minNoiseMultiplier {return false}
+    if lhs._maxClipNorm != rhs._maxClipNorm {return false}
+    if lhs._maxRoundEpsilon != rhs._maxRoundEpsilon {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,82 @@
+import Federation
+import Foundation
+import TOMLKit
+
+/// `fedtop hospital --policy FILE`: the hospital operator's privacy policy written down (TOML), so it is
+/// reviewed and versioned like any other clinical rule. Flags given on the command line win over the
+/// file. Keys (all optional):
+///
+/// ```toml
+/// dp-sgd = "required"          # or "optional"
+/// min-noise-multiplier = 0.8   # σ floor
+/// max-clip-norm = 2.0          # C ceiling
+/// max-round-epsilon = 0.5      # the largest ε one round may cost on its own
+/// epsilon-budget = 3.0         # the ledger's budget (lowering is recorded; raising needs --raise-budget)
+/// max-local-epochs = 5
+/// max-steps = 20000
+/// ```
+///
+/// Contract: an unknown key, a value of the wrong type or out of range is an error naming the file and
+/// the key (exit 2); nothing is created before the file is read.
+struct HospitalPolicyFile: Equatable {
+    var requiresDPSGD: Bool?
+    var minNoiseMultiplier: Double?
+    var maxClipNorm: Double?
+    var maxRoundEpsilon: Double?
+    var epsilonBudget: Double?
+    var maxLocalEpochs: Int?
+    var maxSteps: Int?
+
+    static let keys = ["dp-sgd", "min-noise-multiplier", "max-clip-norm", "max-round-epsilon", "epsilon-budget",
+                       "max-local-epochs", "max-steps"]
+
+    init() {}
+
+    init(path: String) throws {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw UsageError("--policy \(path): cannot read the policy file: \(error.localizedDescription)")
+        }
+        try self.init(text: text, path: path)
+    }
+
+    init(text: String, path: String) throws {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw UsageError("--policy \(path): not valid TOML: \(error)")
+        }
+        func number(_ key: String, _ value: TOMLValueConvertible) throws -> Double {
+            guard let x = value.double ?? value.int.map(Double.init), x.isFinite else {
+                throw UsageError("--policy \(path): \(key) must be a number")
+            }
+            return x
+        }
+        func count(_ key: String, _ value: TOMLValueConvertible) throws -> Int {
+            guard let n = value.int, n >= 1 else { throw UsageError("--policy \(path): \(key) must be a whole number ≥ 1") }
+            return n
+        }
+        for (key, value) in table {
+            switch key {
+            case "dp-sgd":
+                switch value.string {
+                case "required": requiresDPSGD = true
+                case "optional": requiresDPSGD = false
+                default: throw UsageError("--policy \(path): dp-sgd must be \"required\" or \"optional\"")
+                }
+            case "min-noise-multiplier": minNoiseMultiplier = try number(key, value)
+            case "max-clip-norm": maxClipNorm = try number(key, value)
+            case "max-round-epsilon": maxRoundEpsilon = try number(key, value)
+            case "epsilon-budget": epsilonBudget = try number(key, value)
+            case "max-local-epochs": maxLocalEpochs = try count(key, value)
+            case "max-steps": maxSteps = try count(key, value)
+            default:
+                throw UsageError("--policy \(path): unknown key '\(key)' (expected \(Self.keys.joined(separator: ", ")))")
+            }
+        }
+        let policy = HospitalPolicy(requiresDPSGD: requiresDPSGD ?? true,
+                                    minNoiseMultiplier: minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
+                                    maxClipNorm: maxClipNorm, maxRoundEpsilon: maxRoundEpsilon)
+        if let problem = policy.problem { throw UsageError("--policy \(path): \(problem)") }
+        if let e = epsilonBudget, !(e > 0) { throw UsageError("--policy \(path): epsilon-budget must be a positive number") }
+    }
+}
