@@ -85,7 +85,7 @@ struct RecordingTests {
         #expect(parsed.width == 80 && parsed.events.count == 5)
     }
 
-    @Test("asciinema cat accepts the recording", .enabled(if: Self.hasAsciinema))
+    @Test("asciinema cat accepts the recording (run under `script` for the terminal it wants)", .enabled(if: Self.hasAsciinema))
     func asciinemaCat() throws {
         let path = scratch("b.cast")
         let recorder = try AsciicastRecorder(path: path, width: 80, height: 24, title: "cat", encoder: AnsiEncoder(theme: .dark, depth: .ansi16))
@@ -94,9 +94,12 @@ struct RecordingTests {
         recorder.frame(screen)
         recorder.marker("one")
         recorder.close()
+        // asciinema 2.x's `cat` opens /dev/tty, which CI (no terminal) does not have: `script` gives it a
+        // pseudo-terminal of its own, and passes through what it prints.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["asciinema", "cat", path]
+        p.arguments = ["script", "-qec", "asciinema cat '\(path)'", "/dev/null"]
+        p.standardInput = FileHandle.nullDevice
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("cat-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: out)
@@ -108,9 +111,12 @@ struct RecordingTests {
         #expect(text.contains("Round 4/30"))
     }
 
+    /// Whether asciinema and util-linux's `script` (for its pseudo-terminal) are both installed.
     static var hasAsciinema: Bool {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
-            FileManager.default.isExecutableFile(atPath: "\($0)/asciinema")
+        ["asciinema", "script"].allSatisfy { tool in
+            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+                FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)")
+            }
         }
     }
 

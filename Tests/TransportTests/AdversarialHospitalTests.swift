@@ -99,7 +99,8 @@ final class ForgingHospital: Fedtop_V1_Hospital.SimpleServiceProtocol, @unchecke
 /// console to it (its credentials, its model-signing key) during `body`.
 func withForgingHospital(_ fake: ForgingHospital, federation: ProvisionedFederation,
                          _ body: @Sendable (RemoteHospital) async throws -> Void) async throws {
-    let transport = try federation.hospital("mallory").makeServerTransport(host: "127.0.0.1", port: 0, onRefused: { _ in })
+    let transport = try federation.hospital("mallory").makeServerTransport(host: "127.0.0.1", port: 0, deadlineSeconds: 60,
+                                                                           onRefused: { _ in })
     try await withGRPCServer(transport: transport, services: [fake]) { _ in
         let port = try #require(await transport.listeningAddress?.ipv4?.port)
         let console = try federation.console()
@@ -108,7 +109,7 @@ func withForgingHospital(_ fake: ForgingHospital, federation: ProvisionedFederat
             let endpoint = try RemoteHospital.Endpoint(parsing: "grpcs://127.0.0.1:\(port)")
             let r = try RemoteHospital.connect(to: endpoint, makeTransport: { config in
                 try console.makeClientTransport(host: "127.0.0.1", port: port, expectedHospital: nil, config: config) { _ in }
-            }, runID: "adversarial", signingKey: console.modelSigningKey)
+            }, runID: "adversarial", signingKey: console.modelSigningKey, options: .patient)
             try r.adopt(model)
             return r
         }

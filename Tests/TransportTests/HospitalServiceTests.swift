@@ -10,6 +10,16 @@ import TensorCore
 import Testing
 @testable import Transport
 
+extension RemoteHospital.Options {
+    /// Connection options for tests: Hello may wait a minute, so a suite run on a loaded two-core machine
+    /// is not failed by a deadline that is not what it tests.
+    static var patient: Self {
+        var o = Self()
+        o.connectTimeout = 60
+        return o
+    }
+}
+
 /// Runs blocking work (RemoteHospital's calls) off Swift's cooperative pool, as the engine does.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { c in
@@ -61,7 +71,7 @@ final class ServedHospital: @unchecked Sendable {
     func connect(signingKey: ModelSigningKey?? = nil) throws -> RemoteHospital {
         let endpoint = self.endpoint
         let remote = try RemoteHospital.connect(to: endpoint, makeTransport: { try endpoint.plaintextTransport(config: $0) },
-                                                runID: "test-run", signingKey: signingKey ?? consoleKey)
+                                                runID: "test-run", signingKey: signingKey ?? consoleKey, options: .patient)
         try remote.adopt(model)
         return remote
     }

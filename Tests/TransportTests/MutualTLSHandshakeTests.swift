@@ -140,7 +140,7 @@ final class RefusalLog: Sendable {
 }
 
 /// Runs `hospital`'s gRPC server transport (no services) on `host`, a free port, during `body`.
-func withHospital(_ hospital: HospitalCredentials, host: String = "127.0.0.1", deadlineSeconds: Int64 = 10,
+func withHospital(_ hospital: HospitalCredentials, host: String = "127.0.0.1", deadlineSeconds: Int64 = 60,
                   _ body: @Sendable (_ port: Int, _ refusals: RefusalLog) async throws -> Void) async throws {
     let refusals = RefusalLog()
     let transport = try hospital.makeServerTransport(host: host, port: 0, deadlineSeconds: deadlineSeconds,
@@ -195,7 +195,7 @@ func probe(port: Int, client: TLSIdentity?, maximumVersion: TLSVersion = .tlsv13
 
 /// Connects to 127.0.0.1:`port` through the TLS handler `makeHandler` makes; once the handshake
 /// completes, sends the HTTP/2 client preface and an empty SETTINGS frame; returns what came back
-/// before the connection closed (or 10 seconds passed).
+/// before the connection closed (or 60 seconds passed).
 func probe(port: Int, preface: [UInt8] = ProbeHandler.fullPreface, closeOnReply: Bool = true,
            makeHandler: @escaping @Sendable () throws -> NIOSSLClientHandler) async throws -> ProbeResult {
     let group = MultiThreadedEventLoopGroup.singleton
@@ -208,7 +208,7 @@ func probe(port: Int, preface: [UInt8] = ProbeHandler.fullPreface, closeOnReply:
             }
         }
         .connect(host: "127.0.0.1", port: port).get()
-    let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+    let timeout = channel.eventLoop.scheduleTask(in: .seconds(60)) { channel.close(promise: nil) }
     defer { timeout.cancel() }
     return try await promise.futureResult.get()
 }
@@ -264,7 +264,7 @@ final class ProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
 func call(_ transport: HTTP2ClientTransport.Posix) async throws -> RPCError? {
     try await withGRPCClient(transport: transport) { client in
         var options = CallOptions.defaults
-        options.timeout = .seconds(15)
+        options.timeout = .seconds(60)
         do {
             _ = try await client.unary(
                 request: ClientRequest(message: [UInt8]()),

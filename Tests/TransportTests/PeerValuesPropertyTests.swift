@@ -101,14 +101,29 @@ struct PeerValuesPropertyTests {
             r.name = draw.generator.next() % 5 == 0 ? String(repeating: "x", count: 300) : "h\(draw.generator.next() % 100)"
             r.dataset.trainRecords = draw.count() % 3 == 0 ? draw.count() % 1000 : draw.count()
             r.dataset.testRecords = draw.count()
-            let classes = Int(draw.generator.next() % 4)
+            // Mostly plausible, with every field forged often enough: half the draws are near-valid.
+            let plausible = draw.generator.next() % 2 == 0
+            let classes = plausible ? 2 + Int(draw.generator.next() % 3) : Int(draw.generator.next() % 4)
             r.dataset.classNames = (0..<classes).map { "c\($0)" }
-            r.dataset.classCounts = (0..<Int(draw.generator.next() % 4)).map { _ in draw.count() % 600 }
-            r.dataset.featureShape = (0..<Int(draw.generator.next() % 4)).map { _ in UInt32(truncatingIfNeeded: draw.count() % 70_000) }
+            let counts = plausible && draw.generator.next() % 2 == 0 ? 0 : Int(draw.generator.next() % 4)
+            r.dataset.classCounts = (0..<counts).map { _ in draw.count() % 600 }
+            let dims = plausible ? 1 + Int(draw.generator.next() % 3) : Int(draw.generator.next() % 4)
+            r.dataset.featureShape = (0..<dims).map { _ in
+                UInt32(truncatingIfNeeded: plausible ? 1 + draw.generator.next() % 64 : draw.count() % 70_000)
+            }
+            if plausible {
+                r.name = "h\(draw.generator.next() % 100)"
+                r.dataset.trainRecords = 1 + draw.generator.next() % 5_000
+            }
             r.privacy.dpSgd = draw.generator.next() % 2 == 0
             r.privacy.epsilonBudget = draw.real()
             r.privacy.delta = draw.real()
             r.privacy.epsilonSpent = draw.real()
+            if plausible && draw.generator.next() % 2 == 0 {
+                r.privacy.epsilonBudget = 3
+                r.privacy.delta = 1e-5
+                r.privacy.epsilonSpent = 0.5
+            }
             guard PeerValues.problem(hello: r) == nil else { continue }
             accepted += 1
             let shape = r.dataset.featureShape.map { Int($0) }
