@@ -98,6 +98,23 @@ struct PanelSnapshotTests {
         try Snapshot.check(Snapshot.serialize(detail, attributes: false), named: "detail-160x48-unicode")
     }
 
+    @Test("the detail view shows the hospital's own privacy policy, as its Hello announced it")
+    func detailShowsPolicy() {
+        let facts = FederationFacts(hospitals: [
+            .init(name: "alice", location: "127.0.0.1:7441", records: 150, testRecords: 38, policy: "DP-SGD required, σ ≥ 0.8, ε/round ≤ 0.5"),
+            .init(name: "hospital-2", location: "local", records: 150, testRecords: 38),
+        ], privacy: "sample")
+        var c = ConsoleController()
+        c.showDetail = true
+        let alice = Snapshot.render(ConsoleView(model: DashboardModel(facts: facts), controller: c, themeName: "default"),
+                                    width: 160, height: 48, .unicode)
+        #expect(alice.contains("policy: DP-SGD required, σ ≥ 0.8, ε/round ≤ 0.5"))
+        c.selectedHospital = 1
+        let local = Snapshot.render(ConsoleView(model: DashboardModel(facts: facts), controller: c, themeName: "default"),
+                                    width: 160, height: 48, .unicode)
+        #expect(!local.contains("policy:"))
+    }
+
     @Test("a terminal below 80×24 says so; sizes between adapt without overlapping panels",
           arguments: [(79, 24), (80, 23), (40, 10)])
     func tooSmall(size: (Int, Int)) {

@@ -17,6 +17,8 @@ final class ForgingHospital: Fedtop_V1_Hospital.SimpleServiceProtocol, @unchecke
     var values: (Int) -> [Float]
     var evaluation: Fedtop_V1_EvaluateReply
     var secureReply: Fedtop_V1_SecureTrainReply
+    /// Send the update's values without the header chunk.
+    var omitHeader = false
 
     init() {
         hello = .with {
@@ -62,7 +64,9 @@ final class ForgingHospital: Fedtop_V1_Hospital.SimpleServiceProtocol, @unchecke
         var head = header
         if head.round == 1 { head.round = round }  // follows the console's round unless the test forges it
         if head.parameterCount == 0 { head.parameterCount = UInt64(count) }
-        try await response.write(contentsOf: WireFormat.updateChunks(head, Tensor(values(count))))
+        var chunks = WireFormat.updateChunks(head, Tensor(values(count)))
+        if omitHeader { chunks = chunks.map { var c = $0; c.clearHeader(); return c } }
+        try await response.write(contentsOf: chunks)
     }
 
     func evaluate(request: RPCAsyncSequence<Fedtop_V1_ModelChunk, any Error>, context: ServerContext) async throws -> Fedtop_V1_EvaluateReply {
@@ -176,12 +180,15 @@ struct AdversarialHospitalTests {
         }
     }
 
-    @Test("a wrong length (the header's or the values'), a wrong round and a missing header are refused")
+    @Test("a wrong length (the header's or the values'), a missing header and a wrong round are refused")
     func forgedShapes() async throws {
         let wrongCount = try await trainError { $0.header.parameterCount = 7 }
         #expect(wrongCount != nil)
         let shortValues = try await trainError { fake in fake.values = { Array(repeating: 0, count: $0 - 1) } }
         #expect(shortValues != nil)
+        let noHeader = try await trainError { $0.omitHeader = true }
+        guard case .failed(_, let missing)? = noHeader else { Issue.record("\(String(describing: noHeader))"); return }
+        #expect(missing.contains("no header"), "\(missing)")
         let wrongRound = try await trainError { $0.header.round = 9 }
         guard case .failed(_, let reason)? = wrongRound else { Issue.record("\(String(describing: wrongRound))"); return }
         #expect(reason.contains("round 9"))
