@@ -270,7 +270,7 @@ struct FederationSetup {
             text += "\nfedtop: INSECURE: remote hospitals over plaintext, without certificates or signed models (--insecure, loopback demos only)"
         }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
-        for note in keys.notes { text += "\nfedtop: \(note)" }
+        for note in keys.notes + locals.flatMap(\.ledgerNotes) + (federationLedger?.notes ?? []) { text += "\nfedtop: \(note)" }
         description = text + "\nfedtop: run directory \(directory)"
         cleanup.committed = true
     }
