@@ -24,7 +24,10 @@ struct BenchCommandTests {
         let dp = try #require(object["dpsgd_samples_per_s"] as? Double)
         let slowdown = try #require(object["slowdown"] as? Double)
         #expect(plain > 0 && dp > 0)
-        #expect(abs(slowdown - plain / dp) < 0.01 * slowdown + 0.002)
+        // The throughputs are printed rounded to whole samples/s and the slowdown to 0.001: on a loaded machine
+        // (a few dozen samples/s) the rounding alone moves plain/dp by more than 1 %.
+        let rounding = (plain / dp) * (0.5 / plain + 0.5 / dp) + 0.0005
+        #expect(abs(slowdown - plain / dp) <= rounding * 1.01 + 0.002)
         #expect(object["target_dpsgd_samples_per_s"] as? Int == 8000)
     }
 
