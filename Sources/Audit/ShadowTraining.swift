@@ -5,7 +5,7 @@ import Foundation
 import TensorCore
 
 /// Trains the shadow models of the likelihood-ratio attack the way the target was trained: each
-/// shadow is a simulated hospital (``LocalHospital``, the same local training and DP-SGD as the
+/// shadow is a hospital (``HospitalTrainer``, the same local training and DP-SGD as the
 /// federation's) that trains a freshly initialised copy of the architecture on a random half of
 /// the attacker's population for the target's number of rounds.
 ///
@@ -45,11 +45,11 @@ public struct ShadowTraining: Sendable {
             var model = try Sequential(kind: architecture.kind, inputShape: architecture.inputShape,
                                        layers: architecture.layers, seed: shadowSeed)
             let privacy = try settings.samplePrivacy.map { _ in
-                LocalHospital.Privacy(ledgerPath: "\(directory)/shadow-\(k).ledger", epsilonBudget: 1e12, delta: 0.5,
+                HospitalTrainer.Privacy(ledgerPath: "\(directory)/shadow-\(k).ledger", epsilonBudget: 1e12, delta: 0.5,
                                       noiseSeed: shadowSeed, seal: try LedgerSeal.loadOrCreate(directory: directory + ".seal", name: "shadow-\(k)"))
             }
-            let hospital = try LocalHospital(name: "shadow-\(k + 1)", data: HospitalData(train: half, test: half.subset([0])),
-                                             architecture: model, privacy: privacy, seed: shadowSeed, gate: gate)
+            let hospital = try HospitalTrainer(name: "shadow-\(k + 1)", data: HospitalData(train: half, test: half.subset([0])),
+                                               architecture: model, privacy: privacy, policy: .permissive, seed: shadowSeed, gate: gate)
             var global = model.parameters
             for r in 1...max(1, rounds) {
                 var s = settings

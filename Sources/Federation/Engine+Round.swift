@@ -42,12 +42,7 @@ extension Engine {
         let available = eligible.filter { !busy.contains($0) }
         let selected = HospitalSampler.select(from: available, selection: configuration.selection,
                                               seed: configuration.seed, round: r)
-        let settings = RoundSettings(
-            round: r, localEpochs: configuration.localEpochs, batchSize: configuration.batchSize,
-            learningRate: configuration.learningRate, momentum: configuration.momentum,
-            samplePrivacy: configuration.privacy.sampleLevel
-                ? .init(noiseMultiplier: configuration.noiseMultiplier, clipNorm: configuration.clipNorm) : nil,
-            proximalMu: strategy.proximalMu)
+        let settings = roundSettings(round: r)
         publish(.roundStarted(selected: selected.map { hospitals[$0].name }, settings: settings))
         guard selected.count >= configuration.quorum else {
             publish(.roundFailed(reason: "\(selected.count) hospital(s) selected of \(available.count) available, "
@@ -263,6 +258,16 @@ extension Engine {
             if done || reported == n { break }
         }
         return box.close().map { Answer(index: $0.key, result: $0.value) }
+    }
+
+    /// What round `r` asks of each hospital, from the configuration as it stands.
+    func roundSettings(round r: Int) -> RoundSettings {
+        RoundSettings(
+            round: r, localEpochs: configuration.localEpochs, batchSize: configuration.batchSize,
+            learningRate: configuration.learningRate, momentum: configuration.momentum,
+            samplePrivacy: configuration.privacy.sampleLevel
+                ? .init(noiseMultiplier: configuration.noiseMultiplier, clipNorm: configuration.clipNorm) : nil,
+            proximalMu: strategy.proximalMu)
     }
 
     /// Evaluates the global model on the hospitals' own test splits, concurrently; weighted by test size.

@@ -284,6 +284,18 @@ public final class Engine: @unchecked Sendable {
         return i
     }
 
+    /// Refuses a live σ or C that a hospital's announced policy would refuse (its name, the rule, its
+    /// policy): the operator hears it now, instead of every round failing at that hospital.
+    private func checkPolicies(noiseMultiplier: Double, clipNorm: Double, round: Int) throws(Refusal) {
+        var settings = roundSettings(round: round)
+        settings.samplePrivacy = .init(noiseMultiplier: noiseMultiplier, clipNorm: clipNorm)
+        for hospital in hospitals {
+            if let (policy, rule) = HospitalPolicy.refusal(by: hospital, of: settings) {
+                throw Refusal(reason: "\(hospital.name) would refuse it: \(rule) (its policy: \(policy.summary))")
+            }
+        }
+    }
+
     private func apply(_ command: EngineCommand) -> Result<String, Refusal> {
         do throws(Refusal) {
             let next = round + 1
@@ -306,6 +318,7 @@ public final class Engine: @unchecked Sendable {
             case .setNoiseMultiplier(let sigma):
                 guard sigma >= 0, sigma.isFinite else { throw Refusal(reason: "noise multiplier must be ≥ 0, got \(sigma)") }
                 if configuration.privacy.sampleLevel {
+                    try checkPolicies(noiseMultiplier: sigma, clipNorm: configuration.clipNorm, round: next)
                     configuration.noiseMultiplier = sigma
                     return .success(String(format: "σ %.3f from round %d (a new accountant segment)", sigma, next))
                 }
@@ -318,6 +331,7 @@ public final class Engine: @unchecked Sendable {
             case .setClipNorm(let c):
                 guard c > 0, c.isFinite else { throw Refusal(reason: "clip norm must be > 0, got \(c)") }
                 if configuration.privacy.sampleLevel {
+                    try checkPolicies(noiseMultiplier: configuration.noiseMultiplier, clipNorm: c, round: next)
                     configuration.clipNorm = c
                     return .success(String(format: "C %.3f from round %d", c, next))
                 }

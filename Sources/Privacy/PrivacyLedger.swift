@@ -56,6 +56,20 @@ public final class PrivacyLedger {
     private var headStale = false
     /// Whether a failed append could not be undone (the file's end is then unknown).
     private var unusable = false
+    /// The budget change decided at open and not yet written (`holdBudgetChange`).
+    private var heldBudgetRecord: String?
+
+    /// Whether a budget change decided at open still waits for ``commitBudget()``.
+    public var holdsBudgetChange: Bool { heldBudgetRecord != nil }
+
+    /// Writes the budget change held since open (see `holdBudgetChange` at `init`); nothing when there
+    /// is none.
+    public func commitBudget() throws(LedgerError) {
+        guard let record = heldBudgetRecord else { return }
+        try appendLine(record)
+        heldBudgetRecord = nil
+        try updateHead()
+    }
 
     /// Opens, creates or upgrades the ledger at `path`, verified with `seal`.
     ///
@@ -69,6 +83,11 @@ public final class PrivacyLedger {
     ///   which is recorded as the budget record's reason.
     /// - A δ other than the recorded one throws ``LedgerError/deltaChangeRefused(path:recorded:requested:)``.
     ///
+    /// `holdBudgetChange` keeps a *change* to a recorded budget (lowered, or raised with its reason) in
+    /// memory, enforced from now on, and writes it at ``commitBudget()`` or before the first spend or
+    /// budget change, whichever comes first: a start that fails after opening (a refused resume, a
+    /// port in use) then leaves the file as it was. A new ledger's initial budget is written at once.
+    ///
     /// `allowNew` (the operator's `--new-ledger`) lets a ledger that is missing or empty while its head
     /// says records were committed start again at ε 0 (noted); otherwise that throws
     /// ``LedgerError/missing(path:records:)``. It changes nothing else.
@@ -77,7 +96,7 @@ public final class PrivacyLedger {
     /// `truncated`, `missing`, `headDamaged`, `headMismatch`, `headBehind`, `legacyFormat`,
     /// `sealBesideLedger`) and of the budget rules above, and `io` when a system call fails.
     public init(path: String, budget requested: (epsilon: Double, delta: Double)?, seal: LedgerSeal,
-                raiseReason: String? = nil, allowNew: Bool = false) throws(LedgerError) {
+                raiseReason: String? = nil, allowNew: Bool = false, holdBudgetChange: Bool = false) throws(LedgerError) {
         if let requested, !(requested.epsilon > 0 && requested.delta > 0 && requested.delta < 1) {
             throw .invalidBudget(path: path, epsilon: requested.epsilon, delta: requested.delta)
         }
@@ -175,7 +194,10 @@ public final class PrivacyLedger {
         lastMAC = chain.last ?? ""
         size = Int(lseek(descriptor, 0, SEEK_END))
         headStale = writeHead
-        if let budgetRecord {
+        if let budgetRecord, holdBudgetChange, replay.budget != nil {
+            heldBudgetRecord = budgetRecord
+            if writeHead { try updateHead() }
+        } else if let budgetRecord {
             try appendLine(budgetRecord)
             try updateHead()
         } else if writeHead {
@@ -225,6 +247,7 @@ public final class PrivacyLedger {
         guard next <= budget.epsilon else {
             throw .budgetExceeded(path: path, spent: spentEpsilon, next: next, budget: budget.epsilon)
         }
+        try commitBudget()
         try appendLine("spend \(segment.sampleRate) \(segment.noiseMultiplier) \(segment.steps) \(round)")
         accountant.compose(segment)
         try updateHead()
@@ -246,6 +269,7 @@ public final class PrivacyLedger {
         guard next <= budget.epsilon else {
             throw .budgetExceeded(path: path, spent: spentEpsilon, next: next, budget: budget.epsilon)
         }
+        try commitBudget()
         try appendLine("skellam \(segment.sampleRate) \(segment.variance) \(segment.l1Sensitivity) "
                        + "\(segment.l2Sensitivity) \(segment.steps) \(round)")
         accountant.compose(segment)
@@ -256,6 +280,7 @@ public final class PrivacyLedger {
     /// become spaces). δ stays. Throws ``LedgerError/invalidBudget(path:epsilon:delta:)`` unless ε > 0.
     public func setBudget(epsilon: Double, reason: String) throws(LedgerError) {
         guard epsilon > 0 else { throw .invalidBudget(path: path, epsilon: epsilon, delta: budget.delta) }
+        try commitBudget()
         try appendLine(LedgerFormat.budgetRecord(epsilon: epsilon, delta: budget.delta, reason: reason))
         budget.epsilon = epsilon
         try updateHead()

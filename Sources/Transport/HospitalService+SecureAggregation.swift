@@ -15,7 +15,7 @@ struct SecureSessionRecord: Sendable, Equatable {
 }
 
 /// Secure aggregation in the hospital process: the four calls of one session, answered by the
-/// wrapped ``LocalHospital``'s seat (``SecureAggregationHospital``).
+/// served hospital's seat (``SecureAggregationHospital``).
 ///
 /// Contract:
 /// - SecureTrain is admitted, checked and paid for exactly as Train (rate and concurrency limits, one
@@ -95,7 +95,7 @@ extension HospitalService {
             return roster
         }
         let shares = try await step("ShareKeys", request.hasStep ? request.step : nil, .roster(roster), context) {
-            (h: LocalHospital, round: Int) throws(HospitalError) in try h.shareKeys(round: round, roster: roster)
+            (h: any ServableHospital, round: Int) throws(HospitalError) in try h.shareKeys(round: round, roster: roster)
         }
         log.info("ShareKeys for \(context.remotePeer): \(shares.count) sealed share(s) from a roster of \(roster.count)")
         return .with { $0.shares = shares.map(WireFormat.message) }
@@ -115,7 +115,7 @@ extension HospitalService {
             return shares
         }
         let masked = try await step("MaskedInput", request.hasStep ? request.step : nil, .shares(shares), context) {
-            (h: LocalHospital, round: Int) throws(HospitalError) in try h.maskedInput(round: round, shares: shares)
+            (h: any ServableHospital, round: Int) throws(HospitalError) in try h.maskedInput(round: round, shares: shares)
         }
         log.info("MaskedInput for \(context.remotePeer): \(masked.words.count) masked words from \(shares.count) neighbour share(s)")
         try await response.write(contentsOf: WireFormat.maskedInputChunks(masked))
@@ -134,7 +134,7 @@ extension HospitalService {
             return UnmaskingRequest(survivors: request.survivors, dropped: request.dropped)
         }
         let answer = try await step("Unmask", request.hasStep ? request.step : nil, .unmasking(unmasking), context) {
-            (h: LocalHospital, round: Int) throws(HospitalError) in try h.unmask(round: round, request: unmasking)
+            (h: any ServableHospital, round: Int) throws(HospitalError) in try h.unmask(round: round, request: unmasking)
         }
         log.audit("unmasked", "Unmask for \(context.remotePeer): revealed self-mask shares of \(answer.selfMaskShares.count) "
                   + "surviving and mask-key shares of \(answer.maskKeyShares.count) dropped neighbour(s) "
@@ -158,7 +158,7 @@ extension HospitalService {
     /// the protocol step on the work queue.
     private func step<T: Sendable>(_ method: String, _ header: Fedtop_V1_SecureStep?, _ payload: SecureStepSignature.Payload,
                                    _ context: ServerContext,
-                                   _ body: @escaping @Sendable (LocalHospital, Int) throws(HospitalError) -> T) async throws -> T {
+                                   _ body: @escaping @Sendable (any ServableHospital, Int) throws(HospitalError) -> T) async throws -> T {
         let peer = context.remotePeer
         func refuse(_ code: RPCError.Code, _ detail: String) -> RPCError {
             log.audit("refused", "\(method) from \(peer) refused: \(detail)")

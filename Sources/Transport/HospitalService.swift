@@ -8,7 +8,8 @@ import SecureAggregation
 import TensorCore
 
 /// The gRPC service of a `fedtop hospital` process: it answers the federation's console for one
-/// ``LocalHospital`` that holds the records, trains with DP-SGD and owns the ledger and budget.
+/// ``ServableHospital`` that holds the records, trains with DP-SGD and owns its policy, ledger and budget
+/// (the production ``HospitalTrainer``; a ``LocalHospital`` wrapping one for `--simulate` demos).
 ///
 /// Contract:
 /// - No call returns a record. Hello gives counts, the privacy budget and spend history; Train gives a
@@ -64,7 +65,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         }
     }
 
-    let hospital: LocalHospital
+    let hospital: any ServableHospital
     private let facts: DataFacts
     let configuration: Configuration
     let log: HospitalLog
@@ -81,7 +82,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
     /// The secure-aggregation session of the last secure training (guarded by `lock`).
     private var session: SecureSessionRecord?
 
-    public init(hospital: LocalHospital, facts: DataFacts, configuration: Configuration, log: HospitalLog) {
+    public init(hospital: any ServableHospital, facts: DataFacts, configuration: Configuration, log: HospitalLog) {
         self.hospital = hospital
         self.facts = facts
         self.configuration = configuration
@@ -192,7 +193,11 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         switch outcome {
         case .success(let metrics): return WireFormat.message(metrics)
         case .failure(let error):
-            log.info("Evaluate for \(context.remotePeer) failed: \(error)")
+            if case .policyRefused = error {
+                log.audit("refused", "Evaluate for \(context.remotePeer) refused: \(error)")
+            } else {
+                log.info("Evaluate for \(context.remotePeer) failed: \(error)")
+            }
             throw RPCError(code: Self.code(for: error), message: error.peerMessage)
         }
     }

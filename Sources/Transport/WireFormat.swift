@@ -45,6 +45,8 @@ enum WireFormat {
             $0.minNoiseMultiplier = p.minNoiseMultiplier
             if let c = p.maxClipNorm { $0.maxClipNorm = c }
             if let e = p.maxRoundEpsilon { $0.maxRoundEpsilon = e }
+            if let n = p.evaluationsPerRound { $0.evaluationsPerRound = UInt32(clamping: n) }
+            $0.minEvaluationRecords = UInt32(clamping: p.minEvaluationRecords)
         }
     }
 
@@ -52,7 +54,9 @@ enum WireFormat {
     static func policy(_ m: Fedtop_V1_HospitalPolicy) throws(TransportError) -> HospitalPolicy {
         let p = HospitalPolicy(requiresDPSGD: m.dpSgdRequired, minNoiseMultiplier: m.minNoiseMultiplier,
                                maxClipNorm: m.hasMaxClipNorm ? m.maxClipNorm : nil,
-                               maxRoundEpsilon: m.hasMaxRoundEpsilon ? m.maxRoundEpsilon : nil)
+                               maxRoundEpsilon: m.hasMaxRoundEpsilon ? m.maxRoundEpsilon : nil,
+                               evaluationsPerRound: m.hasEvaluationsPerRound ? Int(m.evaluationsPerRound) : nil,
+                               minEvaluationRecords: Int(m.minEvaluationRecords))
         if let problem = p.problem { throw TransportError("its privacy policy is not valid: \(problem)") }
         return p
     }

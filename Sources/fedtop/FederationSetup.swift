@@ -112,9 +112,9 @@ struct FederationSetup {
                                         seal: try keys.seal(hospitalName), raiseReason: plan.budgetReason)
                 : nil
             let simulation = plan.simulations.last { $0.hospital == hospitalName }
-            // A simulated hospital's policy follows the run: DP-SGD required when the run uses it, no noise floor
-            // (the operator tunes σ live); `fedtop hospital` is where an operator declares a real one.
-            let policy = HospitalPolicy(requiresDPSGD: plan.privacy.sampleLevel, minNoiseMultiplier: 0)
+            // A simulated hospital's policy follows the run (HospitalPolicy.simulated); `fedtop hospital` is where an
+            // operator declares a real one.
+            let policy = HospitalPolicy.simulated(requiresDPSGD: plan.privacy.sampleLevel)
             let hospital: LocalHospital
             do {
                 hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy, policy: policy,
@@ -180,7 +180,8 @@ struct FederationSetup {
             let ledger: PrivacyLedger
             do {
                 ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta),
-                                           seal: try keys.seal("federation"), raiseReason: plan.budgetReason)
+                                           seal: try keys.seal("federation"), raiseReason: plan.budgetReason,
+                                           holdBudgetChange: true)
             } catch { throw UsageError("\(error)") }
             federationLedger = ledger
             if let from = ledger.recordedBudget?.epsilon, from != ledger.budget.epsilon {
@@ -239,6 +240,10 @@ struct FederationSetup {
                     engine.reportConnection(hospital: h.name, connected: connected, detail: detail)
                 }
             }
+            // The start has succeeded: only now are budget changes (--epsilon on --resume) written to the ledgers, so a
+            // refused resume leaves them as they were.
+            for h in locals { try h.commitBudget() }
+            try federationLedger?.commitBudget()
             for change in budgetChanges {
                 try recorder.audit.append(AuditLog.entry("budget-changed", details: [
                     "party": change.party, "from": String(change.from), "to": String(change.to),

@@ -33,7 +33,7 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed: UInt64 = 1
     @Option(help: "Clamp this hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
     var featureClip: Double?
-    @Option(help: "This hospital's ε budget (DP-SGD; default 3); it refuses any round that would exceed it. Lowering an existing ledger's budget is recorded; raising it needs --raise-budget.")
+    @Option(help: "This hospital's ε budget (DP-SGD; default: the ledger's, or 3 for a new ledger); it refuses any round that would exceed it. Lowering an existing ledger's budget is recorded; raising it needs --raise-budget.")
     var epsilonBudget: Double?
     @Option(help: "Raise the ledger's budget to --epsilon-budget, with this reason (recorded in the ledger and the audit log).")
     var raiseBudget: String?
@@ -49,6 +49,10 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "The smallest noise multiplier σ accepted (default \(HospitalPolicy.standardMinNoiseMultiplier)).") var minNoise: Double?
     @Option(help: "The largest clip norm C accepted (default: any).") var maxClip: Double?
     @Option(help: "The largest ε one round may cost on its own (default: any the budget pays for).") var maxRoundEpsilon: Double?
+    @Option(help: "Evaluations answered per trained round, a number or 'any' (default \(HospitalPolicy.standardEvaluationsPerRound): each one is a query of the test split by a model of the console's choosing).")
+    var evaluationsPerRound: String?
+    @Option(help: "The smallest test split metrics are reported on (default \(HospitalPolicy.standardMinEvaluationRecords)).")
+    var minEvaluationRecords: Int?
     @Option(help: "Seed the DP noise (reproducible, NOT secure; tests only).") var noiseSeed: UInt64?
     @Option(help: "Largest model accepted (parameters).") var maxParameters = WorkLimits.standard.maxParameters
     @Option(help: "Most local epochs one round may ask for (default \(WorkLimits.standard.maxLocalEpochs)).") var maxLocalEpochs: Int?
@@ -65,7 +69,7 @@ struct HospitalCommand: ParsableCommand {
         if let problem = HospitalName.problem(with: name) { throw ValidationError("--name '\(name)': \(problem)") }
         let spec: SimulationSpec?
         do { spec = try simulate.map { try SimulationSpec(parsing: "\(name):\($0)") } } catch { throw ValidationError("\(error)") }
-        let (policy, budget, epochs, steps) = try resolvedPolicy()
+        let (policy, requestedBudget, epochs, steps) = try resolvedPolicy()
 
         // Credentials before anything else: missing certificates are a hard failure, never an open door.
         let credentials = try HospitalCredentialsLoader.load(certs: certs, name: name, insecure: insecure, host: host)
@@ -78,7 +82,10 @@ struct HospitalCommand: ParsableCommand {
         let createdFolder = !FileManager.default.fileExists(atPath: folder)
         let createdSeal = !FileManager.default.fileExists(atPath: sealFolder)
         let log: HospitalLog
-        let hospital: LocalHospital
+        let budget: Double
+        let hospital: any ServableHospital
+        let server: HospitalServer
+        let bound: Int
         do {
             let ledgerSeal: LedgerSeal
             do { ledgerSeal = try LedgerSeal.loadOrCreate(directory: sealFolder, name: name) } catch {
@@ -89,37 +96,51 @@ struct HospitalCommand: ParsableCommand {
                 log = try HospitalLog(name: name, auditPath: folder + "/audit.jsonl")
             } catch { throw ValidationError("--ledger \(folder): cannot create the ledger folder: \(error)") }
             do {
+                // No budget asked for: the ledger's own (a restart changes nothing), or the default for a new one.
+                let ledgerPath = folder + "/\(name).ledger"
+                budget = requestedBudget ?? (try? PrivacyLedger.read(path: ledgerPath, seal: ledgerSeal).budget?.epsilon)
+                    ?? Self.defaultBudget
                 let architecture = try ModelZoo.make(DatasetSource.defaultModel(name: facts.datasetName, featureShape: facts.featureShape),
                                                      inputShape: facts.featureShape, classes: facts.classNames.count, seed: seed)
-                hospital = try LocalHospital(
+                // Production: the trainer alone. `--simulate` wraps it (speed, outages, attacks) for demos.
+                let trainer = try HospitalTrainer(
                     name: name, data: data, architecture: architecture,
-                    privacy: .init(ledgerPath: folder + "/\(name).ledger", epsilonBudget: budget, delta: delta, noiseSeed: noiseSeed,
+                    privacy: .init(ledgerPath: ledgerPath, epsilonBudget: budget, delta: delta, noiseSeed: noiseSeed,
                                    seal: ledgerSeal, raiseReason: raiseBudget, allowNewLedger: newLedger),
-                    policy: policy, knobs: spec?.knobs ?? .init(), seed: seed &+ 7919, gate: ComputeGate())
+                    policy: policy, seed: seed &+ 7919, gate: ComputeGate())
+                if let spec {
+                    let simulated = try LocalHospital(trainer: trainer, knobs: spec.knobs)
+                    simulated.attack = attack
+                    hospital = simulated
+                } else {
+                    hospital = trainer
+                }
             } catch { throw ValidationError("\(error)") }
+            let limits = WorkLimits(maxParameters: maxParameters, maxLocalEpochs: epochs, maxStepsPerRound: steps)
+            let service = HospitalService(
+                hospital: hospital, facts: facts,
+                configuration: .init(limits: limits, modelKey: credentials?.modelKey, rateLimiter: RateLimiter(ratePerSecond: rateLimit, burst: 2 * rateLimit)),
+                log: log)
+            do {
+                if let credentials {
+                    server = try credentials.server(service: service, host: host, port: port, log: log)
+                } else {
+                    server = try HospitalServer.insecure(service: service, host: host, port: port)
+                }
+            } catch { throw ValidationError("--listen \(listen): \(error)") }
+            do { bound = try server.start() } catch { throw RunError("--listen \(listen): \(error)") }
+            // Started: only now is a budget change asked for on the command line written to the ledger.
+            do { try hospital.commitBudget() } catch {
+                server.stop()
+                throw RunError("\(error)")
+            }
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: folder) }
             if createdSeal { try? FileManager.default.removeItem(atPath: sealFolder) }
             throw error
         }
-        hospital.attack = attack
         for note in hospital.ledgerNotes { log.audit("ledger", note) }
         if let attack { log.audit("start", "SIMULATED MALICIOUS hospital (--simulate): \(attack.description)") }
-        let limits = WorkLimits(maxParameters: maxParameters, maxLocalEpochs: epochs, maxStepsPerRound: steps)
-        let service = HospitalService(
-            hospital: hospital, facts: facts,
-            configuration: .init(limits: limits, modelKey: credentials?.modelKey, rateLimiter: RateLimiter(ratePerSecond: rateLimit, burst: 2 * rateLimit)),
-            log: log)
-        let server: HospitalServer
-        do {
-            if let credentials {
-                server = try credentials.server(service: service, host: host, port: port, log: log)
-            } else {
-                server = try HospitalServer.insecure(service: service, host: host, port: port)
-            }
-        } catch { throw ValidationError("--listen \(listen): \(error)") }
-        let bound: Int
-        do { bound = try server.start() } catch { throw RunError("\(error)") }
 
         let spent = hospital.epsilonSpent
         let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
@@ -152,8 +173,11 @@ struct HospitalCommand: ParsableCommand {
         log.info("stopped")
     }
 
-    /// The policy from the file and the flags (flags win), the budget, and the work limits.
-    private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double, epochs: Int, steps: Int) {
+    /// A new ledger's ε budget when neither a flag nor the policy file gives one.
+    static let defaultBudget = 3.0
+
+    /// The policy from the file and the flags (flags win), the budget asked for (nil: none), and the work limits.
+    private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double?, epochs: Int, steps: Int) {
         let file: HospitalPolicyFile
         do { file = try policy.map { try HospitalPolicyFile(path: $0) } ?? HospitalPolicyFile() } catch {
             throw ValidationError("\(error)")
@@ -161,10 +185,12 @@ struct HospitalCommand: ParsableCommand {
         let resolved = HospitalPolicy(
             requiresDPSGD: dpOptional ? false : (file.requiresDPSGD ?? true),
             minNoiseMultiplier: minNoise ?? file.minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
-            maxClipNorm: maxClip ?? file.maxClipNorm, maxRoundEpsilon: maxRoundEpsilon ?? file.maxRoundEpsilon)
+            maxClipNorm: maxClip ?? file.maxClipNorm, maxRoundEpsilon: maxRoundEpsilon ?? file.maxRoundEpsilon,
+            evaluationsPerRound: try evaluationsFlag() ?? file.evaluationsPerRound ?? HospitalPolicy.standardEvaluationsPerRound,
+            minEvaluationRecords: minEvaluationRecords ?? file.minEvaluationRecords ?? HospitalPolicy.standardMinEvaluationRecords)
         if let problem = resolved.problem { throw ValidationError("the privacy policy: \(problem)") }
-        let budget = epsilonBudget ?? file.epsilonBudget ?? 3
-        guard budget > 0, budget.isFinite else { throw ValidationError("--epsilon-budget \(budget): must be a positive number") }
+        let budget = epsilonBudget ?? file.epsilonBudget
+        if let budget, !(budget > 0 && budget.isFinite) { throw ValidationError("--epsilon-budget \(budget): must be a positive number") }
         if let raiseBudget, raiseBudget.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--raise-budget needs a reason (it is recorded in the ledger and the audit log)")
         }
@@ -172,6 +198,16 @@ struct HospitalCommand: ParsableCommand {
         let steps = maxSteps ?? file.maxSteps ?? WorkLimits.standard.maxStepsPerRound
         guard epochs >= 1, steps >= 1 else { throw ValidationError("--max-local-epochs and --max-steps must be ≥ 1") }
         return (resolved, budget, epochs, steps)
+    }
+
+    /// `--evaluations-per-round`: nil when not given, `.some(nil)` for "any".
+    private func evaluationsFlag() throws -> Int?? {
+        guard let evaluationsPerRound else { return nil }
+        if evaluationsPerRound == "any" { return .some(nil) }
+        guard let n = Int(evaluationsPerRound), n >= 0 else {
+            throw ValidationError("--evaluations-per-round '\(evaluationsPerRound)': expected a whole number ≥ 0 or 'any'")
+        }
+        return n
     }
 
     /// n of `--shard i/n` (1 when the shard does not parse; loadShare reports that).

@@ -14,6 +14,8 @@ import TOMLKit
 /// epsilon-budget = 3.0         # the ledger's budget (lowering is recorded; raising needs --raise-budget)
 /// max-local-epochs = 5
 /// max-steps = 20000
+/// evaluations-per-round = 2    # evaluations answered per trained round ("any": no limit)
+/// min-evaluation-records = 10  # the smallest test split metrics are reported on
 /// ```
 ///
 /// Contract: an unknown key, a value of the wrong type or out of range is an error naming the file and
@@ -26,9 +28,12 @@ struct HospitalPolicyFile: Equatable {
     var epsilonBudget: Double?
     var maxLocalEpochs: Int?
     var maxSteps: Int?
+    /// `.some(nil)`: "any" (no limit).
+    var evaluationsPerRound: Int??
+    var minEvaluationRecords: Int?
 
     static let keys = ["dp-sgd", "min-noise-multiplier", "max-clip-norm", "max-round-epsilon", "epsilon-budget",
-                       "max-local-epochs", "max-steps"]
+                       "max-local-epochs", "max-steps", "evaluations-per-round", "min-evaluation-records"]
 
     init() {}
 
@@ -69,13 +74,27 @@ struct HospitalPolicyFile: Equatable {
             case "epsilon-budget": epsilonBudget = try number(key, value)
             case "max-local-epochs": maxLocalEpochs = try count(key, value)
             case "max-steps": maxSteps = try count(key, value)
+            case "evaluations-per-round":
+                if value.string == "any" {
+                    evaluationsPerRound = .some(nil)
+                } else {
+                    guard let n = value.int, n >= 0 else {
+                        throw UsageError("--policy \(path): evaluations-per-round must be a whole number ≥ 0 or \"any\"")
+                    }
+                    evaluationsPerRound = n
+                }
+            case "min-evaluation-records":
+                guard let n = value.int, n >= 0 else { throw UsageError("--policy \(path): min-evaluation-records must be a whole number ≥ 0") }
+                minEvaluationRecords = n
             default:
                 throw UsageError("--policy \(path): unknown key '\(key)' (expected \(Self.keys.joined(separator: ", ")))")
             }
         }
         let policy = HospitalPolicy(requiresDPSGD: requiresDPSGD ?? true,
                                     minNoiseMultiplier: minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
-                                    maxClipNorm: maxClipNorm, maxRoundEpsilon: maxRoundEpsilon)
+                                    maxClipNorm: maxClipNorm, maxRoundEpsilon: maxRoundEpsilon,
+                                    evaluationsPerRound: evaluationsPerRound ?? HospitalPolicy.standardEvaluationsPerRound,
+                                    minEvaluationRecords: minEvaluationRecords ?? HospitalPolicy.standardMinEvaluationRecords)
         if let problem = policy.problem { throw UsageError("--policy \(path): \(problem)") }
         if let e = epsilonBudget, !(e > 0) { throw UsageError("--policy \(path): epsilon-budget must be a positive number") }
     }

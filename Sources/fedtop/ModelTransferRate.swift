@@ -9,7 +9,7 @@ import Transport
 /// HTTP/2 with mutual TLS 1.3 to a `fedtop hospital` process, reassembled and verified there.
 ///
 /// Method: a ``RemoteHospital`` attached to that hospital is asked to `evaluate(globalModel:)` a
-/// large model again and again (the reply is a few bytes); a ``LocalHospital`` in this process,
+/// large model again and again (the reply is a few bytes); a ``HospitalTrainer`` in this process,
 /// holding the same share of the same records standardised the same way, evaluates the same model
 /// to measure the hospital's own work (loading the parameters, the forward pass over its test
 /// split). Rate = model bytes ÷ (median wall time of a remote call − median local evaluation),
@@ -75,9 +75,9 @@ enum ModelTransferRate {
         // The hospital's own work, in this process, on the share it holds.
         let share = try Partitioner.partition(data, hospitals: 1, scheme: .iid, testFraction: testFraction, seed: seed)[0]
         let standardizer = Standardizer.fit(share.train)
-        let local = try LocalHospital(name: "transfer", data: HospitalData(train: standardizer.apply(share.train),
-                                                                            test: standardizer.apply(share.test)),
-                                      architecture: model, privacy: nil, seed: seed, gate: ComputeGate())
+        let local = try HospitalTrainer(name: "transfer", data: HospitalData(train: standardizer.apply(share.train),
+                                                                              test: standardizer.apply(share.test)),
+                                        architecture: model, privacy: nil, policy: .permissive, seed: seed, gate: ComputeGate())
 
         // The real console path: RemoteAttachment, as `fedtop run --hospital … --certs …` attaches.
         var options = try FederationOptions.parse([])

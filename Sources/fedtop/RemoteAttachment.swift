@@ -70,13 +70,7 @@ extension RemoteAttachment {
             momentum: plan.momentum,
             samplePrivacy: plan.privacy.sampleLevel ? .init(noiseMultiplier: noiseMultiplier, clipNorm: plan.clip) : nil)
         for remote in remotes {
-            guard let policy = remote.introduction.summary.policy else { continue }
-            var spend: PrivacySegment?
-            if plan.privacy.sampleLevel {
-                let (q, steps) = remote.roundSampling(batchSize: plan.batchSize, localEpochs: plan.localEpochs)
-                spend = try? PrivacySegment(sampleRate: q, noiseMultiplier: noiseMultiplier, steps: steps)
-            }
-            if let rule = policy.violation(of: settings, spend: spend, delta: remote.introduction.summary.delta) {
+            if let (policy, rule) = HospitalPolicy.refusal(by: remote, of: settings) {
                 throw UsageError("--hospital \(remote.endpoint): \(remote.name) refuses this run: \(rule) "
                                  + "(its policy: \(policy.summary))")
             }

@@ -202,6 +202,36 @@ struct EngineCommandTests {
         #expect(spends.prefix(2) == ["2.5", "1.5"])
     }
 
+    @Test("a live σ below a hospital's policy floor, or a C above its ceiling, is refused naming the hospital and the rule; σ and C stay")
+    func liveChangesRespectPolicies() throws {
+        let policy = HospitalPolicy(requiresDPSGD: true, minNoiseMultiplier: 0.8, maxClipNorm: 2, evaluationsPerRound: nil,
+                                    minEvaluationRecords: 0)
+        let f = try FederationFixture(policy: policy)
+        let engine = try Engine(configuration: f.configuration(rounds: 5, sigma: 1.0), model: f.model, hospitals: f.hospitals,
+                                strategy: MeanStrategy())
+        let s = engine.bus.subscribe(capacity: 100_000)
+        var events: [EngineEvent] = []
+        engine.send(.pause)
+        engine.start()
+        #expect(waitFor(.paused, on: s, into: &events))
+        engine.send(.setNoiseMultiplier(0.5))
+        engine.send(.setClipNorm(3))
+        engine.send(.setNoiseMultiplier(0.9))
+        engine.send(.step)
+        #expect(waitFor(.paused, on: s, into: &events))
+        engine.send(.stop)
+        #expect(engine.wait() == .stopped)
+        while let e = s.next() { events.append(e) }
+        let refusals = events.compactMap { e -> String? in
+            if case .commandRefused(_, let reason) = e.kind { return reason } else { return nil }
+        }
+        #expect(refusals.count == 2, "\(refusals)")
+        #expect(refusals.first?.contains("h1 would refuse it") == true && refusals.first?.contains("floor 0.8") == true)
+        #expect(refusals.last?.contains("clip norm C 3.0 is above the policy's maximum 2.0") == true)
+        #expect(events.summaries.map(\.noiseMultiplier) == [0.9])
+        #expect(events.summaries.allSatisfy { $0.aggregated == 3 })
+    }
+
     @Test("drop and restore change who is selected; a malicious hospital flips its labels; unknown names are refused")
     func dropRestoreMalicious() throws {
         let f = try FederationFixture(privacy: false)

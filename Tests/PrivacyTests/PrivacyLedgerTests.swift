@@ -123,6 +123,45 @@ struct PrivacyLedgerTests {
         #expect(try PrivacyLedger(path: path, budget: nil, seal: s.seal()).budget.epsilon == low)
     }
 
+    @Test("a budget change held at open is enforced at once but written only at commitBudget or the first spend; dropped, the file is as it was")
+    func heldBudgetChange() throws {
+        let s = try LedgerScratch(); defer { s.remove() }
+        let path = s.ledgerPath()
+        do { try PrivacyLedger(path: path, budget: (5, 1e-5), seal: s.seal()).record(segment(), round: 1) }
+        let bytes = try s.bytes(path), head = try s.bytes(s.seal().headPath)
+        // A start that fails after opening (a refused resume): nothing written, the old budget stands.
+        do {
+            let held = try PrivacyLedger(path: path, budget: (2, 1e-5), seal: s.seal(), holdBudgetChange: true)
+            #expect(held.budget.epsilon == 2 && held.holdsBudgetChange)
+            let big = try PrivacySegment(sampleRate: 0.5, noiseMultiplier: 0.6, steps: 400)
+            #expect(held.epsilon(after: big) > 2)
+            #expect(throws: LedgerError.self) { try held.record(big, round: 2) }   // enforced before it is written
+        }
+        #expect(try s.bytes(path) == bytes && s.bytes(s.seal().headPath) == head)
+        #expect(try PrivacyLedger(path: path, budget: nil, seal: s.seal()).budget.epsilon == 5)
+        // Committed: recorded once, kept on reopening.
+        do {
+            let held = try PrivacyLedger(path: path, budget: (2, 1e-5), seal: s.seal(), holdBudgetChange: true)
+            try held.commitBudget()
+            try held.commitBudget()
+            #expect(!held.holdsBudgetChange)
+        }
+        #expect(try s.text(path).components(separatedBy: "lowered at open").count == 2)
+        #expect(try PrivacyLedger(path: path, budget: nil, seal: s.seal()).budget.epsilon == 2)
+        // A raise held and then paid by the first spend: the budget record precedes the spend.
+        do {
+            let held = try PrivacyLedger(path: path, budget: (6, 1e-5), seal: s.seal(), raiseReason: "board", holdBudgetChange: true)
+            try held.record(segment(), round: 2)
+        }
+        let lines = try s.text(path).split(separator: "\n")
+        #expect(lines[lines.count - 2].hasPrefix("budget 6.0 1e-05 board #") && lines[lines.count - 1].hasPrefix("spend "))
+        #expect(try PrivacyLedger(path: path, budget: nil, seal: s.seal()).budget.epsilon == 6)
+        // A new ledger's initial budget is written at once, held or not.
+        let fresh = s.ledgerPath("hospital-2")
+        _ = try PrivacyLedger(path: fresh, budget: (1, 1e-5), seal: s.seal("hospital-2"), holdBudgetChange: true)
+        #expect(try s.text(fresh).contains("budget 1.0 1e-05 initial #"))
+    }
+
     @Test("a budget raised at open without a reason is refused and nothing is written (ledger and head unchanged)")
     func raiseRefused() throws {
         let s = try LedgerScratch(); defer { s.remove() }

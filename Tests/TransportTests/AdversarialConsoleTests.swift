@@ -86,4 +86,29 @@ struct AdversarialConsoleTests {
         #expect(error == nil)
         #expect(served.ledgerBytes != before && served.hospital.epsilonSpent > 0)
     }
+
+    @Test("Evaluate is checked against the policy too: one evaluation per trained round, then refused (generic status, rule in the log) until the next round")
+    func evaluationsLimited() async throws {
+        let policy = HospitalPolicy(requiresDPSGD: true, minNoiseMultiplier: 0.8, evaluationsPerRound: 1, minEvaluationRecords: 10)
+        let served = try await offPool { try ServedHospital(policy: policy) }
+        defer { served.stop() }
+        let remote = try await offPool { try served.connect() }
+        defer { remote.close() }
+        #expect(remote.introduction.summary.policy == policy)
+        let model = served.model.parameters
+        func evaluate() async throws -> HospitalError? {
+            try await offPool { () -> HospitalError? in
+                do throws(HospitalError) { _ = try remote.evaluate(globalModel: model); return nil } catch { return error }
+            }
+        }
+        #expect(try await evaluate() == nil)
+        let second = try await evaluate()
+        guard case .policyRefused? = second else { Issue.record("\(String(describing: second))"); return }
+        #expect(served.audit.contains("per trained round"), "\(served.audit)")
+        let ok = RoundSettings(round: 1, localEpochs: 1, batchSize: 32, learningRate: 0.1, momentum: 0,
+                               samplePrivacy: .init(noiseMultiplier: 1, clipNorm: 1))
+        _ = try await offPool { try remote.train(globalModel: model, settings: ok) { _ in } }
+        #expect(try await evaluate() == nil)
+        #expect(try await evaluate() != nil)
+    }
 }

@@ -27,11 +27,12 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
     }
 }
 
-/// A hospital process in this process: a LocalHospital on a WDBC shard behind HospitalService, served
-/// over loopback (plaintext: these tests are about the service; TLS has its own).
+/// A hospital process in this process: the production HospitalTrainer (what `fedtop hospital` runs) on
+/// a WDBC shard behind HospitalService, served over loopback (plaintext: these tests are about the
+/// service; TLS has its own).
 final class ServedHospital: @unchecked Sendable {
     let directory: String
-    let hospital: LocalHospital
+    let hospital: any ServableHospital
     let service: HospitalService
     let server: HospitalServer
     let port: Int
@@ -39,14 +40,14 @@ final class ServedHospital: @unchecked Sendable {
     let model: Sequential
 
     init(name: String = "alice", budget: Double = 10, limits: WorkLimits = .standard, port: Int = 0,
-         directory: String? = nil, hospital existing: LocalHospital? = nil,
+         directory: String? = nil, hospital existing: (any ServableHospital)? = nil,
          consoleKey: ModelSigningKey = .init(), shard: Int = 0, policy: HospitalPolicy = .permissive) throws {
         self.consoleKey = consoleKey
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-svc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         let data = try BuiltinDataset.wdbc()
         model = try ModelZoo.make("mlp", inputShape: data.featureShape, classes: 2, seed: 1)
-        hospital = try existing ?? LocalHospital(
+        hospital = try existing ?? HospitalTrainer(
             name: name, data: try Self.shard(shard), architecture: model,
             privacy: .init(ledgerPath: self.directory + "/\(name).ledger", epsilonBudget: budget, delta: 1e-5, noiseSeed: 3,
                            seal: try LedgerSeal.loadOrCreate(directory: self.directory + ".seal", name: name)),

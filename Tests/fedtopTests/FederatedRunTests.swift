@@ -231,6 +231,14 @@ struct ResumeTests {
         #expect(audited.contains("budget-changed") && audited.contains("board approved"))
         let ledger = try String(contentsOfFile: dir + "/ledgers/hospital-1.ledger", encoding: .utf8)
         #expect(ledger.contains("budget 6.0 1e-05 board approved"))
+        // A resume that is refused after opening the ledgers (no σ fits a budget lowered below the spend) leaves every
+        // ledger byte for byte as it was: the lowered budget is written only once the start has succeeded.
+        let ledgers = try FileManager.default.contentsOfDirectory(atPath: dir + "/ledgers").sorted()
+        let bytes = try ledgers.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/ledgers/" + $0)) }
+        let refused = try CommandRunner.run(["run", "--headless", "--resume", dir, "--rounds", "30", "--epsilon", "0.05"])
+        #expect(refused.status == 2 && refused.stderr.contains("no noise multiplier"), "\(refused.stderr)")
+        #expect(try ledgers.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/ledgers/" + $0)) } == bytes)
+        #expect(!(try String(contentsOfFile: dir + "/audit.jsonl", encoding: .utf8)).contains("\"to\":\"0.05\""))
         // Starting a new run over it is refused.
         let clash = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1", "--out", dir])
         #expect(clash.status == 2 && clash.stderr.contains("--resume"))

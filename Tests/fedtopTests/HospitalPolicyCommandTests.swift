@@ -65,6 +65,30 @@ struct HospitalPolicyCommandTests {
         #expect(text.contains("ethics board approval 2026-12"))
     }
 
+    @Test("a start refused after the ledger was opened (its port in use) writes no lowered budget: the ledger is byte-identical")
+    func refusedStartKeepsBudget() async throws {
+        let dir = scratchDirectory("policy-held")
+        var dave: HospitalProcess? = try await hospital("dave", dir, shard: 1, ["--epsilon-budget", "50"])
+        dave?.kill()
+        dave = nil
+        let before = ledgerBytes(dir, "dave")
+        let busy = try await hospital("erin", dir, shard: 2, [])
+        defer { busy.kill() }
+        let clash = try await fedtop(["hospital", "--name", "dave", "--listen", "127.0.0.1:\(busy.port)", "--insecure", "--dataset", "wdbc",
+                                      "--shard", "1/3", "--ledger", dir + "/ledger-dave", "--epsilon-budget", "1"])
+        #expect(clash.status != 0, "\(clash.stderr)")
+        #expect(clash.stderr.contains("--listen"), "\(clash.stderr)")
+        #expect(ledgerBytes(dir, "dave") == before)
+        let bad = try await fedtop(["hospital", "--name", "dave", "--listen", "127.0.0.1:0", "--insecure", "--dataset", "wdbc",
+                                    "--shard", "1/3", "--ledger", dir + "/ledger-dave", "--evaluations-per-round", "some"])
+        #expect(bad.status == 2 && bad.stderr.contains("--evaluations-per-round 'some'"), "\(bad.stderr)")
+        dave = try await hospital("dave", dir, shard: 1, ["--evaluations-per-round", "any", "--min-evaluation-records", "5"])
+        #expect(dave?.log.contains("of 50.0 spent") == true, "\(dave?.log ?? "")")
+        #expect(dave?.log.contains("metrics on ≥ 5 records") == true && dave?.log.contains("evaluation(s)/round") == false,
+                "\(dave?.log ?? "")")
+        dave?.kill()
+    }
+
     @Test("a deleted ledger is refused at start unless --new-ledger; an edited one is refused naming the line")
     func tamperedLedgerRefused() async throws {
         let dir = scratchDirectory("policy-tamper")

@@ -189,12 +189,26 @@ public nonisolated struct Fedtop_V1_HospitalPolicy: Sendable {
   /// Clears the value of `maxRoundEpsilon`. Subsequent reads from it will return its default value.
   public mutating func clearMaxRoundEpsilon() {self._maxRoundEpsilon = nil}
 
+  /// Evaluations answered per trained round, and before the first (absent: any number).
+  public var evaluationsPerRound: UInt32 {
+    get {_evaluationsPerRound ?? 0}
+    set {_evaluationsPerRound = newValue}
+  }
+  /// Returns true if `evaluationsPerRound` has been explicitly set.
+  public var hasEvaluationsPerRound: Bool {self._evaluationsPerRound != nil}
+  /// Clears the value of `evaluationsPerRound`. Subsequent reads from it will return its default value.
+  public mutating func clearEvaluationsPerRound() {self._evaluationsPerRound = nil}
+
+  /// The smallest test split the hospital reports metrics on (0: any).
+  public var minEvaluationRecords: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _maxClipNorm: Double? = nil
   fileprivate var _maxRoundEpsilon: Double? = nil
+  fileprivate var _evaluationsPerRound: UInt32? = nil
 }
 
 /// The hospital's data, described without a single record.
@@ -1120,7 +1134,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fedtop_V1_HospitalPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HospitalPolicy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dp_sgd_required\0\u{3}min_noise_multiplier\0\u{3}max_clip_norm\0\u{3}max_round_epsilon\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dp_sgd_required\0\u{3}min_noise_multiplier\0\u{3}max_clip_norm\0\u{3}max_round_epsilon\0\u{3}evaluations_per_round\0\u{3}min_evaluation_records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1132,6 +1146,8 @@ nonisolated extension Fedtop_V1_HospitalPolicy: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularDoubleField(value: &self.minNoiseMultiplier) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self._maxClipNorm) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self._maxRoundEpsilon) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self._evaluationsPerRound) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.minEvaluationRecords) }()
       default: break
       }
     }
@@ -1154,6 +1170,12 @@ nonisolated extension Fedtop_V1_HospitalPolicy: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._maxRoundEpsilon {
       try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._evaluationsPerRound {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
+    } }()
+    if self.minEvaluationRecords != 0 {
+      try visitor.visitSingularUInt32Field(value: self.minEvaluationRecords, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1162,6 +1184,8 @@ nonisolated extension Fedtop_V1_HospitalPolicy: SwiftProtobuf.Message, SwiftProt
     if lhs.minNoiseMultiplier != rhs.minNoiseMultiplier {return false}
     if lhs._maxClipNorm != rhs._maxClipNorm {return false}
     if lhs._maxRoundEpsilon != rhs._maxRoundEpsilon {return false}
+    if lhs._evaluationsPerRound != rhs._evaluationsPerRound {return false}
+    if lhs.minEvaluationRecords != rhs.minEvaluationRecords {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
