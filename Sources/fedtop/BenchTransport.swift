@@ -115,7 +115,10 @@ struct BenchTransport: ParsableCommand {
                                                               records: Self.transferRecords, seed: seed)
         let transferHospital = try HospitalChild.start(in: folder, children: children, name: "transfer", arguments: [
             "--listen", "127.0.0.1:0", "--certs", certs + "/transfer", "--dataset", transferSpec, "--shard", "1/1",
-            "--seed", String(seed), "--ledger", folder + "/ledger-transfer", "--rate-limit", "1000"])
+            "--seed", String(seed), "--ledger", folder + "/ledger-transfer", "--rate-limit", "1000",
+            // The transfer is timed with Evaluate calls, many per round on a small test split: this benchmark hospital's
+            // policy says so (a real hospital's default answers 2 per trained round, on 10 test records or more).
+            "--evaluations-per-round", "any", "--min-evaluation-records", "0"])
         let transfer: ModelTransferRate.Result
         do {
             transfer = try ModelTransferRate.measure(dataset: transferSpec, endpoint: transferHospital.endpoint,

@@ -72,7 +72,7 @@ struct EngineTests {
     func deadline() throws {
         // Generous margins so a loaded machine cannot make the honest hospitals miss the deadline.
         let f = try FederationFixture(knobs: [SimulationKnobs(stragglerDelay: 120)])
-        let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 8), model: f.model,
+        let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 25), model: f.model,
                                 hospitals: f.hospitals, strategy: MeanStrategy())
         let (outcome, events) = FederationFixture.run(engine)
         #expect(outcome == .finished)

@@ -64,7 +64,9 @@ public enum HospitalDetail {
         if let policy = h.policy { lines.append(("policy: \(context.text(policy))", .text)) }
         if let note = h.note { lines.append(("last problem: \(context.text(note))", .warning)) }
         lines.append(("enter/esc: back   d: \(h.dropped ? "restore" : "drop")   x: \(h.malicious ? "honest" : "malicious")", .dim))
-        for (i, (text, role)) in lines.enumerated() where i < rect.height {
+        // Long lines (a policy, a reason) wrap rather than being cut.
+        let wrapped = lines.flatMap { text, role in TextWrap.lines(text, width: rect.width).map { ($0, role) } }
+        for (i, (text, role)) in wrapped.enumerated() where i < rect.height {
             screen.put(text, x: rect.x, y: rect.y + i, style: Style(role, bold: role == .title), limit: rect.width)
         }
     }
