@@ -57,11 +57,11 @@ let package = Package(
         .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
         // The audit: membership inference, poisoning and evasion attacks on the federation's models,
         // and the report (HTML with inline SVG, Markdown, CSV).
-        .target(name: "Audit", dependencies: ["Federation", "Datasets", "TensorCore"]),
+        .target(name: "Audit", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),
         // The `.proto` and its generated code (committed; see README), `HospitalServer`, `RemoteHospital`,
         // TLS and provisioning, model signing.
         .target(name: "Transport", dependencies: [
-            "Federation", "TensorCore", "Privacy", "SecureAggregation",
+            "Federation", "TensorCore", "Datasets", "Privacy", "SecureAggregation",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -77,7 +77,7 @@ let package = Package(
         ], exclude: ["Proto"]),
         .executableTarget(name: "fedtop", dependencies: [
             "CBLAS", "Console", "Transport", "Audit",
-            "TensorCore", "Datasets", "Privacy", "Federation",
+            "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Yams", package: "Yams"),

@@ -40,8 +40,7 @@ public final class EngineFeed: ConsoleFeed {
     public func send(_ command: EngineCommand) { sender(command) }
 
     public var now: Double {
-        let d = ContinuousClock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        (ContinuousClock.now - started) / .seconds(1)
     }
 
     public var replayStatus: String? { nil }

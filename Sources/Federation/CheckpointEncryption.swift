@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 
 /// The AES-256-GCM key checkpoints are encrypted with at rest (swift-crypto `AES.GCM`).
 ///

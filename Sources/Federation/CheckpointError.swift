@@ -137,4 +137,9 @@ extension CheckpointError {
     init(_ error: POSIXFileError) {
         self = .io(path: error.path, operation: error.operation, reason: error.reason)
     }
+
+    /// `body`'s file steps (``POSIXFile``), a failure as ``io(path:operation:reason:)``.
+    static func onFile<T>(_ body: @autoclosure () throws(POSIXFileError) -> T) throws(CheckpointError) -> T {
+        do { return try body() } catch { throw CheckpointError(error) }
+    }
 }

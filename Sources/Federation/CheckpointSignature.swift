@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 
 /// The sidecar that signs one checkpoint file: a small JSON object (keys sorted, one per line).
 ///

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Crypto
 import Foundation
+import TensorCore
 
 /// The Ed25519 key a run signs its checkpoints with (swift-crypto `Curve25519.Signing`).
 ///
@@ -48,13 +49,13 @@ public struct CheckpointSigner: Sendable {
     ///   ``CheckpointError/signingKeyMalformed(path:byteCount:)`` or
     ///   ``CheckpointError/signingKeyExposed(path:mode:)`` (group or others may read it).
     public static func load(from path: String) throws(CheckpointError) -> CheckpointSigner {
-        guard DurableFile.exists(path) else { throw .signingKeyMissing(path: path) }
+        guard POSIXFile.exists(path) else { throw .signingKeyMissing(path: path) }
         let bytes: [UInt8]
-        do { bytes = try DurableFile.read(path) } catch {
+        do { bytes = try CheckpointError.onFile(try POSIXFile.readAll(path)) } catch {
             if case let .io(_, _, reason) = error { throw .signingKeyUnreadable(path: path, reason: reason) }
             throw error
         }
-        if let mode = DurableFile.mode(of: path), mode & 0o077 != 0 {
+        if let mode = POSIXFile.mode(of: path), mode & 0o077 != 0 {
             throw .signingKeyExposed(path: path, mode: mode)
         }
         guard bytes.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
@@ -75,12 +76,12 @@ public struct CheckpointSigner: Sendable {
     public static func create(inRunDirectory directory: String) throws(CheckpointError) -> CheckpointSigner {
         let signer = CheckpointSigner(privateKey: Curve25519.Signing.PrivateKey())
         let keyPath = path(directory, privateKeyFileName)
-        guard try DurableFile.createNew(signer.privateKeyBytes, at: keyPath, mode: 0o600) else {
+        guard try CheckpointError.onFile(try POSIXFile.createNew(signer.privateKeyBytes, at: keyPath, mode: 0o600)) else {
             throw .signingKeyExists(path: keyPath)
         }
         let publicPath = path(directory, publicKeyFileName)
-        let temporary = try DurableFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644)
-        try DurableFile.rename(temporary, to: publicPath)
+        let temporary = try CheckpointError.onFile(try POSIXFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644))
+        try CheckpointError.onFile(try POSIXFile.rename(temporary, to: publicPath))
         return signer
     }
 
@@ -89,8 +90,8 @@ public struct CheckpointSigner: Sendable {
     public static func create(keyDirectory: String, runDirectory: String) throws(CheckpointError) -> CheckpointSigner {
         let signer = try create(inRunDirectory: keyDirectory)
         let publicPath = path(runDirectory, publicKeyFileName)
-        let temporary = try DurableFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644)
-        try DurableFile.rename(temporary, to: publicPath)
+        let temporary = try CheckpointError.onFile(try POSIXFile.writeTemporary(signer.publicKey, beside: publicPath, mode: 0o644))
+        try CheckpointError.onFile(try POSIXFile.rename(temporary, to: publicPath))
         return signer
     }
 
@@ -101,7 +102,7 @@ public struct CheckpointSigner: Sendable {
     public static func load(keyDirectory: String, runDirectory: String) throws(CheckpointError) -> CheckpointSigner {
         let signer = try load(from: path(keyDirectory, privateKeyFileName))
         let publicPath = path(runDirectory, publicKeyFileName)
-        guard DurableFile.exists(publicPath), try DurableFile.read(publicPath) == signer.publicKey else {
+        guard POSIXFile.exists(publicPath), try CheckpointError.onFile(try POSIXFile.readAll(publicPath)) == signer.publicKey else {
             throw .signingKeyMismatch(path: publicPath)
         }
         return signer
@@ -110,8 +111,8 @@ public struct CheckpointSigner: Sendable {
     /// The hex SHA-256 of the public key in a run's `signing.pub`, which names the run's key directory.
     public static func runFingerprint(runDirectory: String) throws(CheckpointError) -> String {
         let publicPath = path(runDirectory, publicKeyFileName)
-        guard DurableFile.exists(publicPath) else { throw .signingKeyMissing(path: publicPath) }
-        let bytes = try DurableFile.read(publicPath)
+        guard POSIXFile.exists(publicPath) else { throw .signingKeyMissing(path: publicPath) }
+        let bytes = try CheckpointError.onFile(try POSIXFile.readAll(publicPath))
         guard bytes.count == 32 else { throw .signingKeyMalformed(path: publicPath, byteCount: bytes.count) }
         return Hex.encode(SHA256.hash(data: bytes))
     }

@@ -139,7 +139,7 @@ public struct CheckpointStore: Sendable {
     /// Why there is nothing to load: a checkpoint in the other mode, or none at all.
     private func missingCheckpointError() -> CheckpointError {
         let other = CheckpointFileNames(directory: directory, encrypted: encryption == nil)
-        if let found = other.all.first(where: DurableFile.exists) {
+        if let found = other.all.first(where: POSIXFile.exists) {
             if let encryption { return .notEncrypted(path: found, variable: encryption.source) }
             return .encryptedCheckpointNeedsKey(path: found, variable: CheckpointEncryption.environmentVariable)
         }

@@ -1,3 +1,4 @@
+import TensorCore
 // Finding the latest verified (checkpoint file, signature) pair in a run directory: the load rule of
 // `CheckpointStore`.
 
@@ -26,13 +27,13 @@ extension CheckpointStore {
     ///   ``CheckpointError/tampered(path:signature:)`` or ``CheckpointError/io(path:operation:reason:)``.
     func locateLatest() throws(CheckpointError) -> VerifiedCheckpointFile? {
         var latest: (path: String, signature: CheckpointSignature)?
-        for path in [names.signature, names.previousSignature] where DurableFile.exists(path) {
-            let signature = try CheckpointSignature(verifying: try DurableFile.read(path), path: path, with: signer)
+        for path in [names.signature, names.previousSignature] where POSIXFile.exists(path) {
+            let signature = try CheckpointSignature(verifying: try CheckpointError.onFile(try POSIXFile.readAll(path)), path: path, with: signer)
             if latest == nil || signature.round > latest!.signature.round { latest = (path, signature) }
         }
         guard let (signaturePath, signature) = latest else {
-            if DurableFile.exists(names.model) { throw .missingSignature(path: names.model, signature: names.signature) }
-            if DurableFile.exists(names.previousModel) {
+            if POSIXFile.exists(names.model) { throw .missingSignature(path: names.model, signature: names.signature) }
+            if POSIXFile.exists(names.previousModel) {
                 throw .missingSignature(path: names.previousModel, signature: names.previousSignature)
             }
             return nil
@@ -42,8 +43,8 @@ extension CheckpointStore {
         let partner = signaturePath == names.signature ? names.model : names.previousModel
         let other = partner == names.model ? names.previousModel : names.model
         var partnerBytes: [UInt8]?
-        for path in [partner, other] where DurableFile.exists(path) {
-            let bytes = try DurableFile.read(path)
+        for path in [partner, other] where POSIXFile.exists(path) {
+            let bytes = try CheckpointError.onFile(try POSIXFile.readAll(path))
             if signature.matches(bytes) {
                 return VerifiedCheckpointFile(checkpointPath: path, signaturePath: signaturePath,
                                               signature: signature, bytes: bytes)

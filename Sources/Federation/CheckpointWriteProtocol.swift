@@ -37,8 +37,8 @@ extension CheckpointStore {
     func stage(round: Int, tensors: [(name: String, tensor: Tensor)],
                metadata: [String: String]) throws(CheckpointError) -> StagedCheckpoint {
         guard round >= 0 else { throw .invalidContent(reason: "round \(round) is negative") }
-        DurableFile.removeTemporaries(of: names.model)
-        DurableFile.removeTemporaries(of: names.signature)
+        POSIXFile.removeTemporaries(of: names.model)
+        POSIXFile.removeTemporaries(of: names.signature)
 
         var metadata = metadata
         metadata[Sequential.roundKey] = String(round)
@@ -49,10 +49,10 @@ extension CheckpointStore {
         if let encryption { bytes = try encryption.seal(bytes) }
         let signature = CheckpointSignature(signing: bytes, round: round, with: signer)
 
-        let checkpointTemporary = try DurableFile.writeTemporary(bytes, beside: names.model, mode: 0o600)
+        let checkpointTemporary = try CheckpointError.onFile(try POSIXFile.writeTemporary(bytes, beside: names.model, mode: 0o600))
         do {
-            let signatureTemporary = try DurableFile.writeTemporary(signature.encoded(), beside: names.signature,
-                                                                    mode: 0o644)
+            let signatureTemporary = try CheckpointError.onFile(
+                try POSIXFile.writeTemporary(signature.encoded(), beside: names.signature, mode: 0o644))
             return StagedCheckpoint(round: round, checkpointTemporary: checkpointTemporary,
                                     signatureTemporary: signatureTemporary)
         } catch {
@@ -80,16 +80,16 @@ extension CheckpointStore {
             switch step {
             case .retireSignature:
                 if latest?.signaturePath == names.signature {
-                    try DurableFile.rename(names.signature, to: names.previousSignature)
+                    try CheckpointError.onFile(try POSIXFile.rename(names.signature, to: names.previousSignature))
                 }
             case .retireCheckpoint:
                 if latest?.checkpointPath == names.model {
-                    try DurableFile.rename(names.model, to: names.previousModel)
+                    try CheckpointError.onFile(try POSIXFile.rename(names.model, to: names.previousModel))
                 }
             case .installCheckpoint:
-                try DurableFile.rename(staged.checkpointTemporary, to: names.model)
+                try CheckpointError.onFile(try POSIXFile.rename(staged.checkpointTemporary, to: names.model))
             case .installSignature:
-                try DurableFile.rename(staged.signatureTemporary, to: names.signature)
+                try CheckpointError.onFile(try POSIXFile.rename(staged.signatureTemporary, to: names.signature))
             }
         }
     }

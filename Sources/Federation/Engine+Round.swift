@@ -72,7 +72,7 @@ extension Engine {
             return .failed
         }
         model.parameters = parameters
-        let aggregationSeconds = seconds(aggregationStarted.duration(to: .now))
+        let aggregationSeconds = aggregationStarted.duration(to: .now) / .seconds(1)
 
         // 7. Evaluate on each selected hospital that delivered, and on the central hold-out.
         enter(.evaluating)
@@ -99,7 +99,7 @@ extension Engine {
         let summary = RoundSummary(
             round: r, selected: selected.count, aggregated: acceptedIndices.count, trainLoss: collected.trainLoss, evaluation: evaluation,
             centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
-            noiseMultiplier: sigma, clipNorm: clip, seconds: seconds(roundStarted.duration(to: .now)),
+            noiseMultiplier: sigma, clipNorm: clip, seconds: roundStarted.duration(to: .now) / .seconds(1),
             trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds, rejected: collected.rejected)
         publish(.roundCompleted(summary))
         return .completed
@@ -239,7 +239,7 @@ extension Engine {
                 let result = Result { () throws(HospitalError) -> HospitalUpdate in
                     try hospital.train(globalModel: global, settings: settings) { p in
                         let t = clock.now - started
-                        bus.publish(EngineEvent(time: seconds(t), wallTime: Date().timeIntervalSince1970, round: round,
+                        bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
                                                 kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
                     }
                 }

@@ -58,7 +58,7 @@ extension Engine {
             let name = h.name
             let plan = SecureRoundPlan(parameters: parameters, participant: id, encoding: encoding)
             return try h.trainSecurely(globalModel: global, settings: settings, plan: plan) { p in
-                bus.publish(EngineEvent(time: seconds(clock.now - started), wallTime: Date().timeIntervalSince1970, round: r,
+                bus.publish(EngineEvent(time: (clock.now - started) / .seconds(1), wallTime: Date().timeIntervalSince1970, round: r,
                                         kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
             }
         }

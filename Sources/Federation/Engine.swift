@@ -18,7 +18,7 @@ public protocol RoundCheckpointing: Sendable {
 /// - The engine's state lives on one serial queue; hospital calls run on a concurrent queue (local
 ///   hospitals share the cores through a ``ComputeGate``). ``send(_:)`` and ``bus`` may be used from
 ///   any thread.
-/// - One round (see ../shared/design.md): select (a count, or Poisson rate q under client-level DP)
+/// - One round (the README's design section): select (a count, or Poisson rate q under client-level DP)
 ///   → broadcast the settings → hospitals train (each writes its spend before its update leaves) →
 ///   collect until all answer or the deadline → validate → aggregate with the strategy (DP-FedAvg
 ///   wraps it; the federation's spend is written before the new model exists) → evaluate →
@@ -136,7 +136,7 @@ public final class Engine: @unchecked Sendable {
                 case .success(let path): kind = .checkpointWritten(path: path)
                 case .failure(let error): kind = .warning("checkpoint of round \(round) not written: \(error)")
                 }
-                bus.publish(EngineEvent(time: seconds(clock.now - started), wallTime: Date().timeIntervalSince1970,
+                bus.publish(EngineEvent(time: (clock.now - started) / .seconds(1), wallTime: Date().timeIntervalSince1970,
                                         round: round, kind: kind))
             }
         }
@@ -186,13 +186,13 @@ public final class Engine: @unchecked Sendable {
     /// Safe from any thread, and published at once (the engine's queue may be busy with a round).
     public func reportConnection(hospital: String, connected: Bool, detail: String) {
         let round = inbox.withLock { _phaseRound }
-        bus.publish(EngineEvent(time: seconds(clock.now - startInstant), wallTime: Date().timeIntervalSince1970, round: round,
+        bus.publish(EngineEvent(time: (clock.now - startInstant) / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
                                 kind: .hospitalConnection(hospital: hospital, connected: connected, detail: detail)))
     }
 
     func publish(_ kind: EngineEvent.Kind, round: Int? = nil) {
         let t = clock.now - startInstant
-        bus.publish(EngineEvent(time: seconds(t), wallTime: Date().timeIntervalSince1970, round: round ?? self.round,
+        bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round ?? self.round,
                                 kind: kind))
     }
 

@@ -231,7 +231,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
             localTraining(model: &model, train: train, settings: settings, dp: &dp, computer: computer, progress: progress)
         }
         if let dp { lock.withLock { dpsgd = dp } }
-        simulation?.afterCompute(seconds(computeStarted.duration(to: .now)))
+        simulation?.afterCompute(computeStarted.duration(to: .now) / .seconds(1))
 
         // Write-ahead: the spend is durable before the update exists outside this function.
         var epsilon: Double?
@@ -257,7 +257,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         var update = HospitalUpdate(hospital: name, round: settings.round, delta: delta, sampleCount: data.train.count,
                                     trainLoss: outcome.loss, clippedFraction: outcome.clippedFraction,
                                     spend: settings.samplePrivacy == nil ? nil : spend, epsilonSpent: epsilon,
-                                    secureNoise: noiseSeed == nil, seconds: seconds(started.duration(to: .now)))
+                                    secureNoise: noiseSeed == nil, seconds: started.duration(to: .now) / .seconds(1))
         simulation?.finish(&update, globalModel)
         return update
     }
@@ -361,8 +361,4 @@ struct SimulatedBehaviour {
     var finish: (_ update: inout HospitalUpdate, _ globalModel: Tensor) -> Void
     /// The last change to an evaluation before it leaves.
     var finishEvaluation: (_ metrics: inout EvaluationMetrics) -> Void
-}
-
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }

@@ -70,8 +70,8 @@ public struct LedgerSeal: Sendable {
         guard !name.isEmpty, !name.contains("/") else {
             throw .sealRejected(path: directory, problem: "the ledger name '\(name)' must be non-empty and hold no '/'")
         }
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw .io(POSIXFileError(path: directory, operation: "create the ledger seal's directory"))
+        do { try POSIXFile.makeDirectory(directory, mode: 0o700) } catch {
+            if error.code != EEXIST { throw .io(error) }
         }
         let keyPath = directory + "/ledger.key"
         let key: [UInt8]
@@ -83,35 +83,22 @@ public struct LedgerSeal: Sendable {
 
     /// The key at `path`, or nil when there is no file.
     static func loadKey(_ path: String) throws(LedgerError) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return nil }
-            throw .io(POSIXFileError(path: path, operation: "open the ledger key"))
+        let read: (bytes: [UInt8], mode: UInt32)
+        do { read = try POSIXFile.readWithMode(path, limit: 4096) } catch {
+            if error.isMissing { return nil }
+            if error.code == 0 { throw .sealRejected(path: path, problem: "it is \(error.reason)") }
+            throw .io(error)
         }
-        defer { _ = close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .io(POSIXFileError(path: path, operation: "stat the ledger key")) }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw .sealRejected(path: path, problem: "it is not a regular file")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw .sealRejected(path: path, problem: "group or others have access to it (mode \(String(info.st_mode & 0o777, radix: 8))); "
+        guard read.mode & 0o077 == 0 else {
+            throw .sealRejected(path: path, problem: "group or others have access to it (mode \(String(read.mode & 0o777, radix: 8))); "
                                 + "if nobody else can have read it, restrict it with `chmod 600 \(path)`, otherwise "
                                 + "its ledgers can be forged and must be treated as unverified")
         }
-        guard info.st_size == 32 else {
-            throw .sealRejected(path: path, problem: "it holds \(info.st_size) bytes; a ledger key is exactly 32 "
+        guard read.bytes.count == 32 else {
+            throw .sealRejected(path: path, problem: "it holds \(read.bytes.count) bytes; a ledger key is exactly 32 "
                                 + "(restore the original key: ledgers sealed with it cannot be verified without it)")
         }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var got = 0
-        while got < 32 {
-            let result = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + got, 32 - got) }
-            if result < 0, errno == EINTR { continue }
-            guard result > 0 else { throw .io(POSIXFileError(path: path, operation: "read the ledger key")) }
-            got += result
-        }
-        return bytes
+        return read.bytes
     }
 
     /// Writes a fresh key to a temporary file and links it to `path` (which fails if another process
@@ -119,25 +106,11 @@ public struct LedgerSeal: Sendable {
     static func createKey(_ path: String, directory: String) throws(LedgerError) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let temporary = directory + "/.ledger.key.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .io(POSIXFileError(path: temporary, operation: "create the ledger key")) }
-        defer { _ = unlink(temporary) }
-        do throws(POSIXFileError) {
-            guard fchmod(descriptor, 0o600) == 0 else { throw POSIXFileError(path: temporary, operation: "chmod 600") }
-            try POSIXFile.writeAll(bytes, to: descriptor, path: temporary)
-            guard fsync(descriptor) == 0 else { throw POSIXFileError(path: temporary, operation: "flush (fsync)") }
-        } catch {
-            _ = close(descriptor)
-            throw .io(error)
-        }
-        guard close(descriptor) == 0 else { throw .io(POSIXFileError(path: temporary, operation: "close")) }
-        if link(temporary, path) != 0 {
-            let failure = POSIXFileError(path: path, operation: "link the new ledger key into place")
-            if errno == EEXIST, let existing = try loadKey(path) { return existing }
-            throw .io(failure)
-        }
-        do { try POSIXFile.syncDirectory(containing: path) } catch { throw .io(error) }
+        let created: Bool
+        do { created = try POSIXFile.createNew(bytes, at: path, mode: 0o600) } catch { throw .io(error) }
+        // Another process created the key first: that key is the one.
+        if !created, let existing = try loadKey(path) { return existing }
+        guard created else { throw .io(POSIXFileError(path: path, operation: "create the ledger key", reason: "it vanished after another process created it")) }
         return bytes
     }
 
@@ -154,7 +127,7 @@ public struct LedgerSeal: Sendable {
         message += Array(previous.utf8)
         message.append(0)
         message += Array(record.utf8)
-        return LedgerFormat.hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     /// The MAC of the head's text (`count <n> mac <hex>`), in its own domain so that no record's MAC
@@ -163,7 +136,7 @@ public struct LedgerSeal: Sendable {
         var message = Array("fedtop-ledger-head-v2".utf8)
         message.append(0)
         message += Array(body.utf8)
-        return LedgerFormat.hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     /// The head record: `count` records committed, the last with MAC `mac` (`""` when none).

@@ -131,17 +131,6 @@ enum LedgerFormat {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    /// Lowercase hex of `bytes`.
-    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// A record's text parsed strictly, or nil (unknown kind, wrong field count, bad number).
     static func parseRecord(_ record: String) -> LedgerRecord? {
         let fields = record.split(separator: " ", maxSplits: 4).map(String.init)

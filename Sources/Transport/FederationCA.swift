@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 import SwiftASN1
 import X509
 
@@ -30,7 +31,7 @@ public struct FederationCA: Sendable {
     /// Makes a new CA valid from `now` (less the skew allowance) for `validityDays` days.
     public static func create(validityDays: Int, now: Date = Date()) throws(ProvisioningError) -> FederationCA {
         let key = P256.Signing.PrivateKey()
-        let suffix = Hexadecimal.encode((0..<4).map { _ in UInt8.random(in: 0...255) })
+        let suffix = Hex.encode((0..<4).map { _ in UInt8.random(in: 0...255) })
         do {
             let name = try DistinguishedName {
                 CommonName("fedtop federation CA \(suffix)")

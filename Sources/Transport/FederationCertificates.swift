@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 import SwiftASN1
 import X509
 #if canImport(Glibc)
@@ -99,11 +100,11 @@ public enum FederationCertificates {
 
         let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let folderNames = [FederationParty.authorityFolderName, FederationParty.consoleName] + hospitals
-        if ProtectedFile.exists(root) {
-            guard ProtectedFile.isDirectory(root) else {
+        if POSIXFile.exists(root) {
+            guard POSIXFile.isDirectory(root) else {
                 throw .io(path: root, operation: "use as the output folder", reason: "it is not a folder")
             }
-            for name in folderNames where ProtectedFile.exists(path(root, name)) {
+            for name in folderNames where POSIXFile.exists(path(root, name)) {
                 throw .folderExists(path(root, name))
             }
         }
@@ -137,32 +138,54 @@ public enum FederationCertificates {
         var createdFiles: [String] = []
         var createdFolders: [String] = []
         do {
-            if !ProtectedFile.exists(root) {
-                try ProtectedFile.makeDirectory(root, mode: 0o700)
+            if !POSIXFile.exists(root) {
+                try Self.makeFolder(root)
                 createdFolders.append(root)
             }
             var folders: [PartyFolder] = []
             for entry in contents {
                 let folder = path(root, entry.folder)
-                try ProtectedFile.makeDirectory(folder, mode: 0o700)
+                try Self.makeFolder(folder)
                 createdFolders.append(folder)
                 for (name, text, mode) in entry.files {
                     let file = path(folder, name)
-                    try ProtectedFile.create(file, bytes: Array(text.utf8), mode: mode)
+                    try Self.createFile(file, bytes: Array(text.utf8), mode: mode)
                     createdFiles.append(file)
                 }
-                try ProtectedFile.syncDirectory(folder)
+                try Self.io(try POSIXFile.syncDirectory(folder))
                 folders.append(PartyFolder(party: entry.party, path: folder, files: entry.files.map(\.0),
                                            hostNames: entry.names))
             }
-            try ProtectedFile.syncDirectory(root)
-            if createdFolders.first == root { try ProtectedFile.syncDirectory(path(root, "..")) }
+            try Self.io(try POSIXFile.syncDirectory(root))
+            if createdFolders.first == root { try Self.io(try POSIXFile.syncDirectory(path(root, ".."))) }
             return Report(directory: root, authorityName: commonName(of: ca.certificate) ?? "",
                           authorityFingerprint: try fingerprint(ca.certificate), notValidAfter: ca.certificate.notValidAfter,
                           folders: folders, modelSigningFingerprint: signingKey.verifyingKey.fingerprint)
         } catch {
-            ProtectedFile.removeQuietly(files: createdFiles, folders: createdFolders)
+            // A clean-up after an error already reported: files, then folders deepest first; errors ignored.
+            for file in createdFiles.reversed() { _ = unlink(file) }
+            for folder in createdFolders.reversed() { _ = rmdir(folder) }
             throw error
+        }
+    }
+
+    /// `body`'s file steps (``POSIXFile``), a failure as ``ProvisioningError/io(path:operation:reason:)``.
+    static func io<T>(_ body: @autoclosure () throws(POSIXFileError) -> T) throws(ProvisioningError) -> T {
+        do { return try body() } catch { throw .io(path: error.path, operation: error.operation, reason: error.reason) }
+    }
+
+    /// A folder created 0700 (less the umask); ``ProvisioningError/folderExists(_:)`` if anything is there.
+    static func makeFolder(_ path: String) throws(ProvisioningError) {
+        do { try POSIXFile.makeDirectory(path, mode: 0o700) } catch {
+            if error.code == EEXIST { throw .folderExists(path) }
+            throw .io(path: error.path, operation: error.operation, reason: error.reason)
+        }
+    }
+
+    /// A new file with `bytes` and permission bits `mode`, flushed; never replaces anything.
+    static func createFile(_ path: String, bytes: [UInt8], mode: mode_t) throws(ProvisioningError) {
+        guard try io(try POSIXFile.createNew(bytes, at: path, mode: mode)) else {
+            throw .io(path: path, operation: "create", reason: "a file is already there")
         }
     }
 
@@ -184,7 +207,7 @@ public enum FederationCertificates {
         do { try serializer.serialize(certificate) } catch {
             throw .certificate("could not encode a certificate: \(error)")
         }
-        return Hexadecimal.encode(SHA256.hash(data: serializer.serializedBytes))
+        return Hex.encode(SHA256.hash(data: serializer.serializedBytes))
     }
 
     static func path(_ folder: String, _ name: String) -> String {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 import SwiftASN1
 
 /// The console's Ed25519 key that signs every global model it sends (swift-crypto
@@ -102,7 +103,7 @@ public struct ModelVerifyingKey: Sendable, Hashable {
 
     /// Hex SHA-256 of the raw public key.
     public var fingerprint: String {
-        Hexadecimal.encode(SHA256.hash(data: rawRepresentation))
+        Hex.encode(SHA256.hash(data: rawRepresentation))
     }
 
     /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4): SEQUENCE { AlgorithmIdentifier

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TensorCore
 import NIOSSL
 import SwiftASN1
 import X509
@@ -158,24 +159,23 @@ struct FolderReader {
     let folder: String
 
     func checkFolder() throws(CredentialsError) {
-        guard ProtectedFile.exists(folder) else { throw .notAFolder(folder: folder, reason: "there is no such folder") }
-        guard ProtectedFile.isDirectory(folder) else { throw .notAFolder(folder: folder, reason: "it is not a folder") }
+        guard POSIXFile.exists(folder) else { throw .notAFolder(folder: folder, reason: "there is no such folder") }
+        guard POSIXFile.isDirectory(folder) else { throw .notAFolder(folder: folder, reason: "it is not a folder") }
     }
 
     /// The text of `file`; a `secret` file may not be readable by group or others.
     func text(_ file: String, purpose: String, secret: Bool) throws(CredentialsError) -> String {
-        switch ProtectedFile.read(FederationCertificates.path(folder, file)) {
-        case .missing:
-            throw .missing(folder: folder, file: file, purpose: purpose)
-        case let .failed(reason):
-            throw .unreadable(folder: folder, file: file, purpose: purpose, reason: reason)
-        case let .contents(bytes, mode):
-            if secret && mode & 0o077 != 0 { throw .exposed(folder: folder, file: file, purpose: purpose, mode: mode) }
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw .malformed(folder: folder, file: file, purpose: purpose, reason: "not text (PEM expected)")
-            }
-            return text
+        // A credentials file is a few kilobytes; a larger file is not one.
+        let read: (bytes: [UInt8], mode: UInt32)
+        do { read = try POSIXFile.readWithMode(FederationCertificates.path(folder, file), limit: 1 << 20) } catch {
+            if error.isMissing { throw .missing(folder: folder, file: file, purpose: purpose) }
+            throw .unreadable(folder: folder, file: file, purpose: purpose, reason: error.reason)
         }
+        if secret && read.mode & 0o077 != 0 { throw .exposed(folder: folder, file: file, purpose: purpose, mode: read.mode) }
+        guard let text = String(validating: read.bytes, as: UTF8.self) else {
+            throw .malformed(folder: folder, file: file, purpose: purpose, reason: "not text (PEM expected)")
+        }
+        return text
     }
 
     /// The one certificate in the PEM `text` of `file`.

@@ -116,7 +116,7 @@ struct BenchRounds: ParsableCommand {
         let started = ContinuousClock.now
         let setup = try FederationSetup(options: options.resolved())
         defer { setup.keys.discard() }
-        let setupSeconds = seconds(started.duration(to: .now))
+        let setupSeconds = started.duration(to: .now) / .seconds(1)
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()
         let outcome = setup.engine.wait()
@@ -141,9 +141,6 @@ struct BenchRounds: ParsableCommand {
         return d
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }
 
 /// Where a run's rounds spent their time, from its events (medians over rounds after the first).

@@ -161,7 +161,7 @@ enum ProtocolCost {
         func timed<T>(_ slot: Int?, _ body: () throws -> T) rethrows -> T {
             let start = clock.now
             let r = try body()
-            let s = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+            let s = (clock.now - start) / .seconds(1)
             if let slot { clientTime[slot] += s } else { serverTime += s }
             return r
         }

@@ -2,8 +2,8 @@ import Datasets
 import Privacy
 import TensorCore
 
-/// Centralised training on the tensor core, with or without sample-level DP-SGD: what `fedtop run`
-/// does until the federation engine exists, and what `bench utility` measures.
+/// Centralised training on the tensor core, with or without sample-level DP-SGD: the baseline of
+/// `fedtop run --central` and what `bench utility` measures against the federation.
 struct CentralTraining {
     struct Privacy {
         /// Target ε for the whole run (σ calibrated to it) or an explicit σ.
@@ -93,7 +93,7 @@ struct CentralTraining {
                 }
             }
             let elapsed = ContinuousClock.now - clock
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed / .seconds(1)
             let eval = SoftmaxCrossEntropy.evaluate(logits: net.logits(for: test.features), labels: test.labels[...],
                                                     computeGradient: false)
             let record = Epoch(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),

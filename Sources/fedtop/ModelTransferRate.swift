@@ -157,7 +157,6 @@ enum ModelTransferRate {
     }
 
     static func elapsed(since start: ContinuousClock.Instant) -> Double {
-        let d = start.duration(to: .now)
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        start.duration(to: .now) / .seconds(1)
     }
 }

@@ -1,3 +1,4 @@
+import TensorCore
 import Crypto
 import Testing
 @testable import Transport
@@ -68,5 +69,5 @@ struct ModelSigningKeyTests {
         }
     }
 
-    func hex(_ bytes: [UInt8]) -> String { Hexadecimal.encode(bytes) }
+    func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

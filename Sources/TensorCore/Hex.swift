@@ -1,6 +1,7 @@
-/// Lowercase hexadecimal of bytes, and back.
-enum Hex {
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+/// Lowercase hexadecimal of bytes, two digits a byte, and back: fingerprints, MACs, digests and keys
+/// in text form, for every module.
+public enum Hex {
+    public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         for byte in bytes {
@@ -11,7 +12,7 @@ enum Hex {
     }
 
     /// The bytes of an even-length string of hex digits (either case), or nil.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         func value(_ c: UInt8) -> UInt8? {
