@@ -62,14 +62,15 @@ struct BenchUtility: ParsableCommand {
                 var sigma: Double?
                 for seed in 1...seeds {
                     let (rawTrain, rawTest) = data.split(testFraction: 0.2, seed: UInt64(seed))
-                    let standardizer = Standardizer.fit(rawTrain, clip: featureClip.map { Float($0) })
+                    let standardized = HospitalShares.standardized(HospitalData(train: rawTrain, test: rawTest),
+                                                                   featureClip: featureClip.map { Float($0) })
                     let privacy = target > 0
                         ? CentralTraining.Privacy(targetEpsilon: target, noiseMultiplier: nil, delta: delta, clipNorm: clip, noiseSeed: nil)
                         : nil
                     let training = CentralTraining(modelKind: "mlp", epochs: epochs, batchSize: batchSize,
                                                    learningRate: target > 0 ? learningRate : plainLearningRate,
                                                    momentum: momentum, seed: UInt64(seed), privacy: privacy)
-                    let outcome = try training.run(train: standardizer.apply(rawTrain), test: standardizer.apply(rawTest))
+                    let outcome = try training.run(train: standardized.train, test: standardized.test)
                     accuracies.append(outcome.epochs.last!.testAccuracy)
                     sigma = outcome.noiseMultiplier
                 }

@@ -19,8 +19,9 @@ struct CentralRun {
         }
         let seed = options.seed ?? 1
         let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? 0.2, seed: seed)
-        let standardizer = Standardizer.fit(rawTrain, clip: options.featureClip.map { Float($0) })
-        let train = standardizer.apply(rawTrain), test = standardizer.apply(rawTest)
+        let standardized = HospitalShares.standardized(HospitalData(train: rawTrain, test: rawTest),
+                                                       featureClip: options.featureClip.map { Float($0) })
+        let train = standardized.train, test = standardized.test
         let kind = options.model ?? DatasetSource.defaultModel(for: data)
         if options.epsilon != nil && options.noise != nil {
             throw ValidationError("--central: give --epsilon (σ is calibrated to it) or --noise, not both")

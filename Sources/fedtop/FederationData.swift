@@ -41,16 +41,13 @@ struct FederationData {
         do { scheme = try PartitionScheme(parsing: plan.partition) } catch { throw UsageError("--partition: \(error)") }
         var shares: [HospitalData] = []
         if plan.hospitals > 0, let data {
+            // Each hospital standardises its own records with its own statistics (nothing leaves).
             do {
-                shares = try Partitioner.partition(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
-                                                   seed: plan.seed)
+                shares = try HospitalShares.prepare(data, hospitals: plan.hospitals, scheme: scheme, testFraction: plan.testFraction,
+                                                    seed: plan.seed, featureClip: plan.featureClip)
             } catch { throw UsageError("--hospitals \(plan.hospitals) on \(data.name): \(error)") }
         }
-        // Each hospital standardises its own records with its own statistics (nothing leaves).
-        self.shares = shares.map { share in
-            let standardizer = Standardizer.fit(share.train, clip: plan.featureClip)
-            return HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
-        }
+        self.shares = shares
         modelKind = plan.model ?? DatasetSource.defaultModel(name: facts.name, featureShape: facts.featureShape)
     }
 

@@ -227,13 +227,11 @@ struct HospitalCommand: ParsableCommand {
         do { whole = try DatasetSource.load(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
         let scheme: PartitionScheme
         do { scheme = try PartitionScheme(parsing: partition) } catch { throw ValidationError("--partition: \(error)") }
-        let shares: [HospitalData]
+        let data: HospitalData
         do {
-            shares = try Partitioner.partition(whole, hospitals: n, scheme: scheme, testFraction: testFraction, seed: seed)
+            data = try HospitalShares.share(i - 1, of: whole, hospitals: n, scheme: scheme, testFraction: testFraction, seed: seed,
+                                            featureClip: featureClip.map { Float($0) })
         } catch { throw ValidationError("--shard \(shard) of \(whole.name): \(error)") }
-        let share = shares[i - 1]
-        let standardizer = Standardizer.fit(share.train, clip: featureClip.map { Float($0) })
-        let data = HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
         return (data, .init(datasetName: whole.name, featureShape: whole.featureShape, classNames: whole.classNames))
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import TensorCore
 #if canImport(Glibc)
 import Glibc

@@ -73,11 +73,8 @@ enum ModelTransferRate {
         let parameters = model.parameters
 
         // The hospital's own work, in this process, on the share it holds.
-        let share = try Partitioner.partition(data, hospitals: 1, scheme: .iid, testFraction: testFraction, seed: seed)[0]
-        let standardizer = Standardizer.fit(share.train)
-        let local = try HospitalTrainer(name: "transfer", data: HospitalData(train: standardizer.apply(share.train),
-                                                                              test: standardizer.apply(share.test)),
-                                        architecture: model, privacy: nil, policy: .permissive, seed: seed, gate: ComputeGate())
+        let share = try HospitalShares.share(0, of: data, hospitals: 1, scheme: .iid, testFraction: testFraction, seed: seed)
+        let local = try HospitalTrainer(name: "transfer", data: share, architecture: model, privacy: nil, policy: .permissive, seed: seed, gate: ComputeGate())
 
         // The real console path: RemoteAttachment, as `fedtop run --hospital … --certs …` attaches.
         var options = try FederationOptions.parse([])

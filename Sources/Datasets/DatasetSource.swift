@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where a run's records come from, as every command names them: `wdbc`, `digits`, `lesions`,
+/// `lesions:COUNT` (the built-in generator and seed, COUNT images), `csv:PATH`,
+/// `npy:FEATURES.npy,LABELS.npy` or `idx:IMAGES,LABELS`.
+///
+/// Contract: ``load(_:)`` returns the dataset or throws a ``DatasetError`` that names the file and
+/// what was wrong (or, for a spec that names no source, the forms it could take).
+public enum DatasetSource {
+    public static let help = "wdbc | digits | lesions | lesions:COUNT | csv:PATH | npy:FEATURES,LABELS | idx:IMAGES,LABELS"
+
+    /// The dataset every command uses when none is named.
+    public static let defaultSpec = "lesions"
+
+    /// Loads the dataset `spec` names.
+    public static func load(_ spec: String) throws -> Dataset {
+        if BuiltinDataset.names.contains(spec) { return try BuiltinDataset.named(spec) }
+        guard let colon = spec.firstIndex(of: ":") else {
+            throw DatasetError.invalidOption(name: "unknown dataset", expected: help, found: spec)
+        }
+        let kind = String(spec[..<colon]), rest = String(spec[spec.index(after: colon)...])
+        let paths = rest.split(separator: ",").map { URL(fileURLWithPath: String($0)) }
+        switch (kind, paths.count) {
+        case ("csv", 1): return try CSVLoader.load(paths[0])
+        case ("npy", 2): return try NPYLoader.load(features: paths[0], labels: paths[1])
+        case ("idx", 2): return try IDXLoader.load(images: paths[0], labels: paths[1])
+        case ("lesions", _):
+            guard let count = Int(rest), (10...1_000_000).contains(count) else {
+                throw DatasetError.invalidOption(name: "lesions:COUNT", expected: "a COUNT of images from 10 to 1000000", found: spec)
+            }
+            return LesionGenerator(seed: BuiltinDataset.lesionsSeed).generate(count: count)
+        default: throw DatasetError.invalidOption(name: "bad dataset", expected: help, found: spec)
+        }
+    }
+
+    /// The model a dataset trains by default: the CNN for the lesion images, a small CNN for other
+    /// images, the MLP otherwise.
+    public static func defaultModel(for dataset: Dataset) -> String {
+        defaultModel(name: dataset.name, featureShape: dataset.featureShape)
+    }
+
+    /// The same rule from a description of the data (a remote hospital's, without its records).
+    public static func defaultModel(name: String, featureShape: [Int]) -> String {
+        if name == "lesions" { return "lesioncnn" }
+        return featureShape.count == 3 ? "smallcnn" : "mlp"
+    }
+}
