@@ -54,7 +54,7 @@ let package = Package(
             "TensorCore", "Datasets", "Privacy", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Console", dependencies: ["Federation", "CNcursesW"]),
+        .target(name: "Console", dependencies: ["Federation", "Privacy", "CNcursesW"]),
         // The audit: membership inference, poisoning and evasion attacks on the federation's models,
         // and the report (HTML with inline SVG, Markdown, CSV).
         .target(name: "Audit", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),

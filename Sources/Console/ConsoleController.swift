@@ -1,4 +1,5 @@
 import Federation
+import Privacy
 
 /// What the controller asks the session to do after a key.
 public enum ConsoleEffect: Sendable, Equatable {
@@ -24,11 +25,17 @@ public enum PendingChange: Sendable, Equatable {
         switch self { case .noise(let v), .clip(let v), .learningRate(let v): v }
     }
 
-    var command: EngineCommand {
+    /// The command for this change: σ or C under sample-level DP (also with both levels on), z or S
+    /// under client-level DP alone; nil for a value no command can carry.
+    func command(sampleLevel: Bool) -> EngineCommand? {
         switch self {
-        case .noise(let v): .setNoiseMultiplier(v)
-        case .clip(let v): .setClipNorm(v)
-        case .learningRate(let v): .setLearningRate(v)
+        case .noise(let v):
+            if sampleLevel { return (try? SampleNoiseMultiplier(v)).map(EngineCommand.setSampleNoise) }
+            return (try? ClientNoiseMultiplier(v)).map(EngineCommand.setClientNoise)
+        case .clip(let v):
+            guard let c = try? ClipNorm(v) else { return nil }
+            return sampleLevel ? .setSampleClip(c) : .setClientClip(c)
+        case .learningRate(let v): return .setLearningRate(v)
         }
     }
 }
@@ -112,7 +119,7 @@ public struct ConsoleController: Sendable, Equatable {
         case .confirm:
             if let p = pending {
                 pending = nil
-                return [.send(p.command)]
+                return p.command(sampleLevel: model.sampleLevel).map { [.send($0)] } ?? []
             }
             if focus == .hospitals, !hospitals.isEmpty { showDetail.toggle() }
         case .cancel:

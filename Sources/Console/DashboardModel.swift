@@ -1,4 +1,5 @@
 import Federation
+import Privacy
 import Foundation
 
 /// Everything the console shows, reduced from the engine's events: a value type with no I/O, so a
@@ -80,9 +81,11 @@ public struct DashboardModel: Sendable, Equatable {
     public var epsilonBudget: Double? { run?.epsilonBudget }
     public var delta: Double? { run?.delta }
     public var seeded: Bool { run.map { !$0.secureNoise } ?? false }
-    public var privacyOn: Bool { (run?.privacy ?? facts.privacy).hasPrefix("off") == false }
-    public var clientLevel: Bool { let p = run?.privacy ?? facts.privacy; return p.hasPrefix("client") || p.hasPrefix("both") }
-    public var sampleLevel: Bool { let p = run?.privacy ?? facts.privacy; return p.hasPrefix("sample") || p.hasPrefix("both") }
+    /// Which DP the run uses: the engine's word once it has started, the set-up's before.
+    public var privacyMode: PrivacyMode { run?.privacy.mode ?? facts.privacy }
+    public var privacyOn: Bool { privacyMode != .off }
+    public var clientLevel: Bool { privacyMode.clientLevel }
+    public var sampleLevel: Bool { privacyMode.sampleLevel }
     public var lastCompletedRound: Int { points.last?.round ?? max(0, (run?.startRound ?? 1) - 1) }
 
     /// The highest ε any party has spent (the headline figure).
@@ -167,7 +170,8 @@ public struct DashboardModel: Sendable, Equatable {
             for name in d.hospitals where row(name) == nil {
                 hospitals.append(HospitalRow(name: name, location: "local", records: 0))
             }
-            parseInitialSettings(d.privacy)
+            noiseMultiplier = d.privacy.noiseMultiplier ?? noiseMultiplier
+            clipNorm = d.privacy.clipNorm ?? clipNorm
             add(event, .run, "run \(d.name) started: \(d.dataset), \(d.model), \(d.hospitals.count) hospitals, \(d.strategy), DP \(d.privacy)")
         case .phaseChanged(let p):
             phase = p
@@ -297,12 +301,15 @@ public struct DashboardModel: Sendable, Equatable {
         case .pause: paused = true
         case .resume: paused = false
         case .step, .stop, .setHospitalsPerRound: break
-        case .setNoiseMultiplier(let s):
-            noiseMultiplier = s
-            changes.append(SettingChange(round: from, setting: .noise, value: s))
-        case .setClipNorm(let v):
-            clipNorm = v
-            changes.append(SettingChange(round: from, setting: .clip, value: v))
+        case .setSampleNoise(let s):
+            noiseMultiplier = s.value
+            changes.append(SettingChange(round: from, setting: .noise, value: s.value))
+        case .setClientNoise(let z):
+            noiseMultiplier = z.value
+            changes.append(SettingChange(round: from, setting: .noise, value: z.value))
+        case .setSampleClip(let c), .setClientClip(let c):
+            clipNorm = c.value
+            changes.append(SettingChange(round: from, setting: .clip, value: c.value))
         case .setLearningRate(let r):
             learningRate = r
             changes.append(SettingChange(round: from, setting: .learningRate, value: r))
@@ -314,15 +321,6 @@ public struct DashboardModel: Sendable, Equatable {
 
     private mutating func resolve(_ c: EngineCommand) {
         if let i = awaiting.firstIndex(of: c) { awaiting.remove(at: i) }
-    }
-
-    private mutating func parseInitialSettings(_ privacy: String) {
-        let words = privacy.split(separator: " ")
-        func value(after key: String) -> Double? {
-            words.firstIndex { $0 == key }.flatMap { $0 + 1 < words.count ? Double(words[$0 + 1]) : nil }
-        }
-        if let s = value(after: "σ") ?? value(after: "z") { noiseMultiplier = s }
-        if let c = value(after: "C") ?? value(after: "S") { clipNorm = c }
     }
 
     func row(_ name: String) -> Int? { hospitals.firstIndex { $0.name == name } }

@@ -1,3 +1,5 @@
+import Federation
+
 /// What the console knows about a federation besides its events: each hospital's location and
 /// records (the engine's events name hospitals but do not describe them). `fedtop` fills it from
 /// its setup; a journal stores it in its first line so a replay shows the same table.
@@ -23,19 +25,19 @@ public struct FederationFacts: Sendable, Codable, Equatable {
     }
 
     public var hospitals: [Hospital]
-    /// The privacy mode's name: `sample`, `client`, `both` or `off`.
-    public var privacy: String
+    /// Which DP the run uses (its JSON form is the mode's name: `sample`, `client`, `both` or `off`).
+    public var privacy: PrivacyMode
     /// Client-level DP's hospital sample rate q (nil under sample-level DP).
     public var clientSampleRate: Double?
     /// Whether secure aggregation is on (it has phases the aggregator panel shows).
     public var secureAggregation: Bool
 
-    public init(hospitals: [Hospital], privacy: String, clientSampleRate: Double? = nil, secureAggregation: Bool = false) {
+    public init(hospitals: [Hospital], privacy: PrivacyMode, clientSampleRate: Double? = nil, secureAggregation: Bool = false) {
         self.hospitals = hospitals
         self.privacy = privacy
         self.clientSampleRate = clientSampleRate
         self.secureAggregation = secureAggregation
     }
 
-    public static let none = FederationFacts(hospitals: [], privacy: "sample")
+    public static let none = FederationFacts(hospitals: [], privacy: .sample)
 }

@@ -56,11 +56,8 @@ public struct DPFedAvg: Strategy {
     public var combination: CombinationKind { .mean }
     public var proximalMu: Float { base.proximalMu }
 
-    /// The accountant's view of one round: (q, z, 1 step).
-    public var roundSpend: PrivacySegment {
-        get throws(PrivacyError) {
-            try PrivacySegment(sampleRate: sampleRate, noiseMultiplier: mechanism.noiseMultiplier, steps: 1)
-        }
+    public var clientPrivacy: ClientPrivacy? {
+        ClientPrivacy(mechanism: mechanism, sampleRate: sampleRate, isSecure: isSecure, base: base)
     }
 
     public mutating func combine(_ updates: [ClientUpdate]) -> Tensor {
@@ -88,18 +85,18 @@ public struct DPFedAvg: Strategy {
         guard s.count == 1, let value = s.withUnsafeBufferPointer({ $0.first }), value.isFinite, value > 0 else {
             throw .configuration("\(name): the checkpoint's adaptive clip norm \(Self.clipNormKey) is not one positive number")
         }
-        do { try setClipNorm(Double(value)) } catch { throw .configuration("\(name): \(error)") }
+        do { try setClientClip(try ClipNorm(Double(value))) } catch { throw .configuration("\(name): \(error)") }
     }
 
     /// Changes z (a new accountant segment from the next round).
-    public mutating func setNoiseMultiplier(_ z: Double) throws(PrivacyError) {
-        mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: mechanism.clipNorm,
+    public mutating func setClientNoise(_ z: ClientNoiseMultiplier) throws(PrivacyError) {
+        mechanism = try ClientLevelDP(noiseMultiplier: z.value, clipNorm: mechanism.clipNorm,
                                       expectedParticipants: mechanism.expectedParticipants, adaptive: mechanism.adaptive)
     }
 
     /// Changes S (under adaptive clipping, the value it adapts from).
-    public mutating func setClipNorm(_ s: Double) throws(PrivacyError) {
-        mechanism = try ClientLevelDP(noiseMultiplier: mechanism.noiseMultiplier, clipNorm: s,
+    public mutating func setClientClip(_ s: ClipNorm) throws(PrivacyError) {
+        mechanism = try ClientLevelDP(noiseMultiplier: mechanism.noiseMultiplier, clipNorm: s.value,
                                       expectedParticipants: mechanism.expectedParticipants, adaptive: mechanism.adaptive)
     }
 }

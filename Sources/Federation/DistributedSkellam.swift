@@ -40,7 +40,7 @@ public struct DistributedSkellam: Sendable, Equatable {
         self.contributors = contributors
     }
 
-    public init(_ dp: DPFedAvg, bits: Int, parameters: Int, quorum: Int) throws(SecAggError) {
+    public init(_ dp: ClientPrivacy, bits: Int, parameters: Int, quorum: Int) throws(SecAggError) {
         try self.init(noiseMultiplier: dp.mechanism.noiseMultiplier, clipNorm: dp.mechanism.clipNorm, sampleRate: dp.sampleRate,
                       bits: bits, parameters: parameters,
                       contributors: Self.minimumContributors(quorum: quorum, expectedParticipants: dp.mechanism.expectedParticipants))

@@ -26,7 +26,7 @@ extension Engine {
             publish(.warning("only \(eligible.count) hospital(s) have privacy budget left, below the quorum \(configuration.quorum)"))
             return .budgetExhausted
         }
-        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+        if let dp = strategy.clientPrivacy, let ledger = federationLedger {
             do {
                 let next = try distributedNoise(dp).map { ledger.epsilon(after: try $0.roundSpend) }
                     ?? ledger.epsilon(after: try dp.roundSpend)
@@ -92,7 +92,7 @@ extension Engine {
         if configuration.privacy.sampleLevel {
             sigma = configuration.noiseMultiplier
             clip = configuration.clipNorm
-        } else if let dp = strategy as? DPFedAvg {
+        } else if let dp = strategy.clientPrivacy {
             sigma = dp.mechanism.noiseMultiplier
             clip = dp.mechanism.clipNorm
         }
@@ -195,7 +195,7 @@ extension Engine {
         enter(.aggregating)
         let aggregationStarted = ContinuousClock.now
         var federationEpsilon: Double?
-        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+        if let dp = strategy.clientPrivacy, let ledger = federationLedger {
             do {
                 try ledger.record(try dp.roundSpend, round: r)
                 federationEpsilon = ledger.spentEpsilon
@@ -213,7 +213,7 @@ extension Engine {
         }
         let updates = accepted.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount) }
         let aggregate = strategy.combine(updates)
-        let malicious = Set(acceptedIndices.compactMap { i in (hospitals[i] as? LocalHospital).flatMap { $0.isMalicious ? $0.name : nil } })
+        let malicious = Set(acceptedIndices.compactMap { i in hospitals[i].isMalicious ? hospitals[i].name : nil })
         if !malicious.isEmpty, updates.count <= Self.influenceLimit {
             publish(.influence(HospitalInfluence.measure(updates, strategy: strategy, malicious: malicious)))
         }

@@ -106,7 +106,7 @@ extension Engine {
         // Below the quorum (under distributed noise, below the contributors its noise was shared by) no
         // unmasking request goes out.
         var needed = configuration.quorum
-        if let dp = strategy as? DPFedAvg, let noise = try? distributedNoise(dp) { needed = max(needed, noise.contributors) }
+        if let dp = strategy.clientPrivacy, let noise = try? distributedNoise(dp) { needed = max(needed, noise.contributors) }
         guard request.survivors.count >= needed else {
             return abort(.belowThreshold(phase: .maskedInput, have: request.survivors.count, need: needed))
         }
@@ -115,7 +115,7 @@ extension Engine {
         // sum, which carries the hospitals' noise, exists only after it).
         var federationEpsilon: Double?
         var divisor: Double?
-        if let dp = strategy as? DPFedAvg, let ledger = federationLedger {
+        if let dp = strategy.clientPrivacy, let ledger = federationLedger {
             do {
                 guard let noise = try distributedNoise(dp) else { throw SecAggError.invalidConfiguration("no distributed noise") }
                 try ledger.record(try noise.roundSpend, round: r)
@@ -166,7 +166,7 @@ extension Engine {
         var bound = configuration.maxUpdateNorm
         if let nb = strategy as? NormBounding { bound = min(bound ?? nb.maxNorm, nb.maxNorm) }
         let encoding: SecureEncoding
-        if let dp = strategy as? DPFedAvg, let noise = try distributedNoise(dp) {
+        if let dp = strategy.clientPrivacy, let noise = try distributedNoise(dp) {
             encoding = SecureEncoding(quantizer: noise.quantizer, weightCap: nil, l2Clip: min(bound ?? noise.clipNorm, noise.clipNorm),
                                       noiseVariance: noise.perHospitalVariance)
         } else {
@@ -178,7 +178,7 @@ extension Engine {
     }
 
     /// Client-level DP's distributed noise this round, when secure aggregation is on.
-    func distributedNoise(_ dp: DPFedAvg) throws(SecAggError) -> DistributedSkellam? {
+    func distributedNoise(_ dp: ClientPrivacy) throws(SecAggError) -> DistributedSkellam? {
         guard let secure = configuration.secureAggregation else { return nil }
         return try DistributedSkellam(dp, bits: secure.bits, parameters: model.parameterCount, quorum: configuration.quorum)
     }

@@ -95,7 +95,7 @@ public final class Engine: @unchecked Sendable {
             throw .configuration("quorum \(configuration.quorum) exceeds the \(hospitals.count) hospitals")
         }
         if configuration.privacy.clientLevel {
-            guard strategy is DPFedAvg else { throw .configuration("client-level DP needs the strategy wrapped in DPFedAvg") }
+            guard strategy.clientPrivacy != nil else { throw .configuration("client-level DP needs the strategy wrapped in DPFedAvg") }
             guard federationLedger != nil else { throw .configuration("client-level DP needs the federation's ledger") }
         }
         if let secure = configuration.secureAggregation {
@@ -104,7 +104,7 @@ public final class Engine: @unchecked Sendable {
                                      + "cannot run under it; use fedavg, fedprox, fedadam, fedyogi or fedadagrad, with "
                                      + "norm bounding (enforced by each hospital on its own update) for robustness")
             }
-            if let dp = strategy as? DPFedAvg, dp.mechanism.adaptive != nil {
+            if strategy.clientPrivacy?.mechanism.adaptive != nil {
                 throw .configuration("adaptive clipping needs each hospital's clipped bit, which secure aggregation hides; use a fixed clip norm")
             }
             guard hospitals.count >= 2 else { throw .configuration("secure aggregation needs at least 2 hospitals") }
@@ -250,11 +250,12 @@ public final class Engine: @unchecked Sendable {
 
     private func describe() -> RunDescription {
         let p = configuration.privacy
-        var privacy = p.rawValue
-        if p.sampleLevel { privacy += String(format: " σ %.3g C %.3g", configuration.noiseMultiplier, configuration.clipNorm) }
-        if let dp = strategy as? DPFedAvg {
-            privacy += String(format: " z %.3g S %.3g q %.3g", dp.mechanism.noiseMultiplier, dp.mechanism.clipNorm, dp.sampleRate)
-        }
+        let dp = strategy.clientPrivacy
+        let privacy = RunPrivacy(mode: p,
+                                 sampleNoise: p.sampleLevel ? configuration.noiseMultiplier : nil,
+                                 sampleClip: p.sampleLevel ? configuration.clipNorm : nil,
+                                 clientNoise: dp?.mechanism.noiseMultiplier, clientClip: dp?.mechanism.clipNorm,
+                                 clientSampleRate: dp?.sampleRate)
         return RunDescription(name: configuration.name, dataset: datasetName, model: model.kind,
                               parameters: model.parameterCount, hospitals: hospitals.map(\.name),
                               rounds: configuration.rounds, strategy: strategy.name, privacy: privacy,
@@ -315,32 +316,24 @@ public final class Engine: @unchecked Sendable {
             case .stop:
                 stopRequested = true
                 return .success("stopping after round \(round)")
-            case .setNoiseMultiplier(let sigma):
-                guard sigma >= 0, sigma.isFinite else { throw Refusal(reason: "noise multiplier must be ≥ 0, got \(sigma)") }
-                if configuration.privacy.sampleLevel {
-                    try checkPolicies(noiseMultiplier: sigma, clipNorm: configuration.clipNorm, round: next)
-                    configuration.noiseMultiplier = sigma
-                    return .success(String(format: "σ %.3f from round %d (a new accountant segment)", sigma, next))
-                }
-                if var dp = strategy as? DPFedAvg {
-                    do { try dp.setNoiseMultiplier(sigma) } catch { throw Refusal(reason: error.description) }
-                    strategy = dp
-                    return .success(String(format: "z %.3f from round %d (a new accountant segment)", sigma, next))
-                }
-                throw Refusal(reason: "privacy is off")
-            case .setClipNorm(let c):
-                guard c > 0, c.isFinite else { throw Refusal(reason: "clip norm must be > 0, got \(c)") }
-                if configuration.privacy.sampleLevel {
-                    try checkPolicies(noiseMultiplier: configuration.noiseMultiplier, clipNorm: c, round: next)
-                    configuration.clipNorm = c
-                    return .success(String(format: "C %.3f from round %d", c, next))
-                }
-                if var dp = strategy as? DPFedAvg {
-                    do { try dp.setClipNorm(c) } catch { throw Refusal(reason: error.description) }
-                    strategy = dp
-                    return .success(String(format: "S %.3f from round %d", c, next))
-                }
-                throw Refusal(reason: "privacy is off")
+            case .setSampleNoise(let sigma):
+                guard configuration.privacy.sampleLevel else { throw Refusal(reason: "σ is sample-level DP-SGD's, which is off in this run") }
+                try checkPolicies(noiseMultiplier: sigma.value, clipNorm: configuration.clipNorm, round: next)
+                configuration.noiseMultiplier = sigma.value
+                return .success(String(format: "σ %.3f from round %d (a new accountant segment)", sigma.value, next))
+            case .setClientNoise(let z):
+                guard strategy.clientPrivacy != nil else { throw Refusal(reason: "z is client-level DP-FedAvg's, which is off in this run") }
+                do { try strategy.setClientNoise(z) } catch { throw Refusal(reason: error.description) }
+                return .success(String(format: "z %.3f from round %d (a new accountant segment)", z.value, next))
+            case .setSampleClip(let c):
+                guard configuration.privacy.sampleLevel else { throw Refusal(reason: "C is sample-level DP-SGD's, which is off in this run") }
+                try checkPolicies(noiseMultiplier: configuration.noiseMultiplier, clipNorm: c.value, round: next)
+                configuration.clipNorm = c.value
+                return .success(String(format: "C %.3f from round %d", c.value, next))
+            case .setClientClip(let s):
+                guard strategy.clientPrivacy != nil else { throw Refusal(reason: "S is client-level DP-FedAvg's, which is off in this run") }
+                do { try strategy.setClientClip(s) } catch { throw Refusal(reason: error.description) }
+                return .success(String(format: "S %.3f from round %d", s.value, next))
             case .setLearningRate(let r):
                 guard r > 0, r.isFinite else { throw Refusal(reason: "learning rate must be > 0, got \(r)") }
                 configuration.learningRate = Float(r)
@@ -365,10 +358,9 @@ public final class Engine: @unchecked Sendable {
                 return .success("\(name) restored from round \(next)")
             case let .setMalicious(name, on):
                 let i = try hospitalIndex(name)
-                guard let local = hospitals[i] as? LocalHospital else {
+                guard hospitals[i].setMalicious(on) else {
                     throw Refusal(reason: "\(name) is remote; only simulated hospitals can be made malicious")
                 }
-                local.isMalicious = on
                 return .success("\(name) \(on ? "flips its labels (malicious)" : "is honest again") from round \(next)")
             }
         } catch {

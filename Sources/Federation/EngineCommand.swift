@@ -1,3 +1,5 @@
+import Privacy
+
 /// What an operator (or a script) asks of the engine. Commands are queued and applied at the next
 /// safe point — between rounds, or at once while paused — and each is answered by a
 /// ``EngineEvent/Kind/commandApplied(_:effect:)`` or ``EngineEvent/Kind/commandRefused(_:reason:)``
@@ -10,10 +12,14 @@ public enum EngineCommand: Sendable, Equatable, Codable, CustomStringConvertible
     case step
     /// Finish the current round, then end the run.
     case stop
-    /// Sample-level σ (and the client-level z under `--dp client`); starts a new accountant segment.
-    case setNoiseMultiplier(Double)
-    /// Sample-level C (client-level S under `--dp client`).
-    case setClipNorm(Double)
+    /// Sample-level DP-SGD's σ; starts a new accountant segment in every hospital's ledger.
+    case setSampleNoise(SampleNoiseMultiplier)
+    /// Client-level DP-FedAvg's z; starts a new segment in the federation's ledger.
+    case setClientNoise(ClientNoiseMultiplier)
+    /// Sample-level DP-SGD's per-sample clip norm C.
+    case setSampleClip(ClipNorm)
+    /// Client-level DP-FedAvg's update clip norm S.
+    case setClientClip(ClipNorm)
     case setLearningRate(Double)
     /// Hospitals per round (count selection only; under client-level DP the rate is q).
     case setHospitalsPerRound(Int)
@@ -28,8 +34,10 @@ public enum EngineCommand: Sendable, Equatable, Codable, CustomStringConvertible
         case .resume: "resume"
         case .step: "step"
         case .stop: "stop"
-        case .setNoiseMultiplier(let s): "set noise multiplier \(s)"
-        case .setClipNorm(let c): "set clip norm \(c)"
+        case .setSampleNoise(let s): "set sample-level noise multiplier σ \(s.value)"
+        case .setClientNoise(let z): "set client-level noise multiplier z \(z.value)"
+        case .setSampleClip(let c): "set sample-level clip norm C \(c.value)"
+        case .setClientClip(let s): "set client-level clip norm S \(s.value)"
         case .setLearningRate(let r): "set learning rate \(r)"
         case .setHospitalsPerRound(let k): "set hospitals per round \(k)"
         case .dropHospital(let h): "drop hospital \(h)"

@@ -1,4 +1,5 @@
 import Foundation
+import Privacy
 
 // The JSON form of events (`events.jsonl`, `--json`, recordings' journals): one object per event,
 // `{"time":…,"wallTime":…,"round":…,"kind":{"<case>":{…named fields…}}}`, every field named, so
@@ -160,7 +161,7 @@ extension EngineEvent.Kind {
     }
 }
 
-/// A command as JSON: `{"name":"setNoiseMultiplier","value":1.1}`, `{"name":"dropHospital","hospital":"h1"}`,
+/// A command as JSON: `{"name":"setSampleNoise","value":1.1}`, `{"name":"dropHospital","hospital":"h1"}`,
 /// `{"name":"setMalicious","hospital":"h1","malicious":true}`, `{"name":"pause"}`.
 extension EngineCommand {
     private enum Field: String, CodingKey { case name, value, count, hospital, malicious }
@@ -173,8 +174,14 @@ extension EngineCommand {
         case "resume": self = .resume
         case "step": self = .step
         case "stop": self = .stop
-        case "setNoiseMultiplier": self = .setNoiseMultiplier(try c.decode(Double.self, forKey: .value))
-        case "setClipNorm": self = .setClipNorm(try c.decode(Double.self, forKey: .value))
+        case "setSampleNoise": self = .setSampleNoise(try c.decode(SampleNoiseMultiplier.self, forKey: .value))
+        case "setClientNoise": self = .setClientNoise(try c.decode(ClientNoiseMultiplier.self, forKey: .value))
+        case "setSampleClip": self = .setSampleClip(try c.decode(ClipNorm.self, forKey: .value))
+        case "setClientClip": self = .setClientClip(try c.decode(ClipNorm.self, forKey: .value))
+        // Journals of earlier versions had one command for σ and z, and one for C and S: read as sample-level
+        // (a replay only shows them).
+        case "setNoiseMultiplier": self = .setSampleNoise(try c.decode(SampleNoiseMultiplier.self, forKey: .value))
+        case "setClipNorm": self = .setSampleClip(try c.decode(ClipNorm.self, forKey: .value))
         case "setLearningRate": self = .setLearningRate(try c.decode(Double.self, forKey: .value))
         case "setHospitalsPerRound": self = .setHospitalsPerRound(try c.decode(Int.self, forKey: .count))
         case "dropHospital": self = .dropHospital(try c.decode(String.self, forKey: .hospital))
@@ -193,11 +200,17 @@ extension EngineCommand {
         case .resume: try c.encode("resume", forKey: .name)
         case .step: try c.encode("step", forKey: .name)
         case .stop: try c.encode("stop", forKey: .name)
-        case .setNoiseMultiplier(let v):
-            try c.encode("setNoiseMultiplier", forKey: .name)
+        case .setSampleNoise(let v):
+            try c.encode("setSampleNoise", forKey: .name)
             try c.encode(v, forKey: .value)
-        case .setClipNorm(let v):
-            try c.encode("setClipNorm", forKey: .name)
+        case .setClientNoise(let v):
+            try c.encode("setClientNoise", forKey: .name)
+            try c.encode(v, forKey: .value)
+        case .setSampleClip(let v):
+            try c.encode("setSampleClip", forKey: .name)
+            try c.encode(v, forKey: .value)
+        case .setClientClip(let v):
+            try c.encode("setClientClip", forKey: .name)
             try c.encode(v, forKey: .value)
         case .setLearningRate(let v):
             try c.encode("setLearningRate", forKey: .name)

@@ -67,7 +67,8 @@ public struct RunDescription: Sendable, Codable, Equatable {
     public var hospitals: [String]
     public var rounds: Int
     public var strategy: String
-    public var privacy: String
+    /// Which DP and its settings at the start, typed (a screen reads σ from here, never from text).
+    public var privacy: RunPrivacy
     public var delta: Double
     public var epsilonBudget: Double?
     /// False when DP noise is seeded: any ε shown is then labelled "seeded".
@@ -75,7 +76,7 @@ public struct RunDescription: Sendable, Codable, Equatable {
     public var startRound: Int
 
     public init(name: String, dataset: String, model: String, parameters: Int, hospitals: [String], rounds: Int,
-                strategy: String, privacy: String, delta: Double, epsilonBudget: Double?, secureNoise: Bool,
+                strategy: String, privacy: RunPrivacy, delta: Double, epsilonBudget: Double?, secureNoise: Bool,
                 startRound: Int) {
         self.name = name
         self.dataset = dataset

@@ -28,6 +28,17 @@ public protocol Hospital: AnyObject, Sendable {
     func evaluate(globalModel: Tensor) throws(HospitalError) -> EvaluationMetrics
     /// The hospital's current status, cheap enough to read every frame.
     var status: HospitalStatus { get }
+    /// Whether the hospital is known to run an attack: only a simulated one is (the audit's and the
+    /// demo's), so the engine can measure its influence; a real hospital says false.
+    var isMalicious: Bool { get }
+    /// Makes a simulated hospital malicious (label flipping) or honest again; false, changing
+    /// nothing, for a hospital that cannot be (a real one).
+    func setMalicious(_ on: Bool) -> Bool
+}
+
+extension Hospital {
+    public var isMalicious: Bool { false }
+    public func setMalicious(_ on: Bool) -> Bool { false }
 }
 
 /// Where a hospital runs.

@@ -84,6 +84,12 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
         set { lock.withLock { _attack = newValue ? (_attack ?? LabelFlipping()) : nil } }
     }
 
+    /// Makes it malicious (label flipping) or honest: always possible for a simulated hospital.
+    public func setMalicious(_ on: Bool) -> Bool {
+        isMalicious = on
+        return true
+    }
+
     /// Whether the hospital keeps ``lastSentModel`` (off by default: a copy of the model per hospital).
     public var keepsSentModel: Bool {
         get { lock.withLock { _keepsSentModel } }

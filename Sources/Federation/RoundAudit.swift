@@ -29,7 +29,7 @@ public struct HospitalInfluence: Sendable, Codable, Equatable {
         guard updates.count >= 2 else { return [] }
         var base: any Strategy = strategy
         var inputs = updates
-        if let dp = strategy as? DPFedAvg {
+        if let dp = strategy.clientPrivacy {
             base = dp.base
             let clip = dp.mechanism.clipNorm
             inputs = updates.map { u in

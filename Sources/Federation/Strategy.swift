@@ -1,3 +1,4 @@
+import Privacy
 import TensorCore
 
 /// One validated update as the aggregator combines it.
@@ -51,12 +52,29 @@ public protocol Strategy: Sendable {
     /// Restores ``serverState`` from a checkpoint. A strategy rejects state it cannot use (a missing
     /// or mis-sized tensor) with an error that names it; stateless strategies ignore it.
     mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError)
+    /// The client-level DP this strategy applies to its aggregate (``DPFedAvg``), or nil: what the
+    /// engine asks to pay a round's cost, without knowing which wrapper it is.
+    var clientPrivacy: ClientPrivacy? { get }
+    /// Changes the client-level noise multiplier z (a new accountant segment from the next round).
+    /// A strategy without client-level DP throws.
+    mutating func setClientNoise(_ z: ClientNoiseMultiplier) throws(PrivacyError)
+    /// Changes the client-level clip norm S. A strategy without client-level DP throws.
+    mutating func setClientClip(_ s: ClipNorm) throws(PrivacyError)
 }
 
 extension Strategy {
     public var proximalMu: Float { 0 }
     public var serverState: [String: Tensor] { [:] }
     public mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError) {}
+    public var clientPrivacy: ClientPrivacy? { nil }
+    public mutating func setClientNoise(_ z: ClientNoiseMultiplier) throws(PrivacyError) {
+        throw .invalidSetting(name: "client-level noise multiplier z of \(name), which has no client-level DP", value: z.value,
+                              expected: "a strategy wrapped in DP-FedAvg (--dp client or both)")
+    }
+    public mutating func setClientClip(_ s: ClipNorm) throws(PrivacyError) {
+        throw .invalidSetting(name: "client-level clip norm S of \(name), which has no client-level DP", value: s.value,
+                              expected: "a strategy wrapped in DP-FedAvg (--dp client or both)")
+    }
 
     /// The plain server step: global += aggregate.
     public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {

@@ -14,7 +14,7 @@ extension FederationSetup {
                 return .init(name: h.name, location: h.location.description, records: h.trainRecords,
                              testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary)
             },
-            privacy: plan.privacy.rawValue, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil)
+            privacy: plan.privacy, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil)
     }
 
     var privacyProjection: LedgerProjection {

@@ -1,5 +1,6 @@
 import Console
 import Federation
+import Privacy
 import Testing
 
 @Suite("ConsoleController: keys become engine commands")
@@ -23,7 +24,7 @@ struct ConsoleControllerTests {
         var c = ConsoleController()
         #expect(press([.character("+")], &c).isEmpty)
         #expect(c.pending == .noise(1.21 * 1.1))
-        #expect(press([.enter], &c) == [.send(.setNoiseMultiplier(1.21 * 1.1))])
+        #expect(press([.enter], &c) == [.send(.setSampleNoise(try! SampleNoiseMultiplier(1.21 * 1.1)))])
         #expect(c.pending == nil)
         _ = press([.character("+"), .character("+"), .escape], &c)
         #expect(c.pending == nil)
@@ -34,7 +35,7 @@ struct ConsoleControllerTests {
     @Test("[ ] change the clip norm, < > the learning rate, each sent on enter")
     func clipAndLearningRate() {
         var c = ConsoleController()
-        #expect(press([.character("]"), .enter], &c) == [.send(.setClipNorm(1.1))])
+        #expect(press([.character("]"), .enter], &c) == [.send(.setSampleClip(try! ClipNorm(1.1)))])
         let sent = press([.character("<"), .enter], &c)
         guard case .send(.setLearningRate(let r))? = sent.first else { Issue.record("no learning rate sent"); return }
         #expect(abs(r - 0.05 / 1.1) < 1e-6)

@@ -1,5 +1,6 @@
 import Console
 import Federation
+import Privacy
 import Testing
 
 @Suite("DashboardModel reduces the engine's events")
@@ -50,10 +51,10 @@ struct DashboardModelTests {
     @Test("settings change only when the engine applies them; awaiting commands clear on the answer")
     func appliedNotRequested() {
         var m = Scenario.model
-        m.noteSent(.setNoiseMultiplier(2))
+        m.noteSent(.setSampleNoise(try! SampleNoiseMultiplier(2)))
         #expect(m.noiseMultiplier == 1.21)
-        #expect(m.awaiting == [.setNoiseMultiplier(2)])
-        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .commandRefused(.setNoiseMultiplier(2), reason: "no")))
+        #expect(m.awaiting == [.setSampleNoise(try! SampleNoiseMultiplier(2))])
+        m.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .commandRefused(.setSampleNoise(try! SampleNoiseMultiplier(2)), reason: "no")))
         #expect(m.noiseMultiplier == 1.21 && m.awaiting.isEmpty)
         #expect(m.lastCommandResult?.hasPrefix("refused") == true)
         m.noteSent(.pause)

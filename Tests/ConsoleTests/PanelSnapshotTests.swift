@@ -103,7 +103,7 @@ struct PanelSnapshotTests {
         let facts = FederationFacts(hospitals: [
             .init(name: "alice", location: "127.0.0.1:7441", records: 150, testRecords: 38, policy: "DP-SGD required, σ ≥ 0.8, ε/round ≤ 0.5"),
             .init(name: "hospital-2", location: "local", records: 150, testRecords: 38),
-        ], privacy: "sample")
+        ], privacy: .sample)
         var c = ConsoleController()
         c.showDetail = true
         let alice = Snapshot.render(ConsoleView(model: DashboardModel(facts: facts), controller: c, themeName: "default"),

@@ -1,5 +1,6 @@
 import Console
 import Federation
+import Privacy
 
 /// A scripted federation for the tests: 3 hospitals, 30 rounds, ε budget 3; three rounds done, σ
 /// raised before round 4, hospital-3 dropped, one update rejected, round 4 training (2 of 3 in).
@@ -8,11 +9,11 @@ enum Scenario {
         .init(name: "hospital-1", location: "local", records: 533, testRecords: 134),
         .init(name: "hospital-2", location: "local", records: 533, testRecords: 133),
         .init(name: "hospital-3", location: "remote", records: 534, testRecords: 133),
-    ], privacy: "sample")
+    ], privacy: .sample)
 
     static let run = RunDescription(name: "lesions-lesioncnn", dataset: "lesions", model: "lesioncnn", parameters: 24_000,
                                     hospitals: ["hospital-1", "hospital-2", "hospital-3"], rounds: 30, strategy: "fedavg",
-                                    privacy: "sample σ 1.1 C 1", delta: 1e-5, epsilonBudget: 3, secureNoise: true, startRound: 1)
+                                    privacy: RunPrivacy(mode: .sample, sampleNoise: 1.1, sampleClip: 1), delta: 1e-5, epsilonBudget: 3, secureNoise: true, startRound: 1)
 
     static func settings(_ round: Int, sigma: Double) -> RoundSettings {
         RoundSettings(round: round, localEpochs: 1, batchSize: 64, learningRate: 0.05, momentum: 0.9,
@@ -44,7 +45,7 @@ enum Scenario {
             kinds += [(r, .phaseChanged(.aggregating)), (r, .phaseChanged(.evaluating)), (r, .phaseChanged(.checkpointing)),
                       (r, .checkpointWritten(path: "runs/demo/model.safetensors")), (r, .roundCompleted(summary(r, sigma: 1.1)))]
         }
-        kinds += [(3, .commandApplied(.setNoiseMultiplier(1.21), effect: "σ 1.210 from round 4 (a new accountant segment)")),
+        kinds += [(3, .commandApplied(.setSampleNoise(try! SampleNoiseMultiplier(1.21)), effect: "σ 1.210 from round 4 (a new accountant segment)")),
                   (3, .commandApplied(.dropHospital("hospital-3"), effect: "hospital-3 dropped from round 4")),
                   (4, .phaseChanged(.selecting)),
                   (4, .roundStarted(selected: ["hospital-1", "hospital-2"], settings: settings(4, sigma: 1.21))),

@@ -227,7 +227,7 @@ struct SecureRoundTests {
         let engine = try Engine(configuration: configuration, model: model, hospitals: zero, strategy: dp, federationLedger: ledger)
         let (outcome, events) = FederationFixture.run(engine)
         #expect(outcome == .finished)
-        let noise = try DistributedSkellam(dp, bits: 16, parameters: model.parameterCount, quorum: 2)
+        let noise = try DistributedSkellam(try #require(dp.clientPrivacy), bits: 16, parameters: model.parameterCount, quorum: 2)
         #expect(noise.contributors == 3)
         // The decoded step: Σ noise / γ / (q·n); its variance n·V/m / γ² / (q·n)².
         let step = moved(engine.model.parameters).map(Double.init)
