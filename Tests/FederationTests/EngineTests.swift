@@ -75,8 +75,16 @@ struct EngineTests {
         let engine = try Engine(configuration: f.configuration(rounds: 1, quorum: 2, deadline: 25), model: f.model,
                                 hospitals: f.hospitals, strategy: MeanStrategy())
         let (outcome, events) = FederationFixture.run(engine)
-        #expect(outcome == .finished)
-        #expect(events.summaries.first?.aggregated == 2)
+        let problems = events.compactMap { e -> String? in
+            switch e.kind {
+            case .roundFailed(let reason): "round failed: \(reason)"
+            case let .hospitalDropped(h, reason): "\(h) dropped: \(reason)"
+            case let .updateRejected(h, reason): "\(h) rejected: \(reason)"
+            default: nil
+            }
+        }
+        #expect(outcome == .finished, "\(problems)")
+        #expect(events.summaries.first?.aggregated == 2, "\(problems)")
         #expect(events.contains { if case .hospitalDropped("h1", let r) = $0 { r.contains("deadline") } else { false } })
         // The straggler wrote its spend before "sending": over-reported, never lost.
         let reopened = try PrivacyLedger(path: f.directory + "/h1.ledger", budget: nil, seal: try LedgerSeal.loadOrCreate(directory: f.directory + ".seal", name: "h1"))
