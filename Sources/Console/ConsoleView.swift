@@ -1,3 +1,5 @@
+import Federation
+
 /// Everything one frame shows: the engine's state (``DashboardModel``), the operator's
 /// (``ConsoleController``) and the session's (theme, recording, replay position).
 public struct ConsoleView: Sendable, Equatable {

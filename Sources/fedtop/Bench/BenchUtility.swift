@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Federation
 import Foundation
 import Privacy
 import TensorCore

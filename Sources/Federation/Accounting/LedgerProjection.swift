@@ -1,5 +1,3 @@
-import Console
-import Federation
 import Foundation
 import Privacy
 
@@ -11,22 +9,37 @@ import Privacy
 /// Errs on the private side: each party pays for every planned round its ledger does not hold yet
 /// (every remaining round is assumed to select every hospital), and a setting the accountant
 /// refuses (σ = 0) projects ε = ∞ with no rounds left.
-struct LedgerProjection: PrivacyProjection {
-    let hospitals: [any SampleLevelAccounting]
-    let batchSize: Int
-    let localEpochs: Int
-    let delta: Double
-    let budget: Double
-    let privacy: PrivacyMode
+public struct LedgerProjection: PrivacyProjection {
+    public let hospitals: [any SampleLevelAccounting]
+    public let batchSize: Int
+    public let localEpochs: Int
+    public let delta: Double
+    public let budget: Double
+    public let privacy: PrivacyMode
     /// Client-level DP: the federation's ledger file, its hospital sample rate q and the z the run started with.
-    let federationLedgerPath: String?
-    let clientSampleRate: Double?
-    let initialClientNoise: Double?
+    public let federationLedgerPath: String?
+    public let clientSampleRate: Double?
+    public let initialClientNoise: Double?
     /// Under secure aggregation, client-level DP's distributed Skellam noise at z = 1 (its sensitivities
     /// and contributors): the federation's rounds are projected on the Skellam accountant, as they are paid.
-    var distributedNoise: DistributedSkellam? = nil
+    public var distributedNoise: DistributedSkellam?
 
-    func forecast(noiseMultiplier sigma: Double, clipNorm: Double, completedRound: Int, plannedRounds: Int) -> PrivacyForecast? {
+    public init(hospitals: [any SampleLevelAccounting], batchSize: Int, localEpochs: Int, delta: Double, budget: Double,
+                privacy: PrivacyMode, federationLedgerPath: String?, clientSampleRate: Double?, initialClientNoise: Double?,
+                distributedNoise: DistributedSkellam? = nil) {
+        self.hospitals = hospitals
+        self.batchSize = batchSize
+        self.localEpochs = localEpochs
+        self.delta = delta
+        self.budget = budget
+        self.privacy = privacy
+        self.federationLedgerPath = federationLedgerPath
+        self.clientSampleRate = clientSampleRate
+        self.initialClientNoise = initialClientNoise
+        self.distributedNoise = distributedNoise
+    }
+
+    public func forecast(noiseMultiplier sigma: Double, clipNorm: Double, completedRound: Int, plannedRounds: Int) -> PrivacyForecast? {
         guard privacy != .off else { return nil }
         var worst = 0.0
         var party: String?

@@ -1,7 +1,7 @@
 /// What the privacy panel asks before a change: the ε a run will end with at given settings.
 ///
-/// The console holds no accountant; `fedtop` implements this from the hospitals' ledgers and the
-/// federation's (the RDP accountant), and a replay reads the answers its journal recorded.
+/// The console holds no accountant; ``LedgerProjection`` implements this from the hospitals' ledgers
+/// and the federation's (the RDP accountant), and a replay reads the answers its journal recorded.
 /// Contract: answers err on the private side — a projection may over-state ε, never under-state it
 /// (every remaining round is assumed to select every hospital).
 public protocol PrivacyProjection: Sendable {

@@ -2,47 +2,71 @@ import Datasets
 import Privacy
 import TensorCore
 
-/// Centralised training on the tensor core, with or without sample-level DP-SGD: the baseline of
-/// `fedtop run --central` and what `bench utility` measures against the federation.
-struct CentralTraining {
-    struct Privacy {
+/// Centralised training on the tensor core, with or without sample-level DP-SGD (Abadi et al. 2016:
+/// Poisson batches at rate q = batch / records, `round(1/q)` steps an epoch, σ calibrated on the RDP
+/// accountant to a target ε, or given): the baseline of `fedtop run --central` and what
+/// `bench utility` measures against the federation.
+///
+/// Contract: seeded initialisation and batch order; the outcome's ε per epoch is the RDP accountant's
+/// at δ; a target no σ reaches throws ``FederationError/configuration(_:)``.
+public struct CentralTraining: Sendable {
+    public struct Privacy: Sendable {
         /// Target ε for the whole run (σ calibrated to it) or an explicit σ.
-        var targetEpsilon: Double?
-        var noiseMultiplier: Double?
-        var delta: Double
-        var clipNorm: Double
+        public var targetEpsilon: Double?
+        public var noiseMultiplier: Double?
+        public var delta: Double
+        public var clipNorm: Double
         /// nil: noise keyed from the kernel; a seed: reproducible (and reported as such).
-        var noiseSeed: UInt64?
+        public var noiseSeed: UInt64?
+
+        public init(targetEpsilon: Double?, noiseMultiplier: Double?, delta: Double, clipNorm: Double, noiseSeed: UInt64?) {
+            self.targetEpsilon = targetEpsilon
+            self.noiseMultiplier = noiseMultiplier
+            self.delta = delta
+            self.clipNorm = clipNorm
+            self.noiseSeed = noiseSeed
+        }
     }
 
-    struct Epoch {
-        var epoch: Int
-        var trainLoss: Double
-        var testLoss: Double
-        var testAccuracy: Double
-        var samplesPerSecond: Double
+    public struct Epoch: Sendable {
+        public var epoch: Int
+        public var trainLoss: Double
+        public var testLoss: Double
+        public var testAccuracy: Double
+        public var samplesPerSecond: Double
         /// ε spent so far (DP runs).
-        var epsilon: Double?
+        public var epsilon: Double?
     }
 
-    struct Outcome {
-        var model: Sequential
-        var epochs: [Epoch]
+    public struct Outcome {
+        public var model: Sequential
+        public var epochs: [Epoch]
         /// The noise multiplier used (DP runs).
-        var noiseMultiplier: Double?
-        var secureNoise: Bool
+        public var noiseMultiplier: Double?
+        public var secureNoise: Bool
     }
 
-    var modelKind: String
-    var epochs: Int
-    var batchSize: Int
-    var learningRate: Float
-    var momentum: Float
-    var seed: UInt64
-    var privacy: Privacy?
+    public var modelKind: String
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var momentum: Float
+    public var seed: UInt64
+    public var privacy: Privacy?
+
+    public init(modelKind: String, epochs: Int, batchSize: Int, learningRate: Float, momentum: Float, seed: UInt64,
+                privacy: Privacy?) {
+        self.modelKind = modelKind
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.seed = seed
+        self.privacy = privacy
+    }
 
     /// Trains on `train`, evaluates on `test` after each epoch and calls `progress` with it.
-    func run(train: Dataset, test: Dataset, progress: (Epoch) -> Void = { _ in }) throws -> Outcome {
+    public func run(train: Dataset, test: Dataset, progress: (Epoch) -> Void = { _ in }) throws -> Outcome {
         var net = try ModelZoo.make(modelKind, inputShape: train.featureShape, classes: train.classNames.count, seed: seed)
         let computer = GradientComputer()
         var optimizer = SGD(learningRate: learningRate, momentum: momentum)
@@ -59,7 +83,7 @@ struct CentralTraining {
             } else if let target = privacy.targetEpsilon {
                 guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: target, sampleRate: q, steps: planned,
                                                                       delta: privacy.delta) else {
-                    throw UsageError("no noise multiplier reaches ε = \(target) in \(planned) steps at q = \(q)")
+                    throw FederationError.configuration("no noise multiplier reaches ε = \(target) in \(planned) steps at q = \(q)")
                 }
                 sigma = calibrated
             }

@@ -1,4 +1,4 @@
-@testable import fedtop
+@testable import Federation
 import Foundation
 import Privacy
 import Testing

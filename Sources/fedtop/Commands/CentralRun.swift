@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Federation
 import Foundation
 import TensorCore
 
@@ -49,8 +50,8 @@ struct CentralRun {
                 print(line)
                 fflush(nil)  // progress reaches a pipe as it happens
             }
-        } catch let error as UsageError {
-            throw ValidationError(error.description)
+        } catch let error as FederationError {
+            throw ValidationError(error.description)  // no σ reaches the target ε: the options ask too much
         } catch let error as ModelError {
             throw ValidationError("--model \(kind): \(error)")  // the model cannot take this data
         }
