@@ -1,3 +1,4 @@
+import Federation
 import Foundation
 import Privacy
 import Testing
@@ -79,8 +80,8 @@ struct FederatedRunTests {
 
     @Test("--feature-clip clamps every hospital's standardised features, and only the extreme ones")
     func featureClip() throws {
-        func layout(_ arguments: [String]) throws -> FederationData {
-            try FederationData(plan: try FederationOptions.parse(["--dataset", "digits", "--hospitals", "3"] + arguments).resolved(),
+        func layout(_ arguments: [String]) throws -> FederationLayout {
+            try FederationLayout(plan: try FederationOptions.parse(["--dataset", "digits", "--hospitals", "3"] + arguments).resolved(),
                                remoteFacts: nil)
         }
         let plain = try layout([]), clamped = try layout(["--feature-clip", "4"])

@@ -24,8 +24,8 @@ struct RunAudit {
         guard plan.hospitals > 0 else {
             throw UsageError("--run \(directory): the run had no local hospitals; remote hospitals' records never left them, so there is no one to audit here")
         }
-        let layout = try FederationData(plan: plan, remoteFacts: nil)
-        var model = try layout.initialModel(plan)
+        let layout = try FederationLayout(plan: plan, remoteFacts: nil)
+        var model = try layout.initialModel(seed: plan.seed)
         let round: Int
         do {
             let store = try CheckpointStore(directory: directory, signer: try RunKeys.open(runDirectory: directory).1,

@@ -12,14 +12,14 @@ struct CentralRun {
     let save: String?
 
     func run() throws {
-        let datasetSpec = options.dataset ?? "lesions"
+        let datasetSpec = options.dataset ?? RunDefaults.dataset
         let data: Dataset
         do { data = try DatasetSource.load(datasetSpec) } catch {
             // The data named by --dataset is input to the command: a problem with it is bad usage (2).
             throw ValidationError("--dataset \(datasetSpec): \(error)")
         }
         let seed = options.seed ?? 1
-        let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? 0.2, seed: seed)
+        let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? RunDefaults.testFraction, seed: seed)
         let standardized = HospitalShares.standardized(HospitalData(train: rawTrain, test: rawTest),
                                                        featureClip: options.featureClip.map { Float($0) })
         let train = standardized.train, test = standardized.test
@@ -30,13 +30,14 @@ struct CentralRun {
         let dp = options.dp ?? ((options.epsilon != nil || options.noise != nil) ? "sample" : "off")
         guard dp == "sample" || dp == "off" else { throw ValidationError("--central trains with --dp sample or off, not \(dp)") }
         let privacy = dp == "sample"
-            ? CentralTraining.Privacy(targetEpsilon: options.noise == nil ? (options.epsilon ?? 3.0) : nil,
-                                      noiseMultiplier: options.noise, delta: options.delta ?? 1e-5,
-                                      clipNorm: options.clip ?? 1.0, noiseSeed: options.noiseSeed)
+            ? CentralTraining.Privacy(targetEpsilon: options.noise == nil ? (options.epsilon ?? RunDefaults.epsilon) : nil,
+                                      noiseMultiplier: options.noise, delta: options.delta ?? RunDefaults.delta,
+                                      clipNorm: options.clip ?? RunDefaults.clip, noiseSeed: options.noiseSeed)
             : nil
-        let batchSize = options.batchSize ?? 64
+        let batchSize = options.batchSize ?? RunDefaults.batchSize
         let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: batchSize,
-                                       learningRate: options.learningRate ?? 0.05, momentum: options.momentum ?? 0.9,
+                                       learningRate: options.learningRate ?? Float(RunDefaults.learningRate),
+                                       momentum: options.momentum ?? Float(RunDefaults.momentum),
                                        seed: seed, privacy: privacy)
         print("fedtop: central baseline: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
               + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))

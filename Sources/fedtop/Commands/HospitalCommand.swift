@@ -25,12 +25,12 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "HOST:PORT to listen on ([::1]:PORT for IPv6; port 0 picks a free one).") var listen = "127.0.0.1:7443"
     @Option(help: "This hospital's folder from `fedtop certs init` (its certificate and key, the CA, the console's model-signing key).")
     var certs: String?
-    @Option(help: "The data: \(DatasetSource.help).") var dataset = "wdbc"
+    @Option(help: "The data: \(DatasetSource.help).") var dataset = RunDefaults.dataset
     @Option(help: "Which share of the data this hospital holds, i/n (the data split into n as `fedtop run --hospitals n` splits it).")
     var shard = "1/1"
-    @Option(help: "How the data is split into shards: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition = "iid"
-    @Option(help: "Fraction of this hospital's records held out for its evaluation.") var testFraction = 0.2
-    @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed: UInt64 = 1
+    @Option(help: "How the data is split into shards: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition = RunDefaults.partition
+    @Option(help: "Fraction of this hospital's records held out for its evaluation.") var testFraction = RunDefaults.testFraction
+    @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed = RunDefaults.seed
     @Option(help: "Clamp this hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
     var featureClip: Double?
     @Option(help: "This hospital's ε budget (DP-SGD; default: the ledger's, or 3 for a new ledger); it refuses any round that would exceed it. Lowering an existing ledger's budget is recorded; raising it needs --raise-budget.")
@@ -39,7 +39,7 @@ struct HospitalCommand: ParsableCommand {
     var raiseBudget: String?
     @Flag(help: "Start a new, empty ledger although this hospital's seal records spends (the old ledger is lost or was deleted).")
     var newLedger = false
-    @Option(help: "δ.") var delta = 1e-5
+    @Option(help: "δ.") var delta = RunDefaults.delta
     @Option(help: "The folder of this hospital's privacy ledger and audit log (default: ./hospital-NAME).") var ledger: String?
     @Option(help: "Where the ledger's key and head record live, outside the ledger's folder (default: the --certs folder; with --insecure, LEDGER.seal beside the ledger folder).")
     var seal: String?
@@ -174,7 +174,7 @@ struct HospitalCommand: ParsableCommand {
     }
 
     /// A new ledger's ε budget when neither a flag nor the policy file gives one.
-    static let defaultBudget = 3.0
+    static let defaultBudget = RunDefaults.epsilon
 
     /// The policy from the file and the flags (flags win), the budget asked for (nil: none), and the work limits.
     private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double?, epochs: Int, steps: Int) {

@@ -10,7 +10,7 @@ import Transport
 /// and checks the combination.
 struct FederationOptions: ParsableArguments {
     @Option(help: "A run file (TOML or YAML, see `fedtop init`); options given here override it.") var config: String?
-    @Option(help: "Local (simulated) hospitals (default 3, or 0 when --hospital is given).") var hospitals: Int?
+    @Option(help: "Local (simulated) hospitals (default \(RunDefaults.hospitals), or 0 when --hospital is given).") var hospitals: Int?
     @Option(name: .customLong("hospital"),
             help: "A remote hospital (a `fedtop hospital` process): grpcs://[NAME@]HOST:PORT (repeatable, mixable with --hospitals).")
     var remoteHospitals: [String] = []
@@ -18,43 +18,43 @@ struct FederationOptions: ParsableArguments {
     var certs: String?
     @Flag(help: "Remote hospitals as grpc://127.0.0.1:PORT without TLS or signatures: loopback demos only, never a real federation.")
     var insecure = false
-    @Option(help: "The data: \(DatasetSource.help).") var dataset: String?
+    @Option(help: "The data: \(DatasetSource.help) (default \(RunDefaults.dataset)).") var dataset: String?
     @Option(help: "The model: \(ModelZoo.names.joined(separator: " | ")) (default: by dataset).") var model: String?
-    @Option(help: "How records are split among hospitals: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition: String?
-    @Option(help: "Federated rounds.") var rounds: Int?
-    @Option(help: "Local epochs per round.") var localEpochs: Int?
-    @Option(help: "Expected batch size (Poisson batches under DP-SGD).") var batchSize: Int?
-    @Option(help: "Local SGD learning rate.") var learningRate: Float?
-    @Option(help: "Local SGD momentum.") var momentum: Float?
-    @Option(help: "fedavg | fedprox:MU | fedadam | fedyogi | fedadagrad | median | trimmed:BETA | krum:F | multikrum:F:M | normbound:M.")
+    @Option(help: "How records are split among hospitals: iid | dirichlet:ALPHA | quantity:SIGMA (default \(RunDefaults.partition)).") var partition: String?
+    @Option(help: "Federated rounds (default \(RunDefaults.rounds)).") var rounds: Int?
+    @Option(help: "Local epochs per round (default \(RunDefaults.localEpochs)).") var localEpochs: Int?
+    @Option(help: "Expected batch size (Poisson batches under DP-SGD; default \(RunDefaults.batchSize)).") var batchSize: Int?
+    @Option(help: "Local SGD learning rate (default \(RunDefaults.learningRate)).") var learningRate: Float?
+    @Option(help: "Local SGD momentum (default \(RunDefaults.momentum)).") var momentum: Float?
+    @Option(help: "fedavg | fedprox:MU | fedadam | fedyogi | fedadagrad | median | trimmed:BETA | krum:F | multikrum:F:M | normbound:M (default \(RunDefaults.strategy)).")
     var strategy: String?
-    @Option(help: "Differential privacy: sample (DP-SGD in hospitals) | client (DP-FedAvg) | both | off.") var dp: String?
-    @Option(help: "The ε budget of each hospital (and of the federation under client-level DP).") var epsilon: Double?
-    @Option(help: "δ.") var delta: Double?
+    @Option(help: "Differential privacy: sample (DP-SGD in hospitals) | client (DP-FedAvg) | both | off (default \(RunDefaults.dp)).") var dp: String?
+    @Option(help: "The ε budget of each hospital (and of the federation under client-level DP; default \(RunDefaults.epsilon)).") var epsilon: Double?
+    @Option(help: "δ (default \(RunDefaults.delta)).") var delta: Double?
     @Option(help: "Sample-level noise multiplier σ (default: calibrated to --epsilon over the planned rounds).") var noise: Double?
-    @Option(help: "Sample-level per-sample clip norm C.") var clip: Double?
+    @Option(help: "Sample-level per-sample clip norm C (default \(RunDefaults.clip)).") var clip: Double?
     @Option(help: "Client-level noise multiplier z (default: calibrated to --epsilon).") var clientNoise: Double?
-    @Option(help: "Client-level update clip norm S.") var clientClip: Double?
+    @Option(help: "Client-level update clip norm S (default \(RunDefaults.clientClip)).") var clientClip: Double?
     @Flag(help: "Client-level adaptive clipping (Andrew et al. 2021).") var adaptiveClip = false
     @Flag(help: "Secure aggregation (SecAgg; SecAgg+ from 64 hospitals): the aggregator learns only the sum of the updates.")
     var secureAggregation = false
-    @Option(help: "Secure aggregation: quantisation bits b, 2^b levels per coordinate (default 16).") var secaggBits: Int?
+    @Option(help: "Secure aggregation: quantisation bits b, 2^b levels per coordinate (default \(RunDefaults.secaggBits)).") var secaggBits: Int?
     @Option(help: "Secure aggregation: each weighted update coordinate is clipped to ±this before quantisation (default 1; the client clip norm S under --dp client).")
     var secaggRange: Double?
-    @Option(help: "Hospitals per round (a count).") var perRound: Int?
+    @Option(help: "Hospitals per round (a count; default: all).") var perRound: Int?
     @Option(help: "Hospitals per round as a Poisson rate q (client-level DP uses this).") var sampleRate: Double?
-    @Option(help: "Fewest valid updates a round may aggregate.") var quorum: Int?
+    @Option(help: "Fewest valid updates a round may aggregate (default \(RunDefaults.quorum), at most the hospitals).") var quorum: Int?
     @Option(help: "Seconds a round waits for updates (default: no deadline).") var deadline: Double?
-    @Option(help: "Reject updates whose L2 norm exceeds this.") var maxUpdateNorm: Double?
-    @Option(help: "Seed for the split, initialisation, selection and batches.") var seed: UInt64?
+    @Option(help: "Reject updates whose L2 norm exceeds this (default: a bound derived from the round's settings).") var maxUpdateNorm: Double?
+    @Option(help: "Seed for the split, initialisation, selection and batches (default \(RunDefaults.seed)).") var seed: UInt64?
     @Option(help: "Seed the DP noise (reproducible, NOT secure; ε is reported as seeded).") var noiseSeed: UInt64?
-    @Option(help: "Fraction of each hospital's records held out for its evaluation.") var testFraction: Double?
+    @Option(help: "Fraction of each hospital's records held out for its evaluation (default \(RunDefaults.testFraction)).") var testFraction: Double?
     @Option(help: "Fraction of all records held out centrally, before the split, for a central evaluation every round.")
     var centralHoldout: Double?
     @Option(help: "Clamp each hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
     var featureClip: Double?
     @Option(help: "The run directory (default: runs/<time>-<name>/).") var out: String?
-    @Option(help: "The run's name.") var name: String?
+    @Option(help: "The run's name (default: DATASET-MODEL).") var name: String?
     @Option(help: "Continue the run in this directory from its last complete round, ledgers intact.") var resume: String?
     @Option(help: "With --resume: change the ε budget to --epsilon, for this reason (written to every ledger and the audit log).")
     var raiseBudget: String?
@@ -160,10 +160,10 @@ struct FederationOptions: ParsableArguments {
         }
         if o.perRound != nil && o.sampleRate != nil { throw UsageError("give per-round or sample-rate, not both") }
         if o.json == true && o.headless != true { throw UsageError("--json needs --headless") }
-        guard let privacy = PrivacyMode(rawValue: o.dp ?? "sample") else {
+        guard let privacy = PrivacyMode(rawValue: o.dp ?? RunDefaults.dp) else {
             throw UsageError("dp must be sample, client, both or off, got '\(o.dp ?? "")'")
         }
-        let localCount = o.hospitals ?? (remote.isEmpty ? 3 : 0)
+        let localCount = o.hospitals ?? (remote.isEmpty ? RunDefaults.hospitals : 0)
         let hospitalCount = localCount + remote.count
         guard hospitalCount >= 1 else { throw UsageError("hospitals must be at least 1, got \(hospitalCount)") }
         let selection: HospitalSelection
@@ -177,7 +177,7 @@ struct FederationOptions: ParsableArguments {
         if let perRound = o.perRound, perRound > hospitalCount {
             throw UsageError("--per-round \(perRound) exceeds the \(hospitalCount) hospitals")
         }
-        let quorum = o.quorum ?? min(2, hospitalCount)
+        let quorum = o.quorum ?? min(RunDefaults.quorum, hospitalCount)
         if quorum > hospitalCount { throw UsageError("--quorum \(quorum) exceeds the \(hospitalCount) hospitals") }
         if privacy == .off, o.epsilon != nil || o.noise != nil || o.clientNoise != nil {
             throw UsageError("--dp off: --epsilon, --noise and --client-noise do not apply")
@@ -188,7 +188,9 @@ struct FederationOptions: ParsableArguments {
         }
         var secure: SecureAggregationSettings?
         if o.secureAggregation == true {
-            secure = SecureAggregationSettings(bits: o.secaggBits ?? 16, clipRange: o.secaggRange ?? (privacy.clientLevel ? o.clientClip ?? 1.0 : 1.0))
+            secure = SecureAggregationSettings(bits: o.secaggBits ?? RunDefaults.secaggBits,
+                                               clipRange: o.secaggRange ?? (privacy.clientLevel ? o.clientClip ?? RunDefaults.clientClip
+                                                                                                : RunDefaults.secaggRange))
             if let problem = secure?.problem { throw UsageError(problem) }
             if hospitalCount < 2 { throw UsageError("--secure-aggregation needs at least 2 hospitals, got \(hospitalCount)") }
         } else if o.secaggBits != nil || o.secaggRange != nil {
@@ -203,13 +205,15 @@ struct FederationOptions: ParsableArguments {
         }
         return RunPlan(
             hospitals: localCount, remoteHospitals: remote, certs: o.certs, insecure: insecure,
-            dataset: o.dataset ?? "lesions", model: o.model, partition: o.partition ?? "iid",
-            rounds: o.rounds ?? 30, localEpochs: o.localEpochs ?? 1, batchSize: o.batchSize ?? 64,
-            learningRate: Float(o.learningRate ?? 0.05), momentum: Float(o.momentum ?? 0.9), strategy: o.strategy ?? "fedavg",
-            privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? 3.0), delta: o.delta ?? 1e-5, noise: o.noise,
-            clip: o.clip ?? 1.0, clientNoise: o.clientNoise, clientClip: o.clientClip ?? 1.0, adaptiveClip: o.adaptiveClip ?? false,
-            selection: selection, quorum: quorum, deadline: o.deadline, maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? 1,
-            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? 0.2, centralHoldout: o.centralHoldout,
+            dataset: o.dataset ?? RunDefaults.dataset, model: o.model, partition: o.partition ?? RunDefaults.partition,
+            rounds: o.rounds ?? RunDefaults.rounds, localEpochs: o.localEpochs ?? RunDefaults.localEpochs,
+            batchSize: o.batchSize ?? RunDefaults.batchSize, learningRate: Float(o.learningRate ?? RunDefaults.learningRate),
+            momentum: Float(o.momentum ?? RunDefaults.momentum), strategy: o.strategy ?? RunDefaults.strategy,
+            privacy: privacy, epsilon: privacy == .off ? nil : (o.epsilon ?? RunDefaults.epsilon), delta: o.delta ?? RunDefaults.delta,
+            noise: o.noise, clip: o.clip ?? RunDefaults.clip, clientNoise: o.clientNoise, clientClip: o.clientClip ?? RunDefaults.clientClip,
+            adaptiveClip: o.adaptiveClip ?? false, selection: selection, quorum: quorum, deadline: o.deadline,
+            maxUpdateNorm: maxUpdateNorm, seed: o.seed ?? RunDefaults.seed,
+            noiseSeed: o.noiseSeed, testFraction: o.testFraction ?? RunDefaults.testFraction, centralHoldout: o.centralHoldout,
             featureClip: o.featureClip.map { Float($0) }, out: o.out, name: o.name, json: o.json ?? false,
             simulations: simulations, options: o, resume: resume != nil, encryptCheckpoints: encryptCheckpoints,
             budgetReason: raiseBudget, secureAggregation: secure)
@@ -218,6 +222,16 @@ struct FederationOptions: ParsableArguments {
 
 /// A federated run's settings after defaults.
 struct RunPlan {
+    /// The library's plan of this run (everything but where it runs and how it prints).
+    func federationPlan(name: String, simulations: [String: SimulatedHospital]) -> FederationPlan {
+        FederationPlan(name: name, rounds: rounds, localEpochs: localEpochs, batchSize: batchSize, learningRate: learningRate,
+                       momentum: momentum, strategy: strategy, privacy: privacy, epsilon: epsilon, delta: delta, noise: noise,
+                       clip: clip, clientNoise: clientNoise, clientClip: clientClip, adaptiveClip: adaptiveClip,
+                       budgetReason: budgetReason, selection: selection, quorum: quorum, deadline: deadline,
+                       maxUpdateNorm: maxUpdateNorm, seed: seed, noiseSeed: noiseSeed, secureAggregation: secureAggregation,
+                       simulations: simulations)
+    }
+
     /// Local (simulated) hospitals.
     var hospitals: Int
     /// Remote hospitals (`fedtop hospital` processes).
@@ -267,4 +281,15 @@ struct RunPlan {
     var budgetReason: String?
     /// Secure aggregation, when on.
     var secureAggregation: SecureAggregationSettings?
+}
+
+extension FederationLayout {
+    /// The layout of `plan`'s records; a refusal is a usage error (exit 2) naming the option.
+    init(plan: RunPlan, remoteFacts: DataFacts?) throws {
+        do {
+            try self.init(dataset: plan.dataset, localHospitals: plan.hospitals, partition: plan.partition,
+                          testFraction: plan.testFraction, centralHoldout: plan.centralHoldout, featureClip: plan.featureClip,
+                          model: plan.model, seed: plan.seed, remoteFacts: remoteFacts)
+        } catch { throw UsageError("\(error)") }
+    }
 }

@@ -91,10 +91,11 @@ struct RunOptions: Equatable, Sendable {
     /// The defaults `fedtop init` writes. Options without a default here (`model`, `noise`, …) are
     /// left to `fedtop run`.
     static let defaults = RunOptions(
-        hospitals: 3, perRound: 3, quorum: 2, strategy: "fedavg", rounds: 30,
-        dataset: "lesions", partition: "iid",
-        localEpochs: 1, batchSize: 64, learningRate: 0.05, momentum: 0.9, seed: 1,
-        dp: "sample", epsilon: 3.0, delta: 1e-5, clip: 1.0)
+        hospitals: RunDefaults.hospitals, perRound: RunDefaults.hospitals, quorum: RunDefaults.quorum,
+        strategy: RunDefaults.strategy, rounds: RunDefaults.rounds, dataset: RunDefaults.dataset, partition: RunDefaults.partition,
+        localEpochs: RunDefaults.localEpochs, batchSize: RunDefaults.batchSize, learningRate: RunDefaults.learningRate,
+        momentum: RunDefaults.momentum, seed: RunDefaults.seed, dp: RunDefaults.dp, epsilon: RunDefaults.epsilon,
+        delta: RunDefaults.delta, clip: RunDefaults.clip)
 
     /// The values `dp` takes.
     static let privacyModes = ["sample", "client", "both", "off"]

@@ -36,11 +36,10 @@ struct FederationSetup {
         // Remote hospitals first: with no local ones, their description of the data (never a record)
         // decides the model.
         let remotes = try RemoteAttachment.connect(plan)
-        let layout = try FederationData(plan: plan, remoteFacts: remotes.first.map { DataFacts($0.introduction) })
-        let data = layout.data, facts = layout.facts, centralTest = layout.centralTest, scheme = layout.scheme
-        let kind = layout.modelKind
-        var model = try layout.initialModel(plan)
-        self.centralTest = centralTest
+        let layout = try FederationLayout(plan: plan, remoteFacts: remotes.first.map { DataFacts($0.introduction) })
+        let facts = layout.facts, kind = layout.modelKind
+        var model = try Self.usage { try layout.initialModel(seed: plan.seed) }
+        centralTest = layout.centralTest
         for remote in remotes {
             do { try remote.adopt(model) } catch { throw UsageError("--hospital \(remote.endpoint): \(error)") }
             if plan.secureAggregation != nil, !remote.introduction.offersSecureAggregation {
@@ -48,13 +47,10 @@ struct FederationSetup {
                                  + "(an older fedtop hospital?); run without --secure-aggregation or update it")
             }
         }
-        var strategy: any Strategy
-        do { strategy = try StrategyParser.parse(plan.strategy) } catch { throw UsageError("--strategy: \(error)") }
 
-        // The run directory and its ledgers.
+        // The run directory: created for a new run (and removed again if the start fails), verified on resume.
         let name = plan.name ?? "\(facts.name)-\(kind)"
         directory = plan.out ?? FederationSetup.defaultDirectory(name: name)
-        // A new run whose start fails leaves nothing behind (no run folder, no key), so the same --out works next time.
         let cleanup = FailedStartCleanup(directory: plan.resume ? nil : directory)
         defer { cleanup.undoUnlessCommitted() }
         do {
@@ -101,172 +97,71 @@ struct FederationSetup {
                              + "give --rounds N with N > \(startRound - 1) to continue it")
         }
 
-        // Hospitals: each standardises its own records with its own statistics (nothing leaves).
-        let gate = ComputeGate()
-        var locals: [LocalHospital] = []
-        for (i, local) in layout.shares.enumerated() {
-            let hospitalName = "hospital-\(i + 1)"
-            let privacy = plan.privacy.sampleLevel
-                ? LocalHospital.Privacy(ledgerPath: "\(directory)/ledgers/\(hospitalName).ledger", epsilonBudget: plan.epsilon!,
-                                        delta: plan.delta, noiseSeed: plan.noiseSeed.map { $0 &+ UInt64(i) &* 1_000_003 },
-                                        seal: try keys.seal(hospitalName), raiseReason: plan.budgetReason)
-                : nil
-            let simulation = plan.simulations.last { $0.hospital == hospitalName }
-            // A simulated hospital's policy follows the run (HospitalPolicy.simulated); `fedtop hospital` is where an
-            // operator declares a real one.
-            let policy = HospitalPolicy.simulated(requiresDPSGD: plan.privacy.sampleLevel)
-            let hospital: LocalHospital
-            do {
-                hospital = try LocalHospital(name: hospitalName, data: local, architecture: model, privacy: privacy, policy: policy,
-                                             knobs: simulation?.knobs ?? .init(), seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
-            } catch { throw UsageError("\(error)") }
-            hospital.attack = try simulation?.attack(featureShape: facts.featureShape, hospitals: plan.totalHospitals)
-            locals.append(hospital)
-        }
-        let hospitals: [any SampleLevelAccounting] = locals + remotes
-        var names = Set<String>()
-        for h in hospitals where !names.insert(h.name).inserted {
-            throw UsageError("two hospitals are named '\(h.name)' (local hospitals are hospital-1 … hospital-\(plan.hospitals); "
-                             + "remote ones are named by their certificates)")
-        }
-        if plan.privacy.sampleLevel, let r = remotes.first(where: { !$0.introduction.dpSGD }) {
-            throw UsageError("--hospital \(r.endpoint): \(r.name) does not train with DP-SGD, which --dp \(plan.privacy.rawValue) needs")
-        }
-        self.hospitals = hospitals
-        localHospitals = locals
-        remoteHospitals = remotes
-
-        // Budgets are the ledgers' own (PrivacyLedger's rules at open: a lower ε is recorded, a higher one needs
-        // --raise-budget REASON); every change is audited. Remote hospitals own theirs.
-        var budgetChanges: [(party: String, from: Double, to: Double)] = []
-        for h in locals {
-            if let from = h.budgetAtOpen, let to = h.epsilonBudget, from != to { budgetChanges.append((h.name, from, to)) }
-        }
-
-        // Sample-level σ: calibrated so that every hospital ends the planned rounds within its budget.
-        var sigma = plan.noise ?? 0
-        if plan.privacy.sampleLevel, plan.noise == nil {
-            sigma = 0
-            // Hospitals with equal shares and nothing spent yet need the same σ: calibrate each case once
-            // (a thousand hospitals are a few distinct cases).
-            var calibrated: [String: Double] = [:]
-            for h in hospitals {
-                let (q, perRound) = h.roundSampling(batchSize: plan.batchSize, localEpochs: plan.localEpochs)
-                let steps = (plan.rounds - startRound + 1) * perRound
-                let spent = h.accountant ?? RDPAccountant()
-                // A remote hospital's own budget may be tighter than the run's.
-                let target = min(plan.epsilon!, h.epsilonBudget ?? plan.epsilon!)
-                let key = "\(q):\(steps):\(target)"
-                if spent.segments.isEmpty, let s = calibrated[key] {
-                    sigma = max(sigma, s)
-                    continue
-                }
-                guard let s = try Calibration.noiseMultiplier(targetEpsilon: target, sampleRate: q, steps: steps,
-                                                              delta: plan.delta, spent: spent) else {
-                    throw UsageError("no noise multiplier keeps \(h.name) within ε = \(target) over \(plan.rounds) rounds "
-                                     + "(already spent \(String(format: "%.3f", h.epsilonSpent)))")
-                }
-                if spent.segments.isEmpty { calibrated[key] = s }
-                sigma = max(sigma, s)
-            }
-        }
-
-        try RemoteAttachment.checkPolicies(remotes, plan: plan, noiseMultiplier: sigma, firstRound: startRound)
-
-        // Client-level DP: DP-FedAvg wraps the strategy; the federation owns a ledger.
-        var federationLedger: PrivacyLedger?
-        if plan.privacy.clientLevel {
-            guard case .rate(let q) = plan.selection else { throw UsageError("client-level DP needs --sample-rate") }
-            let ledger: PrivacyLedger
-            do {
-                ledger = try PrivacyLedger(path: directory + "/ledgers/federation.ledger", budget: (plan.epsilon!, plan.delta),
-                                           seal: try keys.seal("federation"), raiseReason: plan.budgetReason,
-                                           holdBudgetChange: true)
-            } catch { throw UsageError("\(error)") }
-            federationLedger = ledger
-            if let from = ledger.recordedBudget?.epsilon, from != ledger.budget.epsilon {
-                budgetChanges.append(("federation", from, ledger.budget.epsilon))
-            }
-            var z = plan.clientNoise ?? 0
-            if plan.clientNoise == nil, let noise = try Self.distributedNoise(plan, parameters: model.parameterCount) {
-                // Distributed Skellam noise: calibrated on its own accountant (Skellam RDP, general subsampling bound).
-                guard let variance = try Calibration.skellamVariance(targetEpsilon: plan.epsilon!, sampleRate: q,
-                                                                     l1Sensitivity: noise.l1Sensitivity, l2Sensitivity: noise.l2Sensitivity,
-                                                                     steps: plan.rounds - startRound + 1, delta: plan.delta,
-                                                                     spent: ledger.accountant) else {
-                    throw UsageError("no distributed noise keeps the federation within ε = \(plan.epsilon!) over \(plan.rounds) rounds")
-                }
-                z = DistributedSkellam.noiseMultiplier(variance: variance, l2Sensitivity: noise.l2Sensitivity)
-            } else if plan.clientNoise == nil {
-                guard let calibrated = try Calibration.noiseMultiplier(targetEpsilon: plan.epsilon!, sampleRate: q,
-                                                                      steps: plan.rounds - startRound + 1,
-                                                                      delta: plan.delta, spent: ledger.accountant) else {
-                    throw UsageError("no client-level noise keeps the federation within ε = \(plan.epsilon!) over \(plan.rounds) rounds")
-                }
-                z = calibrated
-            }
-            let expected = q * Double(plan.totalHospitals)
-            let adaptive = plan.adaptiveClip
-                ? try ClientLevelDP.AdaptiveClipping(countNoise: max(expected / 20, z)) : nil
-            let mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: plan.clientClip, expectedParticipants: expected,
-                                              adaptive: adaptive)
-            do {
-                strategy = try DPFedAvg(wrapping: strategy, mechanism: mechanism, sampleRate: q,
-                                        noiseSeed: plan.noiseSeed.map { $0 ^ 0xfed })
-            } catch { throw UsageError("\(error)") }
-        }
-
-        // A resumed server continues exactly: FedOpt's moments, an adaptive clip norm.
-        do { try strategy.restoreServerState(serverState) } catch {
-            throw RunError("the checkpoint in \(directory) does not fit --strategy \(strategy.name): \(error)")
-        }
-
-        distributedNoiseTemplate = try Self.distributedNoise(plan, parameters: model.parameterCount)
-        let configuration = EngineConfiguration(
-            name: name, dataset: facts.name, rounds: plan.rounds, localEpochs: plan.localEpochs, batchSize: plan.batchSize,
-            learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
-            clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
-            quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
-            startRound: startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation)
-        let bus = EventBus()
+        // The federation itself: hospitals, σ, client-level DP, the engine and its recorder (the library's builder).
+        let built: BuiltFederation
         do {
-            engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
-                                federationLedger: federationLedger, centralTest: centralTest, checkpoint: store, bus: bus,
-                                auditor: Self.liveAudit(shares: layout.shares, centralTest: centralTest, seed: plan.seed))
-            recorder = try RunRecorder(directory: directory, bus: bus)
-            let engine = self.engine
-            for remote in remotes {
-                remote.onConnectionChange { h, connected, detail in
-                    engine.reportConnection(hospital: h.name, connected: connected, detail: detail)
-                }
+            var simulations: [String: SimulatedHospital] = [:]
+            for s in plan.simulations {
+                simulations[s.hospital] = SimulatedHospital(knobs: s.knobs, attack: try s.attack(featureShape: facts.featureShape,
+                                                                                                  hospitals: plan.totalHospitals))
             }
-            // The start has succeeded: only now are budget changes (--epsilon on --resume) written to the ledgers, so a
-            // refused resume leaves them as they were.
-            for h in locals { try h.commitBudget() }
-            try federationLedger?.commitBudget()
-            for change in budgetChanges {
-                try recorder.audit.append(AuditLog.entry("budget-changed", details: [
-                    "party": change.party, "from": String(change.from), "to": String(change.to),
-                    "reason": change.to > change.from ? plan.budgetReason ?? "" : "lowered at open"]))
+            let keys = runKeys
+            built = try FederationBuilder.build(
+                plan.federationPlan(name: name, simulations: simulations), layout: layout, model: model, remotes: remotes,
+                storage: RunStorage(directory: directory, checkpoints: store, seal: { try keys.seal($0) }, startRound: startRound,
+                                    serverState: serverState),
+                auditor: Self.liveAudit(shares: layout.shares, centralTest: layout.centralTest, seed: plan.seed))
+        } catch let error as FederationError {
+            if case .runFile = error { throw RunError("\(error)") }
+            throw UsageError("\(error)")
+        } catch let error as UsageError {
+            throw error
+        } catch { throw UsageError("\(error)") }
+        engine = built.engine
+        recorder = built.recorder
+        hospitals = built.hospitals
+        localHospitals = built.localHospitals
+        remoteHospitals = remotes
+        distributedNoiseTemplate = built.distributedNoise
+        let engine = built.engine
+        for remote in remotes {
+            remote.onConnectionChange { h, connected, detail in
+                engine.reportConnection(hospital: h.name, connected: connected, detail: detail)
             }
-            try recorder.audit.sync()
-            if let resumedFrom {
+        }
+        if let resumedFrom {
+            do {
                 try recorder.audit.append(AuditLog.entry("resume", details: ["fromRound": String(resumedFrom),
                                                                               "checkpoint": store.checkpointPath]))
                 try recorder.audit.sync()
-            }
-        } catch { throw UsageError("\(error)") }
-        var placement = "across \(plan.hospitals) hospitals (\(scheme))"
+            } catch { throw UsageError("\(error)") }
+        }
+        description = Self.describe(plan, name: name, layout: layout, model: model, strategy: built.strategyName,
+                                    sigma: built.noiseMultiplier, remotes: remotes, resumedFrom: resumedFrom,
+                                    notes: runKeys.notes + built.notes, directory: directory)
+        cleanup.committed = true
+    }
+
+    /// `body`, its ``FederationError`` as a usage error (exit 2).
+    private static func usage<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FederationError { throw UsageError("\(error)") }
+    }
+
+    /// What the run says before its first round: data, placement, model, strategy, privacy, and notes.
+    private static func describe(_ plan: RunPlan, name: String, layout: FederationLayout, model: Sequential, strategy: String,
+                                 sigma: Double, remotes: [RemoteHospital], resumedFrom: Int?, notes: [String],
+                                 directory: String) -> String {
+        var placement = "across \(plan.hospitals) hospitals (\(layout.scheme))"
         if !remotes.isEmpty {
-            placement = (plan.hospitals > 0 ? "across \(plan.hospitals) local hospitals (\(scheme)) and" : "across")
+            placement = (plan.hospitals > 0 ? "across \(plan.hospitals) local hospitals (\(layout.scheme)) and" : "across")
                 + " \(remotes.count) remote (" + remotes.map { "\($0.name) at \($0.endpoint.address)" }.joined(separator: ", ") + ")"
         }
-        let records = data.map { "\($0.count) records" } ?? "records at the hospitals"
-        var text = "fedtop: \(name): \(facts.name) (\(records)) \(placement), "
-            + "\(kind) (\(model.parameterCount) parameters), \(strategy.name), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
+        let records = layout.data.map { "\($0.count) records" } ?? "records at the hospitals"
+        var text = "fedtop: \(name): \(layout.facts.name) (\(records)) \(placement), "
+            + "\(layout.modelKind) (\(model.parameterCount) parameters), \(strategy), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
         if let e = plan.epsilon { text += String(format: ", budget ε %g δ %g", e, plan.delta) }
-        if let centralTest { text += "; central hold-out of \(centralTest.count) records" }
+        if let centralTest = layout.centralTest { text += "; central hold-out of \(centralTest.count) records" }
         if let sa = plan.secureAggregation {
             text += String(format: "; secure aggregation (%d-bit, range ±%g)", sa.bits, sa.clipRange)
         }
@@ -275,20 +170,8 @@ struct FederationSetup {
             text += "\nfedtop: INSECURE: remote hospitals over plaintext, without certificates or signed models (--insecure, loopback demos only)"
         }
         if let resumedFrom { text += "\nfedtop: resumed after round \(resumedFrom) (signed checkpoint verified; ledgers intact)" }
-        for note in keys.notes + locals.flatMap(\.ledgerNotes) + (federationLedger?.notes ?? []) { text += "\nfedtop: \(note)" }
-        description = text + "\nfedtop: run directory \(directory)"
-        cleanup.committed = true
-    }
-
-    /// Client-level DP's distributed Skellam noise at z = 1 under secure aggregation (its sensitivities and
-    /// contributors, as the engine derives them each round), or nil.
-    static func distributedNoise(_ plan: RunPlan, parameters: Int) throws -> DistributedSkellam? {
-        guard let secure = plan.secureAggregation, plan.privacy.clientLevel, case .rate(let q) = plan.selection else { return nil }
-        do {
-            return try DistributedSkellam(
-                noiseMultiplier: 1, clipNorm: plan.clientClip, sampleRate: q, bits: secure.bits, parameters: parameters,
-                contributors: DistributedSkellam.minimumContributors(quorum: plan.quorum, expectedParticipants: q * Double(plan.totalHospitals)))
-        } catch { throw UsageError("\(error)") }
+        for note in notes { text += "\nfedtop: \(note)" }
+        return text + "\nfedtop: run directory \(directory)"
     }
 
     /// The console's live membership inference on a simulated federation: members from the local

@@ -3,21 +3,8 @@ import Foundation
 import Privacy
 import Transport
 
-/// What a run needs to know about its data to build the model: from the records when the console
-/// holds some (local hospitals, a central hold-out), else from the first remote hospital's Hello.
-struct DataFacts {
-    var name: String
-    var count: Int
-    var featureShape: [Int]
-    var classes: Int
-
-    init(name: String, count: Int, featureShape: [Int], classes: Int) {
-        self.name = name
-        self.count = count
-        self.featureShape = featureShape
-        self.classes = classes
-    }
-
+extension DataFacts {
+    /// A remote hospital's description of its data, from its Hello (never a record).
     init(_ introduction: RemoteHospital.Introduction) {
         self.init(name: introduction.datasetName, count: introduction.summary.trainRecords + introduction.summary.testRecords,
                   featureShape: introduction.featureShape, classes: introduction.classNames.count)
@@ -61,21 +48,6 @@ enum RemoteAttachment {
 }
 
 extension RemoteAttachment {
-    /// Refuses, at attach time, a run that a remote hospital's own privacy policy (announced in Hello)
-    /// would refuse round by round: one line naming the hospital and the rule. The hospital checks
-    /// again on every request; this only spares the operator a run that cannot train.
-    static func checkPolicies(_ remotes: [RemoteHospital], plan: RunPlan, noiseMultiplier: Double, firstRound: Int) throws {
-        let settings = RoundSettings(
-            round: firstRound, localEpochs: plan.localEpochs, batchSize: plan.batchSize, learningRate: plan.learningRate,
-            momentum: plan.momentum,
-            samplePrivacy: plan.privacy.sampleLevel ? .init(noiseMultiplier: noiseMultiplier, clipNorm: plan.clip) : nil)
-        for remote in remotes {
-            if let (policy, rule) = HospitalPolicy.refusal(by: remote, of: settings) {
-                throw UsageError("--hospital \(remote.endpoint): \(remote.name) refuses this run: \(rule) "
-                                 + "(its policy: \(policy.summary))")
-            }
-        }
-    }
 }
 
 /// Reasons the TLS layer refused a hospital's certificate (told from NIO's threads).
