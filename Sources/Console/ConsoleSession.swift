@@ -46,7 +46,7 @@ public final class ConsoleSession {
     private let projection: PrivacyProjection?
     private var options: Options
     private var view: ConsoleView
-    private let driver = TerminalDriver()
+    private let driver: any Terminal
     private var theme = Theme.dark
     private var recorder: AsciicastRecorder?
     private var journal: EventJournal?
@@ -60,8 +60,10 @@ public final class ConsoleSession {
     /// Recordings written (cast files), for the caller to report.
     public private(set) var recordings: [String] = []
 
+    /// - Parameter terminal: the screen and keyboard (ncursesw by default; a scripted one in tests).
     public init(feed: ConsoleFeed, facts: FederationFacts, projection: PrivacyProjection?, options: Options,
-                mode: ConsoleController.Mode = .live) {
+                mode: ConsoleController.Mode = .live, terminal: any Terminal = TerminalDriver()) {
+        driver = terminal
         self.feed = feed
         self.projection = projection
         self.options = options
@@ -78,9 +80,9 @@ public final class ConsoleSession {
             view.themeName = "default"
         }
         let signals = SignalWatch()
-        try driver.start(options: TerminalDriver.Options(mouse: options.mouse, depth: options.depth), theme: theme)
+        try driver.begin(options: TerminalDriver.Options(mouse: options.mouse, depth: options.depth), theme: theme)
         defer {
-            driver.stop()
+            driver.end()
             stopRecording()
             signals.cancel()
         }
