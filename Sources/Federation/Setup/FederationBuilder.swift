@@ -48,6 +48,22 @@ public struct BuiltFederation {
     public let notes: [String]
 }
 
+extension BuiltFederation {
+    /// Runs to the end without printing (benchmarks, the audit); returns the outcome and the completed
+    /// rounds, the run's files finished.
+    public func runQuietly() -> (RunOutcome, [RoundSummary]) {
+        let subscription = engine.bus.subscribe(capacity: 1 << 20)
+        engine.start()
+        let outcome = engine.wait()
+        _ = recorder.finish()
+        var rounds: [RoundSummary] = []
+        while let e = subscription.next() {
+            if case .roundCompleted(let s) = e.kind { rounds.append(s) }
+        }
+        return (outcome, rounds)
+    }
+}
+
 /// Builds a federation from a ``FederationPlan``: local hospitals on the layout's shares (each a
 /// ``LocalHospital`` around a production ``HospitalTrainer`` with its own sealed ledger), the remote
 /// hospitals given, σ calibrated so that every hospital ends the planned rounds within its own budget,

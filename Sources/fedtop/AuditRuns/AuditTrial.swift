@@ -2,12 +2,13 @@ import Audit
 import Datasets
 import Federation
 import Foundation
+import Privacy
 import TensorCore
 
 /// One federation trained for the audit, and what the attacks measured on it.
 ///
-/// The federation is a real fedtop run (``FederationSetup``: the engine, DP-SGD, ledgers, strategies,
-/// checkpoints) with a central hold-out taken out before the hospitals get their records. The
+/// The federation is a real one, built by the library (``FederationBuilder``: the engine, DP-SGD,
+/// sealed ledgers, strategies) with a central hold-out taken out before the hospitals get their records. The
 /// hold-out is cut in two: one half is the non-members of the membership-inference targets, the other
 /// is the attacker's population for the shadow models (disjoint from every target). Members are drawn
 /// from the hospitals' training records; non-members never left the hold-out.
@@ -57,40 +58,55 @@ struct AuditTrial {
 
     static func run(_ s: Setting, measures: Measures, scratch: String, log: (String) -> Void) throws -> Outcome {
         let started = ContinuousClock.now
-        var options = try FederationOptions.parse([])
-        options.hospitals = s.hospitals
-        options.dataset = s.dataset
-        options.rounds = s.rounds
-        options.localEpochs = s.localEpochs
-        options.batchSize = s.batchSize
-        options.learningRate = s.learningRate
-        options.momentum = s.momentum
-        options.strategy = s.strategy
-        options.centralHoldout = s.holdout
-        options.seed = s.seed
-        options.maxUpdateNorm = s.maxUpdateNorm
-        switch (s.epsilon, s.clientDP) {
-        case (nil, nil): options.dp = "off"
-        case (let e?, nil): options.dp = "sample"; options.epsilon = e
-        case (nil, let c?): options.dp = "client"; options.clientClip = c.clip; options.clientNoise = c.noise; options.epsilon = 1e9
-        case (let e?, let c?): options.dp = "both"; options.clientClip = c.clip; options.clientNoise = c.noise; options.epsilon = e
+        // A federation built from code (the library's builder), with the central hold-out taken out first.
+        let layout: FederationLayout
+        do {
+            layout = try FederationLayout(dataset: s.dataset, localHospitals: s.hospitals, partition: RunDefaults.partition,
+                                          testFraction: RunDefaults.testFraction, centralHoldout: s.holdout, featureClip: nil,
+                                          model: nil, seed: s.seed, remoteFacts: nil)
+        } catch { throw UsageError("\(s.label): \(error)") }
+        let privacy: PrivacyMode = switch (s.epsilon, s.clientDP) {
+        case (nil, nil): .off
+        case (_?, nil): .sample
+        case (nil, _?): .client
+        case (_?, _?): .both
         }
-        if s.clientDP != nil { options.sampleRate = 1 }
-        options.simulate = (0..<s.malicious).map { "hospital-\(s.hospitals - $0):malicious=\(s.attack.rawValue)" }
-        options.out = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
-        let setup = try FederationSetup(options: options.resolved())
+        var simulations: [String: SimulatedHospital] = [:]
+        for k in 0..<s.malicious {
+            let name = "hospital-\(s.hospitals - k)"
+            let spec = try SimulationSpec(parsing: "\(name):malicious=\(s.attack.rawValue)")
+            simulations[name] = SimulatedHospital(knobs: spec.knobs, attack: try spec.attack(featureShape: layout.facts.featureShape,
+                                                                                              hospitals: s.hospitals))
+        }
+        let plan = FederationPlan(
+            name: s.label, rounds: s.rounds, localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate,
+            momentum: s.momentum, strategy: s.strategy, privacy: privacy,
+            // Client-level DP alone: z is given and the federation's ε reported, not targeted.
+            epsilon: s.epsilon ?? (s.clientDP != nil ? 1e9 : nil), clientNoise: s.clientDP?.noise,
+            clientClip: s.clientDP?.clip ?? RunDefaults.clientClip,
+            selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(RunDefaults.quorum, s.hospitals),
+            maxUpdateNorm: s.maxUpdateNorm, seed: s.seed, simulations: simulations)
+        let folder = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         defer {
-            try? FileManager.default.removeItem(atPath: options.out!)
-            setup.keys.discard()
+            try? FileManager.default.removeItem(atPath: folder)
+            try? FileManager.default.removeItem(atPath: folder + ".seal")
         }
+        let setup: BuiltFederation
+        do {
+            setup = try FederationBuilder.build(
+                plan, layout: layout, model: try layout.initialModel(seed: s.seed),
+                storage: RunStorage(directory: folder, checkpoints: nil,
+                                    seal: { try LedgerSeal.loadOrCreate(directory: folder + ".seal", name: $0) }))
+        } catch { throw UsageError("\(s.label): \(error)") }
         // The first honest hospital keeps its last local model for the local-model attack.
         setup.localHospitals.first { !$0.isMalicious }?.keepsSentModel = true
         let (_, summaries) = setup.runQuietly()
+        let centralTest = layout.centralTest
         guard let last = summaries.last else {
             throw RunError("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")
         }
         let model = setup.engine.globalModel
-        guard let holdout = setup.centralTest else { throw RunError("\(s.label): no hold-out") }
+        guard let holdout = centralTest else { throw RunError("\(s.label): no hold-out") }
         let (shadowPool, test) = holdout.split(testFraction: 0.5, seed: s.seed ^ 0x5ad0)
         let accuracy = last.centralEvaluation?.accuracy ?? ModelEvaluation.evaluate(model, features: test.features, labels: test.labels).accuracy
 

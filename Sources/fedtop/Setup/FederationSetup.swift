@@ -25,6 +25,8 @@ struct FederationSetup {
     let distributedNoiseTemplate: DistributedSkellam?
     /// The run's secrets, outside its folder (signing key, ledger seal).
     let keys: RunKeys
+    /// What the library's builder made.
+    private let built: BuiltFederation
 
     init(options plan: RunPlan) throws {
         self.plan = plan
@@ -117,6 +119,7 @@ struct FederationSetup {
         } catch let error as UsageError {
             throw error
         } catch { throw UsageError("\(error)") }
+        self.built = built
         engine = built.engine
         recorder = built.recorder
         hospitals = built.hospitals
@@ -223,17 +226,7 @@ struct FederationSetup {
 
 extension FederationSetup {
     /// Runs without printing (benchmarks); returns the outcome and the completed rounds.
-    func runQuietly() -> (RunOutcome, [RoundSummary]) {
-        let subscription = engine.bus.subscribe(capacity: 1 << 20)
-        engine.start()
-        let outcome = engine.wait()
-        _ = recorder.finish()
-        var rounds: [RoundSummary] = []
-        while let e = subscription.next() {
-            if case .roundCompleted(let s) = e.kind { rounds.append(s) }
-        }
-        return (outcome, rounds)
-    }
+    func runQuietly() -> (RunOutcome, [RoundSummary]) { built.runQuietly() }
 }
 
 /// A run that cannot go on (a refused checkpoint, an unusable key): exit status 1.
