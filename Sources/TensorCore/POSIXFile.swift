@@ -66,13 +66,14 @@ public enum POSIXFile {
         }
     }
 
-    /// Writes `bytes` to a new temporary file beside `path`, with permission bits exactly `mode`,
-    /// flushes and closes it, and returns its path. On failure the temporary file is removed.
-    public static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(POSIXFileError) -> String {
+    /// Writes `bytes` to a new temporary file beside `path`, with permission bits exactly `mode` (nil:
+    /// 0644 less the umask), flushes and closes it, and returns its path. On failure the temporary file
+    /// is removed.
+    public static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t?) throws(POSIXFileError) -> String {
         let (directory, name) = split(path)
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let temporary = directory + ".\(name).\(getpid()).\(suffix)\(temporarySuffix)"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ?? 0o644)
         guard descriptor >= 0 else { throw POSIXFileError(path: temporary, operation: "create a temporary file") }
         var closed = false
         var kept = false
@@ -80,7 +81,7 @@ public enum POSIXFile {
             if !closed { _ = close(descriptor) }
             if !kept { _ = unlink(temporary) }
         }
-        guard fchmod(descriptor, mode) == 0 else { throw POSIXFileError(path: temporary, operation: "set permissions") }
+        if let mode, fchmod(descriptor, mode) != 0 { throw POSIXFileError(path: temporary, operation: "set permissions") }
         try writeAll(bytes, to: descriptor, path: temporary)
         guard fsync(descriptor) == 0 else { throw POSIXFileError(path: temporary, operation: "flush (fsync)") }
         closed = true
@@ -90,8 +91,9 @@ public enum POSIXFile {
     }
 
     /// Replaces the file at `path` with `bytes`, atomically and durably: after a crash `path` holds
-    /// the old file or the whole new one.
-    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(POSIXFileError) {
+    /// the old file or the whole new one. Its permission bits are exactly `mode`, or (nil) 0644 less
+    /// the umask.
+    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t? = nil) throws(POSIXFileError) {
         let temporary = try writeTemporary(bytes, beside: path, mode: mode)
         do { try rename(temporary, to: path) } catch {
             _ = unlink(temporary)
@@ -110,13 +112,40 @@ public enum POSIXFile {
     /// Creates `path` with `bytes` and permission bits exactly `mode` if nothing is there, never
     /// replacing anything (not even a link): the bytes are flushed in a temporary file which is then
     /// hard-linked to `path`, durably. Returns false, writing nothing, when `path` exists.
+    /// On a file system without hard links (FAT, some network mounts) it falls back to
+    /// ``createExclusive(_:at:mode:)``.
     public static func createNew(_ bytes: [UInt8], at path: String, mode: mode_t) throws(POSIXFileError) -> Bool {
         let temporary = try writeTemporary(bytes, beside: path, mode: mode)
         defer { _ = unlink(temporary) }
         guard link(temporary, path) == 0 else {
-            if errno == EEXIST { return false }
+            let code = errno
+            if code == EEXIST { return false }
+            if code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == EXDEV || code == EMLINK {
+                _ = unlink(temporary)
+                return try createExclusive(bytes, at: path, mode: mode)
+            }
             throw POSIXFileError(path: path, operation: "create (link) from \(temporary)")
         }
+        try syncDirectory(containing: path)
+        return true
+    }
+
+    /// Creates `path` in place (`O_EXCL | O_NOFOLLOW`: never over anything, never through a link) with
+    /// permission bits `mode` less the umask, writes `bytes` and flushes it and its directory; no
+    /// temporary copy is ever made (for private keys). Returns false, writing nothing, when `path`
+    /// exists. A crash mid-write can leave the file short: callers check what they read back.
+    public static func createExclusive(_ bytes: [UInt8], at path: String, mode: mode_t) throws(POSIXFileError) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { return false }
+            throw POSIXFileError(path: path, operation: "create")
+        }
+        var closed = false
+        defer { if !closed { _ = close(descriptor) } }
+        try writeAll(bytes, to: descriptor, path: path)
+        guard fsync(descriptor) == 0 else { throw POSIXFileError(path: path, operation: "flush (fsync)") }
+        closed = true
+        guard close(descriptor) == 0 else { throw POSIXFileError(path: path, operation: "close") }
         try syncDirectory(containing: path)
         return true
     }

@@ -240,6 +240,32 @@ struct EngineCommandTests {
         #expect(events.summaries.allSatisfy { $0.aggregated == 3 })
     }
 
+    @Test("dropped hospitals do not hold back a live σ; restoring one whose policy refuses the run's σ is refused")
+    func droppedHospitalsAndPolicies() throws {
+        let policy = HospitalPolicy(requiresDPSGD: true, minNoiseMultiplier: 0.8, evaluationsPerRound: nil, minEvaluationRecords: 0)
+        let f = try FederationFixture(policy: policy)
+        let engine = try Engine(configuration: f.configuration(rounds: 5, sigma: 1.0), model: f.model, hospitals: f.hospitals,
+                                strategy: MeanStrategy())
+        let s = engine.bus.subscribe(capacity: 100_000)
+        var events: [EngineEvent] = []
+        engine.send(.pause)
+        engine.start()
+        #expect(waitFor(.paused, on: s, into: &events))
+        for h in ["h1", "h2", "h3"] { engine.send(.dropHospital(h)) }
+        engine.send(.setSampleNoise(try SampleNoiseMultiplier(0.5)))
+        engine.send(.restoreHospital("h1"))
+        engine.send(.setSampleNoise(try SampleNoiseMultiplier(0.9)))
+        engine.send(.restoreHospital("h2"))
+        engine.send(.stop)
+        #expect(engine.wait() == .stopped)
+        while let e = s.next() { events.append(e) }
+        let applied = events.compactMap { e -> EngineCommand? in if case .commandApplied(let c, _) = e.kind { c } else { nil } }
+        let refused = events.compactMap { e -> (EngineCommand, String)? in if case .commandRefused(let c, let r) = e.kind { (c, r) } else { nil } }
+        #expect(applied.contains(.setSampleNoise(try SampleNoiseMultiplier(0.5))), "\(applied)")
+        #expect(refused.contains { $0.0 == .restoreHospital("h1") && $0.1.contains("floor 0.8") }, "\(refused)")
+        #expect(applied.contains(.restoreHospital("h2")), "\(applied)")
+    }
+
     @Test("drop and restore change who is selected; a malicious hospital flips its labels; unknown names are refused")
     func dropRestoreMalicious() throws {
         let f = try FederationFixture(privacy: false)

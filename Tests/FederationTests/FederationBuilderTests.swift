@@ -58,4 +58,16 @@ struct FederationBuilderTests {
             _ = try FederationBuilder.build(impossible, layout: layout, model: try layout.initialModel(seed: 2), storage: storage(other))
         }
     }
+
+    @Test("a plan with DP and no ε budget is refused with a configuration error, not a crash")
+    func dpNeedsABudget() throws {
+        let dir = try scratch()
+        let layout = try FederationLayout(dataset: "wdbc", localHospitals: 2, partition: "iid", testFraction: 0.2,
+                                          centralHoldout: nil, featureClip: nil, model: nil, seed: 1, remoteFacts: nil)
+        var plan = FederationPlan(name: "no-budget", rounds: 1, selection: .count(2))
+        plan.epsilon = nil
+        #expect(throws: FederationError.self) {
+            _ = try FederationBuilder.build(plan, layout: layout, model: try layout.initialModel(seed: 1), storage: storage(dir))
+        }
+    }
 }

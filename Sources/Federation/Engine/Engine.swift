@@ -290,7 +290,8 @@ public final class Engine: @unchecked Sendable {
     private func checkPolicies(noiseMultiplier: Double, clipNorm: Double, round: Int) throws(Refusal) {
         var settings = roundSettings(round: round)
         settings.samplePrivacy = .init(noiseMultiplier: noiseMultiplier, clipNorm: clipNorm)
-        for hospital in hospitals {
+        // Dropped and exhausted hospitals do not train; a dropped one is checked again when restored.
+        for (i, hospital) in hospitals.enumerated() where !dropped.contains(i) && !exhausted.contains(i) {
             if let (policy, rule) = HospitalPolicy.refusal(by: hospital, of: settings) {
                 throw Refusal(reason: "\(hospital.name) would refuse it: \(rule) (its policy: \(policy.summary))")
             }
@@ -354,6 +355,9 @@ public final class Engine: @unchecked Sendable {
             case .restoreHospital(let name):
                 let i = try hospitalIndex(name)
                 guard dropped.contains(i) else { throw Refusal(reason: "\(name) is not dropped") }
+                if configuration.privacy.sampleLevel, let (policy, rule) = HospitalPolicy.refusal(by: hospitals[i], of: roundSettings(round: next)) {
+                    throw Refusal(reason: "\(name) would refuse the run's settings: \(rule) (its policy: \(policy.summary))")
+                }
                 dropped.remove(i)
                 return .success("\(name) restored from round \(next)")
             case let .setMalicious(name, on):

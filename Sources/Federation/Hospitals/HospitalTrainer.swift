@@ -31,7 +31,8 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
     /// The DP-SGD settings a hospital uses: its ledger, budget and noise source.
     public struct Privacy: Sendable {
         public var ledgerPath: String
-        public var epsilonBudget: Double
+        /// The budget asked for (nil: keep the one the ledger records; a new ledger then refuses).
+        public var epsilonBudget: Double?
         public var delta: Double
         /// nil: noise keyed from the kernel (secure); a seed: reproducible, for tests only.
         public var noiseSeed: UInt64?
@@ -43,7 +44,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         /// Start an empty ledger although the seal records spends (the operator's `--new-ledger`).
         public var allowNewLedger: Bool
 
-        public init(ledgerPath: String, epsilonBudget: Double, delta: Double, noiseSeed: UInt64?, seal: LedgerSeal,
+        public init(ledgerPath: String, epsilonBudget: Double?, delta: Double, noiseSeed: UInt64?, seal: LedgerSeal,
                     raiseReason: String? = nil, allowNewLedger: Bool = false) {
             self.ledgerPath = ledgerPath
             self.epsilonBudget = epsilonBudget
@@ -95,7 +96,8 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         noiseSeed = privacy?.noiseSeed
         if let privacy {
             do {
-                ledger = try PrivacyLedger(path: privacy.ledgerPath, budget: (privacy.epsilonBudget, privacy.delta), seal: privacy.seal,
+                ledger = try PrivacyLedger(path: privacy.ledgerPath, budget: privacy.epsilonBudget.map { ($0, privacy.delta) },
+                                           seal: privacy.seal,
                                            raiseReason: privacy.raiseReason, allowNew: privacy.allowNewLedger,
                                            holdBudgetChange: true)
             } catch {

@@ -79,6 +79,9 @@ public enum FederationBuilder {
     public static func build(_ plan: FederationPlan, layout: FederationLayout, model: Sequential,
                              remotes: [any SampleLevelAccounting] = [], storage: RunStorage,
                              auditor: (any RoundAuditor)? = nil) throws -> BuiltFederation {
+        if plan.privacy != .off, plan.epsilon == nil {
+            throw FederationError.configuration("--dp \(plan.privacy.rawValue) needs an ε budget (FederationPlan.epsilon)")
+        }
         var strategy: any Strategy
         do { strategy = try StrategyParser.parse(plan.strategy) } catch { throw FederationError.configuration("--strategy: \(error)") }
         do { try FileManager.default.createDirectory(atPath: storage.directory + "/ledgers", withIntermediateDirectories: true) } catch {

@@ -182,9 +182,11 @@ public enum FederationCertificates {
         }
     }
 
-    /// A new file with `bytes` and permission bits `mode`, flushed; never replaces anything.
+    /// A new file with `bytes` and permission bits `mode` (less the umask), flushed; never replaces
+    /// anything. Created in place: no temporary copy of a private key, and no hard link needed
+    /// (credentials are often written to removable media).
     static func createFile(_ path: String, bytes: [UInt8], mode: mode_t) throws(ProvisioningError) {
-        guard try io(try POSIXFile.createNew(bytes, at: path, mode: mode)) else {
+        guard try io(try POSIXFile.createExclusive(bytes, at: path, mode: mode)) else {
             throw .io(path: path, operation: "create", reason: "a file is already there")
         }
     }

@@ -47,8 +47,8 @@ struct BenchTensor: ParsableCommand {
     }
 
     func row(_ label: String, _ ours: Double, _ direct: Double, unit: String = "") {
-        print(pad(label, 44) + pad(String(format: "%.1f", ours), 10, right: true)
-              + pad(String(format: "%.1f", direct), 10, right: true) + pad(String(format: "%.2f", ours / direct), 8, right: true)
+        print(pad(label, 44) + pad(Self.rate(ours), 10, right: true)
+              + pad(Self.rate(direct), 10, right: true) + pad(Self.rate(ours / direct, decimals: 2), 8, right: true)
               + unit)
     }
 
@@ -102,6 +102,13 @@ struct BenchTensor: ParsableCommand {
         let reluRate = rate(Double(n)) {
             _ = relu.forward(x, parameters: UnsafeBufferPointer(start: nil, count: 0), workspace: ws)
         }
-        print(pad("ReLU forward, 1M scalars (Gelem/s; loop)", 44) + pad(String(format: "%.1f", reluRate), 10, right: true))
+        print(pad("ReLU forward, 1M scalars (Gelem/s; loop)", 44) + pad(Self.rate(reluRate), 10, right: true))
+    }
+
+    /// A rate with `decimals` decimals, or two significant digits when that would print a measured,
+    /// non-zero rate as 0 (a loaded machine: 0.04 GFLOP/s is "0.04", never "0.0").
+    static func rate(_ x: Double, decimals: Int = 1) -> String {
+        let fixed = String(format: "%.\(decimals)f", x)
+        return x > 0 && Double(fixed) == 0 ? String(format: "%.2g", x) : fixed
     }
 }

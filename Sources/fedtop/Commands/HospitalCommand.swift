@@ -82,7 +82,6 @@ struct HospitalCommand: ParsableCommand {
         let createdFolder = !FileManager.default.fileExists(atPath: folder)
         let createdSeal = !FileManager.default.fileExists(atPath: sealFolder)
         let log: HospitalLog
-        let budget: Double
         let hospital: any ServableHospital
         let server: HospitalServer
         let bound: Int
@@ -96,16 +95,17 @@ struct HospitalCommand: ParsableCommand {
                 log = try HospitalLog(name: name, auditPath: folder + "/audit.jsonl")
             } catch { throw ValidationError("--ledger \(folder): cannot create the ledger folder: \(error)") }
             do {
-                // No budget asked for: the ledger's own (a restart changes nothing), or the default for a new one.
+                // No budget asked for: the ledger's own (a restart changes nothing; the ledger keeps what it
+                // records), or the default for a new, empty one.
                 let ledgerPath = folder + "/\(name).ledger"
-                budget = requestedBudget ?? (try? PrivacyLedger.read(path: ledgerPath, seal: ledgerSeal).budget?.epsilon)
-                    ?? Self.defaultBudget
+                let ledgerHoldsRecords = ((try? FileManager.default.attributesOfItem(atPath: ledgerPath)[.size] as? Int) ?? 0) > 0
+                let asked = requestedBudget ?? (ledgerHoldsRecords ? nil : Self.defaultBudget)
                 let architecture = try ModelZoo.make(DatasetSource.defaultModel(name: facts.datasetName, featureShape: facts.featureShape),
                                                      inputShape: facts.featureShape, classes: facts.classNames.count, seed: seed)
                 // Production: the trainer alone. `--simulate` wraps it (speed, outages, attacks) for demos.
                 let trainer = try HospitalTrainer(
                     name: name, data: data, architecture: architecture,
-                    privacy: .init(ledgerPath: ledgerPath, epsilonBudget: budget, delta: delta, noiseSeed: noiseSeed,
+                    privacy: .init(ledgerPath: ledgerPath, epsilonBudget: asked, delta: delta, noiseSeed: noiseSeed,
                                    seal: ledgerSeal, raiseReason: raiseBudget, allowNewLedger: newLedger),
                     policy: policy, seed: seed &+ 7919, gate: ComputeGate())
                 if let spec {
@@ -150,7 +150,7 @@ struct HospitalCommand: ParsableCommand {
         }
         log.audit("start", "listening on \(insecure ? "grpc" : "grpcs")://\(address): \(facts.datasetName) shard \(shard), "
                   + "\(data.train.count) training and \(data.test.count) test records, ε \(String(format: "%.3f", spent)) of "
-                  + "\(hospital.epsilonBudget ?? budget) spent (δ \(delta))\(noiseSeed != nil ? ", SEEDED noise (not secure)" : ""); "
+                  + "\(hospital.epsilonBudget ?? Self.defaultBudget) spent (δ \(delta))\(noiseSeed != nil ? ", SEEDED noise (not secure)" : ""); "
                   + "policy: \(policy.summary); ledger \(folder), sealed in \(sealFolder)",
                   details: ["address": address])
         // One line on stdout for scripts: where it listens.
