@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Privacy", targets: ["Privacy"]),
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "RunConfiguration", targets: ["RunConfiguration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,12 +76,17 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
         ], exclude: ["Proto"]),
-        .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS", "Console", "Transport", "Audit",
-            "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // A run's options, declared once in a table: the command line, run files (TOML, YAML), run.json,
+        // `fedtop init`'s example and the resolved plan of a run.
+        .target(name: "RunConfiguration", dependencies: [
+            "Federation", "Transport", "Audit", "Datasets", "TensorCore",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "fedtop", dependencies: [
+            "CBLAS", "Console", "Transport", "Audit", "RunConfiguration",
+            "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
@@ -103,8 +109,9 @@ let package = Package(
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
+        .testTarget(name: "RunConfigurationTests", dependencies: ["RunConfiguration", "Federation", "Audit", "TensorCore"]),
         .testTarget(name: "fedtopTests", dependencies: [
-            "fedtop", "Transport", "Federation", "TensorCore",
+            "fedtop", "RunConfiguration", "Transport", "Federation", "TensorCore",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),

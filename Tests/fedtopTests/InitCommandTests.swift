@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import fedtop
+import RunConfiguration
 
 @Suite("fedtop init")
 struct InitCommandTests {
@@ -49,39 +50,10 @@ struct InitCommandTests {
         #expect(unnamed.status == 2 && unnamed.stderr.contains("must end in .toml, .yaml or .yml"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a.json").path))
         let stdout = try CommandRunner.run(["init", "--format", "yaml", "--output", "-"])
-        #expect(stdout.status == 0 && stdout.stdout == InitCommand.example(format: .yaml))
+        #expect(stdout.status == 0 && stdout.stdout == RunFile.example(format: .yaml))
 
         #expect(try InitCommand.parse([]).destination() == (.toml, "fedtop.toml"))
         #expect(try InitCommand.parse(["--format", "yaml"]).destination() == (.yaml, "fedtop.yaml"))
         #expect(try InitCommand.parse(["-o", "x/run.yml"]).destination() == (.yaml, "x/run.yml"))
-    }
-
-    @Test("the example fedtop init writes loads back as the defaults, in both formats")
-    func exampleLoads() throws {
-        for format in RunFile.Format.allCases {
-            let text = InitCommand.example(format: format)
-            #expect(try RunFile.parse(text, format: format, path: "example") == RunOptions.defaults)
-            // Every key is in it, with a comment; uncommented, every key loads.
-            for key in RunOptions.Key.allCases {
-                let separator = format == .toml ? " = " : ": "
-                #expect(text.contains("\n\(key.rawValue)\(separator)") || text.contains("\n# \(key.rawValue)\(separator)"),
-                        "\(key) missing from the \(format) example")
-            }
-            let everything = try RunFile.parse(uncommented(text), format: format, path: "example")
-            #expect(RunOptions.Key.allCases.allSatisfy { everything[$0] != nil })
-        }
-        #expect(try RunFile.parse(uncommented(InitCommand.example(format: .toml)), format: .toml, path: "x")
-                == RunFile.parse(uncommented(InitCommand.example(format: .yaml)), format: .yaml, path: "x"))
-    }
-
-    /// `text` with each commented-out key line made active.
-    func uncommented(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            let body = line.dropFirst(2)
-            let isKeyLine = RunOptions.Key.allCases.contains {
-                body.hasPrefix($0.rawValue + " = ") || body.hasPrefix($0.rawValue + ": ")
-            }
-            return line.hasPrefix("# ") && isKeyLine ? String(body) : String(line)
-        }.joined(separator: "\n")
     }
 }

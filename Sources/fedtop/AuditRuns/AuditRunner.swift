@@ -1,3 +1,4 @@
+import RunConfiguration
 import Audit
 import Foundation
 

@@ -1,3 +1,4 @@
+import RunConfiguration
 import Audit
 import Datasets
 import Federation
@@ -61,8 +62,8 @@ struct AuditTrial {
         // A federation built from code (the library's builder), with the central hold-out taken out first.
         let layout: FederationLayout
         do {
-            layout = try FederationLayout(dataset: s.dataset, localHospitals: s.hospitals, partition: RunDefaults.partition,
-                                          testFraction: RunDefaults.testFraction, centralHoldout: s.holdout, featureClip: nil,
+            layout = try FederationLayout(dataset: s.dataset, localHospitals: s.hospitals, partition: RunOptions.defaults.string(.partition),
+                                          testFraction: RunOptions.defaults.number(.testFraction), centralHoldout: s.holdout, featureClip: nil,
                                           model: nil, seed: s.seed, remoteFacts: nil)
         } catch { throw UsageError("\(s.label): \(error)") }
         let privacy: PrivacyMode = switch (s.epsilon, s.clientDP) {
@@ -83,8 +84,8 @@ struct AuditTrial {
             momentum: s.momentum, strategy: s.strategy, privacy: privacy,
             // Client-level DP alone: z is given and the federation's ε reported, not targeted.
             epsilon: s.epsilon ?? (s.clientDP != nil ? 1e9 : nil), clientNoise: s.clientDP?.noise,
-            clientClip: s.clientDP?.clip ?? RunDefaults.clientClip,
-            selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(RunDefaults.quorum, s.hospitals),
+            clientClip: s.clientDP?.clip ?? RunOption.standardClientClip,
+            selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(RunOptions.defaults.integer(.quorum), s.hospitals),
             maxUpdateNorm: s.maxUpdateNorm, seed: s.seed, simulations: simulations)
         let folder = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         defer {

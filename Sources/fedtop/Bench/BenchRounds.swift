@@ -1,6 +1,7 @@
 import ArgumentParser
 import Federation
 import Foundation
+import RunConfiguration
 
 /// `fedtop bench rounds`: what the engine costs around the work it coordinates.
 ///
@@ -90,31 +91,31 @@ struct BenchRounds: ParsableCommand {
     private func runScenario(_ name: String) throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-rounds-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var options = try FederationOptions.parse([])
-        options.out = scratch + "/run"
-        options.seed = 1
+        var options = RunOptions()
+        options[.out] = .string(scratch + "/run")
+        options[.seed] = .seed(1)
         switch name {
         case "overhead":
-            options.dataset = "wdbc"
-            options.hospitals = 10
-            options.rounds = rounds
-            options.localEpochs = localEpochs
+            options[.dataset] = .string("wdbc")
+            options[.hospitals] = .integer(10)
+            options[.rounds] = .integer(rounds)
+            options[.localEpochs] = .integer(localEpochs)
         case "scale-small", "scale-large":
             let hospitals = name == "scale-small" ? 10 : largeFederation
             // Records per hospital before the 20 % test split.
             let total = hospitals * Int((Double(recordsPerHospital) / 0.8).rounded(.up))
-            options.dataset = "lesions:\(total)"
-            options.hospitals = hospitals
-            options.perRound = 10
-            options.rounds = scaleRounds
-            options.batchSize = recordsPerHospital
+            options[.dataset] = .string("lesions:\(total)")
+            options[.hospitals] = .integer(hospitals)
+            options[.perRound] = .integer(10)
+            options[.rounds] = .integer(scaleRounds)
+            options[.batchSize] = .integer(recordsPerHospital)
         default:
             throw ValidationError("unknown scenario '\(name)'")
         }
-        options.dp = "sample"
-        options.epsilon = 8
+        options[.dp] = .string("sample")
+        options[.epsilon] = .number(8)
         let started = ContinuousClock.now
-        let setup = try FederationSetup(options: options.resolved())
+        let setup = try FederationSetup(options: RunPlan(options: options))
         defer { setup.keys.discard() }
         let setupSeconds = started.duration(to: .now) / .seconds(1)
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)

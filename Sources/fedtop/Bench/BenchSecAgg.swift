@@ -1,6 +1,7 @@
 import ArgumentParser
 import Federation
 import Foundation
+import RunConfiguration
 import Privacy
 import SecureAggregation
 
@@ -96,18 +97,18 @@ struct BenchSecAgg: ParsableCommand {
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-secagg-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var options = try FederationOptions.parse([])
-        options.out = scratch + "/run"
-        options.seed = 1
-        options.dataset = "lesions:\(n * recordsPerHospital)"
-        options.hospitals = n
-        options.perRound = n
-        options.rounds = rounds
-        options.batchSize = max(4, recordsPerHospital / 4)
-        options.dp = "sample"
-        options.epsilon = 8
-        options.secureAggregation = parts[0] == "secure"
-        let setup = try FederationSetup(options: options.resolved())
+        var options = RunOptions()
+        options[.out] = .string(scratch + "/run")
+        options[.seed] = .seed(1)
+        options[.dataset] = .string("lesions:\(n * recordsPerHospital)")
+        options[.hospitals] = .integer(n)
+        options[.perRound] = .integer(n)
+        options[.rounds] = .integer(rounds)
+        options[.batchSize] = .integer(max(4, recordsPerHospital / 4))
+        options[.dp] = .string("sample")
+        options[.epsilon] = .number(8)
+        options[.secureAggregation] = .boolean(parts[0] == "secure")
+        let setup = try FederationSetup(options: RunPlan(options: options))
         defer { setup.keys.discard() }
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Federation
 import Foundation
+import RunConfiguration
 import TensorCore
 import Transport
 
@@ -155,29 +156,29 @@ struct BenchTransport: ParsableCommand {
     /// aggregated, as one JSON object.
     private func runScenario(_ name: String) throws {
         let base = scratch ?? FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-transport-\(getpid())").path
-        var options = try FederationOptions.parse([])
-        options.out = base + "/run-\(name)"
+        var options = RunOptions()
+        options[.out] = .string(base + "/run-\(name)")
         defer { try? FileManager.default.removeItem(atPath: base + "/run-\(name)") }
-        options.seed = seed
-        options.dataset = "lesions:\(images)"
-        options.model = "lesioncnn"
-        options.rounds = rounds
-        options.batchSize = batchSize
-        options.dp = "sample"
-        options.epsilon = epsilon
+        options[.seed] = .seed(seed)
+        options[.dataset] = .string("lesions:\(images)")
+        options[.model] = .string("lesioncnn")
+        options[.rounds] = .integer(rounds)
+        options[.batchSize] = .integer(batchSize)
+        options[.dp] = .string("sample")
+        options[.epsilon] = .number(epsilon)
         switch name {
         case "local":
-            options.hospitals = Self.hospitalNames.count
+            options[.hospitals] = .integer(Self.hospitalNames.count)
         case "remote":
             guard hospitalAddress.count == Self.hospitalNames.count, let consoleCerts else {
                 throw ValidationError("the remote scenario needs \(Self.hospitalNames.count) --hospital-address and --console-certs")
             }
-            options.remoteHospitals = hospitalAddress
-            options.certs = consoleCerts
+            options[.hospital] = .strings(hospitalAddress)
+            options[.certs] = .string(consoleCerts)
         default:
             throw ValidationError("unknown scenario '\(name)'")
         }
-        let setup = try FederationSetup(options: options.resolved())
+        let setup = try FederationSetup(options: RunPlan(options: options))
         defer { setup.keys.discard() }
         let subscription = setup.engine.bus.subscribe(capacity: 1 << 20)
         setup.engine.start()

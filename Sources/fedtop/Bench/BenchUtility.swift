@@ -1,3 +1,4 @@
+import RunConfiguration
 import ArgumentParser
 import Datasets
 import Federation
@@ -94,24 +95,24 @@ struct BenchUtility: ParsableCommand {
                 var accuracies: [Double] = []
                 var sigma: Double?
                 for seed in 1...seeds {
-                    var options = try FederationOptions.parse([])
-                    options.hospitals = hospitals
-                    options.dataset = name
-                    options.model = "mlp"
-                    options.rounds = rounds
-                    options.localEpochs = 1
-                    options.batchSize = batchSize
-                    options.learningRate = target > 0 ? learningRate : plainLearningRate
-                    options.momentum = momentum
-                    options.strategy = strategy
-                    options.dp = target > 0 ? "sample" : "off"
-                    options.epsilon = target > 0 ? target : nil
-                    options.delta = delta
-                    options.clip = clip
-                    options.seed = UInt64(seed)
-                    options.featureClip = featureClip
-                    options.out = "\(scratch)/\(name)-\(eps)-\(seed)"
-                    let setup = try FederationSetup(options: options.resolved())
+                    var options = RunOptions()
+                    options[.hospitals] = .integer(hospitals)
+                    options[.dataset] = .string(name)
+                    options[.model] = .string("mlp")
+                    options[.rounds] = .integer(rounds)
+                    options[.localEpochs] = .integer(1)
+                    options[.batchSize] = .integer(batchSize)
+                    options[.learningRate] = .number(Double(target > 0 ? learningRate : plainLearningRate))
+                    options[.momentum] = .number(Double(momentum))
+                    options[.strategy] = .string(strategy)
+                    options[.dp] = .string(target > 0 ? "sample" : "off")
+                    options[.epsilon] = target > 0 ? .number(target) : nil
+                    options[.delta] = .number(delta)
+                    options[.clip] = .number(clip)
+                    options[.seed] = .seed(UInt64(seed))
+                    options[.featureClip] = featureClip.map(RunOption.Value.number)
+                    options[.out] = .string("\(scratch)/\(name)-\(eps)-\(seed)")
+                    let setup = try FederationSetup(options: RunPlan(options: options))
                     defer { setup.keys.discard() }
                     let (_, summaries) = setup.runQuietly()
                     guard let last = summaries.last?.evaluation else { throw UsageError("\(name) ε \(eps) seed \(seed): no round completed") }

@@ -1,6 +1,7 @@
 import Datasets
 import Federation
 import Foundation
+import RunConfiguration
 import TensorCore
 import Transport
 
@@ -77,13 +78,13 @@ enum ModelTransferRate {
         let local = try HospitalTrainer(name: "transfer", data: share, architecture: model, privacy: nil, policy: .permissive, seed: seed, gate: ComputeGate())
 
         // The real console path: RemoteAttachment, as `fedtop run --hospital … --certs …` attaches.
-        var options = try FederationOptions.parse([])
-        options.remoteHospitals = [endpoint]
-        options.certs = consoleCerts
-        options.name = "bench-transport"
+        var options = RunOptions()
+        options[.hospital] = .strings([endpoint])
+        options[.certs] = .string(consoleCerts)
+        options[.name] = .string("bench-transport")
         let remote: RemoteHospital
         do {
-            guard let attached = try RemoteAttachment.connect(options.resolved()).first else {
+            guard let attached = try RemoteAttachment.connect(RunPlan(options: options)).first else {
                 throw RunError("no hospital attached")
             }
             remote = attached

@@ -1,3 +1,4 @@
+import RunConfiguration
 import ArgumentParser
 import Audit
 import Foundation

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Federation
 import Foundation
+import RunConfiguration
 import TensorCore
 
 /// `fedtop run --central`: the same model trained on all the records in one place, with or without
@@ -12,32 +13,31 @@ struct CentralRun {
     let save: String?
 
     func run() throws {
-        let datasetSpec = options.dataset ?? RunDefaults.dataset
+        let o = try options.commandLine
+        let datasetSpec = o.string(.dataset)
         let data: Dataset
         do { data = try DatasetSource.load(datasetSpec) } catch {
             // The data named by --dataset is input to the command: a problem with it is bad usage (2).
             throw ValidationError("--dataset \(datasetSpec): \(error)")
         }
-        let seed = options.seed ?? 1
-        let (rawTrain, rawTest) = data.split(testFraction: options.testFraction ?? RunDefaults.testFraction, seed: seed)
+        let seed = o.seed(.seed)
+        let (rawTrain, rawTest) = data.split(testFraction: o.number(.testFraction), seed: seed)
         let standardized = HospitalShares.standardized(HospitalData(train: rawTrain, test: rawTest),
-                                                       featureClip: options.featureClip.map { Float($0) })
+                                                       featureClip: o[.featureClip]?.number.map { Float($0) })
         let train = standardized.train, test = standardized.test
-        let kind = options.model ?? DatasetSource.defaultModel(for: data)
-        if options.epsilon != nil && options.noise != nil {
+        let kind = o[.model]?.string ?? DatasetSource.defaultModel(for: data)
+        let noise = o[.noise]?.number
+        if o.isSet(.epsilon) && noise != nil {
             throw ValidationError("--central: give --epsilon (σ is calibrated to it) or --noise, not both")
         }
-        let dp = options.dp ?? ((options.epsilon != nil || options.noise != nil) ? "sample" : "off")
+        let dp = o[.dp]?.string ?? ((o.isSet(.epsilon) || noise != nil) ? "sample" : "off")
         guard dp == "sample" || dp == "off" else { throw ValidationError("--central trains with --dp sample or off, not \(dp)") }
         let privacy = dp == "sample"
-            ? CentralTraining.Privacy(targetEpsilon: options.noise == nil ? (options.epsilon ?? RunDefaults.epsilon) : nil,
-                                      noiseMultiplier: options.noise, delta: options.delta ?? RunDefaults.delta,
-                                      clipNorm: options.clip ?? RunDefaults.clip, noiseSeed: options.noiseSeed)
+            ? CentralTraining.Privacy(targetEpsilon: noise == nil ? o.number(.epsilon) : nil, noiseMultiplier: noise,
+                                      delta: o.number(.delta), clipNorm: o.number(.clip), noiseSeed: o[.noiseSeed]?.seed)
             : nil
-        let batchSize = options.batchSize ?? RunDefaults.batchSize
-        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: batchSize,
-                                       learningRate: options.learningRate ?? Float(RunDefaults.learningRate),
-                                       momentum: options.momentum ?? Float(RunDefaults.momentum),
+        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: o.integer(.batchSize),
+                                       learningRate: Float(o.number(.learningRate)), momentum: Float(o.number(.momentum)),
                                        seed: seed, privacy: privacy)
         print("fedtop: central baseline: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
               + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))

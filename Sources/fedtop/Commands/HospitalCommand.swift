@@ -1,3 +1,4 @@
+import RunConfiguration
 import ArgumentParser
 import Datasets
 import Dispatch
@@ -18,28 +19,28 @@ struct HospitalCommand: ParsableCommand {
         discussion: """
             Provision certificates once with `fedtop certs init`, give each hospital its own folder, then on each \
             machine: fedtop hospital --name alice --listen 0.0.0.0:7443 --certs alice/ --dataset wdbc --shard 1/3. \
-            SIGINT or SIGTERM stops it after the call in flight.
-            """)
+            SIGINT or SIGTERM stops it after the call in flight. The data and noise options are `fedtop run`'s \
+            (the same names, defaults and checks; the seed and partition must match the federation's):
+            """ + "\n\n" + RunOptionArguments.help(sharedOptions))
+
+    /// The options a hospital shares with `fedtop run` (from the option table): its data and its noise.
+    static let sharedOptions: [RunOption] = [.dataset, .partition, .testFraction, .featureClip, .seed, .delta, .noiseSeed]
+    /// The shared options' arguments (`--dataset wdbc`, …), parsed by ``RunOptionArguments``.
+    @Argument(parsing: .allUnrecognized, help: .hidden) var sharedArguments: [String] = []
+
 
     @Option(help: "The hospital's name (its certificate's common name).") var name: String
     @Option(help: "HOST:PORT to listen on ([::1]:PORT for IPv6; port 0 picks a free one).") var listen = "127.0.0.1:7443"
     @Option(help: "This hospital's folder from `fedtop certs init` (its certificate and key, the CA, the console's model-signing key).")
     var certs: String?
-    @Option(help: "The data: \(DatasetSource.help).") var dataset = RunDefaults.dataset
     @Option(help: "Which share of the data this hospital holds, i/n (the data split into n as `fedtop run --hospitals n` splits it).")
     var shard = "1/1"
-    @Option(help: "How the data is split into shards: iid | dirichlet:ALPHA | quantity:SIGMA.") var partition = RunDefaults.partition
-    @Option(help: "Fraction of this hospital's records held out for its evaluation.") var testFraction = RunDefaults.testFraction
-    @Option(help: "Seed of the split (the same on every hospital of one federation).") var seed = RunDefaults.seed
-    @Option(help: "Clamp this hospital's standardised features to ±this many standard deviations (winsorisation; default: no bound).")
-    var featureClip: Double?
     @Option(help: "This hospital's ε budget (DP-SGD; default: the ledger's, or 3 for a new ledger); it refuses any round that would exceed it. Lowering an existing ledger's budget is recorded; raising it needs --raise-budget.")
     var epsilonBudget: Double?
     @Option(help: "Raise the ledger's budget to --epsilon-budget, with this reason (recorded in the ledger and the audit log).")
     var raiseBudget: String?
     @Flag(help: "Start a new, empty ledger although this hospital's seal records spends (the old ledger is lost or was deleted).")
     var newLedger = false
-    @Option(help: "δ.") var delta = RunDefaults.delta
     @Option(help: "The folder of this hospital's privacy ledger and audit log (default: ./hospital-NAME).") var ledger: String?
     @Option(help: "Where the ledger's key and head record live, outside the ledger's folder (default: the --certs folder; with --insecure, LEDGER.seal beside the ledger folder).")
     var seal: String?
@@ -53,7 +54,6 @@ struct HospitalCommand: ParsableCommand {
     var evaluationsPerRound: String?
     @Option(help: "The smallest test split metrics are reported on (default \(HospitalPolicy.standardMinEvaluationRecords)).")
     var minEvaluationRecords: Int?
-    @Option(help: "Seed the DP noise (reproducible, NOT secure; tests only).") var noiseSeed: UInt64?
     @Option(help: "Largest model accepted (parameters).") var maxParameters = WorkLimits.standard.maxParameters
     @Option(help: "Most local epochs one round may ask for (default \(WorkLimits.standard.maxLocalEpochs)).") var maxLocalEpochs: Int?
     @Option(help: "Most optimiser steps one round may ask for (default \(WorkLimits.standard.maxStepsPerRound)).") var maxSteps: Int?
@@ -64,6 +64,11 @@ struct HospitalCommand: ParsableCommand {
     var insecure = false
 
     func run() throws {
+        let shared: RunOptions
+        do { shared = try RunOptionArguments.parse(sharedArguments, options: Self.sharedOptions) } catch {
+            throw ValidationError(error.description)
+        }
+        let seed = shared.seed(.seed), delta = shared.number(.delta), noiseSeed = shared[.noiseSeed]?.seed
         // Everything that can be refused is checked before anything is created: a refused start leaves no file.
         let (host, port) = try Self.parseListen(listen)
         if let problem = HospitalName.problem(with: name) { throw ValidationError("--name '\(name)': \(problem)") }
@@ -73,7 +78,7 @@ struct HospitalCommand: ParsableCommand {
 
         // Credentials before anything else: missing certificates are a hard failure, never an open door.
         let credentials = try HospitalCredentialsLoader.load(certs: certs, name: name, insecure: insecure, host: host)
-        let (data, facts) = try loadShare()
+        let (data, facts) = try loadShare(shared)
         let attack: (any PoisoningAttack)?
         do { attack = try spec?.attack(featureShape: facts.featureShape, hospitals: shardCount) } catch { throw ValidationError("\(error)") }
 
@@ -174,7 +179,7 @@ struct HospitalCommand: ParsableCommand {
     }
 
     /// A new ledger's ε budget when neither a flag nor the policy file gives one.
-    static let defaultBudget = RunDefaults.epsilon
+    static let defaultBudget = RunOptions.defaults.number(.epsilon)
 
     /// The policy from the file and the flags (flags win), the budget asked for (nil: none), and the work limits.
     private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double?, epochs: Int, steps: Int) {
@@ -214,19 +219,17 @@ struct HospitalCommand: ParsableCommand {
     private var shardCount: Int { shard.split(separator: "/").last.flatMap { Int($0) } ?? 1 }
 
     /// This hospital's share of the data, standardised with its own statistics.
-    private func loadShare() throws -> (HospitalData, HospitalService.DataFacts) {
+    private func loadShare(_ o: RunOptions) throws -> (HospitalData, HospitalService.DataFacts) {
+        let dataset = o.string(.dataset), testFraction = o.number(.testFraction), seed = o.seed(.seed)
+        let featureClip = o[.featureClip]?.number
         let parts = shard.split(separator: "/").map { Int($0) }
         guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (1...n).contains(i) else {
             throw ValidationError("--shard '\(shard)': expected i/n with 1 ≤ i ≤ n")
         }
-        guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction \(testFraction): must be in (0, 1)") }
-        if let featureClip, !Standardizer.isValidClip(featureClip) {
-            throw ValidationError("--feature-clip \(featureClip): must be a positive number of standard deviations")
-        }
         let whole: Dataset
         do { whole = try DatasetSource.load(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
         let scheme: PartitionScheme
-        do { scheme = try PartitionScheme(parsing: partition) } catch { throw ValidationError("--partition: \(error)") }
+        do { scheme = try PartitionScheme(parsing: o.string(.partition)) } catch { throw ValidationError("--partition: \(error)") }
         let data: HospitalData
         do {
             data = try HospitalShares.share(i - 1, of: whole, hospitals: n, scheme: scheme, testFraction: testFraction, seed: seed,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import RunConfiguration
 import TensorCore
 #if canImport(Glibc)
 import Glibc
@@ -60,14 +61,12 @@ struct InitCommand: ParsableCommand {
         if let check {
             let options: RunOptions
             do { options = try RunFile.load(path: check) } catch { throw ValidationError(error.description) }
-            for key in RunOptions.Key.allCases {
-                if let value = options[key] { print("\(key.rawValue) = \(value)") }
-            }
+            for (option, value) in options.set { print("\(option.name) = \(value)") }
             print("fedtop: \(check) is a valid run file")
             return
         }
         let (format, path) = try destination()
-        let text = Self.example(format: format)
+        let text = RunFile.example(format: format)
         if path == "-" {
             print(text, terminator: "")
             return
@@ -89,92 +88,3 @@ struct InitCommand: ParsableCommand {
 }
 
 extension RunFile.Format: ExpressibleByArgument {}
-
-// MARK: - The example file
-
-extension InitCommand {
-    /// The sections of the example, in order.
-    private static let sections: [(title: String, keys: [RunOptions.Key])] = [
-        ("Federation", [.hospitals, .hospital, .certs, .rounds, .perRound, .sampleRate, .quorum, .deadline, .strategy]),
-        ("Data", [.dataset, .partition, .testFraction, .centralHoldout, .featureClip]),
-        ("Model and local training", [.model, .localEpochs, .batchSize, .learningRate, .momentum, .seed]),
-        ("Privacy", [.dp, .epsilon, .delta, .clip, .noise, .clientNoise, .clientClip, .adaptiveClip, .noiseSeed]),
-        ("Secure aggregation", [.secureAggregation, .secaggBits, .secaggRange]),
-        ("Output", [.out, .name, .headless, .json]),
-    ]
-
-    /// The comment on each key's line, and the example value of a key without a default.
-    private static func describe(_ key: RunOptions.Key) -> (comment: String, example: RunOptions.Value?) {
-        switch key {
-        case .hospitals: ("local hospitals, simulated in this process", nil)
-        case .hospital: ("remote hospitals (`fedtop hospital` processes), grpcs://[NAME@]HOST:PORT each",
-                         .strings(["grpcs://alice@hospital-a.example.org:7443"]))
-        case .certs: ("the console's folder from `fedtop certs init`, for remote hospitals", .string("federation/console"))
-        case .rounds: ("federated rounds", nil)
-        case .perRound: ("hospitals asked each round", nil)
-        case .sampleRate: ("instead of per-round: the chance each hospital is asked in a round", .number(0.5))
-        case .quorum: ("the fewest updates a round aggregates", nil)
-        case .deadline: ("seconds a round waits for updates (default: until all answer)", .number(60))
-        case .strategy: ("how updates are combined, e.g. fedavg", nil)
-        case .dataset: ("\(DatasetSource.help)", nil)
-        case .partition: ("records across hospitals: iid | dirichlet:ALPHA | quantity:SIGMA", nil)
-        case .testFraction: ("fraction of the records held out for testing (default: 0.2)", .number(0.2))
-        case .centralHoldout: ("fraction of all records held out centrally for a central evaluation (default: none)", .number(0.1))
-        case .featureClip: ("clamp each hospital's standardised features to ±this many standard deviations (default: no bound)", .number(5))
-        case .model: ("\(ModelZoo.names.joined(separator: " | ")) (default: by dataset)", .string("lesioncnn"))
-        case .localEpochs: ("passes over its data each hospital makes per round", nil)
-        case .batchSize: ("samples per batch (with DP-SGD: the expected Poisson batch)", nil)
-        case .learningRate: ("SGD learning rate", nil)
-        case .momentum: ("SGD momentum, in [0, 1)", nil)
-        case .seed: ("seed for the split, initialisation, batches and sampling", nil)
-        case .dp: ("differential privacy: sample (DP-SGD) | client (DP-FedAvg) | both | off", nil)
-        case .epsilon: ("the privacy budget ε for the whole run", nil)
-        case .delta: ("δ", nil)
-        case .clip: ("sample-level clip norm C", nil)
-        case .noise: ("instead of epsilon: the sample-level noise multiplier σ", .number(1.1))
-        case .clientNoise: ("client-level noise multiplier z", .number(1.0))
-        case .clientClip: ("client-level clip norm S", .number(0.5))
-        case .adaptiveClip: ("adapt S to a quantile of the update norms", .boolean(true))
-        case .noiseSeed: ("seed the privacy noise: reproducible, NOT secure", .seed(7))
-        case .secureAggregation: ("the aggregator learns only the sum of the updates (SecAgg; SecAgg+ from 64 hospitals)", .boolean(true))
-        case .secaggBits: ("secure aggregation: quantisation bits, 2^b levels per coordinate (default 16)", .integer(16))
-        case .secaggRange: ("secure aggregation: each weighted coordinate is clipped to ±range (default 1; S under dp client)", .number(1.0))
-        case .out: ("directory for the run's files", .string("runs"))
-        case .name: ("the run's name", .string("lesions-dp"))
-        case .headless: ("no console: print progress lines", .boolean(true))
-        case .json: ("machine-readable output", .boolean(true))
-        }
-    }
-
-    /// The example run file in `format`: every key of ``RunOptions/Key``, set to its default from
-    /// ``RunOptions/defaults`` or commented out with an example value.
-    static func example(format: RunFile.Format) -> String {
-        let file = format.defaultFileName
-        var text = """
-            # fedtop run file (\(format.displayName)), written by `fedtop init`.
-            # Every option of `fedtop run`, named as on the command line without the dashes;
-            # options given on the command line override the ones here. A key that is commented out
-            # (or deleted) is left to `fedtop run`'s default. Check a file with: fedtop init --check \(file)
-
-            """
-        var lines: [(String, String)] = []
-        var sectionStarts: [Int: String] = [:]
-        for section in sections {
-            sectionStarts[lines.count] = section.title
-            for key in section.keys {
-                let (comment, example) = describe(key)
-                let value = RunOptions.defaults[key] ?? example!
-                let separator = format == .toml ? " = " : ": "
-                let entry = (RunOptions.defaults[key] == nil ? "# " : "") + key.rawValue + separator + value.description
-                lines.append((entry, comment))
-            }
-        }
-        // Comments line up, past the usual entries; a longer entry gets two spaces.
-        let width = min(lines.map(\.0.count).max()!, 26) + 2
-        for (index, (entry, comment)) in lines.enumerated() {
-            if let title = sectionStarts[index] { text += "\n# \(title)\n" }
-            text += entry + String(repeating: " ", count: max(width - entry.count, 2)) + "# " + comment + "\n"
-        }
-        return text
-    }
-}

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Federation
 import Foundation
+import RunConfiguration
 
 extension Run {
     /// The console when there is a terminal and `--headless` was not asked for; else line output,
     /// with a note on stderr when the console was wanted but there is no terminal.
     func runWatched(_ setup: FederationSetup) throws -> RunOutcome {
-        let headless = federation.headless || setup.plan.options.headless == true
+        let headless = setup.plan.options.flag(.headless)
         if headless { return try setup.runHeadless() }
         guard ConsoleOptions.hasTerminal else {
             FileHandle.standardError.write(Data("fedtop: no terminal (stdin or stdout is not a tty): line output instead of the console\n".utf8))

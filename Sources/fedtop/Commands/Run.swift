@@ -1,3 +1,4 @@
+import RunConfiguration
 import ArgumentParser
 import Console
 import Datasets
@@ -14,7 +15,8 @@ import TensorCore
 /// 2 bad usage.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a federation of hospitals with differential privacy (the default command).")
+        abstract: "Run a federation of hospitals with differential privacy (the default command).",
+        discussion: "The run's options (also a run file's keys, see `fedtop init`):\n\n" + RunOptionArguments.help())
 
     @OptionGroup var federation: FederationOptions
     @OptionGroup(title: "Console") var console: ConsoleOptions

@@ -1,3 +1,4 @@
+import RunConfiguration
 import Federation
 import Foundation
 import Privacy

@@ -20,24 +20,24 @@ import TOMLKit
 ///
 /// Contract: an unknown key, a value of the wrong type or out of range is an error naming the file and
 /// the key (exit 2); nothing is created before the file is read.
-struct HospitalPolicyFile: Equatable {
-    var requiresDPSGD: Bool?
-    var minNoiseMultiplier: Double?
-    var maxClipNorm: Double?
-    var maxRoundEpsilon: Double?
-    var epsilonBudget: Double?
-    var maxLocalEpochs: Int?
-    var maxSteps: Int?
+public struct HospitalPolicyFile: Equatable {
+    public var requiresDPSGD: Bool?
+    public var minNoiseMultiplier: Double?
+    public var maxClipNorm: Double?
+    public var maxRoundEpsilon: Double?
+    public var epsilonBudget: Double?
+    public var maxLocalEpochs: Int?
+    public var maxSteps: Int?
     /// `.some(nil)`: "any" (no limit).
-    var evaluationsPerRound: Int??
-    var minEvaluationRecords: Int?
+    public var evaluationsPerRound: Int??
+    public var minEvaluationRecords: Int?
 
-    static let keys = ["dp-sgd", "min-noise-multiplier", "max-clip-norm", "max-round-epsilon", "epsilon-budget",
+    public static let keys = ["dp-sgd", "min-noise-multiplier", "max-clip-norm", "max-round-epsilon", "epsilon-budget",
                        "max-local-epochs", "max-steps", "evaluations-per-round", "min-evaluation-records"]
 
-    init() {}
+    public init() {}
 
-    init(path: String) throws {
+    public init(path: String) throws {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw UsageError("--policy \(path): cannot read the policy file: \(error.localizedDescription)")
@@ -45,7 +45,7 @@ struct HospitalPolicyFile: Equatable {
         try self.init(text: text, path: path)
     }
 
-    init(text: String, path: String) throws {
+    public init(text: String, path: String) throws {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw UsageError("--policy \(path): not valid TOML: \(error)")

@@ -7,22 +7,22 @@ import Federation
 /// (`true` or `flip`: flips its labels; `backdoor`: a pixel-trigger backdoor towards class 0 with
 /// model replacement, its update scaled by the number of hospitals — image data only; `nan`, `inf`,
 /// `scale=K`, `counts`: trains honestly but forges what it sends, see ``UpdateForgery``).
-struct SimulationSpec: Equatable {
-    enum Malice: Equatable {
+public struct SimulationSpec: Equatable {
+    public enum Malice: Equatable {
         case honest, flip, backdoor
         /// Forged updates and counts (``UpdateForgery``).
         case forge(UpdateForgery.Mode)
     }
 
-    var hospital: String
-    var knobs: SimulationKnobs
-    var malice: Malice
-    var malicious: Bool { malice != .honest }
+    public var hospital: String
+    public var knobs: SimulationKnobs
+    public var malice: Malice
+    public var malicious: Bool { malice != .honest }
 
-    static let help = "NAME:speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=true|flip|backdoor|nan|inf|scale=K|counts"
+    public static let help = "NAME:speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=true|flip|backdoor|nan|inf|scale=K|counts"
 
     /// The attack this hospital runs, or nil when honest.
-    func attack(featureShape: [Int], hospitals: Int) throws -> (any PoisoningAttack)? {
+    public func attack(featureShape: [Int], hospitals: Int) throws -> (any PoisoningAttack)? {
         switch malice {
         case .honest: return nil
         case .flip: return LabelFlipping()
@@ -34,7 +34,7 @@ struct SimulationSpec: Equatable {
         }
     }
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
             throw UsageError("--simulate '\(text)': expected \(SimulationSpec.help)")
         }
@@ -89,7 +89,7 @@ struct SimulationSpec: Equatable {
 
 extension SimulationSpec.Malice {
     /// The audit sweep's attacks by name (`honest`, `flip`, `backdoor`).
-    init?(rawValue: String) {
+    public init?(rawValue: String) {
         switch rawValue {
         case "honest": self = .honest
         case "flip": self = .flip
@@ -99,7 +99,7 @@ extension SimulationSpec.Malice {
     }
 
     /// The value `malicious=` takes for this mode.
-    var rawValue: String {
+    public var rawValue: String {
         switch self {
         case .honest: "honest"
         case .flip: "flip"

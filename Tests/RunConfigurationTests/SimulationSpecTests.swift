@@ -2,7 +2,7 @@ import Audit
 import Federation
 import TensorCore
 import Testing
-@testable import fedtop
+@testable import RunConfiguration
 
 @Suite("--simulate: a simulated hospital's misbehaviour")
 struct SimulationSpecTests {

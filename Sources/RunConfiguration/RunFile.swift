@@ -37,13 +37,13 @@ import Yams
 /// Every error is a ``RunFileError`` naming the file, the key and, where known, the line and
 /// column (YAML gives them for every value; TOML for syntax errors, and the line of a key is found
 /// in the text). `fedtop init --check FILE` loads a file and prints what it sets.
-enum RunFile {
+public enum RunFile {
     /// The run file's syntax, chosen by the file's extension.
-    enum Format: String, CaseIterable, Sendable {
+    public enum Format: String, CaseIterable, Sendable {
         case toml, yaml
 
         /// The format a path's extension names: `.toml`, or `.yaml` / `.yml` (case-insensitive).
-        init?(path: String) {
+        public init?(path: String) {
             let name = path.split(separator: "/").last.map(String.init) ?? path
             guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
             switch name[name.index(after: dot)...].lowercased() {
@@ -54,13 +54,13 @@ enum RunFile {
         }
 
         /// The file `fedtop init` writes by default.
-        var defaultFileName: String { "fedtop.\(rawValue)" }
+        public var defaultFileName: String { "fedtop.\(rawValue)" }
 
-        var displayName: String { rawValue.uppercased() }
+        public var displayName: String { rawValue.uppercased() }
     }
 
     /// The options the run file at `path` sets.
-    static func load(path: String) throws(RunFileError) -> RunOptions {
+    public static func load(path: String) throws(RunFileError) -> RunOptions {
         guard let format = Format(path: path) else {
             throw RunFileError(path: path, reason: .unsupportedFormat)
         }
@@ -75,30 +75,30 @@ enum RunFile {
     }
 
     /// The options `text`, a run file in `format`, sets; `path` names it in errors.
-    static func parse(_ text: String, format: Format, path: String) throws(RunFileError) -> RunOptions {
+    public static func parse(_ text: String, format: Format, path: String) throws(RunFileError) -> RunOptions {
         let entries = switch format {
         case .toml: try tomlEntries(text, path: path)
         case .yaml: try yamlEntries(text, path: path)
         }
         var options = RunOptions()
-        var seen = Set<RunOptions.Key>()
+        var seen = Set<RunOption>()
         for entry in entries {
             func fail(_ reason: RunFileError.Reason) -> RunFileError {
                 RunFileError(path: path, line: entry.line, column: entry.column, key: entry.key, reason: reason)
             }
-            guard let key = RunOptions.Key(rawValue: entry.key) else {
+            guard let key = RunOption(named: entry.key) else {
                 if case .table = entry.value { throw fail(.section) }
-                throw fail(.unknownKey(suggestion: RunOptions.Key.closest(to: entry.key)?.rawValue))
+                throw fail(.unknownKey(suggestion: RunOption.closest(to: entry.key)?.name))
             }
             // Both parsers refuse a key given twice; this guards YAML keys that differ only in quoting.
             guard seen.insert(key).inserted else { throw fail(.invalidValue("given more than once")) }
-            let value: RunOptions.Value
+            let value: RunOption.Value
             switch entry.value.converted(to: key.kind) {
             case .success(let v): value = v
             case .failure(.wrongType(let got)): throw fail(.wrongType(expected: key.kind.expected, got: got))
             case .failure(.outOfRange(let problem)): throw fail(.invalidValue(problem))
             }
-            if let problem = RunOptions.problem(with: value, for: key) { throw fail(.invalidValue(problem)) }
+            if let problem = key.problem(with: value) { throw fail(.invalidValue(problem)) }
             options[key] = value
         }
         return options
@@ -106,8 +106,8 @@ enum RunFile {
 }
 
 /// A problem with a run file: what, in which file, at which key, line and column where known.
-struct RunFileError: Error, Equatable, CustomStringConvertible {
-    enum Reason: Equatable, Sendable {
+public struct RunFileError: Error, Equatable, CustomStringConvertible {
+    public enum Reason: Equatable, Sendable {
         /// The extension is not `.toml`, `.yaml` or `.yml`.
         case unsupportedFormat
         /// The file could not be read (the system's reason), or is not UTF-8.
@@ -124,15 +124,15 @@ struct RunFileError: Error, Equatable, CustomStringConvertible {
         case invalidValue(String)
     }
 
-    var path: String
-    var line: Int? = nil
-    var column: Int? = nil
+    public var path: String
+    public var line: Int? = nil
+    public var column: Int? = nil
     /// The key, for the errors about one key.
-    var key: String? = nil
-    var reason: Reason
+    public var key: String? = nil
+    public var reason: Reason
 
     /// `PATH[:LINE[:COLUMN]]: …`, as compilers write it, then the key and the problem.
-    var description: String {
+    public var description: String {
         var place = path
         if let line {
             place += ":\(line)"
@@ -195,7 +195,7 @@ private indirect enum WrittenValue {
         switch self {
         case .integer(let v): "integer \(v)"
         case .number(let v): "number \(v)"
-        case .string(let v): "string \(RunOptions.Value.quoted(v))"
+        case .string(let v): "string \(RunOption.Value.quoted(v))"
         case .boolean(let v): "boolean \(v)"
         case .list: "a list"
         case .table: "a table (the run file is flat: no sections)"
@@ -214,7 +214,7 @@ private indirect enum WrittenValue {
     }
 
     /// The value as the kind `kind` takes it.
-    func converted(to kind: RunOptions.Kind) -> Result<RunOptions.Value, Mismatch> {
+    func converted(to kind: RunOption.Kind) -> Result<RunOption.Value, Mismatch> {
         if case .plain(_, let resolved) = self, kind != .string, kind != .strings {
             return resolved.converted(to: kind)
         }

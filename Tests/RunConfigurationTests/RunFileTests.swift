@@ -1,20 +1,6 @@
 import Foundation
 import Testing
-@testable import fedtop
-
-/// A fresh directory for one test's files.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-runfile-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Writes `text` to `name` in a fresh directory and returns the path.
-func writeRunFile(_ name: String, _ text: String) throws -> String {
-    let path = try temporaryDirectory().appendingPathComponent(name).path
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
-}
+@testable import RunConfiguration
 
 /// The error `RunFile.parse` throws for `text`.
 func parseError(_ text: String, _ format: RunFile.Format, path: String = "run.file") -> RunFileError? {
@@ -29,11 +15,15 @@ func parseError(_ text: String, _ format: RunFile.Format, path: String = "run.fi
 @Suite("run file")
 struct RunFileTests {
     /// What both good files below set.
-    static let expected = RunOptions(
-        hospitals: 4, hospital: ["grpcs://a.example.org:7443", "grpcs://[::1]:9000"], sampleRate: 0.5, quorum: 2,
-        deadline: 60, strategy: "fedavg", rounds: 10, dataset: "wdbc", partition: "dirichlet:0.5", model: "mlp",
-        localEpochs: 2, batchSize: 32, learningRate: 0.1, momentum: 0, seed: 42, dp: "off", epsilon: 3,
-        delta: 1e-5, clientClip: 0.5, adaptiveClip: true, noiseSeed: 0, headless: true, json: false)
+    static let expected = RunOptions([
+        .hospitals: .integer(4), .hospital: .strings(["grpcs://a.example.org:7443", "grpcs://[::1]:9000"]),
+        .sampleRate: .number(0.5), .quorum: .integer(2), .deadline: .number(60),
+        .strategy: .string("fedavg"), .rounds: .integer(10), .dataset: .string("wdbc"),
+        .partition: .string("dirichlet:0.5"), .model: .string("mlp"), .localEpochs: .integer(2),
+        .batchSize: .integer(32), .learningRate: .number(0.1), .momentum: .number(0), .seed: .seed(42),
+        .dp: .string("off"), .epsilon: .number(3), .delta: .number(1e-5), .clientClip: .number(0.5),
+        .adaptiveClip: .boolean(true), .noiseSeed: .seed(0), .headless: .boolean(true),
+        .json: .boolean(false)])
 
     @Test("a TOML file sets each key it holds, with an integer taken for a number")
     func toml() throws {
@@ -176,7 +166,7 @@ struct RunFileTests {
         #expect(parseError("hospital = \"grpcs://a\"", .toml)?.key == "hospital")
         #expect(parseError("dataset = \"\"", .toml)?.reason == .invalidValue("must not be empty"))
         // hospital takes one string as a list of one.
-        #expect(try! RunFile.parse("hospital = \"grpcs://h:1\"", format: .toml, path: "x").hospital == ["grpcs://h:1"])
+        #expect(try! RunFile.parse("hospital = \"grpcs://h:1\"", format: .toml, path: "x")[.hospital] == .strings(["grpcs://h:1"]))
     }
 
     @Test("an unsupported extension is refused before reading, naming the file")
@@ -235,48 +225,54 @@ struct RunFileTests {
 
     @Test("options given on the command line override the file's; unset ones do not erase it")
     func overriding() {
-        let file = RunOptions(rounds: 10, dataset: "wdbc", seed: 3, dp: "sample")
-        let commandLine = RunOptions(rounds: 5, seed: 0, dp: "off", headless: true)
+        let file = RunOptions([.rounds: .integer(10), .dataset: .string("wdbc"), .seed: .seed(3), .dp: .string("sample")])
+        let commandLine = RunOptions([.rounds: .integer(5), .seed: .seed(0), .dp: .string("off"), .headless: .boolean(true)])
         let merged = file.overriding(with: commandLine)
-        #expect(merged == RunOptions(rounds: 5, dataset: "wdbc", seed: 0, dp: "off", headless: true))
+        #expect(merged == RunOptions([.rounds: .integer(5), .dataset: .string("wdbc"), .seed: .seed(0), .dp: .string("off"), .headless: .boolean(true)]))
         #expect(file.overriding(with: RunOptions()) == file)
         #expect(RunOptions().overriding(with: file) == file)
     }
 
     @Test("every key reads and writes its own property")
     func keys() throws {
-        let all = RunOptions(
-            hospitals: 1, hospital: ["grpcs://h:1"], certs: "c", perRound: 2, sampleRate: 0.3, quorum: 4, deadline: 5, strategy: "s",
-            rounds: 6, dataset: "d", partition: "iid", testFraction: 0.7, centralHoldout: 0.21, featureClip: 4.5, model: "m", localEpochs: 8, batchSize: 9,
-            learningRate: 0.11, momentum: 0.12, seed: 13, dp: "both", epsilon: 14, delta: 0.015, noise: 16, clip: 17,
-            clientNoise: 18, clientClip: 19, adaptiveClip: true, noiseSeed: 20, secureAggregation: true, secaggBits: 12,
-            secaggRange: 0.25, out: "o", name: "n", headless: false, json: true)
-        for key in RunOptions.Key.allCases {
+        let all = RunOptions([
+            .hospitals: .integer(1), .hospital: .strings(["grpcs://h:1"]), .certs: .string("c"),
+            .perRound: .integer(2), .sampleRate: .number(0.3), .quorum: .integer(4), .deadline: .number(5),
+            .strategy: .string("s"), .rounds: .integer(6), .dataset: .string("d"), .partition: .string("iid"),
+            .testFraction: .number(0.7), .centralHoldout: .number(0.21), .featureClip: .number(4.5),
+            .model: .string("m"), .localEpochs: .integer(8), .batchSize: .integer(9),
+            .learningRate: .number(0.11), .momentum: .number(0.12), .seed: .seed(13), .dp: .string("both"),
+            .epsilon: .number(14), .delta: .number(0.015), .noise: .number(16), .clip: .number(17),
+            .clientNoise: .number(18), .clientClip: .number(19), .adaptiveClip: .boolean(true),
+            .noiseSeed: .seed(20), .secureAggregation: .boolean(true), .secaggBits: .integer(12),
+            .secaggRange: .number(0.25), .maxUpdateNorm: .number(7), .out: .string("o"), .name: .string("n"),
+            .headless: .boolean(false), .json: .boolean(true)])
+        for key in RunOption.all {
             let value = try #require(all[key], "\(key)")
             var one = RunOptions()
             one[key] = value
             #expect(one[key] == value)
-            #expect(Set(RunOptions.Key.allCases.filter { one[$0] != nil }) == [key])
+            #expect(Set(RunOption.all.filter { one[$0] != nil }) == [key])
             #expect(RunOptions().overriding(with: one) == one)
             #expect(all.overriding(with: one) == all)
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOptions.Key.allCases.count == 36)
-        #expect(RunOptions.Key.closest(to: "LEARNING_RATE") == .learningRate)
-        #expect(RunOptions.Key.closest(to: "noiseSeed") == .noiseSeed)
-        #expect(RunOptions.Key.closest(to: "epsilion") == .epsilon)
+        #expect(RunOption.all.count == 37)
+        #expect(RunOption.closest(to: "LEARNING_RATE") == .learningRate)
+        #expect(RunOption.closest(to: "noiseSeed") == .noiseSeed)
+        #expect(RunOption.closest(to: "epsilion") == .epsilon)
     }
 
     @Test("validate checks each set option as the file does")
     func validate() {
-        #expect(throws: RunOptions.InvalidOption(key: .batchSize, problem: "must be at least 1, got 0")) {
-            try RunOptions(batchSize: 0).validate()
+        #expect(throws: RunOptions.InvalidOption(option: .batchSize, problem: "must be at least 1, got 0")) {
+            try RunOptions([.batchSize: .integer(0)]).validate()
         }
-        #expect(throws: RunOptions.InvalidOption(key: .featureClip, problem: "must be a positive number of standard deviations, got 0.0")) {
-            try RunOptions(featureClip: 0).validate()
+        #expect(throws: RunOptions.InvalidOption(option: .featureClip, problem: "must be a positive number of standard deviations, got 0.0")) {
+            try RunOptions([.featureClip: .number(0)]).validate()
         }
-        #expect(RunOptions.InvalidOption(key: .batchSize, problem: "x").description == "--batch-size x")
+        #expect(RunOptions.InvalidOption(option: .batchSize, problem: "x").description == "--batch-size x")
         #expect(throws: Never.self) { try RunOptions.defaults.validate() }
     }
 }

@@ -1,6 +1,6 @@
 import Federation
 import Testing
-@testable import fedtop
+@testable import RunConfiguration
 
 /// `fedtop hospital --policy FILE`: every key read, every bad value refused naming the file and the key.
 @Suite("HospitalPolicyFile: the operator's policy written down")
