@@ -28,13 +28,8 @@ extension ConsoleCredentials {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateChain = [.certificate(identity.nioCertificate)]
         configuration.privateKey = .privateKey(identity.nioPrivateKey)
-        configuration.minimumTLSVersion = .tlsv13
-        configuration.maximumTLSVersion = .tlsv13
         configuration.certificateVerification = .fullVerification
-        configuration.trustRoots = .certificates([identity.nioAuthority])
-        configuration.applicationProtocols = ["grpc-exp", "h2"]
-        configuration.renegotiationSupport = .none
-        return configuration
+        return identity.federationPolicy(configuration)
     }
 
     /// The verifier of a hospital reached at `host` (DNS name or IP literal), pinned to

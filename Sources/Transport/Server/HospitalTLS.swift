@@ -30,13 +30,8 @@ extension HospitalCredentials {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(identity.nioCertificate)],
             privateKey: .privateKey(identity.nioPrivateKey))
-        configuration.minimumTLSVersion = .tlsv13
-        configuration.maximumTLSVersion = .tlsv13
         configuration.certificateVerification = .noHostnameVerification
-        configuration.trustRoots = .certificates([identity.nioAuthority])
-        configuration.applicationProtocols = ["grpc-exp", "h2"]
-        configuration.renegotiationSupport = .none
-        return configuration
+        return identity.federationPolicy(configuration)
     }
 
     /// The verifier of clients: only the console.
