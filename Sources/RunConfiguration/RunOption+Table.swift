@@ -5,6 +5,9 @@ import Transport
 /// The option table: every option of `fedtop run`, in the order `--help` and `fedtop init` list them.
 /// Each entry is the option's only declaration (see ``RunOption``).
 extension RunOption {
+    /// The library's defaults (``FederationPlan/defaults``): the table shows and applies them, never restates them.
+    private static let plan = FederationPlan.defaults
+
     public static let all: [RunOption] = [
         hospitals, hospital, certs, rounds, perRound, sampleRate, quorum, deadline, strategy, maxUpdateNorm,
         dataset, partition, testFraction, centralHoldout, featureClip,
@@ -28,7 +31,7 @@ extension RunOption {
         help: "The console's folder from `fedtop certs init` (certificate, key, model-signing key), for remote hospitals.",
         example: .string("federation/console"), check: nonEmpty)
     public static let rounds = RunOption(
-        "rounds", .integer, .federation, help: "Federated rounds.", default: .integer(30), check: atLeast(1))
+        "rounds", .integer, .federation, help: "Federated rounds.", default: .integer(plan.rounds), check: atLeast(1))
     public static let perRound = RunOption(
         "per-round", .integer, .federation, help: "Hospitals asked each round (a count).",
         otherwise: "all", example: .integer(3), check: atLeast(1))
@@ -38,7 +41,7 @@ extension RunOption {
         example: .number(0.5), check: number { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1], got \($0)" })
     public static let quorum = RunOption(
         "quorum", .integer, .federation, help: "The fewest valid updates a round may aggregate (at most the hospitals).",
-        default: .integer(2), check: atLeast(1))
+        default: .integer(plan.quorum), check: atLeast(1))
     public static let deadline = RunOption(
         "deadline", .number, .federation, help: "Seconds a round waits for updates.",
         otherwise: "no deadline", example: .number(60), check: positive)
@@ -46,7 +49,7 @@ extension RunOption {
         "strategy", .string, .federation,
         help: "How updates are combined: fedavg | fedprox:MU | fedadam | fedyogi | fedadagrad | median | trimmed:BETA | krum:F "
             + "| multikrum:F:M | normbound:M.",
-        default: .string("fedavg"), check: nonEmpty)
+        default: .string(plan.strategy), check: nonEmpty)
     public static let maxUpdateNorm = RunOption(
         "max-update-norm", .number, .federation, help: "Reject updates whose L2 norm exceeds this.",
         otherwise: "a bound derived from the round's settings", example: .number(10), check: positive)
@@ -83,17 +86,17 @@ extension RunOption {
         otherwise: "by dataset", example: .string("lesioncnn"), check: nonEmpty)
     public static let localEpochs = RunOption(
         "local-epochs", .integer, .training, help: "Passes over its data each hospital makes per round.",
-        default: .integer(1), check: atLeast(1))
+        default: .integer(plan.localEpochs), check: atLeast(1))
     public static let batchSize = RunOption(
         "batch-size", .integer, .training, help: "Expected batch size (Poisson batches under DP-SGD).",
-        default: .integer(64), check: atLeast(1))
+        default: .integer(plan.batchSize), check: atLeast(1))
     public static let learningRate = RunOption(
-        "learning-rate", .number, .training, help: "Local SGD learning rate.", default: .number(0.05), check: positive)
+        "learning-rate", .number, .training, help: "Local SGD learning rate.", default: .number(Double(plan.learningRate)), check: positive)
     public static let momentum = RunOption(
-        "momentum", .number, .training, help: "Local SGD momentum, in [0, 1).", default: .number(0.9),
+        "momentum", .number, .training, help: "Local SGD momentum, in [0, 1).", default: .number(Double(plan.momentum)),
         check: number { $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1), got \($0)" })
     public static let seed = RunOption(
-        "seed", .seed, .training, help: "Seed for the split, initialisation, selection and batches.", default: .seed(1))
+        "seed", .seed, .training, help: "Seed for the split, initialisation, selection and batches.", default: .seed(plan.seed))
 
     // MARK: Privacy
 
@@ -102,15 +105,15 @@ extension RunOption {
 
     public static let dp = RunOption(
         "dp", .string, .privacy, help: "Differential privacy: sample (DP-SGD in hospitals) | client (DP-FedAvg) | both | off.",
-        default: .string(PrivacyMode.sample.rawValue), check: string { mode in
+        default: .string(plan.privacy.rawValue), check: string { mode in
             privacyModes.contains(mode) ? nil : "must be one of \(privacyModes.joined(separator: ", ")), got \"\(mode)\""
         })
     public static let epsilon = RunOption(
         "epsilon", .number, .privacy, help: "The ε budget of each hospital (and of the federation under client-level DP).",
-        default: .number(3), check: positive)
-    public static let delta = RunOption("delta", .number, .privacy, help: "δ.", default: .number(1e-5), check: fraction)
+        default: .number(plan.epsilon!), check: positive)
+    public static let delta = RunOption("delta", .number, .privacy, help: "δ.", default: .number(plan.delta), check: fraction)
     public static let clip = RunOption(
-        "clip", .number, .privacy, help: "Sample-level per-sample clip norm C.", default: .number(1), check: positive)
+        "clip", .number, .privacy, help: "Sample-level per-sample clip norm C.", default: .number(plan.clip), check: positive)
     public static let noise = RunOption(
         "noise", .number, .privacy, help: "Instead of epsilon: the sample-level noise multiplier σ.",
         otherwise: "calibrated to --epsilon over the planned rounds", example: .number(1.1), check: nonNegative)
@@ -119,7 +122,7 @@ extension RunOption {
         otherwise: "calibrated to --epsilon", example: .number(1.0), check: nonNegative)
     public static let clientClip = RunOption(
         "client-clip", .number, .privacy, help: "Client-level update clip norm S (the initial one with --adaptive-clip).",
-        otherwise: "1", example: .number(0.5), check: positive)
+        otherwise: "\(plan.clientClip)", example: .number(0.5), check: positive)
     public static let adaptiveClip = RunOption(
         "adaptive-clip", .boolean, .privacy, help: "Client-level adaptive clipping: S follows a quantile of the update norms (Andrew et al. 2021).",
         example: .boolean(true))
@@ -135,11 +138,11 @@ extension RunOption {
         example: .boolean(true))
     public static let secaggBits = RunOption(
         "secagg-bits", .integer, .secureAggregation, help: "Secure aggregation: quantisation bits b, 2^b levels per coordinate.",
-        otherwise: "16", example: .integer(16))
+        otherwise: "\(standardSecaggBits)", example: .integer(16))
     public static let secaggRange = RunOption(
         "secagg-range", .number, .secureAggregation,
         help: "Secure aggregation: each weighted update coordinate is clipped to ±this before quantisation.",
-        otherwise: "1; the client clip norm S under --dp client", example: .number(1.0))
+        otherwise: "\(standardSecaggRange); the client clip norm S under --dp client", example: .number(1.0))
 
     // MARK: Output
 
@@ -159,9 +162,9 @@ extension RunOption {
 
 extension RunOption {
     /// The secure-aggregation defaults the table's notes name (``SecureAggregationSettings``).
-    public static let standardSecaggBits = 16
-    public static let standardSecaggRange = 1.0
-    public static let standardClientClip = 1.0
+    public static let standardSecaggBits = SecureAggregationSettings().bits
+    public static let standardSecaggRange = SecureAggregationSettings().clipRange
+    public static let standardClientClip = plan.clientClip
 
     private static func integer(_ check: @escaping @Sendable (Int) -> String?) -> @Sendable (Value) -> String? {
         { $0.integer.flatMap(check) }

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// One option of `fedtop run`, declared once: its name, the kind of value it takes, its default,
 /// how a value is checked, and the help that `--help` and `fedtop init` print.
 ///
@@ -175,23 +177,7 @@ extension RunOption {
         }
 
         /// `text` as a double-quoted string, escaped as TOML and YAML both read it.
-        public static func quoted(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
+        public static func quoted(_ text: String) -> String { jsonQuoted(text) }
     }
 }
 

@@ -11,7 +11,11 @@ import Transport
 /// a ``UsageError`` naming the options, every combination a run cannot honour (remote hospitals
 /// without certificates, `--noise` without sample-level DP, a quorum above the hospitals, secure
 /// aggregation for one hospital, …); a plan it returns builds (``federationPlan(name:simulations:)``).
+@dynamicMemberLookup
 public struct RunPlan {
+    /// How the federation trains and protects (rounds, strategy, privacy, selection, …): the library's
+    /// plan, read through this one (`plan.rounds`). Its name is set when the run's name is known.
+    public var federation: FederationPlan
     /// Local (simulated) hospitals.
     public var hospitals: Int
     /// Remote hospitals (`fedtop hospital` processes).
@@ -25,26 +29,6 @@ public struct RunPlan {
     public var dataset: String
     public var model: String?
     public var partition: String
-    public var rounds: Int
-    public var localEpochs: Int
-    public var batchSize: Int
-    public var learningRate: Float
-    public var momentum: Float
-    public var strategy: String
-    public var privacy: PrivacyMode
-    public var epsilon: Double?
-    public var delta: Double
-    public var noise: Double?
-    public var clip: Double
-    public var clientNoise: Double?
-    public var clientClip: Double
-    public var adaptiveClip: Bool
-    public var selection: HospitalSelection
-    public var quorum: Int
-    public var deadline: Double?
-    public var maxUpdateNorm: Double?
-    public var seed: UInt64
-    public var noiseSeed: UInt64?
     public var testFraction: Double
     public var centralHoldout: Double?
     /// Each hospital's standardised features clamped to ±this many standard deviations (nil: no bound).
@@ -57,10 +41,8 @@ public struct RunPlan {
     public var options = RunOptions()
     public var resume = false
     public var encryptCheckpoints = false
-    /// Why the budget of a resumed run changes (`--raise-budget`); nil: the ledgers' budget stands.
-    public var budgetReason: String?
-    /// Secure aggregation, when on.
-    public var secureAggregation: SecureAggregationSettings?
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<FederationPlan, T>) -> T { federation[keyPath: keyPath] }
 
     /// The plan of `o` (options merged from their sources, ``RunOptions/merged(config:resume:commandLine:)``)
     /// and the command line's run-only switches: `--insecure`, `--simulate`, `--resume`,
@@ -139,6 +121,14 @@ public struct RunPlan {
             }
             simulations.append(s)
         }
+        self.federation = FederationPlan(
+            name: o[.name]?.string ?? "", rounds: o.integer(.rounds), localEpochs: o.integer(.localEpochs),
+            batchSize: o.integer(.batchSize), learningRate: Float(o.number(.learningRate)), momentum: Float(o.number(.momentum)),
+            strategy: o.string(.strategy), privacy: privacy, epsilon: o.number(.epsilon), delta: o.number(.delta),
+            noise: o[.noise]?.number, clip: o.number(.clip), clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
+            adaptiveClip: o.flag(.adaptiveClip), budgetReason: raiseBudget, selection: selection, quorum: quorum,
+            deadline: o[.deadline]?.number, maxUpdateNorm: o[.maxUpdateNorm]?.number, seed: o.seed(.seed),
+            noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure)
         self.hospitals = localCount
         self.remoteHospitals = remote
         self.certs = certs
@@ -146,26 +136,6 @@ public struct RunPlan {
         self.dataset = o.string(.dataset)
         self.model = o[.model]?.string
         self.partition = o.string(.partition)
-        self.rounds = o.integer(.rounds)
-        self.localEpochs = o.integer(.localEpochs)
-        self.batchSize = o.integer(.batchSize)
-        self.learningRate = Float(o.number(.learningRate))
-        self.momentum = Float(o.number(.momentum))
-        self.strategy = o.string(.strategy)
-        self.privacy = privacy
-        self.epsilon = privacy == .off ? nil : o.number(.epsilon)
-        self.delta = o.number(.delta)
-        self.noise = o[.noise]?.number
-        self.clip = o.number(.clip)
-        self.clientNoise = o[.clientNoise]?.number
-        self.clientClip = clientClip
-        self.adaptiveClip = o.flag(.adaptiveClip)
-        self.selection = selection
-        self.quorum = quorum
-        self.deadline = o[.deadline]?.number
-        self.maxUpdateNorm = o[.maxUpdateNorm]?.number
-        self.seed = o.seed(.seed)
-        self.noiseSeed = o[.noiseSeed]?.seed
         self.testFraction = o.number(.testFraction)
         self.centralHoldout = o[.centralHoldout]?.number
         self.featureClip = o[.featureClip]?.number.map { Float($0) }
@@ -176,21 +146,16 @@ public struct RunPlan {
         self.options = o
         self.resume = resume
         self.encryptCheckpoints = encryptCheckpoints
-        self.budgetReason = raiseBudget
-        self.secureAggregation = secure
     }
 
-    /// The library's plan of this run (everything but where it runs and how it prints).
+    /// The library's plan of this run, named, with its simulated hospitals.
     public func federationPlan(name: String, simulations: [String: SimulatedHospital]) -> FederationPlan {
-        FederationPlan(name: name, rounds: rounds, localEpochs: localEpochs, batchSize: batchSize, learningRate: learningRate,
-                       momentum: momentum, strategy: strategy, privacy: privacy, epsilon: epsilon, delta: delta, noise: noise,
-                       clip: clip, clientNoise: clientNoise, clientClip: clientClip, adaptiveClip: adaptiveClip,
-                       budgetReason: budgetReason, selection: selection, quorum: quorum, deadline: deadline,
-                       maxUpdateNorm: maxUpdateNorm, seed: seed, noiseSeed: noiseSeed, secureAggregation: secureAggregation,
-                       simulations: simulations)
+        var plan = federation
+        plan.name = name
+        plan.simulations = simulations
+        return plan
     }
 }
-
 extension RunOptions {
     /// The options a run uses: a resumed run's `run.json` (in `resume`), overridden by the run file at
     /// `config`, overridden by `commandLine`. `out` is the resumed directory.

@@ -68,7 +68,7 @@ extension SafeTensors {
     func encoded(source: String) throws -> [UInt8] {
         var header = "{"
         if !metadata.isEmpty {
-            let members = metadata.sorted { $0.key < $1.key }.map { Self.jsonString($0.key) + ":" + Self.jsonString($0.value) }
+            let members = metadata.sorted { $0.key < $1.key }.map { jsonQuoted($0.key) + ":" + jsonQuoted($0.value) }
             header += "\"__metadata__\":{" + members.joined(separator: ",") + "}"
         }
         var needsComma = !metadata.isEmpty
@@ -80,7 +80,7 @@ extension SafeTensors {
             let end = offset + tensor.count * MemoryLayout<Float>.size
             if needsComma { header += "," }
             needsComma = true
-            header += Self.jsonString(name) + ":{\"dtype\":\"F32\",\"shape\":["
+            header += jsonQuoted(name) + ":{\"dtype\":\"F32\",\"shape\":["
                 + tensor.shape.map(String.init).joined(separator: ",")
                 + "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
@@ -109,25 +109,6 @@ extension SafeTensors {
             }
             initialized = total
         }
-    }
-
-    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -80,6 +80,10 @@ public struct FederationPlan: Sendable {
         self.secureAggregation = secureAggregation
         self.simulations = simulations
     }
+
+    /// The defaults of ``init(name:rounds:localEpochs:batchSize:learningRate:momentum:strategy:privacy:epsilon:delta:noise:clip:clientNoise:clientClip:adaptiveClip:budgetReason:selection:quorum:deadline:maxUpdateNorm:seed:noiseSeed:secureAggregation:simulations:)``,
+    /// where they are declared: fedtop's option table shows and applies these.
+    public static let defaults = FederationPlan(name: "", selection: .count(1))
 }
 
 /// How a simulated local hospital misbehaves: its knobs and the attack it runs (nil: honest).
