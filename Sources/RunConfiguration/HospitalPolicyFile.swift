@@ -1,6 +1,7 @@
 import Federation
 import Foundation
 import TOMLKit
+import Transport
 
 /// `fedtop hospital --policy FILE`: the hospital operator's privacy policy written down (TOML), so it is
 /// reviewed and versioned like any other clinical rule. Flags given on the command line win over the
@@ -90,12 +91,61 @@ public struct HospitalPolicyFile: Equatable {
                 throw UsageError("--policy \(path): unknown key '\(key)' (expected \(Self.keys.joined(separator: ", ")))")
             }
         }
-        let policy = HospitalPolicy(requiresDPSGD: requiresDPSGD ?? true,
-                                    minNoiseMultiplier: minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
-                                    maxClipNorm: maxClipNorm, maxRoundEpsilon: maxRoundEpsilon,
-                                    evaluationsPerRound: evaluationsPerRound ?? HospitalPolicy.standardEvaluationsPerRound,
-                                    minEvaluationRecords: minEvaluationRecords ?? HospitalPolicy.standardMinEvaluationRecords)
-        if let problem = policy.problem { throw UsageError("--policy \(path): \(problem)") }
+        do { _ = try resolved() } catch { throw UsageError("--policy \(path): \(error)") }
         if let e = epsilonBudget, !(e > 0) { throw UsageError("--policy \(path): epsilon-budget must be a positive number") }
+    }
+}
+
+extension HospitalPolicyFile {
+    /// A hospital's rules once the file and the flags are read: the policy it checks every request
+    /// against, the budget asked for (nil: the ledger's own) and its work limits.
+    public struct Resolved: Equatable {
+        public var policy: HospitalPolicy
+        public var budget: Double?
+        public var maxLocalEpochs: Int
+        public var maxSteps: Int
+    }
+
+    /// These settings with every one `flags` sets replacing this one's (the command line wins over the file).
+    public func overriding(with flags: HospitalPolicyFile) -> HospitalPolicyFile {
+        var result = self
+        result.requiresDPSGD = flags.requiresDPSGD ?? requiresDPSGD
+        result.minNoiseMultiplier = flags.minNoiseMultiplier ?? minNoiseMultiplier
+        result.maxClipNorm = flags.maxClipNorm ?? maxClipNorm
+        result.maxRoundEpsilon = flags.maxRoundEpsilon ?? maxRoundEpsilon
+        result.epsilonBudget = flags.epsilonBudget ?? epsilonBudget
+        result.maxLocalEpochs = flags.maxLocalEpochs ?? maxLocalEpochs
+        result.maxSteps = flags.maxSteps ?? maxSteps
+        result.evaluationsPerRound = flags.evaluationsPerRound ?? evaluationsPerRound
+        result.minEvaluationRecords = flags.minEvaluationRecords ?? minEvaluationRecords
+        return result
+    }
+
+    /// The rules, each unset one at its standard value (DP-SGD required, ``HospitalPolicy``'s floors,
+    /// ``WorkLimits/standard``); a rule out of range is a ``UsageError`` naming it.
+    public func resolved() throws(UsageError) -> Resolved {
+        let policy = HospitalPolicy(
+            requiresDPSGD: requiresDPSGD ?? true,
+            minNoiseMultiplier: minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
+            maxClipNorm: maxClipNorm, maxRoundEpsilon: maxRoundEpsilon,
+            evaluationsPerRound: evaluationsPerRound ?? HospitalPolicy.standardEvaluationsPerRound,
+            minEvaluationRecords: minEvaluationRecords ?? HospitalPolicy.standardMinEvaluationRecords)
+        if let problem = policy.problem { throw UsageError("the privacy policy: \(problem)") }
+        if let budget = epsilonBudget, !(budget > 0 && budget.isFinite) {
+            throw UsageError("--epsilon-budget \(budget): must be a positive number")
+        }
+        let epochs = maxLocalEpochs ?? WorkLimits.standard.maxLocalEpochs
+        let steps = maxSteps ?? WorkLimits.standard.maxStepsPerRound
+        guard epochs >= 1, steps >= 1 else { throw UsageError("--max-local-epochs and --max-steps must be ≥ 1") }
+        return Resolved(policy: policy, budget: epsilonBudget, maxLocalEpochs: epochs, maxSteps: steps)
+    }
+
+    /// `--evaluations-per-round`: a whole number ≥ 0, or `any` (`.some(nil)`: no limit).
+    public static func evaluations(parsing text: String) throws(UsageError) -> Int?? {
+        if text == "any" { return .some(nil) }
+        guard let n = Int(text), n >= 0 else {
+            throw UsageError("--evaluations-per-round '\(text)': expected a whole number ≥ 0 or 'any'")
+        }
+        return n
     }
 }

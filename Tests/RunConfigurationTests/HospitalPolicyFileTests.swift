@@ -42,4 +42,20 @@ struct HospitalPolicyFileTests {
             #expect("\(error)".contains("--policy ops/policy.toml") && "\(error)".contains(named), "\(error)")
         }
     }
+
+    @Test("flags win over the file one rule at a time; unset rules take the standard values; a bad rule names itself")
+    func flagsOverride() throws {
+        let file = try HospitalPolicyFile(text: "min-noise-multiplier = 0.8\nmax-clip-norm = 2.0\nepsilon-budget = 5.0\n", path: "p.toml")
+        var flags = HospitalPolicyFile()
+        flags.minNoiseMultiplier = 1.2
+        flags.evaluationsPerRound = try HospitalPolicyFile.evaluations(parsing: "any")
+        let rules = try file.overriding(with: flags).resolved()
+        #expect(rules.policy.minNoiseMultiplier == 1.2 && rules.policy.maxClipNorm == 2.0 && rules.budget == 5)
+        #expect(rules.policy.requiresDPSGD && rules.policy.evaluationsPerRound == nil)
+        #expect(rules.policy.minEvaluationRecords == HospitalPolicy.standardMinEvaluationRecords)
+        #expect(try HospitalPolicyFile().resolved().budget == nil)
+        #expect(throws: UsageError.self) { try HospitalPolicyFile.evaluations(parsing: "-1") }
+        flags.epsilonBudget = 0
+        #expect(throws: UsageError("--epsilon-budget 0.0: must be a positive number")) { try file.overriding(with: flags).resolved() }
+    }
 }

@@ -183,36 +183,24 @@ struct HospitalCommand: ParsableCommand {
 
     /// The policy from the file and the flags (flags win), the budget asked for (nil: none), and the work limits.
     private func resolvedPolicy() throws -> (HospitalPolicy, budget: Double?, epochs: Int, steps: Int) {
-        let file: HospitalPolicyFile
-        do { file = try policy.map { try HospitalPolicyFile(path: $0) } ?? HospitalPolicyFile() } catch {
-            throw ValidationError("\(error)")
-        }
-        let resolved = HospitalPolicy(
-            requiresDPSGD: dpOptional ? false : (file.requiresDPSGD ?? true),
-            minNoiseMultiplier: minNoise ?? file.minNoiseMultiplier ?? HospitalPolicy.standardMinNoiseMultiplier,
-            maxClipNorm: maxClip ?? file.maxClipNorm, maxRoundEpsilon: maxRoundEpsilon ?? file.maxRoundEpsilon,
-            evaluationsPerRound: try evaluationsFlag() ?? file.evaluationsPerRound ?? HospitalPolicy.standardEvaluationsPerRound,
-            minEvaluationRecords: minEvaluationRecords ?? file.minEvaluationRecords ?? HospitalPolicy.standardMinEvaluationRecords)
-        if let problem = resolved.problem { throw ValidationError("the privacy policy: \(problem)") }
-        let budget = epsilonBudget ?? file.epsilonBudget
-        if let budget, !(budget > 0 && budget.isFinite) { throw ValidationError("--epsilon-budget \(budget): must be a positive number") }
         if let raiseBudget, raiseBudget.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--raise-budget needs a reason (it is recorded in the ledger and the audit log)")
         }
-        let epochs = maxLocalEpochs ?? file.maxLocalEpochs ?? WorkLimits.standard.maxLocalEpochs
-        let steps = maxSteps ?? file.maxSteps ?? WorkLimits.standard.maxStepsPerRound
-        guard epochs >= 1, steps >= 1 else { throw ValidationError("--max-local-epochs and --max-steps must be ≥ 1") }
-        return (resolved, budget, epochs, steps)
-    }
-
-    /// `--evaluations-per-round`: nil when not given, `.some(nil)` for "any".
-    private func evaluationsFlag() throws -> Int?? {
-        guard let evaluationsPerRound else { return nil }
-        if evaluationsPerRound == "any" { return .some(nil) }
-        guard let n = Int(evaluationsPerRound), n >= 0 else {
-            throw ValidationError("--evaluations-per-round '\(evaluationsPerRound)': expected a whole number ≥ 0 or 'any'")
-        }
-        return n
+        do {
+            let file = try policy.map { try HospitalPolicyFile(path: $0) } ?? HospitalPolicyFile()
+            var flags = HospitalPolicyFile()
+            flags.requiresDPSGD = dpOptional ? false : nil
+            flags.minNoiseMultiplier = minNoise
+            flags.maxClipNorm = maxClip
+            flags.maxRoundEpsilon = maxRoundEpsilon
+            flags.epsilonBudget = epsilonBudget
+            flags.maxLocalEpochs = maxLocalEpochs
+            flags.maxSteps = maxSteps
+            flags.evaluationsPerRound = try evaluationsPerRound.map(HospitalPolicyFile.evaluations(parsing:)) ?? nil
+            flags.minEvaluationRecords = minEvaluationRecords
+            let rules = try file.overriding(with: flags).resolved()
+            return (rules.policy, rules.budget, rules.maxLocalEpochs, rules.maxSteps)
+        } catch { throw ValidationError("\(error)") }
     }
 
     /// n of `--shard i/n` (1 when the shard does not parse; loadShare reports that).
