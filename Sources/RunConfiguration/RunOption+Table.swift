@@ -13,7 +13,7 @@ extension RunOption {
         dataset, partition, testFraction, centralHoldout, featureClip,
         model, localEpochs, batchSize, learningRate, momentum, seed,
         dp, epsilon, delta, clip, noise, clientNoise, clientClip, adaptiveClip, noiseSeed,
-        secureAggregation, secaggBits, secaggRange,
+        secureAggregation, secaggBits, secaggRange, secaggPhaseTimeout,
         out, name, headless, json,
     ]
 
@@ -143,6 +143,10 @@ extension RunOption {
         "secagg-range", .number, .secureAggregation,
         help: "Secure aggregation: each weighted update coordinate is clipped to ±this before quantisation.",
         otherwise: "\(standardSecaggRange); the client clip norm S under --dp client", example: .number(1.0))
+    public static let secaggPhaseTimeout = RunOption(
+        "secagg-phase-timeout", .number, .secureAggregation,
+        help: "Secure aggregation: seconds each phase (shares, masked inputs, unmasking) waits before the missing hospitals count as dropped.",
+        otherwise: "\(SecureAggregationSettings().phaseTimeout)", example: .number(30), check: positive)
 
     // MARK: Output
 

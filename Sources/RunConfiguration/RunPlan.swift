@@ -106,11 +106,12 @@ public struct RunPlan {
         if o.flag(.secureAggregation) {
             secure = SecureAggregationSettings(
                 bits: o[.secaggBits]?.integer ?? RunOption.standardSecaggBits,
-                clipRange: o[.secaggRange]?.number ?? (privacy.clientLevel ? clientClip : RunOption.standardSecaggRange))
+                clipRange: o[.secaggRange]?.number ?? (privacy.clientLevel ? clientClip : RunOption.standardSecaggRange),
+                phaseTimeout: o[.secaggPhaseTimeout]?.number ?? SecureAggregationSettings().phaseTimeout)
             if let problem = secure?.problem { throw UsageError(problem) }
             if hospitalCount < 2 { throw UsageError("--secure-aggregation needs at least 2 hospitals, got \(hospitalCount)") }
-        } else if o.isSet(.secaggBits) || o.isSet(.secaggRange) {
-            throw UsageError("--secagg-bits and --secagg-range need --secure-aggregation")
+        } else if let option = [RunOption.secaggBits, .secaggRange, .secaggPhaseTimeout].first(where: o.isSet) {
+            throw UsageError("\(option.flag) needs --secure-aggregation")
         }
         var simulations: [SimulationSpec] = []
         for text in simulate {

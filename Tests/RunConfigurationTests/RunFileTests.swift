@@ -245,7 +245,7 @@ struct RunFileTests {
             .epsilon: .number(14), .delta: .number(0.015), .noise: .number(16), .clip: .number(17),
             .clientNoise: .number(18), .clientClip: .number(19), .adaptiveClip: .boolean(true),
             .noiseSeed: .seed(20), .secureAggregation: .boolean(true), .secaggBits: .integer(12),
-            .secaggRange: .number(0.25), .maxUpdateNorm: .number(7), .out: .string("o"), .name: .string("n"),
+            .secaggRange: .number(0.25), .maxUpdateNorm: .number(7), .secaggPhaseTimeout: .number(9), .out: .string("o"), .name: .string("n"),
             .headless: .boolean(false), .json: .boolean(true)])
         for key in RunOption.all {
             let value = try #require(all[key], "\(key)")
@@ -258,7 +258,7 @@ struct RunFileTests {
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOption.all.count == 37)
+        #expect(RunOption.all.count == 38)
         #expect(RunOption.closest(to: "LEARNING_RATE") == .learningRate)
         #expect(RunOption.closest(to: "noiseSeed") == .noiseSeed)
         #expect(RunOption.closest(to: "epsilion") == .epsilon)
