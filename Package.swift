@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Privacy", targets: ["Privacy"]),
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,8 +76,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
         ], exclude: ["Proto"]),
+        // The measurements behind `fedtop bench`: the tensor core, DP-SGD, the accountant, noise, utility,
+        // engine rounds, secure aggregation and the transport, with the child processes they start.
+        // The federations they time are built by the caller (`BenchFederationFactory`): fedtop builds them as `fedtop run` does.
+        .target(name: "Benchmarks", dependencies: [
+            "CBLAS", "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation", "Transport",
+        ]),
         .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS", "Console", "Transport", "Audit",
+            "Console", "Transport", "Audit", "Benchmarks",
             "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -94,6 +101,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Federation", "Datasets", "TensorCore"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Federation", "SecureAggregation"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "TransportTests", dependencies: [
