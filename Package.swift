@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "RunConfiguration", targets: ["RunConfiguration"]),
+        .library(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,8 +84,14 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The measurements behind `fedtop bench`: the tensor core, DP-SGD, the accountant, noise, utility,
+        // engine rounds, secure aggregation and the transport, with the child processes they start.
+        // The federations they time are built by the caller (`BenchFederationFactory`): fedtop builds them as `fedtop run` does.
+        .target(name: "Benchmarks", dependencies: [
+            "CBLAS", "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation", "Transport",
+        ]),
         .executableTarget(name: "fedtop", dependencies: [
-            "CBLAS", "Console", "Transport", "Audit", "RunConfiguration",
+            "Console", "Transport", "Audit", "Benchmarks", "RunConfiguration",
             "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -100,6 +107,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Federation", "Datasets", "TensorCore"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Federation", "SecureAggregation"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Federation"], exclude: ["Fixtures"]),
         .testTarget(name: "TransportTests", dependencies: [

@@ -86,28 +86,3 @@ public struct SimulationSpec: Equatable {
         if let problem = knobs.problem { throw UsageError("--simulate \(hospital): \(problem)") }
     }
 }
-
-extension SimulationSpec.Malice {
-    /// The audit sweep's attacks by name (`honest`, `flip`, `backdoor`).
-    public init?(rawValue: String) {
-        switch rawValue {
-        case "honest": self = .honest
-        case "flip": self = .flip
-        case "backdoor": self = .backdoor
-        default: return nil
-        }
-    }
-
-    /// The value `malicious=` takes for this mode.
-    public var rawValue: String {
-        switch self {
-        case .honest: "honest"
-        case .flip: "flip"
-        case .backdoor: "backdoor"
-        case .forge(.nan): "nan"
-        case .forge(.infinity): "inf"
-        case .forge(.scale(let k)): "scale=\(k)"
-        case .forge(.wrongCounts): "counts"
-        }
-    }
-}

@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
         abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds and the transport.",
         subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self,
                       BenchTransport.self, BenchSecAgg.self])
+
+    /// This executable, as the benchmarks' child processes run it.
+    static var executable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
 }
 
 @main

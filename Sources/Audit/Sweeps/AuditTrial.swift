@@ -1,5 +1,3 @@
-import RunConfiguration
-import Audit
 import Datasets
 import Federation
 import Foundation
@@ -13,59 +11,83 @@ import TensorCore
 /// hold-out is cut in two: one half is the non-members of the membership-inference targets, the other
 /// is the attacker's population for the shadow models (disjoint from every target). Members are drawn
 /// from the hospitals' training records; non-members never left the hold-out.
-struct AuditTrial {
-    struct Setting {
-        var label: String
-        var dataset = "digits"
-        var hospitals = 5
-        var rounds = 30
-        var localEpochs = 1
-        var batchSize = 32
-        var learningRate: Float = 0.05
-        var momentum: Float = 0.9
+///
+/// Contract: membership inference is the loss-threshold attack (Yeom et al. 2018) and offline LiRA
+/// (Carlini et al. 2022) on the global model and on the first honest hospital's last local model;
+/// a backdoor's success is measured on the test half (for a clean run, the trigger's effect alone).
+/// A setting that cannot be built throws ``AuditSweepError/setting(_:)``, one whose rounds all failed
+/// ``AuditSweepError/training(_:)``, each naming the setting's label.
+public struct AuditTrial {
+    /// One federation's settings: the data, training, defences and attack.
+    public struct Setting: Sendable {
+        public var label: String
+        public var dataset = "digits"
+        public var hospitals = 5
+        /// How records are split among the hospitals (``PartitionScheme``), and each one's test fraction.
+        public var partition = "iid"
+        public var testFraction = 0.2
+        /// Fewest updates a round may aggregate (at most the hospitals).
+        public var quorum = 2
+        public var rounds = 30
+        public var localEpochs = 1
+        public var batchSize = 32
+        public var learningRate: Float = 0.05
+        public var momentum: Float = 0.9
         /// ε for sample-level DP-SGD in every hospital; nil: no sample-level DP.
-        var epsilon: Double?
-        var strategy = "fedavg"
+        public var epsilon: Double?
+        public var strategy = "fedavg"
         /// Client-level DP-FedAvg: (clip S, noise multiplier z); the federation's ε is reported, not targeted.
-        var clientDP: (clip: Double, noise: Double)?
-        var maxUpdateNorm: Double?
+        public var clientDP: (clip: Double, noise: Double)?
+        public var maxUpdateNorm: Double?
         /// The last `malicious` hospitals run `attack`.
-        var malicious = 0
-        var attack = SimulationSpec.Malice.flip
-        var seed: UInt64 = 1
-        var holdout = 0.4
+        public var malicious = 0
+        public var attack = AuditPoisoning.flip
+        public var seed: UInt64 = 1
+        /// Fraction of the records held out centrally before the split.
+        public var holdout = 0.4
+
+        public init(label: String) { self.label = label }
     }
 
-    struct Outcome {
-        var setting: Setting
-        var accuracy: Double
-        var sigma: Double?
-        var epsilonSpent: Double?
-        var federationEpsilon: Double?
-        var membership: [MembershipInferenceResult]
-        var attackSuccess: Double?
-        var model: Sequential
+    /// What one trial measured, and the model and test records for further attacks.
+    public struct Outcome {
+        public var setting: Setting
+        public var accuracy: Double
+        public var sigma: Double?
+        public var epsilonSpent: Double?
+        public var federationEpsilon: Double?
+        public var membership: [MembershipInferenceResult]
+        public var attackSuccess: Double?
+        public var model: Sequential
         /// The hold-out half the attacks use as non-members (and the evasion test set).
-        var test: Dataset
-        var seconds: Double
+        public var test: Dataset
+        public var seconds: Double
     }
 
     /// What to measure besides accuracy.
-    struct Measures {
-        var membership = true
-        var shadows = 8
-        var targetLimit = 500
+    public struct Measures: Sendable {
+        public var membership = true
+        public var shadows = 8
+        public var targetLimit = 500
+
+        public init(membership: Bool = true, shadows: Int = 8, targetLimit: Int = 500) {
+            self.membership = membership
+            self.shadows = shadows
+            self.targetLimit = targetLimit
+        }
     }
 
-    static func run(_ s: Setting, measures: Measures, scratch: String, log: (String) -> Void) throws -> Outcome {
+    /// Trains the federation of `s` (its run folder and ledger seals in `scratch`, removed after) and
+    /// attacks it; `log` hears progress.
+    public static func run(_ s: Setting, measures: Measures, scratch: String, log: (String) -> Void) throws -> Outcome {
         let started = ContinuousClock.now
         // A federation built from code (the library's builder), with the central hold-out taken out first.
         let layout: FederationLayout
         do {
-            layout = try FederationLayout(dataset: s.dataset, localHospitals: s.hospitals, partition: RunOptions.defaults.string(.partition),
-                                          testFraction: RunOptions.defaults.number(.testFraction), centralHoldout: s.holdout, featureClip: nil,
+            layout = try FederationLayout(dataset: s.dataset, localHospitals: s.hospitals, partition: s.partition,
+                                          testFraction: s.testFraction, centralHoldout: s.holdout, featureClip: nil,
                                           model: nil, seed: s.seed, remoteFacts: nil)
-        } catch { throw UsageError("\(s.label): \(error)") }
+        } catch { throw AuditSweepError.setting("\(s.label): \(error)") }
         let privacy: PrivacyMode = switch (s.epsilon, s.clientDP) {
         case (nil, nil): .off
         case (_?, nil): .sample
@@ -75,18 +97,16 @@ struct AuditTrial {
         var simulations: [String: SimulatedHospital] = [:]
         for k in 0..<s.malicious {
             let name = "hospital-\(s.hospitals - k)"
-            let spec = try SimulationSpec(parsing: "\(name):malicious=\(s.attack.rawValue)")
-            simulations[name] = SimulatedHospital(knobs: spec.knobs, attack: try spec.attack(featureShape: layout.facts.featureShape,
-                                                                                              hospitals: s.hospitals))
+            simulations[name] = try s.attack.simulatedHospital(name, featureShape: layout.facts.featureShape, hospitals: s.hospitals)
         }
-        let plan = FederationPlan(
+        var plan = FederationPlan(
             name: s.label, rounds: s.rounds, localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate,
             momentum: s.momentum, strategy: s.strategy, privacy: privacy,
             // Client-level DP alone: z is given and the federation's ε reported, not targeted.
             epsilon: s.epsilon ?? (s.clientDP != nil ? 1e9 : nil), clientNoise: s.clientDP?.noise,
-            clientClip: s.clientDP?.clip ?? RunOption.standardClientClip,
-            selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(RunOptions.defaults.integer(.quorum), s.hospitals),
+            selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(s.quorum, s.hospitals),
             maxUpdateNorm: s.maxUpdateNorm, seed: s.seed, simulations: simulations)
+        if let clip = s.clientDP?.clip { plan.clientClip = clip }
         let folder = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         defer {
             try? FileManager.default.removeItem(atPath: folder)
@@ -98,16 +118,16 @@ struct AuditTrial {
                 plan, layout: layout, model: try layout.initialModel(seed: s.seed),
                 storage: RunStorage(directory: folder, checkpoints: nil,
                                     seal: { try LedgerSeal.loadOrCreate(directory: folder + ".seal", name: $0) }))
-        } catch { throw UsageError("\(s.label): \(error)") }
+        } catch { throw AuditSweepError.setting("\(s.label): \(error)") }
         // The first honest hospital keeps its last local model for the local-model attack.
         setup.localHospitals.first { !$0.isMalicious }?.keepsSentModel = true
         let (_, summaries) = setup.runQuietly()
         let centralTest = layout.centralTest
         guard let last = summaries.last else {
-            throw RunError("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")
+            throw AuditSweepError.training("\(s.label): no round completed (every round failed: updates rejected by the norm limit, or fewer than the quorum)")
         }
         let model = setup.engine.globalModel
-        guard let holdout = centralTest else { throw RunError("\(s.label): no hold-out") }
+        guard let holdout = centralTest else { throw AuditSweepError.training("\(s.label): no hold-out") }
         let (shadowPool, test) = holdout.split(testFraction: 0.5, seed: s.seed ^ 0x5ad0)
         let accuracy = last.centralEvaluation?.accuracy ?? ModelEvaluation.evaluate(model, features: test.features, labels: test.labels).accuracy
 

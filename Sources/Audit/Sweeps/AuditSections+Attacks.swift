@@ -1,4 +1,3 @@
-import Audit
 import Datasets
 import Foundation
 import TensorCore
@@ -47,7 +46,7 @@ extension AuditSections {
     }
 
     /// Attack strength across the frontier's models: FGSM/PGD accuracy against perturbation size.
-    static func strength(_ frontier: [AuditTrial.Outcome], plan: AuditPlan, log: (String) -> Void) throws -> ReportSection {
+    static func strength(_ frontier: [AuditTrial.Outcome], plan: AuditSweepPlan, log: (String) -> Void) throws -> ReportSection {
         var rows: [[String]] = []
         var series: [ChartSeries] = []
         for o in frontier {

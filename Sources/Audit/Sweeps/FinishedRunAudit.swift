@@ -1,40 +1,55 @@
-import RunConfiguration
-import Audit
 import Datasets
 import Federation
 import Foundation
 import TensorCore
 
-/// `fedtop audit --run DIR`: the attacks against a finished run's last signed checkpoint.
+/// The attacks against a finished run's last signed checkpoint (`fedtop audit --run DIR`):
+/// membership inference — the loss-threshold attack (Yeom et al. 2018) and, with shadow models,
+/// offline LiRA (Carlini et al. 2022) — and evasion (FGSM, Goodfellow et al. 2015; PGD, Madry et
+/// al. 2018).
 ///
-/// The run's records are rebuilt from its `run.json` (the same seed, partition and hold-out), so the
-/// audit knows who was a member: members are the local hospitals' training records; non-members are
-/// records no hospital trained on (the central hold-out, or else the hospitals' test splits), half of
-/// them the attacker's population for the shadow models. A run with only remote hospitals cannot be
-/// audited this way (their records never left them).
-struct RunAudit {
-    let directory: String
-    let shadows: Int
-    let targets: Int
-    let perturbations: [Double]
+/// Contract: the caller rebuilds the run's records as the run laid them out (`layout`: the same seed,
+/// partition and hold-out) and loads the verified checkpoint of `round` into `model`; members are the
+/// local hospitals' training records, non-members records no hospital trained on (the central
+/// hold-out, or else the hospitals' test splits), half of them the attacker's population for the
+/// shadow models, which train like the run (its settings in `plan`, the σ of its last round read
+/// from the run folder's `events.jsonl`). A run with only remote hospitals cannot be audited this way
+/// (their records never left them): `layout` must hold local shares.
+public struct FinishedRunAudit {
+    /// The run folder.
+    public var directory: String
+    /// The run's settings (training, privacy, strategy, seed, rounds).
+    public var plan: FederationPlan
+    public var layout: FederationLayout
+    /// The global model at `round`.
+    public var model: Sequential
+    public var round: Int
+    /// Shadow models for LiRA (fewer than 2: loss-threshold only).
+    public var shadows: Int
+    /// Members (and as many non-members) attacked at most.
+    public var targets: Int
+    /// FGSM/PGD perturbation sizes, in standard deviations of each feature.
+    public var perturbations: [Double]
+    /// How to reproduce the audit, quoted in the report.
+    public var command: String
 
-    func report(log: (String) -> Void) throws -> AuditReport {
-        var options = try FederationOptions.parse([])
-        options.resume = directory
-        let plan = try options.resolved()
-        guard plan.hospitals > 0 else {
-            throw UsageError("--run \(directory): the run had no local hospitals; remote hospitals' records never left them, so there is no one to audit here")
-        }
-        let layout = try FederationLayout(plan: plan, remoteFacts: nil)
-        var model = try layout.initialModel(seed: plan.seed)
-        let round: Int
-        do {
-            let store = try CheckpointStore(directory: directory, signer: try RunKeys.open(runDirectory: directory).1,
-                                            encryptAtRest: plan.encryptCheckpoints)
-            round = try store.loadLatest(into: &model).round
-        } catch { throw RunError("--run \(directory): no verified checkpoint to audit: \(error)") }
-        guard round > 0 else { throw UsageError("--run \(directory): no round completed yet (only the initial model is saved)") }
-        log("auditing \(directory): round \(round) of \(plan.rounds), \(plan.hospitals) local hospitals, \(layout.facts.name)")
+    public init(directory: String, plan: FederationPlan, layout: FederationLayout, model: Sequential, round: Int, shadows: Int,
+                targets: Int, perturbations: [Double], command: String) {
+        self.directory = directory
+        self.plan = plan
+        self.layout = layout
+        self.model = model
+        self.round = round
+        self.shadows = shadows
+        self.targets = targets
+        self.perturbations = perturbations
+        self.command = command
+    }
+
+    /// The report: membership inference and evasion; `log` hears progress.
+    public func report(log: (String) -> Void) throws -> AuditReport {
+        let hospitals = layout.shares.count
+        log("auditing \(directory): round \(round) of \(plan.rounds), \(hospitals) local hospitals, \(layout.facts.name)")
 
         // Simulated misbehaviour (--simulate) is not part of run.json: every local hospital's training
         // records count as members.
@@ -60,10 +75,10 @@ struct RunAudit {
                                                   name: "evasion", log: log))
         return AuditReport(
             title: "fedtop audit: \(URL(fileURLWithPath: directory).lastPathComponent)",
-            setup: ["Run: \(directory), round \(round) of \(plan.rounds); \(layout.facts.name), \(plan.hospitals) local hospitals, \(plan.strategy), DP \(plan.privacy.rawValue)"
+            setup: ["Run: \(directory), round \(round) of \(plan.rounds); \(layout.facts.name), \(hospitals) local hospitals, \(plan.strategy), DP \(plan.privacy.rawValue)"
                         + (plan.epsilon.map { ", ε budget \($0)" } ?? ""),
                     "Members: \(targetsSet.count) of the local hospitals' \(members.count) training records; non-members: as many records no hospital trained on.",
-                    "Reproduce: fedtop audit --run \(directory) --shadows \(shadows) --targets \(targets)"],
+                    "Reproduce: \(command)"],
             sections: sections)
     }
 

@@ -1,7 +1,6 @@
 import Datasets
 import Federation
 import Foundation
-import RunConfiguration
 import TensorCore
 import Transport
 
@@ -25,30 +24,30 @@ import Transport
 /// bytes). Included in the time: signing, chunking, TLS, HTTP/2, reassembly, verification, and
 /// the call's round trip. Not timed: the way back (the hospital's update to the console, unsigned),
 /// which the Evaluate call does not carry.
-enum ModelTransferRate {
-    struct Result {
-        var model: String
-        var parameters: Int
-        var bytes: Int
-        var repeats: Int
+public enum ModelTransferRate {
+    public struct Result: Sendable {
+        public var model: String
+        public var parameters: Int
+        public var bytes: Int
+        public var repeats: Int
         /// Median seconds of one remote Evaluate call, as the console sees it.
-        var wall: Double
+        public var wall: Double
         /// Median seconds of the same evaluation in a local hospital (the hospital's own work).
-        var compute: Double
+        public var compute: Double
         /// Median seconds of signing (console) and verifying (hospital) the model, timed in this process.
-        var signing: Double
-        var verifying: Double
+        public var signing: Double
+        public var verifying: Double
         /// Times the connection was reported lost (the hospital's Status stream ended) and came back;
         /// the calls refused meanwhile are not timed. The first reason given.
-        var drops: Int
-        var dropReason: String?
+        public var drops: Int
+        public var dropReason: String?
 
-        var megabytesPerSecond: Double { Double(bytes) / (wall - compute) / 1e6 }
+        public var megabytesPerSecond: Double { Double(bytes) / (wall - compute) / 1e6 }
     }
 
     /// Writes `records` records of `features` random bytes each, and alternating labels 0/1, as two
     /// `.npy` files in `folder`; returns the `--dataset` spec that names them.
-    static func writeDataset(folder: String, features: Int, records: Int, seed: UInt64) throws -> String {
+    public static func writeDataset(folder: String, features: Int, records: Int, seed: UInt64) throws -> String {
         var generator = SeededGenerator(seed: seed)
         var x = npyHeader(descr: "|u1", shape: [records, features])
         x.reserveCapacity(x.count + records * features)
@@ -59,16 +58,18 @@ enum ModelTransferRate {
         do {
             try Data(x).write(to: URL(fileURLWithPath: xPath))
             try Data(y).write(to: URL(fileURLWithPath: yPath))
-        } catch { throw RunError("bench transport: cannot write the transfer dataset in \(folder): \(error)") }
+        } catch { throw BenchmarkError("bench transport: cannot write the transfer dataset in \(folder): \(error)") }
         return "npy:\(xPath),\(yPath)"
     }
 
     /// Most losses of the connection tolerated in one measurement before it fails.
-    static let maxDrops = 10
+    public static let maxDrops = 10
 
-    /// Times `repeats` Evaluate calls (after `warmup`) to the hospital at `endpoint`.
-    static func measure(dataset spec: String, endpoint: String, consoleCerts: String, seed: UInt64, testFraction: Double,
-                        repeats: Int, warmup: Int) throws -> Result {
+    /// Times `repeats` Evaluate calls (after `warmup`) to the hospital at `endpoint`, attached by
+    /// `attach` (with the console's certificates in `consoleCerts`) as a run attaches its hospitals.
+    public static func measure(dataset spec: String, endpoint: String, consoleCerts: String, seed: UInt64, testFraction: Double,
+                               repeats: Int, warmup: Int,
+                               attach: (_ endpoint: String, _ consoleCerts: String) throws -> RemoteHospital) throws -> Result {
         let data = try DatasetSource.load(spec)
         let model = try ModelZoo.make("mlp", inputShape: data.featureShape, classes: data.classNames.count, seed: seed)
         let parameters = model.parameters
@@ -77,22 +78,15 @@ enum ModelTransferRate {
         let share = try HospitalShares.share(0, of: data, hospitals: 1, scheme: .iid, testFraction: testFraction, seed: seed)
         let local = try HospitalTrainer(name: "transfer", data: share, architecture: model, privacy: nil, policy: .permissive, seed: seed, gate: ComputeGate())
 
-        // The real console path: RemoteAttachment, as `fedtop run --hospital … --certs …` attaches.
-        var options = RunOptions()
-        options[.hospital] = .strings([endpoint])
-        options[.certs] = .string(consoleCerts)
-        options[.name] = .string("bench-transport")
+        // The real console path, as `fedtop run --hospital … --certs …` attaches.
         let remote: RemoteHospital
-        do {
-            guard let attached = try RemoteAttachment.connect(RunPlan(options: options)).first else {
-                throw RunError("no hospital attached")
-            }
-            remote = attached
-        } catch { throw RunError("bench transport: attaching the transfer hospital \(endpoint) failed: \(error)") }
+        do { remote = try attach(endpoint, consoleCerts) } catch {
+            throw BenchmarkError("bench transport: attaching the transfer hospital \(endpoint) failed: \(error)")
+        }
         defer { remote.close() }
-        let lost = Refusals()   // why the connection dropped, if it does: the call's own error says only "offline"
+        let lost = DropReasons()   // why the connection dropped, if it does: the call's own error says only "offline"
         remote.onConnectionChange { _, connected, detail in if !connected { lost.add(detail) } }
-        do { try remote.adopt(model) } catch { throw RunError("bench transport: \(endpoint) refused the model: \(error)") }
+        do { try remote.adopt(model) } catch { throw BenchmarkError("bench transport: \(endpoint) refused the model: \(error)") }
 
         var wall: [Double] = [], compute: [Double] = []
         var drops = 0, done = 0
@@ -107,7 +101,7 @@ enum ModelTransferRate {
                     drops += 1
                     continue
                 }
-                throw RunError("bench transport: Evaluate call \(done + drops + 1) to \(endpoint) failed: \(error)"
+                throw BenchmarkError("bench transport: Evaluate call \(done + drops + 1) to \(endpoint) failed: \(error)"
                                + (lost.first.map { " (connection lost \(drops + 1) time(s), first: \($0))" } ?? ""))
             }
             let remoteSeconds = elapsed(since: started)
@@ -123,7 +117,7 @@ enum ModelTransferRate {
         // Signing and verifying alone (both inside the wall time above).
         let credentials: ConsoleCredentials
         do { credentials = try ConsoleCredentials.load(folder: consoleCerts) } catch {
-            throw RunError("bench transport: --certs \(consoleCerts): \(error)")
+            throw BenchmarkError("bench transport: --certs \(consoleCerts): \(error)")
         }
         var signing: [Double] = [], verifying: [Double] = []
         for _ in 0..<max(3, repeats / 2) {
@@ -134,7 +128,7 @@ enum ModelTransferRate {
             signing.append(elapsed(since: t0))
             let t1 = ContinuousClock.now
             guard signed.verify(signature, parameters: parameters, with: credentials.modelSigningKey.verifyingKey) else {
-                throw RunError("bench transport: a model signed in this process did not verify")
+                throw BenchmarkError("bench transport: a model signed in this process did not verify")
             }
             verifying.append(elapsed(since: t1))
         }
@@ -145,7 +139,7 @@ enum ModelTransferRate {
     }
 
     /// An NPY 1.0 header for a C-order array (NEP 1), padded so the data starts at a multiple of 64.
-    static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
+    public static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dictionary = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
         let unpadded = 10 + dictionary.utf8.count + 1
@@ -157,4 +151,13 @@ enum ModelTransferRate {
     static func elapsed(since start: ContinuousClock.Instant) -> Double {
         start.duration(to: .now) / .seconds(1)
     }
+}
+
+/// Why the connection dropped, told from the transport's threads (the call's own error says only "offline").
+private final class DropReasons: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reasons: [String] = []
+
+    func add(_ reason: String) { lock.withLock { reasons.append(reason) } }
+    var first: String? { lock.withLock { reasons.first } }
 }

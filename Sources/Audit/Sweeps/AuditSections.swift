@@ -1,5 +1,3 @@
-import RunConfiguration
-import Audit
 import Foundation
 
 /// The report's sections, built from a sweep's measurements.
@@ -13,7 +11,7 @@ enum AuditSections {
     static func epsilonLabel(_ s: AuditTrial.Setting) -> String { s.epsilon.map(number) ?? "∞" }
 
     /// Privacy–utility frontier: accuracy and membership inference against ε.
-    static func frontier(_ outcomes: [AuditTrial.Outcome], plan: AuditPlan) -> ReportSection {
+    static func frontier(_ outcomes: [AuditTrial.Outcome], plan: AuditSweepPlan) -> ReportSection {
         func mia(_ o: AuditTrial.Outcome, _ attack: String, _ target: String = "global") -> MembershipInferenceResult? {
             o.membership.first { $0.attack == attack && $0.target == target }
         }
@@ -70,9 +68,9 @@ enum AuditSections {
     }
 
     /// Poisoning budget: accuracy and backdoor success per defence and number of malicious hospitals.
-    static func poisoning(_ outcomes: [AuditTrial.Outcome], plan: AuditPlan) -> [ReportSection] {
+    static func poisoning(_ outcomes: [AuditTrial.Outcome], plan: AuditSweepPlan) -> [ReportSection] {
         let defences = plan.defences
-        func outcome(_ d: String, _ attack: SimulationSpec.Malice, _ m: Int) -> AuditTrial.Outcome? {
+        func outcome(_ d: String, _ attack: AuditPoisoning, _ m: Int) -> AuditTrial.Outcome? {
             outcomes.first { o in
                 (o.setting.clientDP != nil ? "client-dp" : o.setting.strategy) == d && o.setting.malicious == m
                     && (m == 0 || o.setting.attack == attack)
@@ -137,7 +135,7 @@ enum AuditSections {
     }
 
     /// Defence ablation: the full stack, then each defence removed.
-    static func ablation(_ outcomes: [AuditTrial.Outcome], plan: AuditPlan) -> ReportSection {
+    static func ablation(_ outcomes: [AuditTrial.Outcome], plan: AuditSweepPlan) -> ReportSection {
         let rows = outcomes.map { o -> [String] in
             let s = o.setting
             let lt = o.membership.first { $0.attack == LossThresholdAttack.name && $0.target == "global" }

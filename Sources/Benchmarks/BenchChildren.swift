@@ -9,21 +9,26 @@ import Glibc
 /// SIGHUP.
 ///
 /// Contract:
-/// - ``start(_:arguments:environment:stdout:stderr:)`` runs this same executable (`/proc/self/exe`)
-///   and remembers the process until ``stop(_:)`` or ``stopAll()``.
+/// - ``start(_:arguments:environment:stdout:stderr:)`` runs the executable given at ``init(executable:scratch:)``
+///   (fedtop passes itself) and remembers the process until ``stop(_:)`` or ``stopAll()``.
 /// - ``stop(_:)`` sends SIGTERM, waits up to `grace` seconds, then sends SIGKILL and reaps it; it
 ///   is idempotent and never throws.
-/// - While a set exists (from ``init(scratch:)`` to ``stopAll()``), SIGINT, SIGTERM and SIGHUP stop
+/// - While a set exists (from ``init(executable:scratch:)`` to ``stopAll()``), SIGINT, SIGTERM and SIGHUP stop
 ///   every child, remove the scratch folder, and exit this process with 128 + the signal.
-final class BenchChildren: @unchecked Sendable {
+public final class BenchChildren: @unchecked Sendable {
+    /// The program every child runs (`fedtop`).
+    public let executable: URL
     private let lock = NSLock()
     private var running: [Int32: Process] = [:]
     private var signalSources: [any DispatchSourceSignal] = []
     private let signalQueue = DispatchQueue(label: "fedtop.bench.children.signals")
 
-    /// - Parameter scratch: a folder the benchmark removes when it ends, removed here too on a signal
-    ///   (the benchmark's own clean-up does not run then).
-    init(scratch: String? = nil) {
+    /// - Parameters:
+    ///   - executable: the program the children run (fedtop passes its own path).
+    ///   - scratch: a folder the benchmark removes when it ends, removed here too on a signal
+    ///     (the benchmark's own clean-up does not run then).
+    public init(executable: URL, scratch: String? = nil) {
+        self.executable = executable
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
@@ -40,14 +45,11 @@ final class BenchChildren: @unchecked Sendable {
 
     deinit { stopAll() }
 
-    /// This executable, as the children run it.
-    static var executable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
-
     /// Starts `fedtop ARGUMENTS` as a child; `label` names it in errors.
-    func start(_ label: String, arguments: [String], environment: [String: String] = [:],
+    public func start(_ label: String, arguments: [String], environment: [String: String] = [:],
                stdout: Any? = nil, stderr: Any? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty {
             var env = ProcessInfo.processInfo.environment
@@ -58,14 +60,14 @@ final class BenchChildren: @unchecked Sendable {
         if let stdout { process.standardOutput = stdout }
         if let stderr { process.standardError = stderr }
         do { try process.run() } catch {
-            throw RunError("bench transport: could not start \(label) (\(Self.executable.path) \(arguments.joined(separator: " "))): \(error)")
+            throw BenchmarkError("bench transport: could not start \(label) (\(executable.path) \(arguments.joined(separator: " "))): \(error)")
         }
         lock.withLock { running[process.processIdentifier] = process }
         return process
     }
 
     /// Stops one child (SIGTERM, then SIGKILL after `grace` seconds) and reaps it.
-    func stop(_ process: Process, grace: Double = 5) {
+    public func stop(_ process: Process, grace: Double = 5) {
         let pid = process.processIdentifier
         guard lock.withLock({ running.removeValue(forKey: pid) }) != nil else { return }
         guard process.isRunning else { process.waitUntilExit(); return }
@@ -77,7 +79,7 @@ final class BenchChildren: @unchecked Sendable {
     }
 
     /// Stops every child still running, and stops handling signals.
-    func stopAll() {
+    public func stopAll() {
         let all = lock.withLock { Array(running.values) }
         for p in all where p.isRunning { kill(p.processIdentifier, SIGTERM) }
         for p in all { stop(p) }
@@ -96,22 +98,22 @@ final class BenchChildren: @unchecked Sendable {
 /// `fedtop hospital NAME listening on HOST:PORT` (its stdout and stderr go to NAME.out and NAME.err
 /// in the folder given); it throws, naming the hospital and quoting the end of its stderr, if the
 /// child exits first or does not listen within `timeout` seconds (then it is stopped).
-struct HospitalChild {
-    let name: String
-    let process: Process
-    let port: Int
-    let stderrPath: String
+public struct HospitalChild {
+    public let name: String
+    public let process: Process
+    public let port: Int
+    public let stderrPath: String
 
     /// The console's address for it: `grpcs://NAME@127.0.0.1:PORT`.
-    var endpoint: String { "grpcs://\(name)@127.0.0.1:\(port)" }
+    public var endpoint: String { "grpcs://\(name)@127.0.0.1:\(port)" }
 
-    static func start(in folder: String, children: BenchChildren, name: String, arguments: [String],
+    public static func start(in folder: String, children: BenchChildren, name: String, arguments: [String],
                       timeout: Double = 120) throws -> HospitalChild {
         let outPath = folder + "/\(name).out", errPath = folder + "/\(name).err"
         guard FileManager.default.createFile(atPath: outPath, contents: nil),
               FileManager.default.createFile(atPath: errPath, contents: nil),
               let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
-            throw RunError("bench transport: cannot create \(outPath) or \(errPath) for hospital \(name)'s output")
+            throw BenchmarkError("bench transport: cannot create \(outPath) or \(errPath) for hospital \(name)'s output")
         }
         defer {
             try? out.close()
@@ -127,26 +129,26 @@ struct HospitalChild {
                 let address = line.dropFirst(prefix.count)
                 guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
                     children.stop(process)
-                    throw RunError("bench transport: hospital \(name) printed an address without a port: '\(line)'")
+                    throw BenchmarkError("bench transport: hospital \(name) printed an address without a port: '\(line)'")
                 }
                 return HospitalChild(name: name, process: process, port: port, stderrPath: errPath)
             }
             if !process.isRunning {
                 process.waitUntilExit()
                 children.stop(process)
-                throw RunError("bench transport: hospital \(name) exited with status \(process.terminationStatus) before listening"
+                throw BenchmarkError("bench transport: hospital \(name) exited with status \(process.terminationStatus) before listening"
                                + tail(errPath))
             }
             if Date() >= deadline {
                 children.stop(process)
-                throw RunError("bench transport: hospital \(name) did not print its address within \(Int(timeout)) s" + tail(errPath))
+                throw BenchmarkError("bench transport: hospital \(name) did not print its address within \(Int(timeout)) s" + tail(errPath))
             }
             usleep(20_000)
         }
     }
 
     /// The last lines of a child's stderr, for an error message.
-    static func tail(_ path: String, lines: Int = 5) -> String {
+    public static func tail(_ path: String, lines: Int = 5) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return "" }
         return "; its stderr ends: " + text.split(separator: "\n").suffix(lines).joined(separator: " | ")
     }

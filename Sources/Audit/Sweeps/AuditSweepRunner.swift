@@ -1,46 +1,83 @@
-import RunConfiguration
-import Audit
 import Foundation
 
-/// What a sweep trains and attacks.
-struct AuditPlan {
-    var base: AuditTrial.Setting
-    var epsilons: [Double]
-    var malicious: [Int]
-    var defences: [String]
-    var attacks: [SimulationSpec.Malice]
-    var perturbations: [Double]
-    var clientDP: (clip: Double, noise: Double)
-    var dpLocalEpochs: Int
-    var dpLearningRate: Float
-    var maxUpdateNorm: Double
-    var ablationEpsilon: Double
-    var measures: AuditTrial.Measures
+/// What a sweep trains and attacks: the base setting, and what each sweep varies.
+public struct AuditSweepPlan: Sendable {
+    public var base: AuditTrial.Setting
+    /// Frontier: the sample-level ε of every hospital (∞: no DP).
+    public var epsilons: [Double]
+    /// Poisoning: how many of the hospitals are malicious.
+    public var malicious: [Int]
+    /// Poisoning: the defences, strategies as ``StrategyParser`` reads them, or `client-dp` (DP-FedAvg with ``clientDP``).
+    public var defences: [String]
+    public var attacks: [AuditPoisoning]
+    /// Strength: FGSM/PGD perturbation sizes, in standard deviations of each feature.
+    public var perturbations: [Double]
+    /// The client-dp defence: update clip S and noise multiplier z.
+    public var clientDP: (clip: Double, noise: Double)
+    /// Local epochs and learning rate under DP-SGD.
+    public var dpLocalEpochs: Int
+    public var dpLearningRate: Float
+    /// Ablation: the update norm above which updates are rejected, and the ε of its DP-SGD defence.
+    public var maxUpdateNorm: Double
+    public var ablationEpsilon: Double
+    public var measures: AuditTrial.Measures
+
+    public init(base: AuditTrial.Setting, epsilons: [Double], malicious: [Int], defences: [String], attacks: [AuditPoisoning],
+                perturbations: [Double], clientDP: (clip: Double, noise: Double), dpLocalEpochs: Int, dpLearningRate: Float,
+                maxUpdateNorm: Double, ablationEpsilon: Double, measures: AuditTrial.Measures) {
+        self.base = base
+        self.epsilons = epsilons
+        self.malicious = malicious
+        self.defences = defences
+        self.attacks = attacks
+        self.perturbations = perturbations
+        self.clientDP = clientDP
+        self.dpLocalEpochs = dpLocalEpochs
+        self.dpLearningRate = dpLearningRate
+        self.maxUpdateNorm = maxUpdateNorm
+        self.ablationEpsilon = ablationEpsilon
+        self.measures = measures
+    }
 }
 
-/// Runs a sweep's federations one after another, with progress on standard error, and lays the
-/// measurements out as the report's sections.
-final class AuditRunner {
-    let plan: AuditPlan
-    let scratch: String
-    let command: String
-    /// Headline lines printed when the sweep ends.
-    private(set) var summary: [String] = []
+/// The audit's exercises, each a set of real federated runs (``AuditTrial``): the privacy–utility
+/// frontier (accuracy and membership inference across ε), the poisoning budget (malicious hospitals
+/// under each defence), the defence ablation (one defence removed at a time) and the attack strength
+/// (FGSM, Goodfellow et al. 2015, and PGD, Madry et al. 2018, against perturbation size).
+///
+/// Contract: ``report(sweeps:)`` trains the sweeps' federations one after another (in `scratch`),
+/// telling `progress` a line per step, and lays the measurements out as the report's sections
+/// (frontier, poisoning, ablation, strength, those asked for); ``summary`` then holds the headline
+/// lines. Errors are ``AuditTrial``'s.
+public final class AuditSweepRunner {
+    /// One exercise of the sweep, by the name `--sweeps` takes.
+    public enum Sweep: String, CaseIterable, Sendable {
+        case frontier, poisoning, ablation, strength
+    }
+
+    public let plan: AuditSweepPlan
+    public let scratch: String
+    /// How to reproduce the sweep, quoted in the report.
+    public let command: String
+    private let progress: (String) -> Void
+    /// Headline lines to print when the sweep ends.
+    public private(set) var summary: [String] = []
     private var done = 0
     private var total = 0
     /// The frontier's models, kept for the attack-strength sweep.
     private var frontier: [AuditTrial.Outcome] = []
 
-    init(plan: AuditPlan, scratch: String, command: String) {
+    public init(plan: AuditSweepPlan, scratch: String, command: String, progress: @escaping (String) -> Void) {
         self.plan = plan
         self.scratch = scratch
         self.command = command
+        self.progress = progress
     }
 
-    func report(sweeps: [String]) throws -> AuditReport {
-        total = (sweeps.contains("frontier") || sweeps.contains("strength") ? plan.epsilons.count : 0)
-            + (sweeps.contains("poisoning") ? poisoningSettings().count : 0)
-            + (sweeps.contains("ablation") ? ablationSettings().count : 0)
+    public func report(sweeps: [Sweep]) throws -> AuditReport {
+        total = (sweeps.contains(.frontier) || sweeps.contains(.strength) ? plan.epsilons.count : 0)
+            + (sweeps.contains(.poisoning) ? poisoningSettings().count : 0)
+            + (sweeps.contains(.ablation) ? ablationSettings().count : 0)
         var sections: [ReportSection] = []
         let b = plan.base
         let setup = [
@@ -52,22 +89,22 @@ final class AuditRunner {
                 + "loss-threshold (Yeom et al. 2018) and offline LiRA with \(plan.measures.shadows) shadow models (Carlini et al. 2022).",
             "Reproduce: \(command)",
         ]
-        if sweeps.contains("frontier") || sweeps.contains("strength") { frontier = try runFrontier() }
-        if sweeps.contains("frontier") { sections.append(AuditSections.frontier(frontier, plan: plan)) }
-        if sweeps.contains("poisoning") { sections += AuditSections.poisoning(try runPoisoning(), plan: plan) }
-        if sweeps.contains("ablation") { sections.append(AuditSections.ablation(try runAblation(), plan: plan)) }
-        if sweeps.contains("strength") { sections.append(try AuditSections.strength(frontier, plan: plan, log: AuditSweep.progress)) }
+        if sweeps.contains(.frontier) || sweeps.contains(.strength) { frontier = try runFrontier() }
+        if sweeps.contains(.frontier) { sections.append(AuditSections.frontier(frontier, plan: plan)) }
+        if sweeps.contains(.poisoning) { sections += AuditSections.poisoning(try runPoisoning(), plan: plan) }
+        if sweeps.contains(.ablation) { sections.append(AuditSections.ablation(try runAblation(), plan: plan)) }
+        if sweeps.contains(.strength) { sections.append(try AuditSections.strength(frontier, plan: plan, log: progress)) }
         return AuditReport(title: "fedtop audit: \(b.dataset), \(b.hospitals) hospitals", setup: setup, sections: sections)
     }
 
     private func trial(_ s: AuditTrial.Setting, measures: AuditTrial.Measures) throws -> AuditTrial.Outcome {
         done += 1
-        AuditSweep.progress("[\(done)/\(total)] \(s.label): training \(s.hospitals) hospitals for \(s.rounds) rounds")
-        let o = try AuditTrial.run(s, measures: measures, scratch: scratch, log: AuditSweep.progress)
+        progress("[\(done)/\(total)] \(s.label): training \(s.hospitals) hospitals for \(s.rounds) rounds")
+        let o = try AuditTrial.run(s, measures: measures, scratch: scratch, log: progress)
         var line = String(format: "[%d/%d] %@: accuracy %.3f", done, total, s.label, o.accuracy)
         for m in o.membership { line += String(format: ", %@ %@ AUC %.3f", m.target, m.attack, m.auc) }
         if let a = o.attackSuccess { line += String(format: ", backdoor success %.3f", a) }
-        AuditSweep.progress(line + " (\(Int(o.seconds)) s)")
+        progress(line + " (\(Int(o.seconds)) s)")
         return o
     }
 

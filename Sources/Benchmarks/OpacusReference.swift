@@ -9,13 +9,15 @@ import Foundation
 ///
 /// Contract: ``accuracies(dataset:epsilon:seeds:)`` runs the recipe for seeds `0..<seeds` in the given
 /// interpreter (which must import torch and opacus) and returns one test accuracy per seed; a missing
-/// interpreter, a missing package or an unreadable answer throws ``RunError`` naming the interpreter.
-struct OpacusReference {
+/// interpreter, a missing package or an unreadable answer throws ``BenchmarkError`` naming the interpreter.
+public struct OpacusReference: Sendable {
     /// The Python interpreter with torch and opacus, e.g. a venv's `bin/python`.
-    let python: String
+    public let python: String
+
+    public init(python: String) { self.python = python }
 
     /// Test accuracies of the recipe on `dataset` at target ε (nil: no DP), one per seed.
-    func accuracies(dataset: Dataset, epsilon: Double?, seeds: Int) throws -> [Double] {
+    public func accuracies(dataset: Dataset, epsilon: Double?, seeds: Int) throws -> [Double] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-opacus-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -34,18 +36,18 @@ struct OpacusReference {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
-        do { try process.run() } catch { throw RunError("--opacus \(python): cannot start it: \(error.localizedDescription)") }
+        do { try process.run() } catch { throw BenchmarkError("--opacus \(python): cannot start it: \(error.localizedDescription)") }
         let answer = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let said = (try? String(contentsOf: errorsFile, encoding: .utf8)) ?? ""
             let tail = said.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
-            throw RunError("--opacus \(python): the reference failed (exit \(process.terminationStatus)): \(tail)")
+            throw BenchmarkError("--opacus \(python): the reference failed (exit \(process.terminationStatus)): \(tail)")
         }
         let text = String(decoding: answer, as: UTF8.self)
         guard let line = text.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("[") }),
               let values = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Double], values.count == seeds else {
-            throw RunError("--opacus \(python): expected \(seeds) accuracies as a JSON list, got \(text.prefix(200))")
+            throw BenchmarkError("--opacus \(python): expected \(seeds) accuracies as a JSON list, got \(text.prefix(200))")
         }
         return values
     }
