@@ -9,6 +9,7 @@ import TensorCore
 /// Contract: `warmup` steps first, then steps until `seconds` have passed; the rate counts the
 /// samples actually drawn (Poisson under DP-SGD) over the measured time.
 public enum DPSGDThroughput {
+    /// One measurement: the rates measured and the settings they were measured with.
     public struct Result: Sendable {
         public var samplesPerSecond: Double
         public var steps: Int

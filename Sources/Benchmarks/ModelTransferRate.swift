@@ -25,6 +25,7 @@ import Transport
 /// the call's round trip. Not timed: the way back (the hospital's update to the console, unsigned),
 /// which the Evaluate call does not carry.
 public enum ModelTransferRate {
+    /// One measurement: the rates measured and the settings they were measured with.
     public struct Result: Sendable {
         public var model: String
         public var parameters: Int

@@ -8,6 +8,7 @@ import TensorCore
 /// Contract: `count` draws per measurement, timed once each; rates are in MB/s (10⁶ bytes) for the
 /// keystream and millions of draws per second for the Gaussians.
 public enum NoiseThroughput {
+    /// One measurement: the rates measured and the settings they were measured with.
     public struct Result: Sendable {
         public var count: Int
         /// The low byte of the XOR of the keystream (printed, so the loop is not optimised away).
@@ -42,6 +43,7 @@ public enum NoiseThroughput {
 /// Contract: `segments` segments of q = 0.01 and 100 steps with σ cycling over 50 values from 0.8,
 /// then 10,000 readouts at δ = 1e-5; times are the mean per operation in milliseconds.
 public enum AccountantCost {
+    /// One measurement: the mean time of a readout and of adding a segment.
     public struct Result: Sendable {
         public var orders: Int
         public var segments: Int

@@ -10,6 +10,7 @@ import SecureAggregation
 /// hospital sends and receives on average (keys 68 bytes each, encrypted shares with an 8-byte
 /// header, masked inputs 4 bytes a coordinate, unmasking answers), without framing.
 public enum ProtocolCost {
+    /// One measurement: the bytes each party sends, by phase.
     public struct Result: Sendable {
         /// `complete`, or `Harary k=DEGREE`.
         public var graph: String

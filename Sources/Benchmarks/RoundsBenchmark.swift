@@ -14,6 +14,7 @@ import Foundation
 /// so that its peak memory is its own; ``runScenario(_:factory:)`` is that process's side, in a scratch
 /// folder it removes.
 public struct RoundsBenchmark: Sendable {
+    /// The federations timed, each in its own child process (`--scenario NAME`).
     public enum Scenario: String, CaseIterable, Sendable {
         case overhead
         case scaleSmall = "scale-small"

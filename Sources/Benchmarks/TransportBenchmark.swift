@@ -23,6 +23,7 @@ import Transport
 /// child that failed, with the end of its standard error. Two runs that did not do the same work (a
 /// round missing a hospital, a different σ) are an error, not a measurement.
 public struct TransportBenchmark: Sendable {
+    /// The federations timed, each in its own child process (`--scenario NAME`).
     public enum Scenario: String, Sendable {
         case local, remote
     }

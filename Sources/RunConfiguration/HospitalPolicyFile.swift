@@ -91,8 +91,8 @@ public struct HospitalPolicyFile: Equatable {
                 throw UsageError("--policy \(path): unknown key '\(key)' (expected \(Self.keys.joined(separator: ", ")))")
             }
         }
+        if let e = epsilonBudget, !(e > 0 && e.isFinite) { throw UsageError("--policy \(path): epsilon-budget must be a positive number") }
         do { _ = try resolved() } catch { throw UsageError("--policy \(path): \(error)") }
-        if let e = epsilonBudget, !(e > 0) { throw UsageError("--policy \(path): epsilon-budget must be a positive number") }
     }
 }
 

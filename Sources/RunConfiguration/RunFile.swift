@@ -107,6 +107,7 @@ public enum RunFile {
 
 /// A problem with a run file: what, in which file, at which key, line and column where known.
 public struct RunFileError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong with the file, one case per kind of mistake.
     public enum Reason: Equatable, Sendable {
         /// The extension is not `.toml`, `.yaml` or `.yml`.
         case unsupportedFormat

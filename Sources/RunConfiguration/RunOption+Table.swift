@@ -91,10 +91,11 @@ extension RunOption {
         "batch-size", .integer, .training, help: "Expected batch size (Poisson batches under DP-SGD).",
         default: .integer(plan.batchSize), check: atLeast(1))
     public static let learningRate = RunOption(
-        "learning-rate", .number, .training, help: "Local SGD learning rate.", default: .number(Double(plan.learningRate)), check: positive)
+        "learning-rate", .number, .training, help: "Local SGD learning rate.", default: .number(widened(plan.learningRate)),
+        check: number { Float($0) > 0 && Float($0).isFinite ? nil : "must be positive, got \($0)" })
     public static let momentum = RunOption(
-        "momentum", .number, .training, help: "Local SGD momentum, in [0, 1).", default: .number(Double(plan.momentum)),
-        check: number { $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1), got \($0)" })
+        "momentum", .number, .training, help: "Local SGD momentum, in [0, 1).", default: .number(widened(plan.momentum)),
+        check: number { Float($0) >= 0 && Float($0) < 1 ? nil : "must be in [0, 1), got \($0)" })
     public static let seed = RunOption(
         "seed", .seed, .training, help: "Seed for the split, initialisation, selection and batches.", default: .seed(plan.seed))
 
@@ -169,6 +170,9 @@ extension RunOption {
     public static let standardSecaggBits = SecureAggregationSettings().bits
     public static let standardSecaggRange = SecureAggregationSettings().clipRange
     public static let standardClientClip = plan.clientClip
+
+    /// A 32-bit setting as the number its text says (0.05, not 0.05000000074505806).
+    private static func widened(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
 
     private static func integer(_ check: @escaping @Sendable (Int) -> String?) -> @Sendable (Value) -> String? {
         { $0.integer.flatMap(check) }

@@ -7,7 +7,7 @@ import Transport
 /// A federated run's settings: the options (run file, command line, a resumed run's `run.json`)
 /// with defaults applied and their combination checked.
 ///
-/// Contract: ``init(options:insecure:simulate:resume:encryptCheckpoints:raiseBudget:)`` refuses, with
+/// Contract: ``init(options:commandLine:insecure:simulate:resume:encryptCheckpoints:raiseBudget:)`` refuses, with
 /// a ``UsageError`` naming the options, every combination a run cannot honour (remote hospitals
 /// without certificates, `--noise` without sample-level DP, a quorum above the hospitals, secure
 /// aggregation for one hospital, …); a plan it returns builds (``federationPlan(name:simulations:)``).
@@ -42,14 +42,16 @@ public struct RunPlan {
     public var resume = false
     public var encryptCheckpoints = false
 
+    /// The federation's settings, read as the plan's own: `plan.rounds` is `plan.federation.rounds`.
     public subscript<T>(dynamicMember keyPath: KeyPath<FederationPlan, T>) -> T { federation[keyPath: keyPath] }
 
     /// The plan of `o` (options merged from their sources, ``RunOptions/merged(config:resume:commandLine:)``)
     /// and the command line's run-only switches: `--insecure`, `--simulate`, `--resume`,
     /// `--encrypt-checkpoints`, `--raise-budget`.
-    public init(options o: RunOptions, insecure: Bool = false, simulate: [String] = [], resume: Bool = false,
-                encryptCheckpoints: Bool = false, raiseBudget: String? = nil) throws {
-        if raiseBudget != nil, !resume || !o.isSet(.epsilon) {
+    /// `commandLine` is what the command line alone set (a budget is raised only by an `--epsilon` given there).
+    public init(options o: RunOptions, commandLine: RunOptions? = nil, insecure: Bool = false, simulate: [String] = [],
+                resume: Bool = false, encryptCheckpoints: Bool = false, raiseBudget: String? = nil) throws {
+        if raiseBudget != nil, !resume || !(commandLine ?? o).isSet(.epsilon) {
             throw UsageError("--raise-budget changes the budget of a resumed run: give --resume DIR and the new --epsilon")
         }
         var remote: [RemoteHospital.Endpoint] = []

@@ -8,6 +8,7 @@ import Federation
 /// model replacement, its update scaled by the number of hospitals — image data only; `nan`, `inf`,
 /// `scale=K`, `counts`: trains honestly but forges what it sends, see ``UpdateForgery``).
 public struct SimulationSpec: Equatable {
+    /// What a malicious simulated hospital does: flips labels, plants a backdoor, or forges what it sends.
     public enum Malice: Equatable {
         case honest, flip, backdoor
         /// Forged updates and counts (``UpdateForgery``).

@@ -43,6 +43,9 @@ struct RunFileExampleTests {
                 #expect(RunOptionArguments.help().contains("(default: \(value.plain))"))
             }
         }
+        // Defaults read as their text says, in the example and in --help (not 0.05000000074505806).
+        #expect(RunFile.example(format: .toml).contains("\nlearning-rate = 0.05 ") && RunFile.example(format: .toml).contains("\nmomentum = 0.9 "))
+        #expect(RunOptionArguments.help().contains("(default: 0.05)"))
         #expect(RunOption.localEpochs.jsonKey == "localEpochs" && RunOption.maxUpdateNorm.jsonKey == "maxUpdateNorm")
     }
 }

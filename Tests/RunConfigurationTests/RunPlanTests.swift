@@ -44,6 +44,23 @@ struct RunPlanTests {
         #expect(throws: UsageError(message)) { try plan(arguments) }
     }
 
+    @Test("--raise-budget needs the new --epsilon on the command line itself, not from run.json or a run file")
+    func raiseBudget() throws {
+        let saved = RunOptions([.epsilon: .number(5)])
+        #expect(throws: UsageError.self) {
+            try RunPlan(options: saved, commandLine: RunOptions(), resume: true, raiseBudget: "more rounds")
+        }
+        let given = RunOptions([.epsilon: .number(6)])
+        #expect(try RunPlan(options: saved.overriding(with: given), commandLine: given, resume: true,
+                            raiseBudget: "more rounds").budgetReason == "more rounds")
+    }
+
+    @Test("32-bit settings are checked as the 32-bit numbers training uses")
+    func thirtyTwoBit() {
+        #expect(throws: UsageError.self) { try plan(["--learning-rate", "1e39"]) }
+        #expect(throws: UsageError.self) { try plan(["--momentum", "0.99999999"]) }
+    }
+
     @Test("client-level DP samples hospitals by rate; remote hospitals alone mean no local ones")
     func selection() throws {
         #expect(try plan(["--dp", "client", "--per-round", "3", "--hospitals", "6"]).selection == .rate(0.5))

@@ -114,7 +114,7 @@ struct AuditSweepCommand: ParsableCommand {
         let e = try Self.numbers(epsilons, option: "--epsilons", allowInfinity: true)
         guard e.allSatisfy({ $0 > 0 }) else { throw ValidationError("--epsilons must be > 0 (inf for no DP), got '\(epsilons)'") }
         let m = try Self.numbers(malicious, option: "--malicious", allowInfinity: false)
-        guard m.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && Int($0) < hospitals }) else {
+        guard m.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < Double(hospitals) }) else {
             throw ValidationError("--malicious must be whole numbers from 0 to \(hospitals - 1), got '\(malicious)'")
         }
         guard holdout >= 0.1, holdout <= 0.9 else { throw ValidationError("--holdout must be in [0.1, 0.9], got \(holdout)") }

@@ -35,8 +35,9 @@ struct FederationOptions: ParsableArguments {
 
     /// The run file's options overridden by the command line's, with defaults applied.
     func resolved() throws -> RunPlan {
-        let options = try RunOptions.merged(config: config, resume: resume, commandLine: commandLine)
-        return try RunPlan(options: options, insecure: insecure, simulate: simulate, resume: resume != nil,
+        let given = try commandLine
+        let options = try RunOptions.merged(config: config, resume: resume, commandLine: given)
+        return try RunPlan(options: options, commandLine: given, insecure: insecure, simulate: simulate, resume: resume != nil,
                            encryptCheckpoints: encryptCheckpoints, raiseBudget: raiseBudget)
     }
 }
