@@ -31,9 +31,7 @@ public struct Theme: Sendable, Equatable {
 
         /// The nearest of the 16 ANSI colours.
         public var ansi16: Int {
-            let palette: [RGB] = [RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0), RGB(0, 0, 238), RGB(205, 0, 205),
-                                  RGB(0, 205, 205), RGB(229, 229, 229), RGB(127, 127, 127), RGB(255, 0, 0), RGB(0, 255, 0),
-                                  RGB(255, 255, 0), RGB(92, 92, 255), RGB(255, 0, 255), RGB(0, 255, 255), RGB(255, 255, 255)]
+            let palette = Palette.ansi
             return palette.indices.min { distance(to: palette[$0]) < distance(to: palette[$1]) }!
         }
 
@@ -70,7 +68,7 @@ public struct Theme: Sendable, Equatable {
 
     /// The built-in dark theme; every other theme falls back to it key by key.
     public static let dark = Theme(name: "default", colors: [
-        .text: RGB(0xcc, 0xcc, 0xcc), .title: RGB(0xee, 0xee, 0xee), .border: RGB(0x4a, 0x5a, 0x6a),
+        .text: RGB(0xcc, 0xcc, 0xcc), .title: RGB(0xee, 0xee, 0xee), .border: RGB(0x5a, 0x6a, 0x7a),
         .dim: RGB(0x70, 0x70, 0x70), .highlight: RGB(0x5f, 0xd7, 0xff), .selected: RGB(0xff, 0xff, 0xff),
         .trainLoss: RGB(0xff, 0xaf, 0x5f), .evalLoss: RGB(0xd7, 0x87, 0xff), .accuracy: RGB(0x5f, 0xd7, 0x87),
         .marker: RGB(0xff, 0xd7, 0x00), .ok: RGB(0x5f, 0xd7, 0x87), .warning: RGB(0xff, 0xd7, 0x5f),
@@ -79,14 +77,16 @@ public struct Theme: Sendable, Equatable {
     ], background: nil, selectionBackground: RGB(0x26, 0x3a, 0x4f))
 }
 
-/// How many colours the terminal shows.
-public enum ColorDepth: String, Sendable, Equatable {
-    case xterm256 = "256", ansi16 = "16", monochrome = "mono"
+/// How many colours the terminal shows: 256, the 16 ANSI colours, the 8 basic ones (`TERM=xterm`,
+/// `screen`), or none. ``Palette`` maps a theme's colours to what each depth has.
+public enum ColorDepth: String, Sendable, Equatable, CaseIterable {
+    case xterm256 = "256", ansi16 = "16", ansi8 = "8", monochrome = "mono"
 
-    /// The depth for a terminal reporting `colors` colours; monochrome when `NO_COLOR` is set (any value but empty).
+    /// The depth for a terminal reporting `colors` colours (curses' `COLORS`); monochrome without
+    /// colours, with fewer than 8, or when `NO_COLOR` is set (any value but empty).
     public static func detect(colors: Int, hasColors: Bool, environment: [String: String]) -> ColorDepth {
         if let v = environment["NO_COLOR"], !v.isEmpty { return .monochrome }
         guard hasColors, colors >= 8 else { return .monochrome }
-        return colors >= 256 ? .xterm256 : .ansi16
+        return colors >= 256 ? .xterm256 : colors >= 16 ? .ansi16 : .ansi8
     }
 }

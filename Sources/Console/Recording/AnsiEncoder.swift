@@ -47,17 +47,17 @@ public struct AnsiEncoder: Sendable {
             case .selected: codes.append("7")
             default: break
             }
-        case .xterm256, .ansi16:
-            if let c = theme.colors[style.role] { codes.append(color(c, foreground: true)) }
-            let bg = style.role == .selected ? (theme.selectionBackground ?? theme.background) : theme.background
-            if let bg { codes.append(color(bg, foreground: false)) }
+        case .xterm256, .ansi16, .ansi8:
+            let entry = Palette(theme: theme, depth: depth)[style.role]
+            if entry.dim { codes.append("2") }
+            if entry.foreground >= 0 { codes.append(color(entry.foreground, foreground: true)) }
+            if entry.background >= 0 { codes.append(color(entry.background, foreground: false)) }
         }
         return "\u{1b}[" + codes.joined(separator: ";") + "m"
     }
 
-    private func color(_ c: Theme.RGB, foreground: Bool) -> String {
-        if depth == .xterm256 { return (foreground ? "38;5;" : "48;5;") + String(c.xterm256) }
-        let n = c.ansi16
+    private func color(_ n: Int, foreground: Bool) -> String {
+        if depth == .xterm256 { return (foreground ? "38;5;" : "48;5;") + String(n) }
         return String((foreground ? 30 : 40) + (n < 8 ? n : n - 8 + 60))
     }
 }
