@@ -68,4 +68,16 @@ static inline int fedtop_put_wide(int y, int x, wchar_t ch, unsigned int attrs, 
     if (setcchar(&cell, text, (attr_t)attrs, pair, NULL) != OK) return ERR;
     return mvadd_wch(y, x, &cell);
 }
+// Last, so its capability macros (lines, columns, ...) cannot touch the functions above.
+#include <ncursesw/term.h>
+/// 1 when this machine has a terminfo entry called `name` (setupterm, which, unlike initscr,
+/// answers instead of exiting); the entry it loaded is freed and the current terminal kept.
+static inline int fedtop_terminfo_known(const char *name) {
+    int err = 0;
+    TERMINAL *saved = cur_term;
+    if (setupterm((char *)name, 1, &err) != OK) { set_curterm(saved); return 0; }
+    TERMINAL *loaded = set_curterm(saved);
+    if (loaded != saved) del_curterm(loaded);
+    return 1;
+}
 #endif

@@ -35,4 +35,11 @@ struct ShimTests {
             #expect(attrs & attr_t(fedtop_a_bold()) != 0)
         }
     }
+
+    @Test("fedtop_terminfo_known answers for a missing entry instead of exiting, and keeps the current terminal")
+    func terminfoProbe() {
+        #expect(fedtop_terminfo_known("vt100") == 1)
+        #expect(fedtop_terminfo_known("xterm-no-such-entry") == 0)
+        #expect(fedtop_terminfo_known("xterm") == 1)
+    }
 }
