@@ -73,12 +73,8 @@ public final class ConsoleSession {
     /// Runs until the operator quits (and, live, the engine has stopped) or a signal.
     public func run() throws -> End {
         let loaded = options.themes.load(options.themeName)
+        if let e = loaded.error { throw e }  // before the console takes the screen
         theme = loaded.theme
-        if let e = loaded.error {
-            problems.append("theme: \(e); using the default theme")
-            view.message = "theme \(options.themeName): \(e.reason)"
-            view.themeName = "default"
-        }
         let signals = SignalWatch()
         try driver.begin(options: TerminalDriver.Options(mouse: options.mouse, depth: options.depth), theme: theme)
         defer {

@@ -22,6 +22,9 @@ public final class TerminalDriver {
     }
 
     public private(set) var depth = ColorDepth.monochrome
+    /// Set when curses runs with another terminfo entry than `TERM` names (see ``TerminalEntry``).
+    public private(set) var note: String?
+    private var palette = Palette(theme: .dark, depth: .monochrome)
     private var previous: Screen?
     private var started = false
     private var theme = Theme.dark
@@ -29,13 +32,20 @@ public final class TerminalDriver {
 
     public init() {}
 
-    /// Starts curses on the controlling terminal.
+    /// Starts curses on the controlling terminal, with the entry ``TerminalEntry`` picks for `TERM`
+    /// (``note`` then says which); throws when no entry can be used (the caller falls back to lines).
     public func start(options: Options, theme: Theme, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         setlocale(LC_ALL, "")
-        if environment["TERM"] == nil || environment["TERM"] == "" || environment["TERM"] == "dumb" {
-            throw ConsoleError.terminal("TERM is not set to a terminal type curses knows (it is '\(environment["TERM"] ?? "")')")
+        let term = environment["TERM"]
+        guard let choice = TerminalEntry.resolve(term: term, known: Self.hasEntry) else {
+            throw ConsoleError.terminal(TerminalEntry.noEntryNote(term: term))
         }
-        guard initscr() != nil else { throw ConsoleError.terminal("curses could not start on this terminal") }
+        // newterm, unlike initscr, answers nil instead of exiting when the entry cannot be used.
+        guard let output = fdopen(STDOUT_FILENO, "w"), let input = fdopen(STDIN_FILENO, "r"),
+              newterm(choice.entry, output, input) != nil else {
+            throw ConsoleError.terminal("curses could not start on this terminal (TERM=\(term ?? ""), entry '\(choice.entry)')")
+        }
+        note = choice.note
         started = true
         if !Self.active {
             Self.active = true
@@ -65,28 +75,28 @@ public final class TerminalDriver {
 
     /// False once the terminal has hung up (its window closed, the tmux session killed): the
     /// session then stops as on SIGHUP, which a shell does not always pass on.
+    /// Whether this machine has a terminfo entry called `name` (asked without starting curses).
+    public static func hasEntry(_ name: String) -> Bool { fedtop_terminfo_known(name) == 1 }
+
     public var terminalAttached: Bool { tcgetpgrp(1) >= 0 }
 
     /// Columns and rows of the terminal now.
     public var size: (width: Int, height: Int) { (Int(fedtop_getmaxx(fedtop_stdscr())), Int(fedtop_getmaxy(fedtop_stdscr()))) }
 
-    /// Colours for each role; the next frame is drawn in full.
+    /// Colours for each role (the ``Palette`` of the theme at this depth); the next frame is drawn in full.
     public func setTheme(_ theme: Theme) {
         self.theme = theme
+        palette = Palette(theme: theme, depth: depth)
         previous = nil
         guard depth != .monochrome else { return }
-        let background = theme.background.map(color) ?? -1
         for (i, role) in Style.Role.allCases.enumerated() {
-            let fg = theme.colors[role].map(color) ?? -1
-            let bg = role == .selected ? (theme.selectionBackground.map(color) ?? background) : background
-            init_pair(Int16(i + 1), Int16(fg), Int16(bg))
+            let entry = palette[role]
+            init_pair(Int16(i + 1), Int16(entry.foreground), Int16(entry.background))
         }
-        init_pair(Int16(Style.Role.allCases.count + 1), -1, Int16(background))
+        init_pair(Int16(Style.Role.allCases.count + 1), -1, Int16(palette.background))
         wbkgdset(fedtop_stdscr(), chtype(fedtop_color_pair(Int32(Style.Role.allCases.count + 1))))
         wclear(fedtop_stdscr())
     }
-
-    private func color(_ c: Theme.RGB) -> Int { depth == .xterm256 ? c.xterm256 : c.ansi16 }
 
     /// Waits up to `milliseconds` for a key (nil on timeout).
     public func readKey(timeout milliseconds: Int) -> Key? {
@@ -164,6 +174,7 @@ public final class TerminalDriver {
             }
             return (a, 0)
         }
+        if palette[style.role].dim { a |= fedtop_a_dim() }
         return (a, Int16(Style.Role.allCases.firstIndex(of: style.role)! + 1))
     }
 }

@@ -53,8 +53,10 @@ public struct ThemeLoader: Sendable {
         return ["default"] + names.subtracting(["default"]).sorted()
     }
 
-    /// The file of a theme, first match in the search order.
+    /// The file of a theme: `name` itself when it is a path (it has a `/` or ends in `.theme`),
+    /// else the first `name.theme` in the search order.
     public func path(of name: String) -> String? {
+        if name.contains("/") || name.hasSuffix(".theme") { return FileManager.default.fileExists(atPath: name) ? name : nil }
         for dir in directories {
             let p = dir + "/" + name + ".theme"
             if FileManager.default.fileExists(atPath: p) { return p }
@@ -62,12 +64,14 @@ public struct ThemeLoader: Sendable {
         return nil
     }
 
-    /// The named theme, or the default with the reason it could not be used.
+    /// The named theme (or the theme file at a path), or the default with the reason it could not be used.
     public func load(_ name: String) -> (theme: Theme, error: ThemeError?) {
         guard let path = path(of: name) else {
             if name == "default" { return (.dark, nil) }
-            let searched = directories.joined(separator: ", ")
-            return (.dark, ThemeError(path: name + ".theme", line: 0, reason: "no theme named '\(name)' (looked in \(searched))"))
+            if name.contains("/") || name.hasSuffix(".theme") { return (.dark, ThemeError(path: name, line: 0, reason: "no such file")) }
+            let found = available().joined(separator: ", ")
+            return (.dark, ThemeError(path: "theme '\(name)'", line: 0,
+                                      reason: "no such theme (found: \(found); or a path to a .theme file)"))
         }
         do {
             return (try Self.parse(contentsOf: path, name: name), nil)
@@ -78,6 +82,7 @@ public struct ThemeLoader: Sendable {
         }
     }
 
+    /// Reads and parses the theme file at `path`.
     public static func parse(contentsOf path: String, name: String) throws -> Theme {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ThemeError(path: path, line: 0, reason: "cannot be read")

@@ -49,11 +49,22 @@ struct ThemeTests {
         #expect(theme == Theme.dark)
     }
 
-    @Test("an unknown theme name says where it looked; the default is used")
+    @Test("an unknown theme name is one line naming it and the themes found; the default is used")
     func unknownName() {
-        let (theme, error) = ThemeLoader(directories: ["/nonexistent"]).load("neon")
+        let (theme, error) = ThemeLoader(directories: [Self.shipped]).load("neon")
         #expect(theme == Theme.dark)
-        #expect(error?.description.contains("no theme named 'neon'") == true && error?.description.contains("/nonexistent") == true)
+        let line = error?.description ?? ""
+        #expect(line.hasPrefix("theme 'neon': no such theme (found: default, colorblind,") && line.contains("a path to a .theme file"), "\(line)")
+        #expect(!line.contains("\n"))
+    }
+
+    @Test("a path to a theme file loads that file; a missing path is named")
+    func themeByPath() throws {
+        let dir = try scratch()
+        try "theme[hi_fg]=\"#123456\"\n".write(toFile: dir + "/mine.theme", atomically: true, encoding: .utf8)
+        let loader = ThemeLoader(directories: [])
+        #expect(loader.load(dir + "/mine.theme").theme.colors[.highlight] == Theme.RGB(0x12, 0x34, 0x56))
+        #expect(loader.load(dir + "/gone.theme").error?.description == dir + "/gone.theme: no such file")
     }
 
     @Test("search order: --theme-dir, then XDG_CONFIG_HOME, then Themes/ beside the program, then the current directory")
@@ -77,10 +88,11 @@ struct ThemeTests {
         #expect(beside.available().contains("high-contrast"))
     }
 
-    @Test("colour depth: 256, 16, or monochrome without colours or with NO_COLOR")
+    @Test("colour depth: 256, 16, 8 (TERM=xterm, screen), or monochrome without colours or with NO_COLOR")
     func depth() {
         #expect(ColorDepth.detect(colors: 256, hasColors: true, environment: [:]) == .xterm256)
-        #expect(ColorDepth.detect(colors: 8, hasColors: true, environment: [:]) == .ansi16)
+        #expect(ColorDepth.detect(colors: 16, hasColors: true, environment: [:]) == .ansi16)
+        #expect(ColorDepth.detect(colors: 8, hasColors: true, environment: [:]) == .ansi8)
         #expect(ColorDepth.detect(colors: 0, hasColors: false, environment: [:]) == .monochrome)
         #expect(ColorDepth.detect(colors: 256, hasColors: true, environment: ["NO_COLOR": "1"]) == .monochrome)
         #expect(Theme.RGB(255, 0, 0).xterm256 == 196 && Theme.RGB(0x80, 0x80, 0x80).xterm256 == 244)

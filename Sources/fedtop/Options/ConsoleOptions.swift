@@ -7,7 +7,7 @@ struct ConsoleOptions: ParsableArguments {
     @Option(help: "Console refresh rate in frames per second (1–60); the console sleeps between frames.") var fps = 10
     @Flag(help: "ASCII only: for terminals without braille, box drawing or Greek letters (eps, sigma).") var ascii = false
     @Flag(help: "Do not use the mouse (clicks select hospitals, the wheel scrolls).") var noMouse = false
-    @Option(help: "Colour theme by name (see Themes/: default, light, high-contrast, colorblind, mono, ...).") var theme = "default"
+    @Option(help: "Colour theme by name (see Themes/: default, light, high-contrast, colorblind, mono, ...) or a .theme file's path.") var theme = "default"
     @Option(help: "Look for themes in this folder first.") var themeDir: String?
 
     func validate() throws {
@@ -18,7 +18,9 @@ struct ConsoleOptions: ParsableArguments {
                 throw ValidationError("--theme-dir \(themeDir): no such folder")
             }
         }
-        guard !theme.isEmpty, !theme.contains("/") else { throw ValidationError("--theme takes a theme's name, not a path, got '\(theme)'") }
+        guard !theme.isEmpty else { throw ValidationError("--theme takes a theme's name or a .theme file, got ''") }
+        // A theme that cannot be used is an error here, before the console takes the screen.
+        if let error = themeLoader.load(theme).error { throw ValidationError("\(error)") }
     }
 
     /// Where themes are looked for, in order.

@@ -31,12 +31,18 @@ extension FederationSetup {
     /// run and any recordings are. `q` (confirmed), SIGINT and SIGTERM stop the engine after its
     /// round, so the last checkpoint is complete.
     func runConsole(_ console: ConsoleOptions, record: String?) throws -> RunOutcome {
+        let term = ProcessInfo.processInfo.environment["TERM"]
+        if TerminalEntry.resolve(term: term, known: TerminalDriver.hasEntry) == nil {
+            FileHandle.standardError.write(Data("fedtop: \(TerminalEntry.noEntryNote(term: term))\n".utf8))
+            return try runHeadless()
+        }
+        let terminal = TerminalDriver()
         let subscription = engine.bus.subscribe(capacity: 4096)
         let engine = self.engine
         let feed = EngineFeed(subscription: subscription) { engine.send($0) }
         let session = ConsoleSession(feed: feed, facts: consoleFacts, projection: privacyProjection,
                                      options: console.sessionOptions(title: "fedtop \(plan.name ?? plan.dataset)", record: record,
-                                                                     recordingDirectory: directory))
+                                                                     recordingDirectory: directory), terminal: terminal)
         engine.start()
         let end: ConsoleSession.End
         do {
@@ -48,6 +54,7 @@ extension FederationSetup {
             throw RunError("the console could not run: \(error) (use --headless for line output)")
         }
         if end == .interrupted { engine.send(.stop) }
+        if let note = terminal.note { FileHandle.standardError.write(Data("fedtop: note: \(note)\n".utf8)) }
         print(description)
         if engine.phase.isTerminal == false { print("fedtop: stopping after the current round…") }
         fflush(nil)
