@@ -13,6 +13,11 @@ public enum TerminalEntry {
     public struct Choice: Sendable, Equatable {
         public var entry: String
         public var note: String?
+
+        public init(entry: String, note: String?) {
+            self.entry = entry
+            self.note = note
+        }
     }
 
     static let xtermLike = ["xterm", "screen", "tmux", "rxvt", "putty", "konsole", "gnome", "vte", "alacritty", "kitty",
