@@ -168,4 +168,56 @@ struct RecordingTests {
         try "{\"version\":2,\"width\":80,\"height\":24}\n[1.0,\"o\",\"x\"]\n[0.5,\"o\",\"y\"]\n".write(toFile: cast, atomically: true, encoding: .utf8)
         do { _ = try CastPlayer.read(cast); Issue.record("accepted") } catch { #expect("\(error)".contains("\(cast):3")) }
     }
+
+    /// A journal of the scenario's events, its text, and the offset where its last line starts.
+    func journalText() throws -> (path: String, text: String, lastLineStart: Int) {
+        let path = scratch("t.journal.jsonl")
+        let journal = try EventJournal(path: path, facts: Scenario.facts, title: "torn")
+        for e in Scenario.events { journal.write(JournalLine(event: e)) }
+        journal.close()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let body = text.dropLast()
+        return (path, text, body.utf8.distance(from: body.startIndex, to: body.lastIndex(of: "\n")!) + 1)
+    }
+
+    @Test("a journal whose last line was cut mid-write replays its complete events and says which line was cut")
+    func tornLastLine() throws {
+        let (path, text, start) = try journalText()
+        let lineCount = text.split(separator: "\n").count
+        try Data(text.utf8.prefix(start + 25)).write(to: URL(fileURLWithPath: path))
+        let read = try EventJournal.read(path)
+        #expect(read.lines.compactMap(\.event) == Array(Scenario.events.dropLast()))
+        let warning = try #require(read.warning)
+        #expect(warning.hasPrefix("\(path):\(lineCount): the last line is incomplete"), "\(warning)")
+        #expect(warning.contains("replaying the \(Scenario.events.count - 1) complete events"))
+        // Whole (with or without its newline), the journal reads with no warning.
+        try Data(text.utf8.dropLast()).write(to: URL(fileURLWithPath: path))
+        #expect(try EventJournal.read(path).warning == nil)
+        #expect(try EventJournal.read(path).lines.count == Scenario.events.count)
+    }
+
+    @Test("a bad line that is not the last is still an error: file, line and what was wrong, on one line")
+    func badMiddleLine() throws {
+        let (path, text, _) = try journalText()
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[3] = String(lines[3].prefix(20))
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try EventJournal.read(path)
+            Issue.record("a cut line in the middle was accepted")
+        } catch {
+            #expect("\(error)" == "recording: \(path):4: not a journal line (not JSON)")
+        }
+        // A whole last line that is not a journal line (it has its newline) is an error too.
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[lines.count - 2] = "{\"event\": 3}"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try EventJournal.read(path)
+            Issue.record("a bad last line with its newline was accepted")
+        } catch {
+            #expect("\(error)".contains("\(path):\(lines.count - 1): not a journal line (expected"), "\(error)")
+            #expect(!"\(error)".contains("\n") && !"\(error)".contains("codingPath"))
+        }
+    }
 }

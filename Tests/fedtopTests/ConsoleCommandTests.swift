@@ -117,18 +117,97 @@ struct ReplayCommandTests {
         return dir
     }
 
-    @Test("a recording made by fedtop run --record replays: the journal as lines without a terminal, the .cast as recorded",
+    @Test("a recording made by fedtop run --record replays: the journal as lines without a terminal, the .cast in one",
           .enabled(if: TmuxSession.available))
     func replay() throws {
         let dir = try Self.record()
         let lines = try CommandRunner.run(["replay", "\(dir)/demo.journal.jsonl"])
         #expect(lines.status == 0, "\(lines.stderr)")
         #expect(lines.stdout.contains("round 6/6") && lines.stdout.contains("fedtop: finished"))
-        let cast = try CommandRunner.run(["replay", "--speed", "1000", "\(dir)/demo.cast"])
-        #expect(cast.status == 0, "\(cast.stderr)")
-        #expect(cast.stdout.contains("Round 6/6") && cast.stdout.contains("\u{1b}["))
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "\(fedtop) replay --speed 1000 \(dir)/demo.cast; echo FEDTOP-EXIT=$?; sleep 60",
+                                   width: 100, height: 30)
+        try tmux.wait(for: "end of recording")
+        #expect(try tmux.screen().contains("Round 6/6"))
+        try tmux.send("q")
+        try tmux.wait(for: "FEDTOP-EXIT=0")
         let text = try String(contentsOfFile: "\(dir)/demo.cast", encoding: .utf8)
         #expect(text.contains("\"m\""), "the m key added a marker")
+    }
+
+    @Test("a .cast in tmux: space freezes it, q quits at once and the shell's screen comes back with nothing of the recording",
+          .enabled(if: TmuxSession.available), arguments: ["q", "Escape", "C-c"])
+    func castInTerminal(quitKey: String) throws {
+        let cast = CommandRunner.repositoryRoot.appendingPathComponent("Recordings/demo.cast").path
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "clear; echo BEFORE; \(fedtop) replay \(cast); echo FEDTOP-EXIT=$?; sleep 60",
+                                   width: 120, height: 36)
+        try tmux.wait(for: "Round 2/")
+        #expect(try tmux.format("alternate_on") == "1", "the replay plays in the alternate screen")
+        try tmux.send("Space")
+        Thread.sleep(forTimeInterval: 0.5)
+        let paused = try tmux.screen()
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try tmux.screen() == paused, "paused: the screen does not change")
+        try tmux.send(quitKey)
+        let end = try tmux.wait(for: "FEDTOP-EXIT=", timeout: 10)
+        #expect(end.contains("FEDTOP-EXIT=0"), "\(end)")
+        #expect(end.contains("BEFORE"), "the shell's screen is back")
+        #expect(!end.contains("Round") && !end.contains("Quit?") && !end.contains("│"), "nothing of the recording: \(end)")
+        #expect(try tmux.format("alternate_on") == "0")
+        #expect(try tmux.format("cursor_flag") == "1", "the cursor is visible again")
+    }
+
+    @Test("a .cast without a terminal or with --headless explains itself in one line, names the journal beside it, and exits 2")
+    func castWithoutTerminal() throws {
+        let recordings = CommandRunner.repositoryRoot.appendingPathComponent("Recordings").path
+        for arguments in [["\(recordings)/demo.cast"], ["--headless", "\(recordings)/demo.cast"]] {
+            let r = try CommandRunner.run(["replay"] + arguments)
+            #expect(r.status == 2 && r.stdout.isEmpty && !r.stderr.contains("\u{1b}"), "\(r.stdout)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("demo.cast is a terminal recording") && r.stderr.contains("\(recordings)/demo.journal.jsonl --headless"))
+        }
+        let lone = try writeRunFile("lone.cast", "{\"version\":2,\"width\":80,\"height\":24}\n[0.5,\"o\",\"x\"]\n")
+        let r = try CommandRunner.run(["replay", "--headless", lone])
+        #expect(r.status == 2 && r.stderr.contains("there is no") && r.stderr.contains("lone.journal.jsonl"), "\(r.stderr)")
+    }
+
+    @Test("a file that is neither a journal nor a cast is one line naming it and what was expected, exit 2",
+          arguments: ["a,b,c\n1,2,3\n", "", "[1, 2]\n"])
+    func notARecording(contents: String) throws {
+        let path = try writeRunFile("bad.csv", contents)
+        let r = try CommandRunner.run(["replay", path])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("fedtop: ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.hasSuffix("\(path):1: not a fedtop journal or an asciicast recording (expected FILE.journal.jsonl or FILE.cast)\n"))
+    }
+
+    @Test("a .cast with a bad line is refused naming the file and line")
+    func badCastLine() throws {
+        let path = try writeRunFile("bad.cast", "{\"version\":2,\"width\":80,\"height\":24}\n[0.5,\"o\",\"x\"]\n[0.6,\"o\"]\n")
+        let r = try CommandRunner.run(["replay", "--headless", path])
+        #expect(r.status == 2 && r.stderr.hasPrefix("fedtop: ") && r.stderr.hasSuffix("\(path):3: expected [seconds, code, data]\n"), "\(r.stderr)")
+    }
+
+    @Test("--headless on a journal cut mid-line prints its complete rounds after one warning naming the file and line")
+    func tornJournal() throws {
+        let shipped = CommandRunner.repositoryRoot.appendingPathComponent("Recordings/demo.journal.jsonl")
+        let text = try Data(contentsOf: shipped)
+        let lines = text.split(separator: UInt8(ascii: "\n"))
+        let path = try temporaryDirectory().appendingPathComponent("torn.journal.jsonl").path
+        // Everything but the last 40 bytes: the last line is cut mid-write.
+        try text.dropLast(40).write(to: URL(fileURLWithPath: path))
+        let r = try CommandRunner.run(["replay", "--headless", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let warning = try #require(r.stderr.split(separator: "\n").first { $0.contains("warning") })
+        #expect(warning.hasPrefix("fedtop: warning: \(path):\(lines.count): the last line is incomplete (cut off mid-write); replaying the "))
+        #expect(r.stdout.contains("round 29/30"), "the rounds before the cut are printed")
+        // A cut in the middle is an error naming the line.
+        var middle = lines.map { Data($0) }
+        middle[5] = middle[5].prefix(30)
+        try Data(middle.joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: URL(fileURLWithPath: path))
+        let bad = try CommandRunner.run(["replay", "--headless", path])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("fedtop: ") && bad.stderr.hasSuffix("\(path):6: not a journal line (not JSON)\n"), "\(bad.stderr)")
     }
 
     @Test("the shipped Recordings/demo.journal.jsonl decodes and replays to its end; demo.cast is asciicast v2")
