@@ -4,8 +4,9 @@
 public enum Dashboard {
     public static func render(_ view: ConsoleView, on screen: inout Screen, context: RenderContext) {
         screen.clip = nil
+        screen.ellipsis = context.glyphs.ellipsis
         screen.clear()
-        let layout = Layout(width: screen.width, height: screen.height)
+        let layout = Self.layout(view, width: screen.width, height: screen.height, context: context)
         guard layout.kind != .tooSmall else {
             Overlays.tooSmall(on: &screen, context: context)
             return
@@ -29,5 +30,12 @@ public enum Dashboard {
             Overlays.help(on: &screen, context: context, replay: view.controller.mode == .replay)
         }
         if context.glyphs.isASCII { screen.replaceNonASCII() }
+    }
+
+    /// The panels' rectangles for this view: the hospitals table gets its natural width on wide
+    /// screens, the log the rest.
+    public static func layout(_ view: ConsoleView, width: Int, height: Int, context: RenderContext) -> Layout {
+        Layout(width: width, height: height,
+               hospitalsWidth: HospitalsPanel.naturalWidth(view, screenWidth: width, context: context))
     }
 }

@@ -1,5 +1,8 @@
 /// Where each panel goes for a terminal size: compact from 80×24, wide from 120×32 (training,
 /// privacy and aggregator side by side; hospitals beside the log), and too small below 80×24.
+///
+/// On wide screens the hospitals table takes the width it needs (`hospitalsWidth`, its natural
+/// width, at most 3/5 of the screen) and the log every column it leaves.
 public struct Layout: Sendable, Equatable {
     public enum Kind: String, Sendable { case tooSmall, compact, wide }
 
@@ -17,7 +20,7 @@ public struct Layout: Sendable, Equatable {
     public var log = Rect(x: 0, y: 0, width: 0, height: 0)
     public var footer = Rect(x: 0, y: 0, width: 0, height: 0)
 
-    public init(width: Int, height: Int) {
+    public init(width: Int, height: Int, hospitalsWidth natural: Int? = nil) {
         self.width = width
         self.height = height
         guard width >= Self.minimumWidth, height >= Self.minimumHeight else {
@@ -35,7 +38,7 @@ public struct Layout: Sendable, Equatable {
             training = Rect(x: 0, y: 1, width: trainingWidth, height: top)
             privacy = Rect(x: trainingWidth, y: 1, width: privacyWidth, height: top)
             aggregator = Rect(x: trainingWidth + privacyWidth, y: 1, width: width - trainingWidth - privacyWidth, height: top)
-            let hospitalsWidth = width * 3 / 5
+            let hospitalsWidth = min(width * 3 / 5, max(40, natural ?? width))
             hospitals = Rect(x: 0, y: 1 + top, width: hospitalsWidth, height: body - top)
             log = Rect(x: hospitalsWidth, y: 1 + top, width: width - hospitalsWidth, height: body - top)
         } else {

@@ -38,13 +38,16 @@ public struct Rect: Sendable, Equatable, Hashable, CustomStringConvertible {
 ///
 /// Contract: drawing is clipped to the grid (and to an optional clip rectangle), never wraps, and
 /// is width-aware: a wide character takes two cells (the second holds `nil`), one that would not
-/// fit is replaced by a space, and Greek letters, braille and box drawing take one cell.
+/// fit is replaced by a space, and Greek letters, braille and box drawing take one cell. Text given
+/// a `limit` it does not fit in ends in ``ellipsis`` (trailing spaces aside): nothing is cut silently.
 public struct Screen: Sendable, Equatable {
     public private(set) var width: Int
     public private(set) var height: Int
     public private(set) var cells: [Cell]
     /// Drawing outside this rectangle is discarded (the panels' own bounds).
     public var clip: Rect?
+    /// What ends text cut at its `limit` (`…`, or `...` on an ASCII terminal).
+    public var ellipsis = "…"
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)
@@ -75,9 +78,16 @@ public struct Screen: Sendable, Equatable {
         for y in rect.y..<rect.maxY { for x in rect.x..<rect.maxX where visible(x, y) { self[x, y] = Cell(scalar, style: style) } }
     }
 
-    /// Writes `text` from (x, y) rightwards, at most `limit` columns; returns the columns used.
+    /// Writes `text` from (x, y) rightwards, at most `limit` columns, ending in ``ellipsis`` when the
+    /// text does not fit (its trailing spaces may be dropped silently); returns the columns used.
+    /// Panels fit their text by rule first (``Fit``); this is the last resort.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, style: Style = .plain, limit: Int? = nil) -> Int {
+        var text = text
+        if let limit, CharacterWidth.of(text) > limit {
+            while text.last == " " { text.removeLast() }
+            text = Fit.truncate(text, width: max(0, limit), ellipsis: ellipsis)
+        }
         var column = x
         let end = limit.map { x + $0 } ?? Int.max
         for scalar in text.unicodeScalars {

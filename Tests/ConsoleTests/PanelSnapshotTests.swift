@@ -25,7 +25,7 @@ struct PanelSnapshotTests {
         let ascii = variant == .ascii
         for (w, h) in Self.sizes {
             let screen = Snapshot.render(Self.view, width: w, height: h, variant)
-            let layout = Layout(width: w, height: h)
+            let layout = Dashboard.layout(Self.view, width: w, height: h, context: variant.context)
             func panel(_ r: Rect) -> String { screen.text(r) }
             #expect(panel(layout.header).contains("Round 4/30"))
             #expect(panel(layout.header).contains("TRAINING 1/2"))
@@ -57,7 +57,7 @@ struct PanelSnapshotTests {
     func monochromeMarks() {
         let screen = Snapshot.render(Self.view, width: 160, height: 48, .mono)
         #expect(screen.contains("[train]"))
-        let layout = Layout(width: 160, height: 48)
+        let layout = Dashboard.layout(Self.view, width: 160, height: 48, context: RenderContext())
         let row = (layout.hospitals.y..<layout.hospitals.maxY).first { screen.line($0).contains("hospital-2") }
         let y = try! #require(row)
         #expect((0..<screen.width).contains { screen[$0, y].style.reverse })
@@ -70,7 +70,7 @@ struct PanelSnapshotTests {
         view.pendingForecast = PrivacyForecast(finalEpsilon: 2.61, budget: 3, roundsLeft: 30, limitingParty: nil)
         for variant in Snapshot.Variant.allCases {
             let screen = Snapshot.render(view, width: 80, height: 24, variant)
-            let privacy = screen.text(Layout(width: 80, height: 24).privacy)
+            let privacy = screen.text(Dashboard.layout(view, width: 80, height: 24, context: variant.context).privacy)
             let (eps, arrow, sigma) = variant == .ascii ? ("eps", "->", "sigma") : ("ε", "→", "σ")
             #expect(privacy.contains("final \(eps) 2.95 \(arrow) 2.61"), "\(privacy)")
             #expect(privacy.contains("rounds left 26 \(arrow) 30"))

@@ -1,7 +1,9 @@
 import Federation
 
 /// Aggregator: the round's state machine with the current phase highlighted, updates in, the
-/// strategy, rejected updates and why, and the secure-aggregation phase when it is on.
+/// strategy, rejected updates and why, and the secure-aggregation phase when it is on. Notes (the
+/// last command's answer, rejections, the audit) wrap rather than being cut; those that do not fit
+/// are counted (`+2 more`).
 public enum AggregatorPanel {
     static let phases: [(String, String)] = [("SELECTING", "select"), ("BROADCASTING", "send"), ("TRAINING", "train"),
                                              ("COLLECTING", "collect"), ("AGGREGATING", "aggregate"),
@@ -13,7 +15,17 @@ public enum AggregatorPanel {
         guard inner.height >= 1, inner.width >= 20 else { return }
         let m = view.model, g = context.glyphs
         let current = m.phase.description.split(separator: " ").first.map(String.init) ?? ""
-        let stacked = inner.height >= 8
+        let ellipsis = g.ellipsis
+        // What follows the phases, each line whole or wrapped, never cut silently.
+        // The operator's last command first, then rejected updates, then the audit.
+        var notes: [(text: String, role: Style.Role)] = []
+        if let c = m.lastCommandResult { notes.append((c, .highlight)) }
+        notes += m.rejected.map { (text: "\($0.hospital): \($0.reason)", role: Style.Role.warning) }
+        notes += auditLines(m)
+        if !m.awaiting.isEmpty { notes.append(("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim)) }
+        let secureRows = m.facts.secureAggregation && m.secureAggregation != nil ? 1 : 0
+        // The phases one per line when that leaves room for the rest, else flowing over a few lines.
+        let stacked = inner.height >= phases.count + 1 + secureRows + notes.count
         var x = inner.x, y = inner.y
         for (i, (key, word)) in phases.enumerated() {
             let active = key == current
@@ -23,10 +35,16 @@ public enum AggregatorPanel {
                 screen.put((active ? "\(g.selectionMark) " : "  ") + text, x: inner.x, y: y, style: style, limit: inner.width)
                 y += 1
             } else {
-                let sep = i < phases.count - 1 ? " \(g.arrow) " : ""
-                guard x + CharacterWidth.of(text + sep) <= inner.maxX else { break }
-                x += screen.put(text, x: x, y: y, style: style)
-                x += screen.put(sep, x: x, y: y, style: .dim)
+                let sep = i < phases.count - 1 ? " \(g.arrow)" : ""
+                if x > inner.x, x + 1 + CharacterWidth.of(text + sep) > inner.maxX {
+                    x = inner.x
+                    y += 1
+                } else if x > inner.x {
+                    x += 1
+                }
+                guard y < inner.maxY else { return }
+                x += screen.put(text, x: x, y: y, style: style, limit: inner.maxX - x)
+                x += screen.put(sep, x: x, y: y, style: .dim, limit: inner.maxX - x)
             }
         }
         if !stacked { y += 1 }
@@ -48,20 +66,27 @@ public enum AggregatorPanel {
         }
         screen.put(text, x: inner.x, y: y, style: .plain, limit: inner.width)
         y += 1
-        func line(_ s: String, _ role: Style.Role) {
+        /// A note wrapped over the rows left to it (two at most while others wait), the last cut with an ellipsis.
+        func line(_ s: String, _ role: Style.Role, waiting: Int = 0) {
             guard y < inner.maxY else { return }
-            screen.put(context.text(s), x: inner.x, y: y, style: Style(role), limit: inner.width)
-            y += 1
+            let rows = max(1, min(2, inner.maxY - y - waiting))
+            for row in Fit.wrap(context.text(s), width: inner.width, indent: 2, maxLines: rows, ellipsis: ellipsis) {
+                screen.put(row, x: inner.x, y: y, style: Style(role), limit: inner.width)
+                y += 1
+            }
         }
         if m.facts.secureAggregation, let sa = m.secureAggregation, y < inner.maxY {
             drawSecureAggregation(sa, x: inner.x, y: y, width: inner.width, on: &screen, context: context)
             y += 1
-            if sa.stage == .aborted, let d = sa.detail { line(d, .warning) }
+            if sa.stage == .aborted, let d = sa.detail { line(d, .warning, waiting: notes.count) }
         }
-        for audit in auditLines(m) { line(audit.text, audit.role) }
-        for r in m.rejected { line("\(r.hospital): \(r.reason)", .warning) }
-        if let c = m.lastCommandResult { line(c, .highlight) }
-        if !m.awaiting.isEmpty { line("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim) }
+        // Notes that do not fit are counted on the last row.
+        let rowsLeft = inner.maxY - y
+        if notes.count > rowsLeft, rowsLeft > 0 {
+            let hidden = notes.count - (rowsLeft - 1)
+            notes = Array(notes.prefix(rowsLeft - 1)) + [("+\(hidden) more", .dim)]
+        }
+        for (i, note) in notes.enumerated() { line(note.text, note.role, waiting: notes.count - i - 1) }
     }
 
     /// The audit view's lines: the live membership-inference AUC, and how the strategy handles the

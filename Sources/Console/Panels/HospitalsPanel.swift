@@ -11,16 +11,9 @@ public enum HospitalsPanel {
             HospitalDetail.draw(view, in: inner, on: &screen, context: context)
             return
         }
-        // Where each hospital runs: always shown when some are remote (their address), else on wide screens.
-        let remote = view.model.hospitals.contains { $0.location != "local" }
-        let whereWidth = remote ? max(6, min(21, view.model.hospitals.map { $0.location.count }.max() ?? 6)) : 6
-        let wide = inner.width >= 96 || (remote && inner.width >= 64 + whereWidth)
-        var columns: [Table.Column] = [Table.Column("hospital", width: 12)]
-        if wide { columns.append(Table.Column("where", width: whereWidth)) }
-        columns += [Table.Column("status", width: 9), Table.Column("records", width: 7, rightAligned: true),
-                    Table.Column("loss", width: 6, rightAligned: true),
-                    Table.Column(context.glyphs.isASCII ? "eps" : "ε", width: 5, rightAligned: true),
-                    Table.Column("clip%", width: 5, rightAligned: true), Table.Column("time", width: 6, rightAligned: true)]
+        // Where each hospital runs: shown whenever the table has room for it.
+        let wide = inner.width >= tableWidth(view, context: context, withWhere: true)
+        var columns = Self.columns(view, context: context, withWhere: wide)
         let used = columns.reduce(0) { $0 + $1.width + 1 }
         columns.append(Table.Column("round", width: max(4, inner.width - used)))
         let rows: [[Table.Content]] = view.model.hospitals.map { h in
@@ -46,6 +39,37 @@ public enum HospitalsPanel {
         }
         let selected = view.model.hospitals.isEmpty ? nil : min(view.controller.selectedHospital, view.model.hospitals.count - 1)
         Table(columns: columns, rows: rows, selected: selected).draw(in: inner, on: &screen, context: context)
+    }
+}
+
+extension HospitalsPanel {
+    /// Columns of the progress gauge when the table has its natural width.
+    static let gaugeWidth = 12
+
+    /// The table's columns before the progress gauge (`where` only when asked for).
+    static func columns(_ view: ConsoleView, context: RenderContext, withWhere: Bool) -> [Table.Column] {
+        let remote = view.model.hospitals.contains { $0.location != "local" }
+        let whereWidth = remote ? max(6, min(21, view.model.hospitals.map { CharacterWidth.of($0.location) }.max() ?? 6)) : 6
+        let nameWidth = max(12, min(20, view.model.hospitals.map { CharacterWidth.of($0.name) }.max() ?? 12))
+        var columns: [Table.Column] = [Table.Column("hospital", width: nameWidth)]
+        if withWhere { columns.append(Table.Column("where", width: whereWidth)) }
+        columns += [Table.Column("status", width: 9), Table.Column("records", width: 7, rightAligned: true),
+                    Table.Column("loss", width: 6, rightAligned: true),
+                    Table.Column(context.glyphs.isASCII ? "eps" : "ε", width: 5, rightAligned: true),
+                    Table.Column("clip%", width: 5, rightAligned: true), Table.Column("time", width: 6, rightAligned: true)]
+        return columns
+    }
+
+    /// The table's natural width inside the panel: its columns and a gauge of ``gaugeWidth``.
+    static func tableWidth(_ view: ConsoleView, context: RenderContext, withWhere: Bool) -> Int {
+        columns(view, context: context, withWhere: withWhere).reduce(0) { $0 + $1.width + 1 } + gaugeWidth
+    }
+
+    /// The panel's natural width on a screen `screenWidth` columns wide: the whole table with its
+    /// `where` column when the log keeps at least 64 columns beside it, else without it.
+    public static func naturalWidth(_ view: ConsoleView, screenWidth: Int, context: RenderContext) -> Int {
+        let full = tableWidth(view, context: context, withWhere: true) + 3
+        return screenWidth - full >= 64 ? full : tableWidth(view, context: context, withWhere: false) + 3
     }
 }
 

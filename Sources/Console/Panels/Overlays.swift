@@ -10,6 +10,12 @@ public enum Overlays {
         let rect = Rect(x: (screen.width - width) / 2, y: (screen.height - height) / 2, width: width, height: height)
         screen.fill(rect)
         Frame.draw(title, in: rect, on: &screen, context: context, focused: true)
+        var lines = lines
+        // Lines that do not fit are counted on the last row.
+        if lines.count > height - 2, height > 2 {
+            let hidden = lines.count - (height - 3)
+            lines = Array(lines.prefix(height - 3)) + [("+\(hidden) more (a taller terminal shows them)", .dim)]
+        }
         for (i, (text, role)) in lines.enumerated() where i < height - 2 {
             screen.put(text, x: rect.x + 2, y: rect.y + 1 + i, style: Style(role, bold: role == .highlight), limit: width - 4)
         }

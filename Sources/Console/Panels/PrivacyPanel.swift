@@ -1,7 +1,7 @@
 /// Privacy: `ε spent / budget` as a gauge for the federation (the highest party) and for each
 /// hospital, δ, σ, C, q, the projected final ε at the current settings and the rounds left before
 /// the budget runs out; while a σ change is pending, the projection for the new value beside the
-/// current one.
+/// current one. Hospitals that do not fit are counted on the last row (`+1 more: hospital-3 1.22`).
 public enum PrivacyPanel {
     public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext) {
         Frame.draw("Privacy", in: rect, on: &screen, context: context)
@@ -14,6 +14,22 @@ public enum PrivacyPanel {
             screen.put(text, x: inner.x, y: y, style: Style(role, bold: bold), limit: inner.width)
             y += 1
         }
+        /// Two lines on one row when both fit whole.
+        func pair(_ a: String, _ aRole: Style.Role, bold: Bool, _ b: String, _ bRole: Style.Role) {
+            guard y < inner.maxY else { return }
+            if CharacterWidth.of(a) + 2 + CharacterWidth.of(b) <= inner.width {
+                let w = screen.put(a + "  ", x: inner.x, y: y, style: Style(aRole, bold: bold))
+                screen.put(b, x: inner.x + w, y: y, style: Style(bRole))
+                y += 1
+            } else {
+                line(a, aRole, bold: bold)
+                line(b, bRole)
+            }
+        }
+        /// A pending change, its keys dropped before anything is cut.
+        func pending(_ change: String) {
+            line(Fit.fields([(change, 1), ("(enter/esc)", 0)], width: inner.width, separator: " ", ellipsis: g.ellipsis), .warning, bold: true)
+        }
         guard m.privacyOn else {
             line("privacy off: no DP, \(g.epsilon) \(context.glyphs.isASCII ? "inf" : "∞")", .critical, bold: true)
             line("(--dp sample|client|both)", .dim)
@@ -22,7 +38,8 @@ public enum PrivacyPanel {
         let budget = m.epsilonBudget ?? .infinity
         let spent = m.epsilonSpent ?? 0
         // Headline: the highest party's ε.
-        let head = "\(g.epsilon) \(fmt(spent)) / \(fmt(budget))" + (m.seeded ? " seeded" : "")
+        let head = Fit.fields([("\(g.epsilon) \(fmt(spent)) / \(fmt(budget))", 1), (m.seeded ? "seeded" : "", 0)],
+                              width: inner.width, separator: " ", ellipsis: g.ellipsis)
         let used = screen.put(head + " ", x: inner.x, y: y, style: Style(.text, bold: true), limit: inner.width)
         Gauge.draw(budget > 0 ? spent / budget : 1, x: inner.x + used, y: y, width: inner.width - used, on: &screen, context: context)
         y += 1
@@ -45,18 +62,18 @@ public enum PrivacyPanel {
             if case .noise(let sigma)? = view.controller.pending, let p = view.pendingForecast {
                 text += " \(g.arrow) \(fmt(p.finalEpsilon))"
                 rounds += " \(g.arrow) \(p.roundsLeft)"
-                line("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma)) (enter/esc)", .warning, bold: true)
+                pending("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma))")
             }
-            line(text, f.fits ? .ok : .critical, bold: !f.fits)
-            line(rounds, f.roundsLeft < max(1, m.plannedRounds - m.lastCompletedRound) ? .warning : .text)
+            pair(text, f.fits ? .ok : .critical, bold: !f.fits,
+                 rounds, f.roundsLeft < max(1, m.plannedRounds - m.lastCompletedRound) ? .warning : .text)
         } else if case .noise(let sigma)? = view.controller.pending {
-            line("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma)) (enter/esc)", .warning, bold: true)
+            pending("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma))")
         }
         if let p = view.controller.pending {
             switch p {
             case .noise: break
-            case .clip(let c): line("pending C \(fmt(m.clipNorm ?? 0)) \(g.arrow) \(fmt(c)) (enter/esc)", .warning, bold: true)
-            case .learningRate(let r): line("pending lr \(fmt(m.learningRate ?? 0, 4)) \(g.arrow) \(fmt(r, 4)) (enter/esc)", .warning, bold: true)
+            case .clip(let c): pending("pending C \(fmt(m.clipNorm ?? 0)) \(g.arrow) \(fmt(c))")
+            case .learningRate(let r): pending("pending lr \(fmt(m.learningRate ?? 0, 4)) \(g.arrow) \(fmt(r, 4))")
             }
         }
         // Per party: the federation (client-level) and each hospital.
@@ -64,11 +81,24 @@ public enum PrivacyPanel {
         if m.clientLevel { parties.append(("federation", m.federationEpsilon ?? 0)) }
         if m.sampleLevel { parties += m.hospitals.map { ($0.name, $0.epsilon ?? 0) } }
         let nameWidth = min(14, parties.map { CharacterWidth.of($0.0) }.max() ?? 0)
+        // The parties that do not fit are named by count on the last row (with the highest ε among them).
+        let rows = inner.maxY - y
+        var hidden: [(String, Double)] = []
+        if parties.count > rows, rows > 0 {
+            hidden = Array(parties[(rows - 1)...])
+            parties = Array(parties[..<(rows - 1)])
+        }
         for (name, e) in parties where y < inner.maxY {
-            let label = name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " \(fmt(e)) "
+            let label = Fit.truncate(name, width: nameWidth, ellipsis: g.ellipsis).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + " \(fmt(e)) "
             let w = screen.put(label, x: inner.x, y: y, style: .plain, limit: inner.width)
             Gauge.draw(budget > 0 ? e / budget : 1, x: inner.x + w, y: y, width: inner.width - w, on: &screen, context: context)
             y += 1
+        }
+        if let top = hidden.max(by: { $0.1 < $1.1 }) {
+            let more = "+\(hidden.count) more"
+            let detail = hidden.count == 1 ? ": \(top.0) \(fmt(top.1))" : ", highest \(top.0) \(fmt(top.1))"
+            line(CharacterWidth.of(more + detail) <= inner.width ? more + detail : more, .dim)
         }
     }
 
