@@ -10,14 +10,15 @@ import Testing
 struct LayoutTests {
     static let sizes = [(80, 24), (120, 36), (200, 50)]
 
-    /// The screen's words: runs of text between spaces, borders, gauges, chart dots and marks.
+    /// The screen's words: runs of text between spaces, borders, gauges, chart dots and marks; runs
+    /// without a letter or digit (ASCII borders, gauges and chart marks) are not words.
     static func tokens(_ screen: Screen) -> [String] {
         (0..<screen.height).flatMap { y in
             screen.line(y).split { c in
                 c.unicodeScalars.allSatisfy { s in
                     s == " " || s == "|" || (0x2500...0x259f).contains(s.value) || (0x2800...0x28ff).contains(s.value) || "▶▲·".unicodeScalars.contains(s)
                 }
-            }.map(String.init)
+            }.map(String.init).filter { $0.contains { $0.isLetter || $0.isNumber } }
         }
     }
 

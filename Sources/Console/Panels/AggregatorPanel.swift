@@ -25,7 +25,8 @@ public enum AggregatorPanel {
         if !m.awaiting.isEmpty { notes.append(("sent: " + m.awaiting.map(\.description).joined(separator: ", "), .dim)) }
         let secureRows = m.facts.secureAggregation && m.secureAggregation != nil ? 1 : 0
         // The phases one per line when that leaves room for the rest, else flowing over a few lines.
-        let stacked = inner.height >= phases.count + 1 + secureRows + notes.count
+        let noteRows = notes.reduce(0) { $0 + Fit.wrap(context.text($1.text), width: inner.width, indent: 2, maxLines: 2, ellipsis: ellipsis).count }
+        let stacked = inner.height >= phases.count + 1 + secureRows + noteRows
         var x = inner.x, y = inner.y
         for (i, (key, word)) in phases.enumerated() {
             let active = key == current
