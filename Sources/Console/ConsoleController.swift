@@ -63,6 +63,8 @@ public struct ConsoleController: Sendable, Equatable {
     public var showHelp = false
     public var showDetail = false
     public var confirmingQuit = false
+    /// Which chart the training panel shows when it is too short for all of them (`g` moves on).
+    public var chart = TrainingChart.training
 
     /// Noise, clip and learning rate move by this factor per key press.
     public static let step = 1.1
@@ -150,6 +152,7 @@ public struct ConsoleController: Sendable, Equatable {
         case .quit: confirmingQuit = true
         case .help: showHelp = true
         case .nextMarker: break
+        case .toggleChart: chart = chart.next
         }
         return []
     }
@@ -163,6 +166,7 @@ public struct ConsoleController: Sendable, Equatable {
         case .nextMarker, .addMarker: return [.replay(.nextMarker)]
         case .quit: return [.quit]
         case .help: showHelp = true
+        case .toggleChart: chart = chart.next
         case .cycleTheme: return [.cycleTheme]
         case .selectUp, .selectDown, .pageUp, .pageDown, .focusNext, .focusPrevious, .filterLog, .cancel, .confirm:
             var copy = self

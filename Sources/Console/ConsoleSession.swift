@@ -176,6 +176,8 @@ public final class ConsoleSession {
             forecastKey = key
             view.model.forecast = projection.forecast(noiseMultiplier: sigma, clipNorm: m.clipNorm ?? 1,
                                                       completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
+            view.forecastPath = EpsilonPath.project(projection, noiseMultiplier: sigma, clipNorm: m.clipNorm ?? 1,
+                                                    completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
             if let f = view.model.forecast { journal?.write(JournalLine(forecast: f, time: m.time)) }
             changed = true
         }
@@ -185,10 +187,13 @@ public final class ConsoleSession {
                 pendingKey = pkey
                 view.pendingForecast = projection.forecast(noiseMultiplier: pending, clipNorm: m.clipNorm ?? 1,
                                                            completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
+                view.pendingPath = EpsilonPath.project(projection, noiseMultiplier: pending, clipNorm: m.clipNorm ?? 1,
+                                                       completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
                 changed = true
             }
         } else if view.pendingForecast != nil {
             view.pendingForecast = nil
+            view.pendingPath = []
             pendingKey = []
             changed = true
         }

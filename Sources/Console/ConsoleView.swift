@@ -7,6 +7,10 @@ public struct ConsoleView: Sendable, Equatable {
     public var controller: ConsoleController
     /// The projection for the pending σ change, when one is pending.
     public var pendingForecast: PrivacyForecast?
+    /// The ε path over the remaining rounds at the settings in force, and at the pending σ
+    /// (``EpsilonPath``); empty when not projected (a replay records only the final figures).
+    public var forecastPath: [EpsilonPoint] = []
+    public var pendingPath: [EpsilonPoint] = []
     public var themeName: String
     public var recording: Bool
     /// A replay's position and speed (`replay 1.0× 134/560`), nil live.

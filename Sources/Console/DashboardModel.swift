@@ -123,6 +123,20 @@ public struct DashboardModel: Sendable, Equatable {
         return pausing ? "\(phase) · \(awaiting.contains(.stop) ? "STOPPING" : "PAUSING")" : phase.description
     }
 
+    /// The headline ε (the highest any party has spent) after each completed round, from the rounds'
+    /// summaries: each party's ε only grows, so the running maximum over rounds is the headline as of
+    /// that round. Empty without DP.
+    public var epsilonByRound: [EpsilonPoint] {
+        guard privacyOn else { return [] }
+        var headline = 0.0
+        var out: [EpsilonPoint] = []
+        for p in points {
+            for e in [p.federationEpsilon, p.maxHospitalEpsilon].compactMap({ $0 }) where e.isFinite { headline = max(headline, e) }
+            out.append(EpsilonPoint(round: p.round, epsilon: headline))
+        }
+        return out
+    }
+
     /// Mean seconds per completed round.
     public var secondsPerRound: Double? {
         let s = points.map(\.seconds)
@@ -302,17 +316,17 @@ public struct DashboardModel: Sendable, Equatable {
         case .resume: paused = false
         case .step, .stop, .setHospitalsPerRound: break
         case .setSampleNoise(let s):
+            changes.append(SettingChange(round: from, setting: .noise, value: s.value, previous: noiseMultiplier))
             noiseMultiplier = s.value
-            changes.append(SettingChange(round: from, setting: .noise, value: s.value))
         case .setClientNoise(let z):
+            changes.append(SettingChange(round: from, setting: .noise, value: z.value, previous: noiseMultiplier))
             noiseMultiplier = z.value
-            changes.append(SettingChange(round: from, setting: .noise, value: z.value))
         case .setSampleClip(let c), .setClientClip(let c):
+            changes.append(SettingChange(round: from, setting: .clip, value: c.value, previous: clipNorm))
             clipNorm = c.value
-            changes.append(SettingChange(round: from, setting: .clip, value: c.value))
         case .setLearningRate(let r):
+            changes.append(SettingChange(round: from, setting: .learningRate, value: r, previous: learningRate))
             learningRate = r
-            changes.append(SettingChange(round: from, setting: .learningRate, value: r))
         case .dropHospital(let h): update(h) { $0.dropped = true; $0.status = .dropped }
         case .restoreHospital(let h): update(h) { $0.dropped = false; if $0.status == .dropped { $0.status = .idle } }
         case let .setMalicious(h, on): update(h) { $0.malicious = on }
@@ -361,12 +375,21 @@ public struct RoundPoint: Sendable, Equatable {
     }
 }
 
-/// A setting the operator changed, applied from `round` on.
+/// A setting the operator changed, applied from `round` on: what it was (nil when the console had
+/// not seen it yet) and what it became.
 public struct SettingChange: Sendable, Equatable {
     public enum Setting: String, Sendable { case noise, clip, learningRate }
     public var round: Int
     public var setting: Setting
     public var value: Double
+    public var previous: Double?
+
+    public init(round: Int, setting: Setting, value: Double, previous: Double? = nil) {
+        self.round = round
+        self.setting = setting
+        self.value = value
+        self.previous = previous
+    }
 }
 
 /// One hospital's row in the table.

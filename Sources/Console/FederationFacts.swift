@@ -31,12 +31,26 @@ public struct FederationFacts: Sendable, Codable, Equatable {
     public var clientSampleRate: Double?
     /// Whether secure aggregation is on (it has phases the aggregator panel shows).
     public var secureAggregation: Bool
+    /// The accuracy of always answering the most common class on the evaluation set (its share of
+    /// the set, 0…1): the line a model must clear to have learned anything. Nil when the evaluation
+    /// set's classes are not known here (remote hospitals, journals of older versions).
+    public var majorityBaseline: Double?
 
-    public init(hospitals: [Hospital], privacy: PrivacyMode, clientSampleRate: Double? = nil, secureAggregation: Bool = false) {
+    public init(hospitals: [Hospital], privacy: PrivacyMode, clientSampleRate: Double? = nil, secureAggregation: Bool = false,
+                majorityBaseline: Double? = nil) {
         self.hospitals = hospitals
         self.privacy = privacy
         self.clientSampleRate = clientSampleRate
         self.secureAggregation = secureAggregation
+        self.majorityBaseline = majorityBaseline
+    }
+
+    /// The share of the most common class among `classCounts` (records per class of an evaluation
+    /// set): the majority-class baseline. Nil for an empty set.
+    public static func majorityShare(classCounts: [Int]) -> Double? {
+        let total = classCounts.reduce(0, +)
+        guard total > 0, let top = classCounts.max() else { return nil }
+        return Double(top) / Double(total)
     }
 
     public static let none = FederationFacts(hospitals: [], privacy: .sample)

@@ -17,7 +17,7 @@ public enum ConsoleAction: String, Sendable, Equatable, CaseIterable {
     case togglePause, step, noiseUp, noiseDown, clipUp, clipDown, learningRateUp, learningRateDown
     case confirm, cancel, selectUp, selectDown, pageUp, pageDown, toggleDrop, toggleMalicious
     case focusNext, focusPrevious, filterLog, cycleTheme, toggleRecording, addMarker, quit, help
-    case nextMarker
+    case nextMarker, toggleChart
 }
 
 /// The console's keys and what each does; the help overlay and the README list the same table.
@@ -42,6 +42,7 @@ public enum KeyMap {
         Binding(keys: "x", action: .toggleMalicious, help: "mark the selected hospital malicious / honest"),
         Binding(keys: "tab", action: .focusNext, help: "move focus: hospitals, log"),
         Binding(keys: "/", action: .filterLog, help: "filter the log by kind or text"),
+        Binding(keys: "g", action: .toggleChart, help: "training panel: loss / accuracy / ε spent (if not all fit)"),
         Binding(keys: "t", action: .cycleTheme, help: "next theme"),
         Binding(keys: "r", action: .toggleRecording, help: "start / stop recording (asciicast)"),
         Binding(keys: "m", action: .addMarker, help: "add a marker to the recording"),
@@ -71,6 +72,7 @@ public enum KeyMap {
         case .tab: .focusNext
         case .backTab: .focusPrevious
         case .character("/"): .filterLog
+        case .character("g"): .toggleChart
         case .character("t"): .cycleTheme
         case .character("r"): .toggleRecording
         case .character("m"): .addMarker

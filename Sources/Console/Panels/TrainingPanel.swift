@@ -1,62 +1,166 @@
-/// Training: training loss, evaluation loss and accuracy per round as a line chart (braille, half
-/// blocks or ASCII), with a mark under each round where the noise, clip or learning rate changed.
+import Foundation
+
+/// Which chart the training panel puts first when it is too short for all of them (`g` moves on).
+public enum TrainingChart: String, Sendable, CaseIterable {
+    /// Loss (train and evaluation), with accuracy below when two plots fit.
+    case training
+    /// Accuracy and its baseline, with ε below when two plots fit.
+    case accuracy
+    /// ε spent per round, the budget and the projected paths.
+    case epsilon
+
+    public var next: TrainingChart { self == .training ? .accuracy : self == .accuracy ? .epsilon : .training }
+}
+
+/// Training: up to three plots stacked over one x axis of rounds — loss (train solid, evaluation
+/// dotted) on its own fitted axis, accuracy (dashed) on its own axis with the majority-class
+/// baseline (a dotted line), and ε spent per round (``EpsilonChart``) — with a mark under each round
+/// where the noise, clip or learning rate changed, the latest labelled with what changed.
+///
+/// Contract: when the panel has rows for all three plots it shows them all; otherwise the
+/// controller's ``TrainingChart`` picks the plot shown first (and the next one below it when two fit). Every plot has a legend that names
+/// its series with the marks drawn, so no series is told apart by colour alone.
 public enum TrainingPanel {
+    /// Rows the x axis and the marker line take.
+    static let footerRows = 2
+
     public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext, title: String = "Training") {
         Frame.draw(title, in: rect, on: &screen, context: context)
         let inner = rect.inner
-        guard inner.height >= 3, inner.width >= 10 else { return }
+        guard inner.height >= 4, inner.width >= 16 else { return }
         let m = view.model
         let g = context.glyphs
-        let points = m.points
-        // Legend (first line).
-        var legend: [(String, Style.Role)] = []
-        if let p = points.last {
-            legend.append(("train \(fmt(p.trainLoss, 3))", .trainLoss))
-            if let e = p.evalLoss { legend.append(("eval \(fmt(e, 3))", .evalLoss)) }
-            if let a = p.accuracy { legend.append(("acc \(fmt(a, 3))", .accuracy)) }
+        guard !m.points.isEmpty else {
+            screen.put("waiting for the first round\(g.ellipsis)", x: inner.x, y: inner.y, style: .dim, limit: inner.width)
+            return
+        }
+        let domain = Double(max(1, m.run?.startRound ?? 1))...Double(max(m.plannedRounds, m.points.last?.round ?? 1, 2))
+        let rows = inner.height - footerRows
+        let loss = lossPlot(m), accuracy = accuracyPlot(m)
+        let epsilon = m.privacyOn ? EpsilonChart.plot(view) : nil
+        // All three when they fit (two rows each and a legend line); else the chosen one first, with
+        // the next below it when two fit.
+        let available = [loss, accuracy] + (epsilon.map { [$0] } ?? [])
+        var plots: [ChartPlot]
+        if rows >= available.count * 3 {
+            plots = available
         } else {
-            legend.append(("waiting for the first round\(g.ellipsis)", .dim))
+            let first = view.controller.chart == .epsilon && epsilon == nil ? 0
+                : [TrainingChart.training, .accuracy, .epsilon].firstIndex(of: view.controller.chart)!
+            plots = [available[first]]
+            if rows >= 6, first + 1 < available.count { plots.append(available[first + 1]) }
         }
-        var x = inner.x
-        for (i, (text, role)) in legend.enumerated() {
-            let mark = context.glyphs.isASCII ? ["*", "o", "+"][min(i, 2)] + " " : "━ "
-            if points.isEmpty { x += screen.put(text, x: x, y: inner.y, style: Style(role), limit: inner.maxX - x); break }
-            x += screen.put(mark, x: x, y: inner.y, style: Style(role), limit: inner.maxX - x)
-            x += screen.put(text + "  ", x: x, y: inner.y, style: Style(role, bold: context.monochrome), limit: inner.maxX - x)
+        // Each plot has its own legend line when there are rows for it and two rows of plot.
+        let ownLegends = rows >= plots.count * 3
+        let legendRows = ownLegends ? plots.count : 1
+        let heights = share(rows - legendRows, among: plots.map(\.weight))
+        let gutter = (plots.map(\.labelWidth).max() ?? 1) + 1
+        let plotX = inner.x + gutter, plotWidth = inner.width - gutter
+        guard plotWidth >= 4 else { return }
+        var y = inner.y
+        if !ownLegends {
+            ChartPlot.drawLegend(plots.flatMap(\.legend), x: inner.x, y: y, maxX: inner.maxX, on: &screen, context: context)
+            y += 1
         }
-        // Chart with the loss scale on the left.
-        // The loss scale ignores the top 5% (the first rounds' spikes would flatten the rest); higher
-        // values are drawn at the top edge.
-        let losses = points.flatMap { [$0.trainLoss] + ($0.evalLoss.map { [$0] } ?? []) }.filter(\.isFinite).sorted()
-        let robust = losses.isEmpty ? 1 : losses[min(losses.count - 1, Int(Double(losses.count) * 0.95))]
-        let maxLoss = max(robust * (losses.count > 20 ? 1.1 : 1), 1e-6)
-        let axis = fmt(maxLoss, maxLoss >= 10 ? 0 : 1)
-        let axisWidth = CharacterWidth.of(axis) + 1
-        let chartRect = Rect(x: inner.x + axisWidth, y: inner.y + 1, width: inner.width - axisWidth, height: inner.height - 2)
-        screen.put(axis, x: inner.x, y: chartRect.y, style: .dim)
-        screen.put("0", x: inner.x + axisWidth - 2, y: chartRect.maxY - 1, style: .dim)
-        let domain = Double(max(1, m.run?.startRound ?? 1))...Double(max(m.plannedRounds, (points.last?.round ?? 1), 2))
-        let range = 0...maxLoss
-        let chart = BrailleChart(series: [
-            .init(values: points.map { (Double($0.round), $0.trainLoss) }, range: range, role: .trainLoss, mark: "*"),
-            .init(values: points.compactMap { p in p.evalLoss.map { (Double(p.round), $0) } }, range: range, role: .evalLoss, mark: "o"),
-            .init(values: points.compactMap { p in p.accuracy.map { (Double(p.round), $0) } }, range: 0...1, role: .accuracy, mark: "+"),
-        ], domain: domain)
-        chart.draw(in: chartRect, on: &screen, kind: g.chart)
-        // Marks of setting changes (last line).
-        let marksY = inner.maxY - 1
-        let span = max(domain.upperBound - domain.lowerBound, 1)
-        for c in m.changes {
-            let fx = (Double(c.round) - domain.lowerBound) / span
-            let cx = chartRect.x + Int((fx * Double(chartRect.width - 1)).rounded())
-            guard cx >= chartRect.x, cx < chartRect.maxX else { continue }
-            screen.set(g.marker, x: cx, y: marksY, style: Style(.marker, bold: true))
+        for (plot, height) in zip(plots, heights) {
+            if ownLegends {
+                ChartPlot.drawLegend(plot.legend, x: inner.x, y: y, maxX: inner.maxX, on: &screen, context: context)
+                y += 1
+            }
+            guard height > 0 else { continue }
+            plot.draw(plot: Rect(x: plotX, y: y, width: plotWidth, height: height), domain: domain, on: &screen, context: context)
+            y += height
         }
-        if let last = m.changes.last {
-            let name = last.setting == .noise ? g.sigma : last.setting == .clip ? "C" : "lr"
-            let text = "\(g.marker) \(name) \(fmt(last.value)) from r\(last.round)"
-            let w = CharacterWidth.of(text)
-            screen.put(text, x: inner.maxX - w, y: marksY, style: Style(.marker), limit: w)
+        let column = { (r: Int) in BrailleChart.column(of: Double(r), domain: domain, width: plotWidth, kind: g.chart) }
+        drawRoundAxis(first: Int(domain.lowerBound), last: Int(domain.upperBound), x: plotX, y: inner.maxY - 2, width: plotWidth,
+                      gutter: gutter, column: column, on: &screen, context: context)
+        drawMarkers(m.changes, x: plotX, y: inner.maxY - 1, width: plotWidth, maxX: inner.maxX, column: column, on: &screen, context: context)
+    }
+
+    /// Splits `total` rows by weight, each plot getting at least one (two when there are enough).
+    static func share(_ total: Int, among weights: [Int]) -> [Int] {
+        guard !weights.isEmpty else { return [] }
+        let minimum = total >= 2 * weights.count ? 2 : 1
+        let sum = max(1, weights.reduce(0, +))
+        var out = weights.map { max(minimum, total * $0 / sum) }
+        // Give rounding's leftover to the first plot, and take any excess from the largest.
+        while out.reduce(0, +) < total { out[0] += 1 }
+        while out.reduce(0, +) > total, let i = out.indices.max(by: { out[$0] < out[$1] }), out[i] > 1 { out[i] -= 1 }
+        return out
+    }
+
+    static func lossPlot(_ m: DashboardModel) -> ChartPlot {
+        let points = m.points
+        let train = points.map { (x: Double($0.round), y: $0.trainLoss) }
+        let eval = points.compactMap { p in p.evalLoss.map { (x: Double(p.round), y: $0) } }
+        let scale = ChartAxis.scale(for: train.map(\.y) + eval.map(\.y), ticks: 4)
+        var legend = [ChartPlot.LegendItem(pattern: .solid, mark: "*", role: .trainLoss, text: "train loss \(fmt(points.last!.trainLoss, 3))")]
+        if let e = points.last?.evalLoss { legend.append(.init(pattern: .dotted, mark: "o", role: .evalLoss, text: "eval loss \(fmt(e, 3))")) }
+        return ChartPlot(legend: legend, scale: scale, series: [
+            .init(values: train, range: scale.range, role: .trainLoss, mark: "*", pattern: .solid),
+            .init(values: eval, range: scale.range, role: .evalLoss, mark: "o", pattern: .dotted),
+        ], weight: 4)
+    }
+
+    static func accuracyPlot(_ m: DashboardModel) -> ChartPlot {
+        let acc = m.points.compactMap { p in p.accuracy.map { (x: Double(p.round), y: $0) } }
+        let baseline = m.facts.majorityBaseline
+        let scale = ChartAxis.scale(for: acc.map(\.y) + (baseline.map { [$0] } ?? []), ticks: 3, within: 0...1)
+        var legend: [ChartPlot.LegendItem] = []
+        legend.append(.init(pattern: .dashed, mark: "+", role: .accuracy,
+                            text: "accuracy " + (m.points.last?.accuracy.map { fmt($0, 3) } ?? "-")))
+        var series = [BrailleChart.Series(values: acc, range: scale.range, role: .accuracy, mark: "+", pattern: .dashed)]
+        if let baseline {
+            legend.append(.init(pattern: .dotted, mark: ".", role: .dim, text: "baseline \(fmt(baseline, 2))"))
+            let domainEnd = Double(max(m.plannedRounds, m.points.last?.round ?? 1, 2))
+            series.insert(.init(values: [(Double(max(1, m.run?.startRound ?? 1)), baseline), (domainEnd, baseline)], range: scale.range,
+                                role: .dim, mark: ".", pattern: .dotted, isReference: true), at: 0)
         }
+        return ChartPlot(legend: legend, scale: scale, series: series, weight: 3)
+    }
+
+    /// The x axis: round numbers under their columns, `round` in the gutter.
+    static func drawRoundAxis(first: Int, last: Int, x: Int, y: Int, width: Int, gutter: Int, column: (Int) -> Int,
+                              on screen: inout Screen, context: RenderContext) {
+        let word = gutter > 5 ? "round" : "rnd"
+        if gutter > 3 { screen.put(word, x: x - gutter, y: y, style: .dim, limit: gutter - 1) }
+        for t in ChartAxis.roundTicks(first: first, last: last, width: width, column: column) {
+            screen.put(String(t.round), x: x + t.labelStart, y: y, style: .dim)
+        }
+    }
+
+    /// Marks under the rounds where a setting changed; the latest labelled with what changed
+    /// (`▲ lr 0.05→0.0455 r8`), starting at its mark when it fits, else ending at the panel's edge.
+    static func drawMarkers(_ changes: [SettingChange], x: Int, y: Int, width: Int, maxX: Int, column: (Int) -> Int,
+                            on screen: inout Screen, context: RenderContext) {
+        let g = context.glyphs
+        for c in changes {
+            screen.set(g.marker, x: x + column(c.round), y: y, style: Style(.marker, bold: true))
+        }
+        guard let last = changes.last else { return }
+        let text = context.text("\(g.marker) " + label(last, glyphs: g))
+        let w = CharacterWidth.of(text)
+        let start = x + column(last.round)
+        let at = start + w <= maxX ? start : max(x - 1, maxX - w)
+        screen.put(text, x: at, y: y, style: Style(.marker), limit: maxX - at)
+    }
+
+    /// What a change did, in words and numbers: `σ 1.1→1.21 r4`, `lr 0.05→0.0455 r8`, `C 1.2 r3`.
+    public static func label(_ c: SettingChange, glyphs: Glyphs) -> String {
+        let name = c.setting == .noise ? glyphs.sigma : c.setting == .clip ? "C" : "lr"
+        let (before, after) = significant(c.previous, c.value)
+        return before.map { "\(name) \($0)\(glyphs.arrow)\(after) r\(c.round)" } ?? "\(name) \(after) r\(c.round)"
+    }
+
+    /// Two values with the fewest significant digits (3 to 6) that tell them apart, trailing zeros off.
+    static func significant(_ a: Double?, _ b: Double) -> (String?, String) {
+        func text(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)g", v) }
+        for digits in 3...6 {
+            let tb = text(b, digits)
+            guard let a else { return (nil, tb) }
+            let ta = text(a, digits)
+            if ta != tb || digits == 6 { return (ta, tb) }
+        }
+        return (a.map { text($0, 6) }, text(b, 6))
     }
 }

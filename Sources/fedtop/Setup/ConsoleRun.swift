@@ -14,7 +14,22 @@ extension FederationSetup {
                 return .init(name: h.name, location: h.location.description, records: h.trainRecords,
                              testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary)
             },
-            privacy: plan.privacy, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil)
+            privacy: plan.privacy, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil,
+            majorityBaseline: majorityBaseline)
+    }
+
+    /// The majority-class baseline of the accuracy the console plots: the hospitals' pooled test
+    /// sets (what their evaluations average over). Nil with remote hospitals, whose test sets'
+    /// classes this process does not know.
+    var majorityBaseline: Double? {
+        guard remoteHospitals.isEmpty, !localHospitals.isEmpty else { return nil }
+        var pooled: [Int] = []
+        for h in localHospitals {
+            let counts = h.auditRecords.test.classCounts
+            if pooled.count < counts.count { pooled += [Int](repeating: 0, count: counts.count - pooled.count) }
+            for (i, c) in counts.enumerated() { pooled[i] += c }
+        }
+        return FederationFacts.majorityShare(classCounts: pooled)
     }
 
     var privacyProjection: LedgerProjection {
