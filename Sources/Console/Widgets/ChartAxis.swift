@@ -72,7 +72,8 @@ public enum ChartAxis {
             return (r, c, min(max(0, c - (w - 1) / 2), max(0, width - w)))
         }
         func fits(_ ticks: [(round: Int, column: Int, labelStart: Int)]) -> Bool {
-            zip(ticks, ticks.dropFirst()).allSatisfy { a, b in a.labelStart + String(a.round).count < b.labelStart }
+            // Three blank columns at least between labels, so each number reads as its own tick.
+            zip(ticks, ticks.dropFirst()).allSatisfy { a, b in a.labelStart + String(a.round).count + 3 <= b.labelStart }
         }
         var steps: [Int] = []
         var magnitude = 1

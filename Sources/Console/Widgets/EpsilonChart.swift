@@ -25,18 +25,18 @@ enum EpsilonChart {
             .init(values: current, range: range, role: .dim, mark: "o", pattern: .dashed),
             .init(values: pending, range: range, role: .marker, mark: "+", pattern: .dotted),
         ]
-        var legend = [ChartPlot.LegendItem(pattern: .solid, mark: "*", role: .highlight, text: "ε spent \(fmt(start.epsilon))")]
+        var legend = [ChartPlot.LegendItem(pattern: .solid, mark: "*", role: .highlight, text: "ε spent \(fmt(start.epsilon))", short: "ε \(fmt(start.epsilon))")]
         if let budget {
             let end = Double(max(m.plannedRounds, m.points.last?.round ?? 1, 2))
             series.insert(.init(values: [(Double(max(1, m.run?.startRound ?? 1)), budget), (end, budget)], range: range,
                                 role: .critical, mark: "-", pattern: .sparse, isReference: true), at: 0)
-            legend.append(.init(pattern: .sparse, mark: "-", role: .critical, text: "budget \(fmt(budget))"))
+            legend.append(.init(pattern: .sparse, mark: "-", role: .critical, text: "budget \(fmt(budget))", short: "max \(fmt(budget))"))
         }
         if let f = m.forecast {
-            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmt(f.finalEpsilon))"))
+            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmt(f.finalEpsilon))", short: "end \(fmt(f.finalEpsilon))"))
         }
         if case .noise(let sigma)? = view.controller.pending, let f = view.pendingForecast {
-            legend.append(.init(pattern: .dotted, mark: "+", role: .marker, text: "σ \(fmt(sigma)): \(fmt(f.finalEpsilon))"))
+            legend.append(.init(pattern: .dotted, mark: "+", role: .marker, text: "σ \(fmt(sigma)): \(fmt(f.finalEpsilon))", short: "σ\(fmt(sigma)):\(fmt(f.finalEpsilon))"))
         }
         return ChartPlot(legend: legend, scale: scale, series: series, weight: 3)
     }
