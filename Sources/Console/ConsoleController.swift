@@ -95,9 +95,10 @@ public struct ConsoleController: Sendable, Equatable {
             }
             return []
         }
+        // Help is modal: the key that closes it does nothing else (Ctrl-C still reaches the quit question).
         if showHelp {
             showHelp = false
-            if key == .character("?") || key == .escape || key == .enter { return [] }
+            if key != .interrupt { return [] }
         }
         guard let action = KeyMap.action(for: key) else { return [] }
         if mode == .replay { return replay(action, model: model) }

@@ -40,21 +40,25 @@ public final class ConsoleSession {
     }
 
     /// How the session ended.
-    public enum End: Sendable, Equatable { case quit, interrupted }
+    /// How the session ended: `q` confirmed; one SIGINT/SIGTERM (the engine stops after its round);
+    /// or `abandoned` — a second interrupt, after which the caller leaves without waiting for the round.
+    public enum End: Sendable, Equatable { case quit, interrupted, abandoned }
 
     private let feed: ConsoleFeed
-    private let projection: PrivacyProjection?
     private var options: Options
     private var view: ConsoleView
+    /// The dashboard as the session last saw it (for the exit summary).
+    public var finalModel: DashboardModel { view.model }
     private let driver: any Terminal
     private var theme = Theme.dark
     private var recorder: AsciicastRecorder?
     private var journal: EventJournal?
     /// Every event but progress, so a recording started mid-run has a complete journal.
     private var history: [EngineEvent] = []
-    private var forecastKey: [Double] = []
-    private var pendingKey: [Double] = []
-    private var lastForecast = Date.distantPast
+    /// Projects the budget off this thread (nil without a projection: replays, no DP).
+    private let forecaster: ForecastWorker?
+    private var lastRequest: ForecastWorker.Request?
+    private var lastJournalledForecast: PrivacyForecast?
     /// Problems to print after the terminal is restored (theme files, recordings).
     public private(set) var problems: [String] = []
     /// Recordings written (cast files), for the caller to report.
@@ -65,7 +69,7 @@ public final class ConsoleSession {
                 mode: ConsoleController.Mode = .live, terminal: any Terminal = TerminalDriver()) {
         driver = terminal
         self.feed = feed
-        self.projection = projection
+        forecaster = projection.map { ForecastWorker($0) }
         self.options = options
         view = ConsoleView(model: DashboardModel(facts: facts), controller: ConsoleController(mode: mode), themeName: options.themeName)
     }
@@ -92,7 +96,7 @@ public final class ConsoleSession {
         while true {
             var interrupts = signals.count
             if !driver.terminalAttached { interrupts = max(interrupts, 1) }  // hung up: as SIGHUP
-            if interrupts > 1 { return .interrupted }
+            if interrupts > 1 { return .abandoned }
             if interrupts == 1 && !quitting {
                 quitting = true
                 feed.send(.stop)
@@ -159,42 +163,51 @@ public final class ConsoleSession {
     /// Recomputes the forecasts when the round, σ or the pending σ changed; true if any changed.
     private func updateForecasts() -> Bool {
         let m = view.model
+        // Once the run has ended it spends nothing more: the projection is what was spent.
+        if m.outcome != nil {
+            let spent = m.epsilonSpent ?? 0
+            let final = PrivacyForecast(finalEpsilon: spent, budget: m.epsilonBudget ?? m.forecast?.budget ?? .infinity,
+                                        roundsLeft: 0, limitingParty: m.forecast?.limitingParty)
+            guard m.forecast != final || !view.forecastPath.isEmpty || view.pendingForecast != nil else { return false }
+            view.model.forecast = final
+            view.forecastPath = []
+            view.pendingForecast = nil
+            view.pendingPath = []
+            return true
+        }
         if let recorded = feed.recordedForecast {
             guard m.forecast != recorded else { return false }
             view.model.forecast = recorded
             return true
         }
-        guard let projection, let sigma = m.noiseMultiplier, m.privacyOn else { return false }
+        guard let forecaster, let sigma = m.noiseMultiplier, m.privacyOn else { return false }
         var changed = false
-        let key = [Double(m.lastCompletedRound), sigma, m.clipNorm ?? 0, Double(m.plannedRounds)]
-        // Settings changes project at once; a new round at most twice a second (the ledgers' locks
-        // are shared with training hospitals, so fast rounds must not keep the UI thread waiting).
-        let settingsChanged = forecastKey.count != key.count || forecastKey[1...] != key[1...]
-        let now = Date()
-        if key != forecastKey && (settingsChanged || now.timeIntervalSince(lastForecast) >= 0.5 || m.outcome != nil) {
-            lastForecast = now
-            forecastKey = key
-            view.model.forecast = projection.forecast(noiseMultiplier: sigma, clipNorm: m.clipNorm ?? 1,
-                                                      completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
-            view.forecastPath = EpsilonPath.project(projection, noiseMultiplier: sigma, clipNorm: m.clipNorm ?? 1,
-                                                    completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
-            if let f = view.model.forecast { journal?.write(JournalLine(forecast: f, time: m.time)) }
+        var pendingSigma: Double?
+        if case .noise(let p)? = view.controller.pending { pendingSigma = p }
+        // Projections run on the forecaster's queue; the newest request wins, and the screen keeps
+        // drawing meanwhile.
+        let request = ForecastWorker.Request(sigma: sigma, clipNorm: m.clipNorm ?? 1, completedRound: m.lastCompletedRound,
+                                             plannedRounds: m.plannedRounds, pendingSigma: pendingSigma)
+        if request != lastRequest {
+            lastRequest = request
+            forecaster.submit(request)
+        }
+        if let r = forecaster.take() {
+            view.model.forecast = r.forecast
+            view.forecastPath = r.path
+            if let f = r.forecast, f != lastJournalledForecast {
+                lastJournalledForecast = f
+                journal?.write(JournalLine(forecast: f, time: m.time))
+            }
+            if r.request.pendingSigma != nil && r.request.pendingSigma == pendingSigma {
+                view.pendingForecast = r.pendingForecast
+                view.pendingPath = r.pendingPath
+            }
             changed = true
         }
-        if case .noise(let pending)? = view.controller.pending {
-            let pkey = [Double(m.lastCompletedRound), pending]
-            if pkey != pendingKey {
-                pendingKey = pkey
-                view.pendingForecast = projection.forecast(noiseMultiplier: pending, clipNorm: m.clipNorm ?? 1,
-                                                           completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
-                view.pendingPath = EpsilonPath.project(projection, noiseMultiplier: pending, clipNorm: m.clipNorm ?? 1,
-                                                       completedRound: m.lastCompletedRound, plannedRounds: m.plannedRounds)
-                changed = true
-            }
-        } else if view.pendingForecast != nil {
+        if pendingSigma == nil && view.pendingForecast != nil {
             view.pendingForecast = nil
             view.pendingPath = []
-            pendingKey = []
             changed = true
         }
         return changed

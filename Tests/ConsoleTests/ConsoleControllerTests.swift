@@ -95,6 +95,19 @@ struct ConsoleControllerTests {
         #expect(!c.showHelp)
     }
 
+    @Test("help is modal: the key that closes it does nothing else (? then d keeps hospital-1); Ctrl-C still asks to quit")
+    func helpIsModal() {
+        var c = ConsoleController()
+        for key: Key in [.character("d"), .character(" "), .character("+"), .character("q"), .character("x"), .enter] {
+            _ = press([.character("?")], &c)
+            #expect(press([key], &c).isEmpty, "\(key) closed help and did something")
+            #expect(!c.showHelp && c.pending == nil && !c.confirmingQuit)
+        }
+        _ = press([.character("?")], &c)
+        _ = press([.interrupt], &c)
+        #expect(!c.showHelp && c.confirmingQuit)
+    }
+
     @Test("every key listed in the help has an action")
     func keyMapComplete() {
         for key: Key in [.character(" "), .character("s"), .character("+"), .character("-"), .character("["), .character("]"),

@@ -46,6 +46,8 @@ public enum PrivacyPanel {
         // Settings.
         let settings = "\(g.sigma) \(m.noiseMultiplier.map { fmt($0) } ?? "-")  C \(m.clipNorm.map { fmt($0) } ?? "-")"
         var sampling: [String] = []
+        // The learning rate in force (it changes with < and >, like σ and C).
+        if let lr = m.learningRate { sampling.append("lr \(fmtRate(lr))") }
         if let q = m.sampleRate { sampling.append("q \(fmt(q, 3))") }
         if let d = m.delta { sampling.append("\(g.delta) \(shortScientific(d))") }
         let joined = ([settings] + sampling).joined(separator: "  ")
@@ -56,7 +58,10 @@ public enum PrivacyPanel {
             line(sampling.joined(separator: "  "))
         }
         // Projection at the current settings, and for the pending σ.
-        if let f = m.forecast {
+        if let f = m.forecast, m.outcome != nil {
+            // The run is over: nothing more is spent, so the final ε is what was spent.
+            line("final \(g.epsilon) \(fmt(f.finalEpsilon)), run over", f.fits ? .ok : .critical)
+        } else if let f = m.forecast {
             var text = "final \(g.epsilon) \(fmt(f.finalEpsilon))"
             var rounds = "rounds left \(f.roundsLeft)"
             if case .noise(let sigma)? = view.controller.pending, let p = view.pendingForecast {

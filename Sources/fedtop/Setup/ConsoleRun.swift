@@ -68,12 +68,24 @@ extension FederationSetup {
             _ = recorder.finish()
             throw RunError("the console could not run: \(error) (use --headless for line output)")
         }
-        if end == .interrupted { engine.send(.stop) }
         if let note = terminal.note { FileHandle.standardError.write(Data("fedtop: note: \(note)\n".utf8)) }
-        print(description)
+        if end == .abandoned {
+            // A second interrupt: leave now. What matters is already on disk — each hospital's ledger
+            // records a round's privacy spend (fsynced) before the round trains, and checkpoints are
+            // written whole (temporary file, fsync, rename) — so nothing is lost but the round in flight.
+            engine.send(.stop)
+            print("fedtop: left without waiting for round \(session.finalModel.lastCompletedRound + 1) to end; every privacy "
+                  + "spend is already in the ledgers (written before training), and the last complete checkpoint is in \(directory)")
+            fflush(nil)
+            exit(130)
+        }
+        if end == .interrupted { engine.send(.stop) }
         if engine.phase.isTerminal == false { print("fedtop: stopping after the current round…") }
         fflush(nil)
         let outcome = engine.wait()
+        let summary = RunSummary(session.finalModel, directory: directory)
+        print("fedtop: \(summary.headline)")
+        for line in summary.lines { print("  \(line)") }
         for problem in recorder.finish() + session.problems {
             FileHandle.standardError.write(Data("fedtop: warning: \(problem)\n".utf8))
         }
