@@ -62,17 +62,17 @@ public struct RunSummary: Sendable, Equatable {
     }
 
     /// ε to two decimals, rounded up: the summary never states less than was spent.
-    static func up(_ e: Double) -> String {
+    public static func up(_ e: Double) -> String {
         guard e.isFinite else { return "∞" }
-        return fmt((e * 100).rounded(.up) / 100)
+        // Up, past float noise (0.4 × 3 is 1.2000000000000002, which is 1.20, not 1.21).
+        return fmt((e * 100 - 1e-7).rounded(.up) / 100)
     }
 }
 
-/// A learning rate to three significant figures (0.0455, not 0.05 or 0.04545454).
+/// A learning rate to three significant figures, trailing zeros off (0.05, 0.0455; not 0.04545454).
 func fmtRate(_ r: Double) -> String {
     guard r.isFinite, r > 0 else { return fmt(r) }
-    let digits = max(0, 2 - Int(floor(log10(r))))
-    return String(format: "%.\(digits)f", r)
+    return String(format: "%.3g", r)
 }
 
 func fmtDelta(_ d: Double) -> String {

@@ -79,3 +79,55 @@ struct ConsoleSessionTests {
         #expect(!feed.sent.contains(.stop) && terminal.ended)
     }
 }
+
+/// A projection that always forecasts the same, counting its calls.
+final class FixedProjection: PrivacyProjection, @unchecked Sendable {
+    let final: Double
+    init(final: Double) { self.final = final }
+    func forecast(noiseMultiplier: Double, clipNorm: Double, completedRound: Int, plannedRounds: Int) -> PrivacyForecast? {
+        PrivacyForecast(finalEpsilon: final, budget: 3, roundsLeft: max(0, plannedRounds - completedRound), limitingParty: "hospital-3")
+    }
+}
+
+/// A feed that hands out its batches one after another, each when `ready` says so.
+final class StagedFeed: ConsoleFeed {
+    private var batches: [[EngineEvent]]
+    private let ready: (Int) -> Bool
+    private var next = 0
+    private(set) var isFinished = false
+    init(_ batches: [[EngineEvent]], ready: @escaping (Int) -> Bool) {
+        self.batches = batches
+        self.ready = ready
+    }
+    func poll() -> [EngineEvent] {
+        guard next < batches.count else { return [] }
+        guard ready(next) else { usleep(2000); return [] }
+        defer { next += 1 }
+        if batches[next].contains(where: { if case .runFinished = $0.kind { true } else { false } }) { isFinished = true }
+        return batches[next]
+    }
+    func send(_ command: EngineCommand) {}
+    var now: Double { 1 }
+    var replayStatus: String? { nil }
+    var recordedForecast: PrivacyForecast? { nil }
+    func control(_ control: ReplayControl) {}
+}
+
+@Suite("ConsoleSession: the privacy projection")
+struct ConsoleSessionProjectionTests {
+    @Test("once the run stops at its budget, the projected final ε is what was spent (no red 8.24 over a 3.00 budget)")
+    func projectionAfterStop() throws {
+        let terminal = ScriptedTerminal(keys: Array(repeating: .resize, count: 3000) + [.character("q"), .character("y")])
+        let feed = StagedFeed([Scenario.events,
+                               [EngineEvent(time: 9, wallTime: 0, round: 4, kind: .runFinished(.budgetExhausted))]]) { batch in
+            batch == 0 || terminal.lastFrame.contains("final ε 8.24")
+        }
+        let session = ConsoleSession(feed: feed, facts: Scenario.facts, projection: FixedProjection(final: 8.24),
+                                     options: .init(themes: ThemeLoader(directories: [])), terminal: terminal)
+        _ = try session.run()
+        #expect(terminal.frames.contains { $0.contains("final ε 8.24") }, "the projection was shown while the run could spend")
+        #expect(terminal.lastFrame.contains("final ε 1.22, run over"), "\(terminal.lastFrame)")
+        #expect(!terminal.lastFrame.contains("8.24"))
+        #expect(abs((session.finalModel.forecast?.finalEpsilon ?? 0) - 1.22) < 1e-9 && session.finalModel.forecast?.roundsLeft == 0)
+    }
+}

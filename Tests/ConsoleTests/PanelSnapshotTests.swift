@@ -38,7 +38,8 @@ struct PanelSnapshotTests {
             #expect(privacy.contains(ascii ? "sigma 1.21" : "σ 1.21"))
             #expect(privacy.contains(ascii ? "final eps 2.95" : "final ε 2.95"))
             #expect(privacy.contains("rounds left 26"))
-            #expect(privacy.contains("C 1.00") && privacy.contains("q 0.120"))
+            // The learning rate is shown; q when it fits beside it (ASCII's "sigma" leaves it out at 80 columns).
+            #expect(privacy.contains("C 1.00") && privacy.contains("lr 0.05") && (privacy.contains("q 0.120") || ascii))
             let aggregator = panel(layout.aggregator)
             #expect(aggregator.contains("aggregate") && aggregator.contains("updates 1/2") && aggregator.contains("fedavg"))
             let hospitals = panel(layout.hospitals)

@@ -51,11 +51,18 @@ public enum PrivacyPanel {
         if let q = m.sampleRate { sampling.append("q \(fmt(q, 3))") }
         if let d = m.delta { sampling.append("\(g.delta) \(shortScientific(d))") }
         let joined = ([settings] + sampling).joined(separator: "  ")
+        // Two lines only when the hospitals below still fit; else one, its least important fields
+        // (δ, then q) dropped first.
+        let partyCount = (m.clientLevel ? 1 : 0) + (m.sampleLevel ? m.hospitals.count : 0)
+        let below = (m.forecast != nil ? 1 : 0) + (view.controller.pending != nil ? 1 : 0) + partyCount
         if CharacterWidth.of(joined) <= inner.width {
             line(joined)
-        } else {
+        } else if inner.maxY - y >= 2 + below {
             line(settings)
             line(sampling.joined(separator: "  "))
+        } else {
+            let priorities = [3] + sampling.map { $0.hasPrefix("lr") ? 2 : $0.hasPrefix("q") ? 1 : 0 }
+            line(Fit.fields(zip([settings] + sampling, priorities).map { (text: $0.0, priority: $0.1) }, width: inner.width, separator: "  ", ellipsis: g.ellipsis))
         }
         // Projection at the current settings, and for the pending σ.
         if let f = m.forecast, m.outcome != nil {
