@@ -15,6 +15,27 @@ import Darwin
 /// failure; every failure is a ``POSIXFileError`` naming the path, the operation and the system's
 /// reason (and its `errno`).
 public enum POSIXFile {
+    /// Creates the directory at `path` and any missing parents (mode 0755, as `mkdir -p`). A failure
+    /// names the component that could not be made and the system's reason: `/tmp/a-file/x` fails at
+    /// `/tmp/a-file` ("exists and is not a directory"), `/proc/x` with "No such file or directory".
+    public static func makeDirectories(_ path: String) throws(POSIXFileError) {
+        guard !path.isEmpty else { throw POSIXFileError(path: path, operation: "create directory", reason: "empty path") }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw POSIXFileError(path: prefix, operation: "create directory", reason: "exists and is not a directory")
+                }
+                continue
+            }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw POSIXFileError(path: prefix, operation: "create directory")
+            }
+        }
+    }
+
     /// The whole file at `path`.
     public static func readAll(_ path: String) throws(POSIXFileError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

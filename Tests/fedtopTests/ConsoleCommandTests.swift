@@ -43,6 +43,25 @@ struct ConsoleEndToEndTests {
         #expect(audit.contains("setNoiseMultiplier") || audit.contains("noise"))
     }
 
+    @Test("a second Ctrl-C leaves at once, without waiting for a 30-second round, and says what is already on disk")
+    func secondInterrupt() throws {
+        let dir = Self.scratch()
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "\(fedtop) run --dataset wdbc --rounds 20 --epsilon 50 "
+                                   + "--simulate hospital-1:delay=30 --out \(dir); echo FEDTOP-EXIT=$?; sleep 60", width: 120, height: 36)
+        try tmux.wait(for: "TRAINING")
+        try tmux.send("C-c")
+        try tmux.wait(for: "again to leave now")
+        let started = Date()
+        try tmux.send("C-c")
+        let end = try tmux.wait(for: "FEDTOP-EXIT=", timeout: 20)
+        #expect(Date().timeIntervalSince(started) < 15, "it waited for the round")
+        #expect(end.contains("FEDTOP-EXIT=130"), "\(end)")
+        #expect(end.contains("left without waiting for round 1") && end.contains("ledgers"), "\(end)")
+        #expect(try tmux.format("alternate_on") == "0")
+        #expect(FileManager.default.fileExists(atPath: dir + "/ledgers/hospital-1.ledger"), "the ledger is on disk")
+    }
+
     @Test("SIGTERM stops the engine after its round and restores the terminal")
     func sigterm() throws {
         let dir = Self.scratch()

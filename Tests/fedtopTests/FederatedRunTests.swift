@@ -151,6 +151,30 @@ struct FederatedRunTests {
         #expect(r.stderr.contains(named), "\(r.stderr)")
     }
 
+    @Test("the errors a new user meets are one line each, naming what was wrong (issue 18, item 8)")
+    func oneLineErrors() throws {
+        let scratch = Self.scratch()
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let file = scratch + "/a-file"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let cases: [([String], String)] = [
+            (["--out", file + "/run"], "--out \(file)/run: cannot create the run directory: \(file): exists and is not a directory"),
+            (["--out", "/proc/fedtop-x"], "cannot create the run directory: /proc/fedtop-x: No such file or directory"),
+            (["--out", scratch + "/r1", "--epsilon", "-1"], "--epsilon must be positive, got -1.0"),
+            (["--out", scratch + "/r2", "--learning-rate=-0.1"], "--learning-rate must be positive, got -0.1"),
+            (["--out", scratch + "/r3", "--theme", "nope"], "theme 'nope': no such theme"),
+        ]
+        for (extra, message) in cases {
+            let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1"] + extra)
+            #expect(r.status == 2, "\(extra): \(r.stdout)\n\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(message), "\(extra): \(r.stderr)")
+            #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Error Domain"))
+        }
+        let version = try CommandRunner.run(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("fedtop ") && version.stderr.isEmpty, "\(version.stdout)\(version.stderr)")
+    }
+
     @Test("a secure-aggregation run finishes its rounds, with and without client-level DP, and says so in its files")
     func secureAggregation() async throws {
         for extra in [[String](), ["--dp", "client", "--epsilon", "8", "--hospitals", "4"]] {

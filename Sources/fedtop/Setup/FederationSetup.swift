@@ -57,8 +57,8 @@ struct FederationSetup {
         let cleanup = FailedStartCleanup(directory: plan.resume ? nil : directory)
         defer { cleanup.undoUnlessCommitted() }
         do {
-            try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
-        } catch { throw UsageError("--out \(directory): cannot create the run directory: \(error.localizedDescription)") }
+            try POSIXFile.makeDirectories(directory + "/ledgers")
+        } catch { throw UsageError("--out \(directory): cannot create the run directory: \(error.path): \(error.reason)") }
 
         // The run's options, signing key and checkpoints: created for a new run, verified on resume.
         // The private key and the ledgers' seal live outside the run folder (RunKeys).
