@@ -61,6 +61,8 @@ public struct ConsoleController: Sendable, Equatable {
     public var filterDraft: String?
     public var pending: PendingChange?
     public var showHelp = false
+    /// The presenter view (``PresenterPanel``) instead of the operator's panels.
+    public var presenter = false
     public var showDetail = false
     public var confirmingQuit = false
     /// Which chart the training panel shows when it is too short for all of them (`g` moves on).
@@ -154,6 +156,7 @@ public struct ConsoleController: Sendable, Equatable {
         case .help: showHelp = true
         case .nextMarker: break
         case .toggleChart: chart = chart.next
+        case .togglePresenter: presenter.toggle()
         }
         return []
     }
@@ -168,6 +171,7 @@ public struct ConsoleController: Sendable, Equatable {
         case .quit: return [.quit]
         case .help: showHelp = true
         case .toggleChart: chart = chart.next
+        case .togglePresenter: presenter.toggle()
         case .cycleTheme: return [.cycleTheme]
         case .selectUp, .selectDown, .pageUp, .pageDown, .focusNext, .focusPrevious, .filterLog, .cancel, .confirm:
             var copy = self

@@ -23,10 +23,12 @@ public final class ConsoleSession {
         public var recordingDirectory: String
         public var title: String
         public var depth: ColorDepth?
+        /// Start in the presenter view.
+        public var presenter: Bool
 
         public init(framesPerSecond: Int = 10, glyphs: Glyphs = .unicode, mouse: Bool = true, themeName: String = "default",
                     themes: ThemeLoader, recordPath: String? = nil, recordingDirectory: String = ".", title: String = "fedtop",
-                    depth: ColorDepth? = nil) {
+                    depth: ColorDepth? = nil, presenter: Bool = false) {
             self.framesPerSecond = framesPerSecond
             self.glyphs = glyphs
             self.mouse = mouse
@@ -36,6 +38,7 @@ public final class ConsoleSession {
             self.recordingDirectory = recordingDirectory
             self.title = title
             self.depth = depth
+            self.presenter = presenter
         }
     }
 
@@ -72,6 +75,7 @@ public final class ConsoleSession {
         forecaster = projection.map { ForecastWorker($0) }
         self.options = options
         view = ConsoleView(model: DashboardModel(facts: facts), controller: ConsoleController(mode: mode), themeName: options.themeName)
+        view.controller.presenter = options.presenter
     }
 
     /// Runs until the operator quits (and, live, the engine has stopped) or a signal.

@@ -11,6 +11,17 @@ public enum Dashboard {
             Overlays.tooSmall(on: &screen, context: context)
             return
         }
+        if view.controller.presenter {
+            PresenterPanel.draw(view, on: &screen, context: context)
+            screen.clip = nil
+            if view.controller.confirmingQuit {
+                Overlays.confirmQuit(on: &screen, context: context)
+            } else if view.controller.showHelp {
+                Overlays.help(on: &screen, context: context, replay: view.controller.mode == .replay)
+            }
+            if context.glyphs.isASCII { screen.replaceNonASCII() }
+            return
+        }
         func panel(_ rect: Rect, _ draw: (inout Screen) -> Void) {
             screen.clip = rect
             draw(&screen)

@@ -21,6 +21,8 @@ public struct Glyphs: Sendable, Equatable {
     public var marker: Unicode.Scalar
     public var selectionMark: String
     public var isASCII: Bool
+    /// The separator between short phrases (`·`, or `-` in ASCII).
+    public var bullet: String { isASCII ? "-" : "·" }
 
     /// The chart's drawing method.
     public enum ChartGlyphs: String, Sendable, Equatable { case braille, block, ascii }

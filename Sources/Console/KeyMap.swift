@@ -17,7 +17,7 @@ public enum ConsoleAction: String, Sendable, Equatable, CaseIterable {
     case togglePause, step, noiseUp, noiseDown, clipUp, clipDown, learningRateUp, learningRateDown
     case confirm, cancel, selectUp, selectDown, pageUp, pageDown, toggleDrop, toggleMalicious
     case focusNext, focusPrevious, filterLog, cycleTheme, toggleRecording, addMarker, quit, help
-    case nextMarker, toggleChart
+    case nextMarker, toggleChart, togglePresenter
 }
 
 /// The console's keys and what each does; the help overlay and the README list the same table.
@@ -43,6 +43,7 @@ public enum KeyMap {
         Binding(keys: "tab", action: .focusNext, help: "move focus: hospitals, log"),
         Binding(keys: "/", action: .filterLog, help: "filter the log by kind or text"),
         Binding(keys: "g", action: .toggleChart, help: "training panel: loss / accuracy / ε spent (if not all fit)"),
+        Binding(keys: "P", action: .togglePresenter, help: "presenter view: bigger figures in plain words / operator view"),
         Binding(keys: "t", action: .cycleTheme, help: "next theme"),
         Binding(keys: "r", action: .toggleRecording, help: "start / stop recording (asciicast)"),
         Binding(keys: "m", action: .addMarker, help: "add a marker to the recording"),
@@ -73,6 +74,7 @@ public enum KeyMap {
         case .backTab: .focusPrevious
         case .character("/"): .filterLog
         case .character("g"): .toggleChart
+        case .character("P"): .togglePresenter
         case .character("t"): .cycleTheme
         case .character("r"): .toggleRecording
         case .character("m"): .addMarker

@@ -61,7 +61,7 @@ struct TrainingPanelTests {
             #expect(text.contains("2.00┤") && text.contains("1.00┤"), "\(w)×\(h)\n\(text)")
             // In full words where they fit, else in their short forms — never left out.
             #expect(text.contains("ε spent 1.22") && text.contains("budget 3.00") && text.contains("final 2.95") && text.contains("σ 1.33: 2.61")
-                    || text.contains("ε 1.22") && text.contains("max 3.00") && text.contains("end 2.95") && text.contains("σ1.33:2.61"), "\(w)×\(h)\n\(text)")
+                    || text.contains("ε 1.22") && text.contains("max 3.00") && text.contains("final 2.95") && text.contains("σ1.33:2.61"), "\(w)×\(h)\n\(text)")
         }
     }
 

@@ -24,7 +24,9 @@ public enum TrainingPanel {
     /// Rows the x axis and the marker line take.
     static let footerRows = 2
 
-    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext, title: String = "Training") {
+    /// - Parameter only: the plots to consider (the presenter shows accuracy and ε, not the loss).
+    public static func draw(_ view: ConsoleView, in rect: Rect, on screen: inout Screen, context: RenderContext, title: String = "Training",
+                            only: [TrainingChart] = TrainingChart.allCases) {
         Frame.draw(title, in: rect, on: &screen, context: context)
         let inner = rect.inner
         guard inner.height >= 4, inner.width >= 16 else { return }
@@ -40,13 +42,15 @@ public enum TrainingPanel {
         let epsilon = m.privacyOn ? EpsilonChart.plot(view) : nil
         // All three when they fit (two rows each and a legend line); else the chosen one first, with
         // the next below it when two fit.
-        let available = [loss, accuracy] + (epsilon.map { [$0] } ?? [])
+        var kinds: [TrainingChart] = [.training, .accuracy] + (epsilon == nil ? [] : [.epsilon])
+        kinds = kinds.filter(only.contains)
+        if kinds.isEmpty { kinds = [.training] }
+        let available = kinds.map { $0 == .training ? loss : $0 == .accuracy ? accuracy : epsilon! }
         var plots: [ChartPlot]
         if rows >= available.count * 3 {
             plots = available
         } else {
-            let first = view.controller.chart == .epsilon && epsilon == nil ? 0
-                : [TrainingChart.training, .accuracy, .epsilon].firstIndex(of: view.controller.chart)!
+            let first = kinds.firstIndex(of: view.controller.chart) ?? 0
             plots = [available[first]]
             if rows >= 6, first + 1 < available.count { plots.append(available[first + 1]) }
         }

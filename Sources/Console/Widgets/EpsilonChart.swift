@@ -33,7 +33,7 @@ enum EpsilonChart {
             legend.append(.init(pattern: .sparse, mark: "-", role: .critical, text: "budget \(fmt(budget))", short: "max \(fmt(budget))"))
         }
         if let f = m.forecast {
-            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmt(f.finalEpsilon))", short: "end \(fmt(f.finalEpsilon))"))
+            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmt(f.finalEpsilon))", short: "final \(fmt(f.finalEpsilon))"))
         }
         if case .noise(let sigma)? = view.controller.pending, let f = view.pendingForecast {
             legend.append(.init(pattern: .dotted, mark: "+", role: .marker, text: "σ \(fmt(sigma)): \(fmt(f.finalEpsilon))", short: "σ\(fmt(sigma)):\(fmt(f.finalEpsilon))"))

@@ -9,6 +9,7 @@ struct ConsoleOptions: ParsableArguments {
     @Flag(help: "Do not use the mouse (clicks select hospitals, the wheel scrolls).") var noMouse = false
     @Option(help: "Colour theme by name (see Themes/: default, light, high-contrast, colorblind, mono, ...) or a .theme file's path.") var theme = "default"
     @Option(help: "Look for themes in this folder first.") var themeDir: String?
+    @Flag(help: "Start in the presenter view: bigger figures, plain-language labels, the privacy story per round and a final summary screen (P switches views).") var present = false
 
     func validate() throws {
         guard (1...60).contains(fps) else { throw ValidationError("--fps must be between 1 and 60, got \(fps)") }
@@ -33,7 +34,8 @@ struct ConsoleOptions: ParsableArguments {
 
     func sessionOptions(title: String, record: String?, recordingDirectory: String) -> ConsoleSession.Options {
         ConsoleSession.Options(framesPerSecond: fps, glyphs: ascii ? .ascii : .unicode, mouse: !noMouse, themeName: theme,
-                               themes: themeLoader, recordPath: record, recordingDirectory: recordingDirectory, title: title)
+                               themes: themeLoader, recordPath: record, recordingDirectory: recordingDirectory, title: title,
+                               presenter: present)
     }
 
     /// Whether stdin and stdout are a terminal (else the console falls back to line output).
