@@ -13,13 +13,7 @@ public enum Dashboard {
         }
         if view.controller.presenter {
             PresenterPanel.draw(view, on: &screen, context: context)
-            screen.clip = nil
-            if view.controller.confirmingQuit {
-                Overlays.confirmQuit(on: &screen, context: context)
-            } else if view.controller.showHelp {
-                Overlays.help(on: &screen, context: context, replay: view.controller.mode == .replay)
-            }
-            if context.glyphs.isASCII { screen.replaceNonASCII() }
+            finish(view, on: &screen, context: context)
             return
         }
         func panel(_ rect: Rect, _ draw: (inout Screen) -> Void) {
@@ -34,6 +28,11 @@ public enum Dashboard {
         panel(layout.hospitals) { HospitalsPanel.draw(view, in: layout.hospitals, on: &$0, context: context) }
         panel(layout.log) { LogPanel.draw(view, in: layout.log, on: &$0, context: context) }
         panel(layout.footer) { FooterPanel.draw(view, in: layout.footer, on: &$0, context: context) }
+        finish(view, on: &screen, context: context)
+    }
+
+    /// The overlay the operator has open (quit confirmation, help), over either view; ASCII last.
+    static func finish(_ view: ConsoleView, on screen: inout Screen, context: RenderContext) {
         screen.clip = nil
         if view.controller.confirmingQuit {
             Overlays.confirmQuit(on: &screen, context: context)

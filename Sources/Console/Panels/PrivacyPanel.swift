@@ -71,9 +71,11 @@ public enum PrivacyPanel {
         } else if let f = m.forecast {
             var text = "final \(g.epsilon) \(fmt(f.finalEpsilon))"
             var rounds = "rounds left \(f.roundsLeft)"
-            if case .noise(let sigma)? = view.controller.pending, let p = view.pendingForecast {
-                text += " \(g.arrow) \(fmt(p.finalEpsilon))"
-                rounds += " \(g.arrow) \(p.roundsLeft)"
+            if case .noise(let sigma)? = view.controller.pending {
+                // The pending change at once; its projection when the forecaster has it.
+                let p = view.pendingForecast
+                text += " \(g.arrow) " + (p.map { fmt($0.finalEpsilon) } ?? g.ellipsis)
+                rounds += " \(g.arrow) " + (p.map { String($0.roundsLeft) } ?? g.ellipsis)
                 pending("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma))")
             }
             pair(text, f.fits ? .ok : .critical, bold: !f.fits,

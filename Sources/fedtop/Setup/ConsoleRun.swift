@@ -85,7 +85,12 @@ extension FederationSetup {
         let outcome = engine.wait()
         let summary = RunSummary(session.finalModel, directory: directory)
         print("fedtop: \(summary.headline)")
-        for line in summary.lines { print("  \(line)") }
+        // Wrapped to the terminal, at spaces (the terminal would cut words).
+        var window = winsize()
+        let width = ioctl(1, UInt(TIOCGWINSZ), &window) == 0 && window.ws_col >= 40 ? Int(window.ws_col) : 100
+        for line in summary.lines {
+            for row in Fit.wrap(line, width: width - 2, indent: 2) { print("  \(row)") }
+        }
         for problem in recorder.finish() + session.problems {
             FileHandle.standardError.write(Data("fedtop: warning: \(problem)\n".utf8))
         }
