@@ -118,3 +118,33 @@ struct PaletteTests {
         #expect(Palette.nearest(Theme.RGB(0xff, 0x5f, 0x5f), depth: .ansi16) == 9)
     }
 }
+
+/// The whole dashboard, as drawn, at every colour depth with every shipped theme.
+@Suite("Dashboard colours: every theme at 256, 16, 8 colours and none")
+struct DashboardColourSnapshotTests {
+    @Test("no visible cell of the crowded dashboard is drawn in its background's colour", arguments: ColorDepth.allCases)
+    func noInvisibleText(depth: ColorDepth) throws {
+        let view = RichScenario.view(hospitals: 3)
+        for theme in try PaletteTests.shippedThemes() {
+            let palette = Palette(theme: theme, depth: depth)
+            for (w, h) in LayoutTests.sizes {
+                let screen = Snapshot.render(view, width: w, height: h, .unicode)
+                var invisible: [String] = []
+                for cell in screen.cells where cell.scalar != nil && cell.scalar != " " {
+                    let e = palette[cell.style.role]
+                    let fg = e.foreground < 0 ? palette.background : e.foreground
+                    if depth != .monochrome, fg == e.background { invisible.append("\(cell.style.role)") }
+                }
+                #expect(invisible.isEmpty, "\(theme.name) at \(depth), \(w)×\(h): \(invisible.count) cells in \(Set(invisible))")
+            }
+        }
+    }
+
+    @Test("the default theme's dashboard as ANSI escapes, at each depth, matches its fixture", arguments: ColorDepth.allCases)
+    func ansiFixtures(depth: ColorDepth) throws {
+        let screen = Snapshot.render(RichScenario.view(hospitals: 3), width: 120, height: 36, .unicode)
+        let ansi = AnsiEncoder(theme: .dark, depth: depth).encode(screen, since: nil)
+        #expect(depth != .ansi8 || !ansi.contains("\u{1b}[30;40m") && !ansi.contains("\u{1b}[30m\u{1b}[40m"), "no black on black")
+        try Snapshot.check(ansi.replacingOccurrences(of: "\u{1b}", with: "\\e"), named: "ansi-default-\(depth.rawValue)-120x36")
+    }
+}
