@@ -52,6 +52,12 @@ public final class ConsoleSession {
     private var view: ConsoleView
     /// The dashboard as the session last saw it (for the exit summary).
     public var finalModel: DashboardModel { view.model }
+
+    /// Applies the events still in the feed (after the engine has stopped: the round it finished
+    /// once the screen had closed), so the exit summary has the run's last figures.
+    public func absorbRemainingEvents() {
+        for e in feed.poll() { view.model.apply(e) }
+    }
     private let driver: any Terminal
     private var theme = Theme.dark
     private var recorder: AsciicastRecorder?
@@ -193,15 +199,30 @@ public final class ConsoleSession {
         let request = ForecastWorker.Request(sigma: sigma, clipNorm: m.clipNorm ?? 1, completedRound: m.lastCompletedRound,
                                              plannedRounds: m.plannedRounds, pendingSigma: pendingSigma)
         if request != lastRequest {
+            // A projection for other settings is not shown while the new one is computed: an old
+            // one could under-state ε (σ lowered, or a second `-` on a pending σ).
+            if lastRequest?.sigma != request.sigma || lastRequest?.clipNorm != request.clipNorm, view.model.forecast != nil {
+                view.model.forecast = nil
+                view.forecastPath = []
+                changed = true
+            }
+            if lastRequest?.pendingSigma != request.pendingSigma, view.pendingForecast != nil {
+                view.pendingForecast = nil
+                view.pendingPath = []
+                changed = true
+            }
             lastRequest = request
             forecaster.submit(request)
         }
         if let r = forecaster.take() {
-            view.model.forecast = r.forecast
-            view.forecastPath = r.path
-            if let f = r.forecast, f != lastJournalledForecast {
-                lastJournalledForecast = f
-                journal?.write(JournalLine(forecast: f, time: m.time))
+            // Shown only for the settings in force (a result one round behind is the same projection).
+            if r.request.sigma == request.sigma && r.request.clipNorm == request.clipNorm {
+                view.model.forecast = r.forecast
+                view.forecastPath = r.path
+                if let f = r.forecast, f != lastJournalledForecast {
+                    lastJournalledForecast = f
+                    journal?.write(JournalLine(forecast: f, time: m.time))
+                }
             }
             if r.request.pendingSigma != nil && r.request.pendingSigma == pendingSigma {
                 view.pendingForecast = r.pendingForecast
@@ -220,7 +241,10 @@ public final class ConsoleSession {
     // MARK: - Keys the session handles itself
 
     private func handleMouse(_ key: Key) -> Bool {
-        let layout = Layout(width: driver.size.width, height: driver.size.height)
+        // The presenter view has no hospitals table or log to click.
+        if view.controller.presenter, case .click = key { return true }
+        let context = RenderContext(glyphs: options.glyphs, monochrome: driver.depth == .monochrome)
+        let layout = Dashboard.layout(view, width: driver.size.width, height: driver.size.height, context: context)
         func inside(_ r: Rect, _ x: Int, _ y: Int) -> Bool { x >= r.x && x < r.maxX && y >= r.y && y < r.maxY }
         switch key {
         case let .click(x, y):

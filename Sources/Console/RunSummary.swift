@@ -65,7 +65,9 @@ public struct RunSummary: Sendable, Equatable {
     public static func up(_ e: Double) -> String {
         guard e.isFinite else { return "∞" }
         // Up, past float noise (0.4 × 3 is 1.2000000000000002, which is 1.20, not 1.21).
-        return fmt((e * 100 - 1e-7).rounded(.up) / 100)
+        guard e > 0 else { return fmt(0) }
+        let cents = max(1, (e * 100 - 1e-7).rounded(.up) + 0.0)
+        return fmt(cents / 100)
     }
 }
 
@@ -78,3 +80,7 @@ func fmtRate(_ r: Double) -> String {
 func fmtDelta(_ d: Double) -> String {
     String(format: "%g", d)
 }
+
+/// An ε spent or projected, to two decimals rounded up: what fedtop shows is never less than the
+/// ledgers hold (a budget is shown as it is, with ``fmt(_:_:)``).
+func fmtEpsilon(_ e: Double) -> String { RunSummary.up(e) }

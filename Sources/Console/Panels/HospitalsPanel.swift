@@ -32,7 +32,7 @@ public enum HospitalsPanel {
             var row: [Table.Content] = [.text(h.name)]
             if wide { row.append(.text(h.location, .dim)) }
             row += [.text(status, h.malicious || h.offline ? .critical : role), .text(h.records > 0 ? "\(h.records)" : "-"),
-                    .text(h.lastLoss.map { fmt($0, 3) } ?? "-"), .text(h.epsilon.map { fmt($0) } ?? "-"),
+                    .text(h.lastLoss.map { fmt($0, 3) } ?? "-"), .text(h.epsilon.map { fmtEpsilon($0) } ?? "-"),
                     .text(h.clippedFraction.map { fmt($0 * 100, 0) } ?? "-"), .text(h.lastSeconds.map { fmt($0, 1) + "s" } ?? "-"),
                     .gauge(h.progress)]
             return row
@@ -83,7 +83,7 @@ public enum HospitalDetail {
         var lines: [(String, Style.Role)] = [
             ("\(h.name)  (\(h.location))  \(h.status.rawValue)\(h.malicious ? "  MALICIOUS" : "")\(h.dropped ? "  DROPPED" : "")\(h.offline ? "  OFFLINE" : "")", .title),
             ("records \(h.records > 0 ? "\(h.records)" : "-")  last loss \(h.lastLoss.map { fmt($0, 4) } ?? "-")  clipped \(h.clippedFraction.map { fmt($0 * 100, 1) + "%" } ?? "-")  time \(h.lastSeconds.map { fmt($0, 2) + " s" } ?? "-")", .text),
-            ("\(g.epsilon) \(fmt(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
+            ("\(g.epsilon) \(fmtEpsilon(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
         ]
         if let policy = h.policy { lines.append(("policy: \(context.text(policy))", .text)) }
         if let note = h.note { lines.append(("last problem: \(context.text(note))", .warning)) }

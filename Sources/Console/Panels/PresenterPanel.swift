@@ -97,7 +97,7 @@ public enum PresenterPanel {
         }
         let spent = m.epsilonSpent ?? 0
         let budget = m.epsilonBudget ?? .infinity
-        let figure = fmt(spent)
+        let figure = fmtEpsilon(spent)
         var x = inner.x
         if inner.height >= 9, BigDigits.width(figure) + 12 < inner.width {
             BigDigits.draw(figure, x: x, y: y, width: inner.width, style: Style(spent > budget ? .critical : .highlight, bold: true),
@@ -121,10 +121,10 @@ public enum PresenterPanel {
                           x: inner.x, y: y, width: inner.width, maxY: inner.maxY, role: .text, on: &screen, context: context)
         }
         if case .noise(let pending)? = view.controller.pending, let p = view.pendingForecast, y < inner.maxY {
-            y = paragraph("proposed noise \(fmt(pending)): the run would end at \(g.epsilon) \(fmt(p.finalEpsilon)) (enter applies, esc cancels)",
+            y = paragraph("proposed noise \(fmt(pending)): the run would end at \(g.epsilon) \(fmtEpsilon(p.finalEpsilon)) (enter applies, esc cancels)",
                           x: inner.x, y: y, width: inner.width, maxY: inner.maxY, role: .warning, on: &screen, context: context)
         } else if let f = m.forecast, m.outcome == nil, y < inner.maxY {
-            y = paragraph("at this noise the run ends at \(g.epsilon) \(fmt(f.finalEpsilon))" + (f.fits ? ", within the budget" : ", over the budget: it will stop early"),
+            y = paragraph("at this noise the run ends at \(g.epsilon) \(fmtEpsilon(f.finalEpsilon))" + (f.fits ? ", within the budget" : ", over the budget: it will stop early"),
                           x: inner.x, y: y, width: inner.width, maxY: inner.maxY, role: f.fits ? .ok : .warning, on: &screen, context: context)
         }
     }
@@ -137,7 +137,7 @@ public enum PresenterPanel {
         for p in m.points {
             var line = "Round \(p.round): "
             if let a = p.accuracy { line += "right \(Int((a * 100).rounded())) in 100" }
-            if m.privacyOn, let e = byRound[p.round] { line += (p.accuracy == nil ? "" : ", ") + "privacy spent \(epsilon) \(fmt(e))\(budget)" }
+            if m.privacyOn, let e = byRound[p.round] { line += (p.accuracy == nil ? "" : ", ") + "privacy spent \(epsilon) \(fmtEpsilon(e))\(budget)" }
             lines.append(line)
             for c in m.changes where c.round == p.round + 1 {
                 let what = switch c.setting { case .noise: "noise"; case .clip: "clip norm"; case .learningRate: "learning rate" }

@@ -38,7 +38,7 @@ public enum PrivacyPanel {
         let budget = m.epsilonBudget ?? .infinity
         let spent = m.epsilonSpent ?? 0
         // Headline: the highest party's ε.
-        let head = Fit.fields([("\(g.epsilon) \(fmt(spent)) / \(fmt(budget))", 1), (m.seeded ? "seeded" : "", 0)],
+        let head = Fit.fields([("\(g.epsilon) \(fmtEpsilon(spent)) / \(fmt(budget))", 1), (m.seeded ? "seeded" : "", 0)],
                               width: inner.width, separator: " ", ellipsis: g.ellipsis)
         let used = screen.put(head + " ", x: inner.x, y: y, style: Style(.text, bold: true), limit: inner.width)
         Gauge.draw(budget > 0 ? spent / budget : 1, x: inner.x + used, y: y, width: inner.width - used, on: &screen, context: context)
@@ -67,14 +67,14 @@ public enum PrivacyPanel {
         // Projection at the current settings, and for the pending σ.
         if let f = m.forecast, m.outcome != nil {
             // The run is over: nothing more is spent, so the final ε is what was spent.
-            line("final \(g.epsilon) \(fmt(f.finalEpsilon)), run over", f.fits ? .ok : .critical)
+            line("final \(g.epsilon) \(fmtEpsilon(f.finalEpsilon)), run over", f.fits ? .ok : .critical)
         } else if let f = m.forecast {
-            var text = "final \(g.epsilon) \(fmt(f.finalEpsilon))"
+            var text = "final \(g.epsilon) \(fmtEpsilon(f.finalEpsilon))"
             var rounds = "rounds left \(f.roundsLeft)"
             if case .noise(let sigma)? = view.controller.pending {
                 // The pending change at once; its projection when the forecaster has it.
                 let p = view.pendingForecast
-                text += " \(g.arrow) " + (p.map { fmt($0.finalEpsilon) } ?? g.ellipsis)
+                text += " \(g.arrow) " + (p.map { fmtEpsilon($0.finalEpsilon) } ?? g.ellipsis)
                 rounds += " \(g.arrow) " + (p.map { String($0.roundsLeft) } ?? g.ellipsis)
                 pending("pending \(g.sigma) \(fmt(m.noiseMultiplier ?? 0)) \(g.arrow) \(fmt(sigma))")
             }
@@ -104,14 +104,14 @@ public enum PrivacyPanel {
         }
         for (name, e) in parties where y < inner.maxY {
             let label = Fit.truncate(name, width: nameWidth, ellipsis: g.ellipsis).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                + " \(fmt(e)) "
+                + " \(fmtEpsilon(e)) "
             let w = screen.put(label, x: inner.x, y: y, style: .plain, limit: inner.width)
             Gauge.draw(budget > 0 ? e / budget : 1, x: inner.x + w, y: y, width: inner.width - w, on: &screen, context: context)
             y += 1
         }
         if let top = hidden.max(by: { $0.1 < $1.1 }) {
             let more = "+\(hidden.count) more"
-            let detail = hidden.count == 1 ? ": \(top.0) \(fmt(top.1))" : ", highest \(top.0) \(fmt(top.1))"
+            let detail = hidden.count == 1 ? ": \(top.0) \(fmtEpsilon(top.1))" : ", highest \(top.0) \(fmtEpsilon(top.1))"
             line(CharacterWidth.of(more + detail) <= inner.width ? more + detail : more, .dim)
         }
     }

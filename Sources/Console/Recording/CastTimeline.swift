@@ -110,8 +110,9 @@ public struct CastTimeline: Sendable {
             switch e.code {
             case "o": out += e.data
             case "r":
-                let parts = e.data.split(separator: "x")
-                if parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) { out += "\u{1b}[8;\(h);\(w)t" }
+                // A recorded resize is not replayed as a window resize (CSI 8 t would change the
+                // viewer's own terminal and nothing would restore it); the frames that follow redraw.
+                break
             default: break
             }
             index += 1

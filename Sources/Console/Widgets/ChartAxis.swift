@@ -33,7 +33,7 @@ public enum ChartAxis {
         var lo = finite.min() ?? limits?.lowerBound ?? 0
         var hi = finite.max() ?? limits?.upperBound ?? 1
         if let limits { lo = min(max(lo, limits.lowerBound), limits.upperBound); hi = min(max(hi, limits.lowerBound), limits.upperBound) }
-        if hi - lo < 1e-9 {
+        if hi - lo < max(1e-9, abs(hi) * 1e-9) {
             // One value: a small range around it.
             let pad = max(abs(hi) * 0.1, 0.05)
             lo -= pad
@@ -53,7 +53,8 @@ public enum ChartAxis {
         if let limits { first = max(first, limits.lowerBound); last = min(last, limits.upperBound) }
         var tickValues: [Double] = []
         var v = first
-        while v <= last + step * 1e-6 {
+        // At most n + 2 ticks, whatever rounding does (a step below an ulp of v would never move it).
+        while v <= last + step * 1e-6, tickValues.count < n + 2 {
             tickValues.append(abs(v) < step * 1e-9 ? 0 : v)
             v += step
         }

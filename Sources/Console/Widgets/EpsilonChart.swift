@@ -11,7 +11,10 @@ enum EpsilonChart {
         let m = view.model
         let spent = m.epsilonByRound
         let budget = m.epsilonBudget.flatMap { $0.isFinite ? $0 : nil }
-        let start = spent.last ?? EpsilonPoint(round: max(0, (m.run?.startRound ?? 1) - 1), epsilon: m.epsilonSpent ?? 0)
+        // The path starts at what was spent: the last round's figure, or more when a budget event
+        // (which has no round summary) reported more.
+        let last = spent.last ?? EpsilonPoint(round: max(0, (m.run?.startRound ?? 1) - 1), epsilon: 0)
+        let start = EpsilonPoint(round: last.round, epsilon: max(last.epsilon, m.epsilonSpent ?? 0))
         func path(_ p: [EpsilonPoint]) -> [(x: Double, y: Double)] {
             p.isEmpty ? [] : ([start] + p).map { (x: Double($0.round), y: $0.epsilon) }
         }
@@ -25,7 +28,7 @@ enum EpsilonChart {
             .init(values: current, range: range, role: .dim, mark: "o", pattern: .dashed),
             .init(values: pending, range: range, role: .marker, mark: "+", pattern: .dotted),
         ]
-        var legend = [ChartPlot.LegendItem(pattern: .solid, mark: "*", role: .highlight, text: "ε spent \(fmt(start.epsilon))", short: "ε \(fmt(start.epsilon))")]
+        var legend = [ChartPlot.LegendItem(pattern: .solid, mark: "*", role: .highlight, text: "ε spent \(fmtEpsilon(start.epsilon))", short: "ε \(fmtEpsilon(start.epsilon))")]
         if let budget {
             let end = Double(max(m.plannedRounds, m.points.last?.round ?? 1, 2))
             series.insert(.init(values: [(Double(max(1, m.run?.startRound ?? 1)), budget), (end, budget)], range: range,
@@ -33,10 +36,10 @@ enum EpsilonChart {
             legend.append(.init(pattern: .sparse, mark: "-", role: .critical, text: "budget \(fmt(budget))", short: "max \(fmt(budget))"))
         }
         if let f = m.forecast {
-            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmt(f.finalEpsilon))", short: "final \(fmt(f.finalEpsilon))"))
+            legend.append(.init(pattern: .dashed, mark: "o", role: .dim, text: "final \(fmtEpsilon(f.finalEpsilon))", short: "final \(fmtEpsilon(f.finalEpsilon))"))
         }
         if case .noise(let sigma)? = view.controller.pending, let f = view.pendingForecast {
-            legend.append(.init(pattern: .dotted, mark: "+", role: .marker, text: "σ \(fmt(sigma)): \(fmt(f.finalEpsilon))", short: "σ\(fmt(sigma)):\(fmt(f.finalEpsilon))"))
+            legend.append(.init(pattern: .dotted, mark: "+", role: .marker, text: "σ \(fmt(sigma)): \(fmtEpsilon(f.finalEpsilon))", short: "σ\(fmt(sigma)):\(fmtEpsilon(f.finalEpsilon))"))
         }
         return ChartPlot(legend: legend, scale: scale, series: series, weight: 3)
     }

@@ -74,6 +74,8 @@ extension FederationSetup {
             // records a round's privacy spend (fsynced) before the round trains, and checkpoints are
             // written whole (temporary file, fsync, rename) — so nothing is lost but the round in flight.
             engine.send(.stop)
+            for problem in session.problems { FileHandle.standardError.write(Data("fedtop: warning: \(problem)\n".utf8)) }
+            for cast in session.recordings { print("fedtop: recorded \(cast) (journal \(AsciicastRecorder.journalPath(for: cast)))") }
             print("fedtop: left without waiting for round \(session.finalModel.lastCompletedRound + 1) to end; every privacy "
                   + "spend is already in the ledgers (written before training), and the last complete checkpoint is in \(directory)")
             fflush(nil)
@@ -83,6 +85,7 @@ extension FederationSetup {
         if engine.phase.isTerminal == false { print("fedtop: stopping after the current round…") }
         fflush(nil)
         let outcome = engine.wait()
+        session.absorbRemainingEvents()
         let summary = RunSummary(session.finalModel, directory: directory)
         print("fedtop: \(summary.headline)")
         // Wrapped to the terminal, at spaces (the terminal would cut words).
