@@ -1,4 +1,4 @@
-import Console
+@testable import Console
 import Federation
 import Foundation
 import Testing
@@ -126,5 +126,16 @@ struct TrainingPanelTests {
         #expect(m.changes.last == SettingChange(round: 4, setting: .noise, value: 1.21, previous: 1.1))
         #expect(m.epsilonByRound.map(\.round) == [1, 2, 3])
         #expect(m.epsilonByRound.map(\.epsilon).enumerated().allSatisfy { i, e in abs(e - (0.4 * Double(i + 1) + 0.02)) < 1e-9 })
+    }
+}
+
+@Suite("The accuracy axis")
+struct AccuracyAxisTests {
+    @Test("a flat accuracy is drawn on at least 0.2 of axis, so noise does not look like learning")
+    func minimumSpan() {
+        var m = DashboardModel(facts: Scenario.facts)
+        for e in Scenario.events { m.apply(e) }
+        let plot = TrainingPanel.accuracyPlot(m)
+        #expect(plot.scale.range.upperBound - plot.scale.range.lowerBound >= 0.2 - 1e-9, "\(plot.scale.range)")
     }
 }

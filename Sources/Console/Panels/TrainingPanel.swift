@@ -109,7 +109,14 @@ public enum TrainingPanel {
     static func accuracyPlot(_ m: DashboardModel) -> ChartPlot {
         let acc = m.points.compactMap { p in p.accuracy.map { (x: Double(p.round), y: $0) } }
         let baseline = m.facts.majorityBaseline
-        let scale = ChartAxis.scale(for: acc.map(\.y) + (baseline.map { [$0] } ?? []), ticks: 3, within: 0...1)
+        // At least 0.2 of accuracy on the axis: a flat run must look flat, not like noise zoomed to
+        // fill the plot (0.676…0.680 drawn edge to edge read as learning).
+        var values = acc.map(\.y) + (baseline.map { [$0] } ?? [])
+        if let lo = values.min(), let hi = values.max(), hi - lo < 0.2 {
+            let mid = min(max((lo + hi) / 2, 0.1), 0.9)
+            values += [mid - 0.1, mid + 0.1]
+        }
+        let scale = ChartAxis.scale(for: values, ticks: 3, within: 0...1)
         var legend: [ChartPlot.LegendItem] = []
         legend.append(.init(pattern: .dashed, mark: "+", role: .accuracy,
                             text: "accuracy " + (m.points.last?.accuracy.map { fmt($0, 3) } ?? "-")))
