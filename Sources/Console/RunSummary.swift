@@ -14,6 +14,9 @@ public struct RunSummary: Sendable, Equatable {
     public var headline: String
     public var lines: [String]
 
+    // Unoptimised: Swift 6.3.1's release build crashes in CopyPropagation on this initialiser
+    // ("Found outside of lifetime use?!", an ownership-verifier failure); it runs once per run.
+    @_optimize(none)
     public init(_ m: DashboardModel, directory: String? = nil) {
         let done = m.lastCompletedRound
         let planned = m.plannedRounds
