@@ -19,8 +19,8 @@ public enum BuiltinDataset {
     public static let names = ["wdbc", "digits", "lesions"]
     /// The seed of the built-in `lesions` (the year HAM10000 was published).
     public static let lesionsSeed: UInt64 = 2018
-    /// The number of images of the built-in `lesions`.
-    public static let lesionsCount = 2000
+    /// The number of images of the built-in `lesions`: as many as HAM10000 has (10,015).
+    public static let lesionsCount = 10015
 
     /// The built-in dataset called `name` (`wdbc`, `digits` or `lesions`, case-insensitive).
     /// - Throws: ``DatasetError/unknownDataset(name:available:)``, or a resource error.

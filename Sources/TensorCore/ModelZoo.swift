@@ -4,7 +4,10 @@
 /// - `mlp`: flatten → linear(hidden) → tanh → linear (the anchors' utility model, 64 tanh units).
 /// - `smallcnn`: the reference CNN for `[1, 28, 28]` inputs — conv 16 3×3 → ReLU → pool 2 → conv 32
 ///   3×3 → ReLU → pool 2 → fc 128 → ReLU → fc classes (padding 1, as the anchors' PyTorch model).
-/// - `lesioncnn`: the same shape for RGB `[3, H, W]` lesion images, fc 64.
+/// - `lesioncnn`: for RGB `[3, H, W]` lesion images — conv 16 3×3 → ReLU → pool 2 → conv 32 3×3 → ReLU →
+///   pool 2 → pool 2 → fc classes (7,111 parameters at 28×28). Small on purpose: DP-SGD adds noise of
+///   the same size to every parameter, so the noise in an update grows with the model's dimension;
+///   smallcnn's shape with fc 64 (106k parameters, 100k of them in fc1) drowned the signal at ε = 3.
 public enum ModelZoo {
     public static let names = ["logistic", "mlp", "smallcnn", "lesioncnn"]
 
@@ -41,7 +44,19 @@ public enum ModelZoo {
     }
 
     public static func lesionCNN(inputShape: [Int] = [3, 28, 28], classes: Int = 7, seed: UInt64) throws(ModelError) -> Sequential {
-        try convNet(kind: "lesioncnn", inputShape: inputShape, hidden: 64, classes: classes, seed: seed)
+        guard inputShape.count == 3, inputShape[1] >= 8, inputShape[2] >= 8 else {
+            throw .shapeMismatch(layer: "conv1", inputShape: inputShape, expected: "[channels, H, W] with H, W ≥ 8")
+        }
+        let flat = 32 * (inputShape[1] / 8) * (inputShape[2] / 8)
+        return try Sequential(kind: "lesioncnn", inputShape: inputShape, layers: [
+            Conv2d("conv1", inputChannels: inputShape[0], outputChannels: 16, kernelSize: 3, padding: 1), ReLU("relu1"),
+            MaxPool2d("pool1"),
+            Conv2d("conv2", inputChannels: 16, outputChannels: 32, kernelSize: 3, padding: 1), ReLU("relu2"),
+            MaxPool2d("pool2"),
+            MaxPool2d("pool3"),
+            Flatten(),
+            Linear("fc", inputs: flat, outputs: classes, initialization: .xavier),
+        ], seed: seed)
     }
 
     private static func convNet(kind: String, inputShape: [Int], hidden: Int, classes: Int, seed: UInt64) throws(ModelError) -> Sequential {

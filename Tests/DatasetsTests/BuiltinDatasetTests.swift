@@ -33,10 +33,10 @@ struct BuiltinDatasetTests {
                 == .unknownDataset(name: "mnist", available: ["wdbc", "digits", "lesions"]))
     }
 
-    @Test("the built-in lesions are 2,000 images of shape [3, 28, 28] from seed 2018")
+    @Test("the built-in lesions are 10,015 images (as many as HAM10000) of shape [3, 28, 28] from seed 2018")
     func lesions() throws {
         let d = try BuiltinDataset.named("lesions")
-        #expect(d.count == 2000)
+        #expect(d.count == 10015)
         #expect(d.featureShape == [3, 28, 28])
         #expect(d.labels.prefix(50) == LesionGenerator(seed: 2018).generate(count: 50).labels[...])
     }
