@@ -18,7 +18,12 @@ struct LayoutTests {
                 c.unicodeScalars.allSatisfy { s in
                     s == " " || s == "|" || (0x2500...0x259f).contains(s.value) || (0x2800...0x28ff).contains(s.value) || "▶▲·".unicodeScalars.contains(s)
                 }
-            }.map(String.init).filter { $0.contains { $0.isLetter || $0.isNumber } }
+            }.map { token in
+                // A word and the same word before a comma or colon are one word ("0.740" beside "0.740,").
+                var word = String(token)
+                while let last = word.last, ",;:".contains(last), word.count > 1 { word.removeLast() }
+                return word
+            }.filter { $0.contains { $0.isLetter || $0.isNumber } }
         }
     }
 

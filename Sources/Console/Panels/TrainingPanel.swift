@@ -118,8 +118,12 @@ public enum TrainingPanel {
         }
         let scale = ChartAxis.scale(for: values, ticks: 3, within: 0...1)
         var legend: [ChartPlot.LegendItem] = []
+        // What the number means, where the row has room: "accuracy 0.852, 85 in 100 right".
+        let last = m.points.last?.accuracy
+        let figure = "accuracy " + (last.map { fmt($0, 3) } ?? "-")
         legend.append(.init(pattern: .dashed, mark: "+", role: .accuracy,
-                            text: "accuracy " + (m.points.last?.accuracy.map { fmt($0, 3) } ?? "-")))
+                            text: figure + (last.flatMap { (0...1).contains($0) ? ", \(Int(($0 * 100).rounded())) in 100 right" : nil } ?? ""),
+                            short: figure))
         var series = [BrailleChart.Series(values: acc, range: scale.range, role: .accuracy, mark: "+", pattern: .dashed)]
         if let baseline {
             legend.append(.init(pattern: .dotted, mark: ".", role: .dim, text: "baseline \(fmt(baseline, 2))"))
