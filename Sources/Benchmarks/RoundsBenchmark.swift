@@ -47,7 +47,7 @@ public struct RoundsBenchmark: Sendable {
             // Records per hospital before the 20 % test split.
             let total = hospitals * Int((Double(recordsPerHospital) / 0.8).rounded(.up))
             return BenchFederationSpec(dataset: "lesions:\(total)", hospitals: hospitals, perRound: 10, rounds: scaleRounds,
-                                       batchSize: recordsPerHospital, epsilon: 8, seed: 1, out: out)
+                                       batchSize: recordsPerHospital, model: "lesioncnn", epsilon: 8, seed: 1, out: out)
         }
     }
 
@@ -97,7 +97,7 @@ public struct SecAggBenchmark: Sendable {
 
     public func spec(_ s: Scenario, out: String) -> BenchFederationSpec {
         BenchFederationSpec(dataset: "lesions:\(s.hospitals * recordsPerHospital)", hospitals: s.hospitals, perRound: s.hospitals,
-                            rounds: rounds, batchSize: max(4, recordsPerHospital / 4), epsilon: 8, secureAggregation: s.secure,
+                            rounds: rounds, batchSize: max(4, recordsPerHospital / 4), model: "lesioncnn", epsilon: 8, secureAggregation: s.secure,
                             seed: 1, out: out)
     }
 

@@ -39,9 +39,15 @@ public enum DatasetSource {
         defaultModel(name: dataset.name, featureShape: dataset.featureShape)
     }
 
+    /// The model `spec` trains by default when its form alone decides it (`lesions`, `lesions:COUNT`:
+    /// `tinycnn`), or nil when it depends on the data's shape.
+    public static func modelNamed(byFormOf spec: String) -> String? {
+        spec == "lesions" || spec.hasPrefix("lesions:") ? "tinycnn" : nil
+    }
+
     /// The same rule from a description of the data (a remote hospital's, without its records).
     public static func defaultModel(name: String, featureShape: [Int]) -> String {
-        if name == "lesions" { return "lesioncnn" }
+        if name == "lesions" { return "tinycnn" }
         return featureShape.count == 3 ? "smallcnn" : "mlp"
     }
 }

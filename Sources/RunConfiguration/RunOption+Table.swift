@@ -83,16 +83,16 @@ extension RunOption {
 
     public static let model = RunOption(
         "model", .string, .training, help: "The model: \(ModelZoo.names.joined(separator: " | ")).",
-        otherwise: "by dataset", example: .string("lesioncnn"), check: nonEmpty)
+        otherwise: "by dataset", example: .string("tinycnn"), check: nonEmpty)
     public static let localEpochs = RunOption(
         "local-epochs", .integer, .training, help: "Passes over its data each hospital makes per round.",
         default: .integer(plan.localEpochs), check: atLeast(1))
     public static let batchSize = RunOption(
         "batch-size", .integer, .training, help: "Expected batch size (Poisson batches under DP-SGD).",
-        default: .integer(plan.batchSize), check: atLeast(1))
+        otherwise: TrainingDefaults.note(\.batchSize), example: .integer(plan.batchSize), check: atLeast(1))
     public static let learningRate = RunOption(
-        "learning-rate", .number, .training, help: "Local SGD learning rate.", default: .number(widened(plan.learningRate)),
-        check: number { Float($0) > 0 && Float($0).isFinite ? nil : "must be positive, got \($0)" })
+        "learning-rate", .number, .training, help: "Local SGD learning rate.", otherwise: TrainingDefaults.note(\.learningRate),
+        example: .number(widened(plan.learningRate)), check: number { Float($0) > 0 && Float($0).isFinite ? nil : "must be positive, got \($0)" })
     public static let momentum = RunOption(
         "momentum", .number, .training, help: "Local SGD momentum, in [0, 1).", default: .number(widened(plan.momentum)),
         check: number { Float($0) >= 0 && Float($0) < 1 ? nil : "must be in [0, 1), got \($0)" })

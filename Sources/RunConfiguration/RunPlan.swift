@@ -124,9 +124,14 @@ public struct RunPlan {
             }
             simulations.append(s)
         }
+        // The model's own training defaults, where the model is known before any data is loaded:
+        // named, or the lesion CNN of the built-in lesions that local hospitals will hold.
+        let training = TrainingDefaults.forModel(
+            o[.model]?.string ?? (localCount > 0 ? DatasetSource.modelNamed(byFormOf: o.string(.dataset)) : nil))
         self.federation = FederationPlan(
             name: o[.name]?.string ?? "", rounds: o.integer(.rounds), localEpochs: o.integer(.localEpochs),
-            batchSize: o.integer(.batchSize), learningRate: Float(o.number(.learningRate)), momentum: Float(o.number(.momentum)),
+            batchSize: o[.batchSize]?.integer ?? training.batchSize,
+            learningRate: o[.learningRate]?.number.map { Float($0) } ?? training.learningRate, momentum: Float(o.number(.momentum)),
             strategy: o.string(.strategy), privacy: privacy, epsilon: o.number(.epsilon), delta: o.number(.delta),
             noise: o[.noise]?.number, clip: o.number(.clip), clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
             adaptiveClip: o.flag(.adaptiveClip), budgetReason: raiseBudget, selection: selection, quorum: quorum,

@@ -33,7 +33,7 @@ struct HospitalSharesTests {
                 #expect("\(error)".contains(spec), "\(error)")
             }
         }
-        #expect(DatasetSource.defaultModel(name: "lesions", featureShape: [1, 28, 28]) == "lesioncnn")
+        #expect(DatasetSource.defaultModel(name: "lesions", featureShape: [1, 28, 28]) == "tinycnn")
         #expect(DatasetSource.defaultModel(name: "x", featureShape: [1, 8, 8]) == "smallcnn")
         #expect(DatasetSource.defaultModel(name: "wdbc", featureShape: [30]) == "mlp")
     }

@@ -41,6 +41,14 @@ struct RunOptionArgumentsTests {
         #expect(!RunOptionArguments.help(shared).contains("--rounds") && RunOptionArguments.help(shared).contains("--dataset"))
     }
 
+    @Test("--help states every default, the model-dependent ones with the model they depend on")
+    func helpDefaults() {
+        let help = RunOptionArguments.help(RunOption.all).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("(default: 64; 256 for tinycnn)"), "\(help)")
+        #expect(help.contains("(default: 0.05; 0.4 for tinycnn)"))
+        #expect(help.contains("(default: 30)"))
+    }
+
     @Test("run.json keeps every option set under its camel-case key and reads back the same")
     func runJSON() throws {
         let options = RunOptions([.localEpochs: .integer(2), .noiseSeed: .seed(7), .hospital: .strings(["grpcs://a:1"]),

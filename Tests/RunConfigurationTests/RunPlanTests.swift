@@ -8,13 +8,34 @@ struct RunPlanTests {
         try RunPlan(options: RunOptionArguments.parse(arguments), insecure: insecure)
     }
 
-    @Test("no options: the table's defaults, which are the library's (FederationPlan.defaults)")
+    @Test("no options: the table's defaults, which are the library's (FederationPlan.defaults), tinycnn's training settings")
     func defaults() throws {
         let p = try plan([])
         let library = FederationPlan.defaults
-        #expect(p.hospitals == 3 && p.rounds == library.rounds && p.batchSize == library.batchSize)
-        #expect(p.learningRate == library.learningRate && p.epsilon == library.epsilon && p.privacy == .sample)
+        #expect(p.hospitals == 3 && p.rounds == library.rounds && p.epsilon == library.epsilon && p.privacy == .sample)
         #expect(p.quorum == 2 && p.selection == .count(3) && p.dataset == "lesions" && p.secureAggregation == nil)
+        #expect(p.batchSize == 256 && p.learningRate == 0.4)
+    }
+
+    @Test("batch size and learning rate default by model: tinycnn's own, fedtop's for any other or an unknown one; given ones win",
+          arguments: [
+        ([String](), 256, Float(0.4)),
+        (["--dataset", "lesions:3000"], 256, 0.4),
+        (["--model", "tinycnn", "--dataset", "digits"], 256, 0.4),
+        (["--model", "lesioncnn"], 64, 0.05),
+        (["--dataset", "wdbc"], 64, 0.05),
+        (["--dataset", "digits"], 64, 0.05),
+        (["--model", "mlp"], 64, 0.05),
+        (["--batch-size", "32"], 32, 0.4),
+        (["--learning-rate", "0.1"], 256, 0.1),
+        // Only remote hospitals: their data decides the model, so fedtop's defaults apply.
+        (["--hospital", "grpcs://a.example.org:7443", "--certs", "c"], 64, 0.05),
+    ])
+    func trainingDefaults(arguments: [String], batch: Int, learningRate: Float) throws {
+        let p = try plan(arguments)
+        #expect(p.batchSize == batch && p.learningRate == learningRate, "\(arguments)")
+        #expect(TrainingDefaults.forModel("tinycnn") == TrainingDefaults(batchSize: 256, learningRate: 0.4))
+        #expect(TrainingDefaults.forModel(nil) == .standard && TrainingDefaults.standard.batchSize == FederationPlan.defaults.batchSize)
     }
 
     @Test("--secagg-phase-timeout reaches the secure-aggregation settings; without --secure-aggregation it is refused")

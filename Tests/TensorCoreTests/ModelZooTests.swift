@@ -13,6 +13,18 @@ struct ModelZooTests {
         #expect(m.parameterSpecs[2].shape == [32, 16, 3, 3] && m.parameterSpecs[4].shape == [128, 1568])
     }
 
+    @Test("TinyCNN: two convolutions, three pools and one fc layer — 7,111 parameters at 3×28×28, fc1 gone")
+    func tinyCNN() throws {
+        let m = try ModelZoo.tinyCNN(seed: 1)
+        #expect(m.parameterCount == 7_111)  // 448 + 4,640 + 32·3·3·7 + 7
+        #expect(m.outputShape == [7])
+        #expect(m.parameterSpecs.map(\.name) == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"])
+        #expect(m.parameterSpecs[4].shape == [7, 288])
+        // lesioncnn, the benchmarks' CNN, keeps its 105,959 parameters.
+        #expect(try ModelZoo.lesionCNN(seed: 1).parameterCount == 105_959)
+        #expect(throws: ModelError.self) { try ModelZoo.tinyCNN(inputShape: [3, 7, 7], seed: 1) }
+    }
+
     @Test("initialisation is seeded, He-scaled for ReLU layers and zero for biases")
     func initialisation() throws {
         let a = try ModelZoo.smallCNN(seed: 1), b = try ModelZoo.smallCNN(seed: 1), c = try ModelZoo.smallCNN(seed: 2)

@@ -44,7 +44,7 @@ struct FederatedRunTests {
     }
 
     @Test("digits (MLP) and lesions (CNN) on their defaults: every round completes and the evaluation loss falls",
-          arguments: [("digits", 6), ("lesions", 8)])
+          arguments: [("digits", 6), ("lesions:2000", 8)])
     func builtinDatasets(dataset: String, rounds: Int) async throws {
         let r = try await CommandRunner.runOffPool(["run", "--headless", "--dataset", dataset, "--rounds", String(rounds),
                                        "--noise-seed", "3", "--out", Self.scratch()])

@@ -358,7 +358,7 @@ public nonisolated struct Fedtop_V1_ModelHeader: @unchecked Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The model's architecture from fedtop's model zoo ("logistic", "mlp", "smallcnn", "lesioncnn").
+  /// The model's architecture from fedtop's model zoo ("logistic", "mlp", "smallcnn", "lesioncnn", "tinycnn").
   public var architecture: String {
     get {_storage._architecture}
     set {_uniqueStorage()._architecture = newValue}

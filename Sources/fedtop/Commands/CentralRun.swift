@@ -36,8 +36,10 @@ struct CentralRun {
             ? CentralTraining.Privacy(targetEpsilon: noise == nil ? o.number(.epsilon) : nil, noiseMultiplier: noise,
                                       delta: o.number(.delta), clipNorm: o.number(.clip), noiseSeed: o[.noiseSeed]?.seed)
             : nil
-        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: o.integer(.batchSize),
-                                       learningRate: Float(o.number(.learningRate)), momentum: Float(o.number(.momentum)),
+        let defaults = TrainingDefaults.forModel(kind)
+        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: o[.batchSize]?.integer ?? defaults.batchSize,
+                                       learningRate: o[.learningRate]?.number.map { Float($0) } ?? defaults.learningRate,
+                                       momentum: Float(o.number(.momentum)),
                                        seed: seed, privacy: privacy)
         print("fedtop: central baseline: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
               + "\(data.classNames.count) classes; \(kind)" + (privacy == nil ? ", no privacy" : ", DP-SGD"))
