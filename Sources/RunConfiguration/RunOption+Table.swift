@@ -114,7 +114,8 @@ extension RunOption {
         default: .number(plan.epsilon!), check: positive)
     public static let delta = RunOption("delta", .number, .privacy, help: "δ.", default: .number(plan.delta), check: fraction)
     public static let clip = RunOption(
-        "clip", .number, .privacy, help: "Sample-level per-sample clip norm C.", default: .number(plan.clip), check: positive)
+        "clip", .number, .privacy, help: "Sample-level per-sample clip norm C.", otherwise: TrainingDefaults.note(\.clipNorm),
+        example: .number(plan.clip), check: positive)
     public static let noise = RunOption(
         "noise", .number, .privacy, help: "Instead of epsilon: the sample-level noise multiplier σ.",
         otherwise: "calibrated to --epsilon over the planned rounds", example: .number(1.1), check: nonNegative)

@@ -44,8 +44,9 @@ struct RunOptionArgumentsTests {
     @Test("--help states every default, the model-dependent ones with the model they depend on")
     func helpDefaults() {
         let help = RunOptionArguments.help(RunOption.all).split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(help.contains("(default: 64; 256 for tinycnn)"), "\(help)")
-        #expect(help.contains("(default: 0.05; 0.4 for tinycnn)"))
+        #expect(help.contains("(default: 64; 256 for tinycnn under DP-SGD)"), "\(help)")
+        #expect(help.contains("(default: 0.05; 1.0 for tinycnn under DP-SGD)"))
+        #expect(help.contains("(default: 1.0; 0.4 for tinycnn under DP-SGD)"))
         #expect(help.contains("(default: 30)"))
     }
 

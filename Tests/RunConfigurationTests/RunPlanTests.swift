@@ -14,27 +14,31 @@ struct RunPlanTests {
         let library = FederationPlan.defaults
         #expect(p.hospitals == 3 && p.rounds == library.rounds && p.epsilon == library.epsilon && p.privacy == .sample)
         #expect(p.quorum == 2 && p.selection == .count(3) && p.dataset == "lesions" && p.secureAggregation == nil)
-        #expect(p.batchSize == 256 && p.learningRate == 0.4)
+        #expect(p.batchSize == 256 && p.learningRate == 1.0 && p.clip == 0.4)
     }
 
-    @Test("batch size and learning rate default by model: tinycnn's own, fedtop's for any other or an unknown one; given ones win",
+    @Test("batch size, learning rate and clip norm default by model: tinycnn's own under DP-SGD, fedtop's otherwise; given ones win",
           arguments: [
-        ([String](), 256, Float(0.4)),
-        (["--dataset", "lesions:3000"], 256, 0.4),
-        (["--model", "tinycnn", "--dataset", "digits"], 256, 0.4),
-        (["--model", "lesioncnn"], 64, 0.05),
-        (["--dataset", "wdbc"], 64, 0.05),
-        (["--dataset", "digits"], 64, 0.05),
-        (["--model", "mlp"], 64, 0.05),
-        (["--batch-size", "32"], 32, 0.4),
-        (["--learning-rate", "0.1"], 256, 0.1),
+        ([String](), 256, Float(1.0), 0.4),
+        (["--dataset", "lesions:3000"], 256, 1.0, 0.4),
+        (["--dp", "both"], 256, 1.0, 0.4),
+        (["--model", "tinycnn", "--dataset", "digits"], 256, 1.0, 0.4),
+        (["--model", "lesioncnn"], 64, 0.05, 1),
+        (["--dataset", "wdbc"], 64, 0.05, 1),
+        (["--dataset", "digits"], 64, 0.05, 1),
+        (["--model", "mlp"], 64, 0.05, 1),
+        (["--dp", "off"], 64, 0.05, 1),
+        (["--dp", "client"], 64, 0.05, 1),
+        (["--batch-size", "32"], 32, 1.0, 0.4),
+        (["--learning-rate", "0.1", "--clip", "2"], 256, 0.1, 2),
         // Only remote hospitals: their data decides the model, so fedtop's defaults apply.
-        (["--hospital", "grpcs://a.example.org:7443", "--certs", "c"], 64, 0.05),
-    ])
-    func trainingDefaults(arguments: [String], batch: Int, learningRate: Float) throws {
+        (["--hospital", "grpcs://a.example.org:7443", "--certs", "c"], 64, 0.05, 1),
+    ] as [([String], Int, Float, Double)])
+    func trainingDefaults(arguments: [String], batch: Int, learningRate: Float, clip: Double) throws {
         let p = try plan(arguments)
-        #expect(p.batchSize == batch && p.learningRate == learningRate, "\(arguments)")
-        #expect(TrainingDefaults.forModel("tinycnn") == TrainingDefaults(batchSize: 256, learningRate: 0.4))
+        #expect(p.batchSize == batch && p.learningRate == learningRate && p.clip == clip, "\(arguments)")
+        #expect(TrainingDefaults.forModel("tinycnn") == TrainingDefaults(batchSize: 256, learningRate: 1.0, clipNorm: 0.4))
+        #expect(TrainingDefaults.forModel("tinycnn", dpSGD: false) == .standard)
         #expect(TrainingDefaults.forModel(nil) == .standard && TrainingDefaults.standard.batchSize == FederationPlan.defaults.batchSize)
     }
 

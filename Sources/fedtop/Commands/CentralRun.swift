@@ -32,11 +32,11 @@ struct CentralRun {
         }
         let dp = o[.dp]?.string ?? ((o.isSet(.epsilon) || noise != nil) ? "sample" : "off")
         guard dp == "sample" || dp == "off" else { throw ValidationError("--central trains with --dp sample or off, not \(dp)") }
+        let defaults = TrainingDefaults.forModel(kind, dpSGD: dp == "sample")
         let privacy = dp == "sample"
             ? CentralTraining.Privacy(targetEpsilon: noise == nil ? o.number(.epsilon) : nil, noiseMultiplier: noise,
-                                      delta: o.number(.delta), clipNorm: o.number(.clip), noiseSeed: o[.noiseSeed]?.seed)
+                                      delta: o.number(.delta), clipNorm: o[.clip]?.number ?? defaults.clipNorm, noiseSeed: o[.noiseSeed]?.seed)
             : nil
-        let defaults = TrainingDefaults.forModel(kind)
         let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: o[.batchSize]?.integer ?? defaults.batchSize,
                                        learningRate: o[.learningRate]?.number.map { Float($0) } ?? defaults.learningRate,
                                        momentum: Float(o.number(.momentum)),
