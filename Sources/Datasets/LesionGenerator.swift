@@ -33,8 +33,8 @@ public struct LesionTraits: Sendable, Equatable {
 ///   red vessels, akiec rough pink-red with white scale, df small with a pale centre, bkl light-brown
 ///   waxy with milia, mel large, asymmetric and variegated, nv small, regular and uniformly brown. Skin
 ///   tone, lighting gradient, vignetting, hair and noise vary independently of the class. Class
-///   distributions overlap on purpose (wide ranges, and 10% of lesions take the size and outline of a
-///   random class, 5% its number of colour areas), so the task is learnable but not trivial.
+///   distributions overlap on purpose (wide ranges, and 5% of lesions take the size and outline of a
+///   random class, 3% its number of colour areas), so the task is learnable but not trivial.
 /// Provenance of the class set and frequencies: Tschandl, Rosendahl & Kittler, "The HAM10000 dataset"
 /// (Scientific Data, 2018). The images are synthetic; no patient data is involved.
 public struct LesionGenerator: Sendable {

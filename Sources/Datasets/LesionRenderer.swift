@@ -12,8 +12,8 @@ enum LesionRenderer {
     /// The chance that a lesion takes its size and outline from a random class instead of its own,
     /// and, independently, its number of colour areas (atypical presentations: the overlap that keeps
     /// the task from being trivial).
-    static let atypicalShapeRate: Float = 0.1
-    static let atypicalColourRate: Float = 0.05
+    static let atypicalShapeRate: Float = 0.05
+    static let atypicalColourRate: Float = 0.03
 
     /// Skin tones from very fair to dark, interpolated (fair tones drawn more often, as in HAM10000).
     static let skinTones = [RGB(0.95, 0.82, 0.74), RGB(0.86, 0.68, 0.56), RGB(0.74, 0.56, 0.42), RGB(0.50, 0.35, 0.26)]
