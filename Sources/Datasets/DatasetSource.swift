@@ -47,7 +47,7 @@ public enum DatasetSource {
 
     /// The same rule from a description of the data (a remote hospital's, without its records).
     public static func defaultModel(name: String, featureShape: [Int]) -> String {
-        if name == "lesions" { return "tinycnn" }
+        if let model = modelNamed(byFormOf: name) { return model }
         return featureShape.count == 3 ? "smallcnn" : "mlp"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Federation
 
 /// Options of `fedtop run`, each one set or not: what one source (the command line, a run file,
 /// a run's `run.json`) says.
@@ -45,6 +46,13 @@ public struct RunOptions: Equatable, Sendable {
     public func number(_ option: RunOption) -> Double { required(option).number! }
     /// A string option's value or default (the option must have one).
     public func string(_ option: RunOption) -> String { required(option).string! }
+    /// The batch size, learning rate and clip norm set here, each unset one taken from `defaults`
+    /// (the model's, ``TrainingDefaults``).
+    public func training(_ defaults: TrainingDefaults) -> TrainingDefaults {
+        TrainingDefaults(batchSize: self[.batchSize]?.integer ?? defaults.batchSize,
+                         learningRate: self[.learningRate]?.number.map { Float($0) } ?? defaults.learningRate,
+                         clipNorm: self[.clip]?.number ?? defaults.clipNorm)
+    }
     /// A flag: whether it is set true (false when unset and without default).
     public func flag(_ option: RunOption) -> Bool { value(option)?.boolean ?? false }
 

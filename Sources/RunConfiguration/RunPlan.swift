@@ -126,15 +126,14 @@ public struct RunPlan {
         }
         // The model's own training defaults, where the model is known before any data is loaded:
         // named, or the lesion CNN of the built-in lesions that local hospitals will hold.
-        let training = TrainingDefaults.forModel(
+        let training = o.training(TrainingDefaults.forModel(
             o[.model]?.string ?? (localCount > 0 ? DatasetSource.modelNamed(byFormOf: o.string(.dataset)) : nil),
-            dpSGD: privacy.sampleLevel)
+            dpSGD: privacy.sampleLevel))
         self.federation = FederationPlan(
             name: o[.name]?.string ?? "", rounds: o.integer(.rounds), localEpochs: o.integer(.localEpochs),
-            batchSize: o[.batchSize]?.integer ?? training.batchSize,
-            learningRate: o[.learningRate]?.number.map { Float($0) } ?? training.learningRate, momentum: Float(o.number(.momentum)),
+            batchSize: training.batchSize, learningRate: training.learningRate, momentum: Float(o.number(.momentum)),
             strategy: o.string(.strategy), privacy: privacy, epsilon: o.number(.epsilon), delta: o.number(.delta),
-            noise: o[.noise]?.number, clip: o[.clip]?.number ?? training.clipNorm, clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
+            noise: o[.noise]?.number, clip: training.clipNorm, clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
             adaptiveClip: o.flag(.adaptiveClip), budgetReason: raiseBudget, selection: selection, quorum: quorum,
             deadline: o[.deadline]?.number, maxUpdateNorm: o[.maxUpdateNorm]?.number, seed: o.seed(.seed),
             noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure)

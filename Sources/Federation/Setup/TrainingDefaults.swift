@@ -33,17 +33,20 @@ public struct TrainingDefaults: Sendable, Equatable {
                                                   learningRate: FederationPlan.defaults.learningRate,
                                                   clipNorm: FederationPlan.defaults.clip)
 
+    /// The model whose DP-SGD settings were tuned (the built-in lesions' default).
+    static let tunedModel = "tinycnn"
+
     /// The settings a model of `kind` trains with by default, with or without DP-SGD (sample-level
     /// clipping and noise); ``standard`` for nil or an untuned model.
     public static func forModel(_ kind: String?, dpSGD: Bool = true) -> TrainingDefaults {
         switch (kind, dpSGD) {
-        case ("tinycnn", true): TrainingDefaults(batchSize: 256, learningRate: 1.0, clipNorm: 0.4)
+        case (tunedModel, true): TrainingDefaults(batchSize: 256, learningRate: 1.0, clipNorm: 0.4)
         default: standard
         }
     }
 
     /// How `--help` and `fedtop init` describe the defaults of `setting`: "64; 256 for tinycnn under DP-SGD".
     public static func note<Value>(_ setting: KeyPath<TrainingDefaults, Value>) -> String {
-        "\(standard[keyPath: setting]); \(forModel("tinycnn")[keyPath: setting]) for tinycnn under DP-SGD"
+        "\(standard[keyPath: setting]); \(forModel(tunedModel)[keyPath: setting]) for \(tunedModel) under DP-SGD"
     }
 }

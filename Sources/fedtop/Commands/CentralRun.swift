@@ -32,13 +32,13 @@ struct CentralRun {
         }
         let dp = o[.dp]?.string ?? ((o.isSet(.epsilon) || noise != nil) ? "sample" : "off")
         guard dp == "sample" || dp == "off" else { throw ValidationError("--central trains with --dp sample or off, not \(dp)") }
-        let defaults = TrainingDefaults.forModel(kind, dpSGD: dp == "sample")
+        let settings = o.training(TrainingDefaults.forModel(kind, dpSGD: dp == "sample"))
         let privacy = dp == "sample"
             ? CentralTraining.Privacy(targetEpsilon: noise == nil ? o.number(.epsilon) : nil, noiseMultiplier: noise,
-                                      delta: o.number(.delta), clipNorm: o[.clip]?.number ?? defaults.clipNorm, noiseSeed: o[.noiseSeed]?.seed)
+                                      delta: o.number(.delta), clipNorm: settings.clipNorm, noiseSeed: o[.noiseSeed]?.seed)
             : nil
-        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: o[.batchSize]?.integer ?? defaults.batchSize,
-                                       learningRate: o[.learningRate]?.number.map { Float($0) } ?? defaults.learningRate,
+        let training = CentralTraining(modelKind: kind, epochs: epochs, batchSize: settings.batchSize,
+                                       learningRate: settings.learningRate,
                                        momentum: Float(o.number(.momentum)),
                                        seed: seed, privacy: privacy)
         print("fedtop: central baseline: \(data.name), \(data.count) records (\(train.count) train, \(test.count) test), "
