@@ -115,6 +115,7 @@ public struct DashboardModel: Sendable, Equatable {
             case .stopped: return "STOPPED"
             case .budgetExhausted: return "BUDGET EXHAUSTED"
             case .failed: return "FAILED"
+            case .diverged: return "DIVERGED"
             }
         }
         if phase == .paused { return "PAUSED" }

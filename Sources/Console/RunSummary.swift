@@ -25,6 +25,7 @@ public struct RunSummary: Sendable, Equatable {
         case .budgetExhausted?: headline = "stopped at the privacy budget after round \(done) of \(planned)"
         case .stopped?: headline = "stopped by the operator after round \(done) of \(planned)"
         case .failed?: headline = "failed after round \(done) of \(planned)"
+        case .diverged?: headline = "stopped after round \(done) of \(planned): the model diverged"
         case nil: headline = "left during round \(done + 1) of \(planned)"
         }
         var lines: [String] = []

@@ -41,11 +41,23 @@ public struct RDPAccountant: Sendable, Equatable {
         rdp = [Double](repeating: 0, count: orders.count)
     }
 
-    /// The RDP vector of one step at (q, σ), over `orders`.
+    /// The RDP vector of one step at (q, σ), over `orders`: evaluated once per process and setting
+    /// (``RDPStepCache``), bit for bit ``directStepRDP(sampleRate:noiseMultiplier:orders:)``.
     public static func stepRDP(sampleRate: Double, noiseMultiplier: Double,
                                orders: [Double] = defaultOrders) -> [Double] {
+        RDPStepCache.vector(.init(kind: 0, settings: [sampleRate.bitPattern, noiseMultiplier.bitPattern], orders: orders)) {
+            directStepRDP(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, orders: orders)
+        }
+    }
+
+    /// The RDP vector of one step at (q, σ), evaluated now (no cache).
+    static func directStepRDP(sampleRate: Double, noiseMultiplier: Double, orders: [Double]) -> [Double] {
         orders.map { SubsampledGaussianRDP.rdp(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, order: $0) }
     }
+
+    /// RDP vectors evaluated so far in this process (the cache's misses): a round of many hospitals at
+    /// one setting adds at most one.
+    public static var stepEvaluations: Int { RDPStepCache.evaluations }
 
     /// Adds `segment.steps` steps at the segment's (q, σ).
     public mutating func compose(_ segment: PrivacySegment) {
@@ -61,8 +73,17 @@ public struct RDPAccountant: Sendable, Equatable {
         }
     }
 
-    /// The RDP vector of one Skellam round at the segment's (q, μ, Δ₁, Δ₂), over `orders`.
+    /// The RDP vector of one Skellam round at the segment's (q, μ, Δ₁, Δ₂), over `orders`: evaluated
+    /// once per process and setting (``RDPStepCache``).
     public static func stepRDP(_ segment: SkellamSegment, orders: [Double] = defaultOrders) -> [Double] {
+        let settings = [segment.sampleRate, segment.variance, segment.l1Sensitivity, segment.l2Sensitivity].map(\.bitPattern)
+        return RDPStepCache.vector(.init(kind: 1, settings: settings, orders: orders)) {
+            directStepRDP(segment, orders: orders)
+        }
+    }
+
+    /// The RDP vector of one Skellam round, evaluated now (no cache).
+    static func directStepRDP(_ segment: SkellamSegment, orders: [Double]) -> [Double] {
         SubsampledMechanismRDP.rdp(sampleRate: segment.sampleRate, orders: orders) { alpha in
             SkellamRDP.rdp(order: alpha, variance: segment.variance, l1Sensitivity: segment.l1Sensitivity,
                            l2Sensitivity: segment.l2Sensitivity)

@@ -122,7 +122,7 @@ struct FederatedRunTests {
     @Test("client-level DP: DP-FedAvg wraps the strategy and the federation's ledger pays per round")
     func clientLevel() throws {
         let dir = Self.scratch()
-        let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--hospitals", "6", "--rounds", "3",
+        let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--hospitals", "10", "--rounds", "3",
                                        "--dp", "client", "--sample-rate", "0.5", "--quorum", "1", "--epsilon", "8",
                                        "--noise-seed", "2", "--out", dir])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")

@@ -4,7 +4,7 @@ import Privacy
 import TensorCore
 
 extension Engine {
-    enum RoundResult { case completed, failed, budgetExhausted }
+    enum RoundResult { case completed, failed, budgetExhausted, diverged(String) }
 
     /// What came back from one selected hospital.
     struct Answer: @unchecked Sendable {
@@ -78,6 +78,11 @@ extension Engine {
         enter(.evaluating)
         let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
+        if let reason = divergence.verdict(trainLoss: collected.trainLoss, evalLoss: evaluation?.loss ?? central?.loss) {
+            model.parameters = global
+            publish(.roundFailed(reason: "diverged: \(reason); the global model is back to round \(r - 1)'s"))
+            return .diverged(reason)
+        }
         if let snapshot = auditor?.audit(model: model, round: r) { publish(.membershipAudit(snapshot)) }
 
         // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
@@ -185,6 +190,11 @@ extension Engine {
         }
         accepted = kept
         acceptedIndices = keptIndices
+        let delivered = answers.filter { if case .success = $0.result { true } else { false } }.count
+        if let reason = DivergenceGuard.allRejected(answered: delivered, rejected: rejected) {
+            publish(.roundFailed(reason: "diverged: \(reason); the global model is unchanged"))
+            return .failure(.init(.diverged(reason)))
+        }
         guard accepted.count >= configuration.quorum else {
             publish(.roundFailed(reason: "\(accepted.count) valid update(s), below the quorum \(configuration.quorum); "
                                  + "no aggregate, the global model is unchanged"))

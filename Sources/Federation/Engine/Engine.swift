@@ -72,6 +72,9 @@ public final class Engine: @unchecked Sendable {
     var exhausted: Set<Int> = []
     var hospitalEpsilon: [String: Double] = [:]
     var completedRounds = 0
+    /// Watches each round for non-finite or exploding losses, and rounds with every update rejected.
+    var divergence: DivergenceGuard
+    var divergenceResponse = DivergenceResponse.stop
     private var _outcome: RunOutcome?
     private var _phase = RoundPhase.idle
     /// The round of the last phase entered, for events published from other threads (guarded by `inbox`).
@@ -141,15 +144,25 @@ public final class Engine: @unchecked Sendable {
             }
         }
         datasetName = configuration.dataset
+        divergence = DivergenceGuard(classes: model.outputShape.reduce(1, *))
         validator = UpdateValidator(parameterCount: model.parameterCount, maxNorm: configuration.maxUpdateNorm)
         startInstant = started
     }
 
     // MARK: - Control
 
-    /// Starts the run on the engine's queue and returns at once.
-    public func start() {
+    /// What the engine does when a round diverges (``DivergenceGuard``).
+    public enum DivergenceResponse: Sendable {
+        /// End the run with ``RunOutcome/diverged`` (headless runs: nobody is watching to intervene).
+        case stop
+        /// Hold the run after a warning, for the operator to change the settings and resume (the console).
+        case pause
+    }
+
+    /// Starts the run on the engine's queue and returns at once; a diverging round stops or pauses it.
+    public func start(onDivergence: DivergenceResponse = .stop) {
         queue.async { [self] in
+            divergenceResponse = onDivergence
             let outcome = runLoop()
             inbox.withLock { _outcome = outcome }
             bus.close()
@@ -228,15 +241,27 @@ public final class Engine: @unchecked Sendable {
             case .completed: completedRounds += 1
             case .failed: break
             case .budgetExhausted: outcome = .budgetExhausted
+            case .diverged(let reason):
+                switch divergenceResponse {
+                case .stop:
+                    _ = reason  // published with the round's failure
+                    publish(.warning("the run diverged in round \(round); stopping with round \(round - 1)'s model"))
+                    outcome = .diverged
+                case .pause:
+                    publish(.warning("the run diverged in round \(round) (\(reason)); paused with round \(round - 1)'s model: "
+                                     + "lower the noise or the learning rate, then resume"))
+                    paused = true
+                    stepsAllowed = 0
+                }
             }
-            if outcome == .budgetExhausted { break }
+            if outcome == .budgetExhausted || outcome == .diverged { break }
         }
         if outcome == .finished, completedRounds == 0 { outcome = .failed }
         checkpoints?.flush()
         switch outcome {
         case .finished, .stopped: enter(.finished)
         case .budgetExhausted: enter(.budgetExhausted)
-        case .failed: enter(.failed)
+        case .failed, .diverged: enter(.failed)
         }
         publish(.runFinished(outcome))
         return outcome

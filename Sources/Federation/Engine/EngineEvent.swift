@@ -138,7 +138,7 @@ public struct RoundSummary: Sendable, Codable, Equatable {
     }
 }
 
-/// How a run ended; the headless exit status follows it (0, 3, 1).
+/// How a run ended; the headless exit status follows it (0, 0, 3, 1, 4).
 public enum RunOutcome: String, Sendable, Codable, Equatable {
     /// All rounds done.
     case finished
@@ -147,4 +147,7 @@ public enum RunOutcome: String, Sendable, Codable, Equatable {
     /// Stopped at the privacy budget.
     case budgetExhausted = "budget-exhausted"
     case failed
+    /// Stopped because the model diverged (``DivergenceGuard``): non-finite or exploding losses, or a
+    /// round with every update rejected.
+    case diverged
 }

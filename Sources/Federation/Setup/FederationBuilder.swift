@@ -134,6 +134,11 @@ public enum FederationBuilder {
             } catch { throw FederationError.configuration("\(error)") }
             federationLedger = ledger
             let z = try clientNoise(plan, sampleRate: q, ledger: ledger, distributed: distributed, startRound: storage.startRound)
+            var feasibility = ClientNoiseFeasibility(noiseMultiplier: z, clipNorm: plan.clientClip, sampleRate: q, hospitals: hospitals.count,
+                                                     parameters: model.parameterCount, rounds: plan.rounds - storage.startRound + 1,
+                                                     budget: plan.epsilon!, delta: plan.delta, spent: ledger.accountant)
+            feasibility.gaussianRounds = distributed == nil
+            if let refusal = feasibility.refusal { throw FederationError.configuration(refusal) }
             let expected = q * Double(hospitals.count)
             let adaptive = plan.adaptiveClip ? try ClientLevelDP.AdaptiveClipping(countNoise: max(expected / 20, z)) : nil
             let mechanism = try ClientLevelDP(noiseMultiplier: z, clipNorm: plan.clientClip, expectedParticipants: expected,

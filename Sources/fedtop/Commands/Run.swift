@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
         case .finished, .stopped: return
         case .budgetExhausted: throw ExitCode(3)
         case .failed: throw ExitCode.failure
+        case .diverged: throw ExitCode(4)
         }
     }
 }

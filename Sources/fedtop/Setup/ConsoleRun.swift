@@ -58,7 +58,7 @@ extension FederationSetup {
         let session = ConsoleSession(feed: feed, facts: consoleFacts, projection: privacyProjection,
                                      options: console.sessionOptions(title: "fedtop \(plan.name ?? plan.dataset)", record: record,
                                                                      recordingDirectory: directory), terminal: terminal)
-        engine.start()
+        engine.start(onDivergence: .pause)  // someone is watching: hold a diverging run for them
         let end: ConsoleSession.End
         do {
             end = try session.run()

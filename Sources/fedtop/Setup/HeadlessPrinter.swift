@@ -44,6 +44,7 @@ struct HeadlessPrinter: Sendable {
             case .stopped: return "fedtop: stopped by the operator"
             case .budgetExhausted: return "fedtop: stopped at the privacy budget"
             case .failed: return "fedtop: failed: no round completed"
+            case .diverged: return "fedtop: stopped: the model diverged (exit 4); see the warning above"
             }
         default: return nil
         }
