@@ -37,6 +37,50 @@ public enum NoiseThroughput {
     }
 }
 
+/// DP-SGD's noise as a step draws it: N(0, σ²C²) added to a model-sized vector in parallel ChaCha20
+/// streams (``GaussianSampler/addNoise(to:std:chunks:makeGenerator:)``, ``DPSGD``'s streams), on every
+/// core — against the ChaCha20 keystream's own rate in 64-bit words, the Ziggurat's input.
+///
+/// Contract: `repeats` noise additions to a vector of `parameters` floats, each with fresh streams (as
+/// successive steps), timed together; draws/s per core is the total over the cores used.
+public enum ParallelNoiseThroughput {
+    public struct Result: Sendable {
+        public var parameters: Int
+        public var repeats: Int
+        public var streams: Int
+        public var cores: Int
+        public var millionDrawsPerSecond: Double
+        public var millionDrawsPerSecondPerCore: Double { millionDrawsPerSecond / Double(cores) }
+        /// The keystream on one thread, in millions of 64-bit words per second (one word per draw, mostly).
+        public var keystreamMillionWordsPerSecond: Double
+    }
+
+    public static func measure(parameters: Int, repeats: Int, streams: Int = DPSGD.noiseStreams) throws -> Result {
+        let key = try ChaCha20Generator.secureKey()
+        var vector = [Float](repeating: 0, count: parameters)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for r in 0..<repeats {
+            vector.withUnsafeMutableBufferPointer {
+                GaussianSampler.addNoise(to: $0, std: 1, chunks: streams) { chunk in
+                    ChaCha20Generator(key: key, stream: UInt64(1 + r * streams + chunk), secure: true)
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var chacha = ChaCha20Generator(key: key, stream: 0, secure: true)
+        let words = max(1_000_000, parameters * 4)
+        var sink: UInt64 = 0
+        let keystreamStart = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<words { sink ^= chacha.next() }
+        let keystreamSeconds = Double(DispatchTime.now().uptimeNanoseconds - keystreamStart) / 1e9
+        if sink == 0x5eed && vector[0] == .infinity { print("") }  // keeps both loops
+        let cores = min(ComputePolicy.cores, max(1, min(streams, parameters / 4096)))
+        return Result(parameters: parameters, repeats: repeats, streams: streams, cores: cores,
+                      millionDrawsPerSecond: Double(parameters * repeats) / seconds / 1e6,
+                      keystreamMillionWordsPerSecond: Double(words) / keystreamSeconds / 1e6)
+    }
+}
+
 /// The cost of the RDP accountant (``RDPAccountant``) over a long mixed history: reading ε (every
 /// frame of the console does) and adding a segment (every change of σ, C or q).
 ///

@@ -32,6 +32,10 @@ public struct BenchFederationSpec: Sendable, Equatable {
     public var seed: UInt64
     /// The run folder.
     public var out: String
+    /// The console's live membership audit after every round (what `fedtop run` does with local
+    /// hospitals; remote hospitals' records are not there to attack, so a local/remote comparison
+    /// turns it off on both sides).
+    public var liveAudit = true
 
     public init(dataset: String, hospitals: Int? = nil, perRound: Int? = nil, rounds: Int, localEpochs: Int? = nil,
                 batchSize: Int? = nil, model: String? = nil, learningRate: Float? = nil, momentum: Float? = nil,
@@ -156,13 +160,16 @@ public struct ScenarioMeasurement: Codable, Sendable {
         return try? decoder.decode(ScenarioMeasurement.self, from: data)
     }
 
-    /// Runs `executable arguments` (a scenario child, its standard error shared with this process)
-    /// and reads what it measured; throws `failure(status)` if it fails or prints no measurement.
-    public static func child(executable: URL, arguments: [String],
+    /// Runs `executable arguments` (a scenario child, its standard error shared with this process, this
+    /// process's environment with `environment` on top) and reads what it measured; throws `failure(status)` if it fails or prints no measurement.
+    public static func child(executable: URL, arguments: [String], environment: [String: String] = [:],
                              failure: (_ status: Int32) -> String) throws -> ScenarioMeasurement {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         process.standardOutput = output
         try process.run()

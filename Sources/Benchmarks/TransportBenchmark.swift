@@ -11,7 +11,9 @@ import Transport
 ///   σ and settings. The remote hospitals hold exactly the local ones' records (`--shard i/3` splits
 ///   as 3 local hospitals do; each standardises its own). Medians over rounds 2… of the round period
 ///   (``RoundTimings``). The local run gets `FEDTOP_WORKERS=localWorkers` so its three hospitals
-///   train at once, as three processes do.
+///   train at once, as three processes do. Neither run attacks its model after each round (the live
+///   membership audit needs the records, which the remote run does not hold): the same work on both
+///   sides.
 /// - Bytes per round: what ``RemoteHospital`` moves for each hospital — the model down and the
 ///   update up (Train), the new model down again (Evaluate) — as Float32 payload; headers, HTTP/2
 ///   and TLS framing are not counted. Their time is bytes ÷ the measured transfer rate, as if sent
@@ -174,6 +176,8 @@ public struct TransportBenchmark: Sendable {
         defer { try? FileManager.default.removeItem(atPath: out) }
         var spec = BenchFederationSpec(dataset: dataset, rounds: rounds, batchSize: batchSize, model: "lesioncnn", epsilon: epsilon,
                                        seed: seed, out: out)
+        // The same work on both sides: the live audit needs the hospitals' records, which the remote run does not hold.
+        spec.liveAudit = false
         switch scenario {
         case .local: spec.hospitals = Self.hospitalNames.count
         case .remote:

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Crypto
+import Foundation
 import _CryptoExtras
 
 /// A cryptographically secure random generator: the ChaCha20 keystream (RFC 8439, 20 rounds) under
@@ -80,24 +81,38 @@ public struct ChaCha20Generator: RandomNumberGenerator, @unchecked Sendable {
     }
 
     /// The next `refillBytes` of keystream: ChaCha20 of zeros (BoringSSL's implementation).
-    mutating func nextKeystream() -> [UInt8] {
+    mutating func nextKeystream() -> [UInt8] { [UInt8](nextKeystreamData()) }
+
+    private mutating func nextKeystreamData() -> Data {
         precondition(counter <= UInt32.max - UInt32(ChaCha20Generator.refillBytes / 64),
                      "ChaCha20Generator: stream exhausted (2³² blocks); use a new stream")
         let bytes = try! Insecure.ChaCha20CTR.encrypt(ChaCha20Generator.zeros, using: key,
                                                       counter: try! .init(data: withUnsafeBytes(of: counter.littleEndian, Array.init)),
                                                       nonce: nonce)
         counter += UInt32(ChaCha20Generator.refillBytes / 64)
-        return [UInt8](bytes)
+        return bytes
     }
 
     public mutating func next() -> UInt64 {
-        if index == buffer.count {
-            let bytes = nextKeystream()
-            buffer = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 8)).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian } }
-            index = 0
-        }
+        if index == buffer.count { refill() }
         defer { index += 1 }
         return buffer[index]
+    }
+
+    /// Replaces the buffer with the next `refillBytes` of keystream, read as little-endian words: one
+    /// copy from the cipher's output into a buffer kept across refills (the noise of a model-sized
+    /// vector is millions of words).
+    private mutating func refill() {
+        let bytes = nextKeystreamData()
+        let words = ChaCha20Generator.refillBytes / 8
+        if buffer.count != words { buffer = [UInt64](repeating: 0, count: words) }
+        buffer.withUnsafeMutableBytes { target in
+            bytes.withUnsafeBytes { source in target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[..<target.count])) }
+        }
+        #if _endian(big)
+        for i in buffer.indices { buffer[i] = UInt64(littleEndian: buffer[i]) }
+        #endif
+        index = 0
     }
 }
 

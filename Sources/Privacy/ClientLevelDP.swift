@@ -81,6 +81,8 @@ public struct ClientLevelDP: Sendable {
 
     /// One round: clips each update to S, sums, adds N(0, σ_Δ²S²), divides by q·n; with adaptive
     /// clipping, moves S by the noised unclipped fraction. Returns the mean update and that fraction.
+    /// The same as ``clip(_:into:)`` over the updates followed by ``finish(clippedSum:unclipped:using:)``,
+    /// which is how the engine folds a round's updates as they arrive.
     public mutating func aggregate<G: RandomNumberGenerator>(_ updates: [Tensor], using generator: inout G)
         -> (update: Tensor, unclippedFraction: Double?) {
         precondition(!updates.isEmpty, "ClientLevelDP: no updates")
@@ -89,10 +91,25 @@ public struct ClientLevelDP: Sendable {
         var unclipped = 0
         for u in updates {
             precondition(u.count == count, "ClientLevelDP: updates of different sizes")
-            let norm = u.norm()
-            if norm <= clipNorm { unclipped += 1 }
-            sum.add(u.reshaped([count]), scaledBy: norm > clipNorm ? Float(clipNorm / norm) : 1)
+            if Self.clip(u, to: clipNorm, into: &sum) { unclipped += 1 }
         }
+        return finish(clippedSum: sum, unclipped: unclipped, using: &generator)
+    }
+
+    /// Adds `update` scaled to L2 norm at most `clipNorm` to `sum`; whether it was within the norm already.
+    @discardableResult
+    public static func clip(_ update: Tensor, to clipNorm: Double, into sum: inout Tensor) -> Bool {
+        let norm = update.norm()
+        sum.add(update.reshaped([sum.count]), scaledBy: norm > clipNorm ? Float(clipNorm / norm) : 1)
+        return norm <= clipNorm
+    }
+
+    /// The round's mean from the sum of clipped updates: adds N(0, σ_Δ²S²) to every coordinate, divides
+    /// by q·n; with adaptive clipping, moves S by the noised fraction of `unclipped`.
+    public mutating func finish<G: RandomNumberGenerator>(clippedSum: Tensor, unclipped: Int, using generator: inout G)
+        -> (update: Tensor, unclippedFraction: Double?) {
+        var sum = clippedSum
+        let count = sum.count
         let std = Float(updateNoiseMultiplier * clipNorm)
         if std > 0 {
             var noise = Tensor(shape: [count])

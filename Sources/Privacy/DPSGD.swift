@@ -44,7 +44,7 @@ public struct DPSGD {
     private var step: UInt64 = 0
     /// Noise is drawn in this many parallel streams per step, whatever the core count, so a seeded
     /// run draws the same noise on any machine.
-    static let noiseStreams = 8
+    public static let noiseStreams = 8
 
     /// DP-SGD with noise keyed from the kernel (`seed == nil`), or reproducible from `seed`.
     public init(settings: DPSGDSettings, seed: UInt64? = nil) throws(SecureRandomError) {

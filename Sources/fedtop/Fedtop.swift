@@ -21,7 +21,7 @@ struct Fedtop: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds and the transport.",
-        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self,
+        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self, BenchScale.self,
                       BenchTransport.self, BenchSecAgg.self])
 
     /// This executable, as the benchmarks' child processes run it.
@@ -32,6 +32,7 @@ struct Bench: ParsableCommand {
 enum Main {
     static func main() {
         OpenFileLimit.raiseToHardLimit()
+        AllocatorPolicy.apply()
         do {
             var command = try Fedtop.parseAsRoot()
             try command.run()

@@ -6,12 +6,6 @@ import TensorCore
 extension Engine {
     enum RoundResult { case completed, failed, budgetExhausted, diverged(String) }
 
-    /// What came back from one selected hospital.
-    struct Answer: @unchecked Sendable {
-        var index: Int
-        var result: Result<HospitalUpdate, HospitalError>
-    }
-
     /// One round, on the engine's queue.
     func runRound() -> RoundResult {
         let roundStarted = ContinuousClock.now
@@ -131,72 +125,29 @@ extension Engine {
         init(_ result: RoundResult) { self.result = result }
     }
 
-    /// Steps 2–6 in the clear: every selected hospital's update reaches the aggregator, is validated
-    /// one by one, and the strategy combines them (client-level DP wraps it).
+    /// Steps 2–6 in the clear: every selected hospital's update reaches the aggregator and is decided
+    /// and folded into the aggregate as it arrives (``RoundIntake``); the strategy finishes the
+    /// aggregate (client-level DP wraps it, and the federation pays first).
     private func plainCollection(selected: [Int], global: Tensor, settings: RoundSettings) -> Result<Collected, RoundStop> {
-        // 2–4. Broadcast, train, collect until all answer or the deadline.
+        // 2–4. Broadcast, train, collect until all answer or the deadline, deciding each answer in the federation's order.
         let r = settings.round
+        let malicious = Set(selected.compactMap { i in hospitals[i].isMalicious ? hospitals[i].name : nil })
+        let measureInfluence = !malicious.isEmpty && selected.count <= Self.influenceLimit
+        let fold = measureInfluence ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
+        var intake = RoundIntake(order: selected, fold: fold, globalNorm: global.norm())
+        let judge = intakeJudge(round: r, settings: settings)
         enter(.broadcasting)
-        let answers = collect(selected: selected, global: global, settings: settings)
+        collect(selected: selected, global: global, settings: settings) { index, result in
+            intake.receive(index, result, judge: judge)
+        }
         enter(.collecting)
-        var accepted: [HospitalUpdate] = []
-        var acceptedIndices: [Int] = []
-        let answered = Set(answers.map { $0.index })
-        for i in selected where !answered.contains(i) {
-            publish(.hospitalDropped(hospital: hospitals[i].name,
-                                     reason: String(format: "missed the %.0f s deadline", configuration.deadline ?? 0)))
-        }
-        var rejected = 0
-        for a in answers.sorted(by: { $0.index < $1.index }) {
-            let name = hospitals[a.index].name
-            switch a.result {
-            case .success(let update):
-                if let e = update.epsilonSpent, e.isFinite, e >= 0 { hospitalEpsilon[name] = e }
-                let records = (try? hospitals[a.index].summary())?.trainRecords
-                if let problem = update.hospital == name ? validator.problem(with: update, round: r, records: records, settings: settings)
-                    : "update names \(update.hospital) but came from \(name)" {
-                    publish(.updateRejected(hospital: name, reason: problem))
-                    rejected += 1
-                    continue
-                }
-                accepted.append(update)
-                acceptedIndices.append(a.index)
-            case .failure(let error):
-                if case let .budgetExhausted(_, spent, _, budget) = error {
-                    exhausted.insert(a.index)
-                    hospitalEpsilon[name] = spent
-                    publish(.hospitalBudgetExhausted(hospital: name, spent: spent, budget: budget))
-                }
-                publish(.hospitalDropped(hospital: name, reason: error.description))
-            }
-        }
-        // The automatic bounds that need the whole round: against the others' norms and the model's size.
-        let norms = accepted.map { $0.delta.norm() }
-        let bound = min(UpdateNormBound.relative(to: norms) ?? .infinity, UpdateNormBound.model(globalNorm: global.norm()))
-        var kept: [HospitalUpdate] = [], keptIndices: [Int] = []
-        for (k, update) in accepted.enumerated() {
-            let name = hospitals[acceptedIndices[k]].name
-            guard norms[k] <= bound else {
-                publish(.updateRejected(hospital: name, reason: "update norm \(String(format: "%.4g", norms[k])) is an outlier: above "
-                                        + "\(String(format: "%.4g", bound)) (\(Int(UpdateNormBound.relativeFactor))× the round's median, "
-                                        + "or \(Int(UpdateNormBound.modelFactor))× the model's norm)"))
-                rejected += 1
-                continue
-            }
-            publish(.updateReceived(hospital: name, trainLoss: update.trainLoss, clippedFraction: update.clippedFraction,
-                                    epsilon: update.epsilonSpent, seconds: update.seconds))
-            kept.append(update)
-            keptIndices.append(acceptedIndices[k])
-        }
-        accepted = kept
-        acceptedIndices = keptIndices
-        let delivered = answers.filter { if case .success = $0.result { true } else { false } }.count
-        if let reason = DivergenceGuard.allRejected(answered: delivered, rejected: rejected) {
+        intake.finish(judge: judge)
+        if let reason = DivergenceGuard.allRejected(answered: intake.delivered, rejected: intake.rejected) {
             publish(.roundFailed(reason: "diverged: \(reason); the global model is unchanged"))
             return .failure(.init(.diverged(reason)))
         }
-        guard accepted.count >= configuration.quorum else {
-            publish(.roundFailed(reason: "\(accepted.count) valid update(s), below the quorum \(configuration.quorum); "
+        guard intake.acceptedCount >= configuration.quorum else {
+            publish(.roundFailed(reason: "\(intake.acceptedCount) valid update(s), below the quorum \(configuration.quorum); "
                                  + "no aggregate, the global model is unchanged"))
             return .failure(.init(.failed))
         }
@@ -221,22 +172,54 @@ extension Engine {
                 return .failure(.init(.failed))
             }
         }
-        let updates = accepted.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount) }
-        let aggregate = strategy.combine(updates)
-        let malicious = Set(acceptedIndices.compactMap { i in hospitals[i].isMalicious ? hospitals[i].name : nil })
-        if !malicious.isEmpty, updates.count <= Self.influenceLimit {
-            publish(.influence(HospitalInfluence.measure(updates, strategy: strategy, malicious: malicious)))
+        let aggregate: Tensor
+        if let folded = intake.fold {
+            aggregate = strategy.combine(folded: folded)
+        } else {
+            aggregate = strategy.combine(intake.kept)
+            if measureInfluence {
+                publish(.influence(HospitalInfluence.measure(intake.kept, strategy: strategy, malicious: malicious)))
+            }
         }
-        let totalRecords = accepted.reduce(0.0) { $0 + Double($1.sampleCount) }
-        let trainLoss = accepted.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / max(totalRecords, 1)
-        return .success(Collected(aggregate: aggregate, indices: acceptedIndices, trainLoss: trainLoss,
-                                  trainingSeconds: accepted.map(\.seconds).max() ?? 0, federationEpsilon: federationEpsilon,
-                                  aggregationStarted: aggregationStarted, rejected: rejected))
+        return .success(Collected(aggregate: aggregate, indices: intake.acceptedIndices, trainLoss: intake.trainLoss,
+                                  trainingSeconds: intake.trainingSeconds, federationEpsilon: federationEpsilon,
+                                  aggregationStarted: aggregationStarted, rejected: intake.rejected))
     }
 
-    /// Sends the round to the selected hospitals and gathers answers until all are in or the
-    /// deadline passes; publishes `training(k of n)` as they arrive.
-    private func collect(selected: [Int], global: Tensor, settings: RoundSettings) -> [Answer] {
+    /// How the intake decides and reports each answer of round `r`.
+    private func intakeJudge(round r: Int, settings: RoundSettings) -> RoundIntake.Judge {
+        RoundIntake.Judge(
+            problem: { [self] index, update in
+                let name = hospitals[index].name
+                if let e = update.epsilonSpent, e.isFinite, e >= 0 { hospitalEpsilon[name] = e }
+                guard update.hospital == name else { return "update names \(update.hospital) but came from \(name)" }
+                let records = (try? hospitals[index].summary())?.trainRecords
+                return validator.problem(with: update, round: r, records: records, settings: settings)
+            },
+            accepted: { [self] index, update in
+                publish(.updateReceived(hospital: hospitals[index].name, trainLoss: update.trainLoss,
+                                        clippedFraction: update.clippedFraction, epsilon: update.epsilonSpent, seconds: update.seconds))
+            },
+            rejected: { [self] index, reason in publish(.updateRejected(hospital: hospitals[index].name, reason: reason)) },
+            failed: { [self] index, error in
+                let name = hospitals[index].name
+                if case let .budgetExhausted(_, spent, _, budget) = error {
+                    exhausted.insert(index)
+                    hospitalEpsilon[name] = spent
+                    publish(.hospitalBudgetExhausted(hospital: name, spent: spent, budget: budget))
+                }
+                publish(.hospitalDropped(hospital: name, reason: error.description))
+            },
+            missed: { [self] index in
+                publish(.hospitalDropped(hospital: hospitals[index].name,
+                                         reason: String(format: "missed the %.0f s deadline", configuration.deadline ?? 0)))
+            })
+    }
+
+    /// Sends the round to the selected hospitals and hands each answer to `receive` (on the engine's
+    /// queue) as it comes, until all are in or the deadline passes; publishes `training(k of n)`.
+    private func collect(selected: [Int], global: Tensor, settings: RoundSettings,
+                         receive: (Int, Result<HospitalUpdate, HospitalError>) -> Void) {
         let box = PhaseBox<Int, HospitalUpdate>()
         let n = selected.count
         enter(.training(reported: 0, selected: n))
@@ -261,13 +244,14 @@ extension Engine {
         var reported = 0
         while true {
             let (count, done) = box.wait(beyond: reported, of: n, until: deadline)
+            for (i, result) in box.take() { receive(i, result) }
             if count > reported {
                 reported = count
                 enter(.training(reported: reported, selected: n))
             }
             if done || reported == n { break }
         }
-        return box.close().map { Answer(index: $0.key, result: $0.value) }
+        for (i, result) in box.close() { receive(i, result) }
     }
 
     /// What round `r` asks of each hospital, from the configuration as it stands.

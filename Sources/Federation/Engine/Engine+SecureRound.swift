@@ -231,12 +231,15 @@ extension Engine {
 final class PhaseBox<Key: Hashable & Sendable, T: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var answers: [Key: Result<T, HospitalError>] = [:]
+    /// Answers delivered so far, taken or not.
+    private var delivered = 0
     private var closed = false
 
     func deliver(_ id: Key, _ result: Result<T, HospitalError>) {
         condition.withLock {
             guard !closed else { return }
             answers[id] = result
+            delivered += 1
             condition.broadcast()
         }
     }
@@ -245,20 +248,30 @@ final class PhaseBox<Key: Hashable & Sendable, T: Sendable>: @unchecked Sendable
     /// and whether the deadline passed.
     func wait(beyond seen: Int, of n: Int, until deadline: Date?) -> (Int, Bool) {
         condition.withLock {
-            while answers.count <= seen && answers.count < n {
+            while delivered <= seen && delivered < n {
                 if let deadline {
-                    if !condition.wait(until: deadline) { return (answers.count, true) }
+                    if !condition.wait(until: deadline) { return (delivered, true) }
                 } else {
                     condition.wait()
                 }
             }
-            return (answers.count, false)
+            return (delivered, false)
         }
     }
 
+    /// The answers delivered since the last take, handed over (the box keeps no reference to them).
+    func take() -> [Key: Result<T, HospitalError>] {
+        condition.withLock {
+            defer { answers.removeAll() }
+            return answers
+        }
+    }
+
+    /// Refuses later deliveries; returns the answers not yet taken.
     func close() -> [Key: Result<T, HospitalError>] {
         condition.withLock {
             closed = true
+            defer { answers.removeAll() }
             return answers
         }
     }

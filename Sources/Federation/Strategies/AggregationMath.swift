@@ -9,7 +9,7 @@ import TensorCore
 public enum AggregationMath {
     /// Σ wᵢ·uᵢ / Σ wᵢ, accumulated in Double: FedAvg's sample-weighted mean (McMahan et al. 2017).
     /// When every weight is 0 the unweighted mean is returned (no update carries any weight, so none
-    /// is preferred).
+    /// is preferred). The ``UpdateFold`` the engine builds as updates arrive, over all of them at once.
     /// - Precondition: one weight per update, every weight finite and ≥ 0.
     public static func weightedMean(_ updates: [Tensor], weights: [Double]) -> Tensor {
         checkUpdates(updates, "weightedMean")
@@ -17,13 +17,20 @@ public enum AggregationMath {
                      "AggregationMath.weightedMean: \(weights.count) weights for \(updates.count) updates")
         precondition(weights.allSatisfy { $0 >= 0 && $0.isFinite },
                      "AggregationMath.weightedMean: weights must be finite and ≥ 0, got \(weights)")
-        let total = weights.reduce(0, +)
-        guard total > 0 else { return mean(updates) }
-        var sum = [Double](repeating: 0, count: updates[0].count)
-        for (update, weight) in zip(updates, weights) where weight > 0 {
-            accumulate(update, scaledBy: weight / total, into: &sum)
-        }
-        return tensor(sum, shape: updates[0].shape)
+        return folding(updates, weights: weights, rule: .weighted).weightedMean(shape: updates[0].shape)
+    }
+
+    /// The fold of `rule` over `updates` with their weights, in order.
+    static func folding(_ updates: [Tensor], weights: [Double], rule: UpdateFold.Rule) -> UpdateFold {
+        var fold = UpdateFold(rule: rule, parameters: updates[0].count)
+        for (update, weight) in zip(updates, weights) { fold.add(update, weight: weight) }
+        return fold
+    }
+
+    /// The fold of `rule` over client updates (weights = their record counts), in order.
+    public static func folding(_ updates: [ClientUpdate], rule: UpdateFold.Rule) -> UpdateFold {
+        checkUpdates(updates.map(\.delta), "folding")
+        return folding(updates.map(\.delta), weights: updates.map { Double($0.sampleCount) }, rule: rule)
     }
 
     /// The sample-weighted mean of client updates (weights = ``ClientUpdate/sampleCount``).
@@ -34,10 +41,7 @@ public enum AggregationMath {
     /// The unweighted mean Σ uᵢ / n, accumulated in Double.
     public static func mean(_ updates: [Tensor]) -> Tensor {
         checkUpdates(updates, "mean")
-        var sum = [Double](repeating: 0, count: updates[0].count)
-        let scale = 1 / Double(updates.count)
-        for update in updates { accumulate(update, scaledBy: scale, into: &sum) }
-        return tensor(sum, shape: updates[0].shape)
+        return folding(updates, weights: updates.map { _ in 0 }, rule: .weighted).weightedMean(shape: updates[0].shape)
     }
 
     /// `update` scaled by min(1, maxNorm / ‖update‖₂) so that its L2 norm is at most `maxNorm`
@@ -60,22 +64,6 @@ public enum AggregationMath {
         let count = updates[0].count
         for u in updates where u.count != count {
             preconditionFailure("AggregationMath.\(function): updates of \(count) and \(u.count) scalars")
-        }
-    }
-
-    /// sum ← sum + scale · update, in Double.
-    static func accumulate(_ update: Tensor, scaledBy scale: Double, into sum: inout [Double]) {
-        update.withUnsafeBufferPointer { u in
-            sum.withUnsafeMutableBufferPointer { s in
-                for i in 0..<u.count { s[i] += scale * Double(u[i]) }
-            }
-        }
-    }
-
-    /// A Float32 tensor of `shape` holding `values`.
-    static func tensor(_ values: [Double], shape: [Int]) -> Tensor {
-        Tensor(shape: shape) { out in
-            for i in 0..<values.count { out[i] = Float(values[i]) }
         }
     }
 

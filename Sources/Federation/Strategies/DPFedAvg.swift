@@ -61,7 +61,14 @@ public struct DPFedAvg: Strategy {
     }
 
     public mutating func combine(_ updates: [ClientUpdate]) -> Tensor {
-        let result = mechanism.aggregate(updates.map(\.delta), using: &generator)
+        combine(folded: AggregationMath.folding(updates, rule: .clippedSum(clipNorm: mechanism.clipNorm)))
+    }
+
+    /// Each update clipped to S and summed as it arrives; the noise is drawn once, here.
+    public var foldRule: UpdateFold.Rule? { .clippedSum(clipNorm: mechanism.clipNorm) }
+
+    public mutating func combine(folded: UpdateFold) -> Tensor {
+        let result = mechanism.finish(clippedSum: folded.clippedSum, unclipped: folded.unclipped, using: &generator)
         lastUnclippedFraction = result.unclippedFraction
         return result.update
     }

@@ -24,6 +24,10 @@ public struct FedAvg: Strategy {
         AggregationMath.weightedMean(updates)
     }
 
+    public var foldRule: UpdateFold.Rule? { .weighted }
+
+    public func combine(folded: UpdateFold) -> Tensor { folded.weightedMean() }
+
     public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {
         global.add(aggregate, scaledBy: serverLearningRate)
     }

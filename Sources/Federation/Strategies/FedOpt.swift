@@ -76,6 +76,10 @@ public struct FedOpt: Strategy {
         AggregationMath.weightedMean(updates)
     }
 
+    public var foldRule: UpdateFold.Rule? { .weighted }
+
+    public func combine(folded: UpdateFold) -> Tensor { folded.weightedMean() }
+
     public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {
         var m = firstMoment ?? Tensor(shape: [aggregate.count])
         var v = secondMoment ?? Tensor(shape: [aggregate.count], repeating: Float(tau * tau))

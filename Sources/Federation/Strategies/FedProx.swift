@@ -23,4 +23,8 @@ public struct FedProx: Strategy {
     public func combine(_ updates: [ClientUpdate]) -> Tensor {
         AggregationMath.weightedMean(updates)
     }
+
+    public var foldRule: UpdateFold.Rule? { .weighted }
+
+    public func combine(folded: UpdateFold) -> Tensor { folded.weightedMean() }
 }

@@ -22,9 +22,12 @@ public struct NormBounding: Strategy {
     public var combination: CombinationKind { .mean }
 
     public func combine(_ updates: [ClientUpdate]) -> Tensor {
-        AggregationMath.weightedMean(updates.map { AggregationMath.clipped($0.delta, toNorm: maxNorm) },
-                                     weights: updates.map { Double($0.sampleCount) })
+        AggregationMath.folding(updates, rule: .boundedWeighted(maxNorm: maxNorm)).weightedMean(shape: updates[0].delta.shape)
     }
+
+    public var foldRule: UpdateFold.Rule? { .boundedWeighted(maxNorm: maxNorm) }
+
+    public func combine(folded: UpdateFold) -> Tensor { folded.weightedMean() }
 
     /// The hospitals whose updates were longer than M and were scaled down (for the audit).
     public static func clippedHospitals(_ updates: [ClientUpdate], maxNorm: Double) -> [String] {

@@ -43,6 +43,12 @@ public protocol Strategy: Sendable {
     /// Combines the round's updates into one aggregate update (mutating: the client-level DP wrapper
     /// draws noise and adapts its clip norm).
     mutating func combine(_ updates: [ClientUpdate]) -> Tensor
+    /// How the rule's aggregate is folded as updates arrive (``UpdateFold``), or nil for a rule that
+    /// must see every update at once (the engine then keeps the round's updates).
+    var foldRule: UpdateFold.Rule? { get }
+    /// The aggregate of a round folded with ``foldRule``: exactly ``combine(_:)`` of the updates folded,
+    /// in the order they were folded.
+    mutating func combine(folded: UpdateFold) -> Tensor
     /// Moves `global` by `aggregate` (FedAvg: global += aggregate).
     mutating func apply(_ aggregate: Tensor, to global: inout Tensor)
     /// What the server must keep across rounds besides the model (FedOpt's moments, an adaptive clip
@@ -64,6 +70,10 @@ public protocol Strategy: Sendable {
 
 extension Strategy {
     public var proximalMu: Float { 0 }
+    public var foldRule: UpdateFold.Rule? { nil }
+    public mutating func combine(folded: UpdateFold) -> Tensor {
+        preconditionFailure("\(name) has no fold rule: it combines the round's updates at once")
+    }
     public var serverState: [String: Tensor] { [:] }
     public mutating func restoreServerState(_ state: [String: Tensor]) throws(FederationError) {}
     public var clientPrivacy: ClientPrivacy? { nil }

@@ -29,7 +29,10 @@ struct FederationSetup {
     /// What the library's builder made.
     private let built: BuiltFederation
 
-    init(options plan: RunPlan) throws {
+    /// - Parameter liveAudit: attack the global model every round (the console's membership panel); a
+    ///   benchmark comparing local with remote hospitals turns it off for both, as remote hospitals'
+    ///   records are not there to attack.
+    init(options plan: RunPlan, liveAudit: Bool = true) throws {
         self.plan = plan
         // Each local hospital keeps its ledger open; say so now rather than fail mid-set-up.
         if plan.privacy.sampleLevel, let limit = OpenFileLimit.current, plan.hospitals + 64 > limit {
@@ -113,7 +116,7 @@ struct FederationSetup {
                 plan.federationPlan(name: name, simulations: simulations), layout: layout, model: model, remotes: remotes,
                 storage: RunStorage(directory: directory, checkpoints: store, seal: { try keys.seal($0) }, startRound: startRound,
                                     serverState: serverState),
-                auditor: Self.liveAudit(shares: layout.shares, centralTest: layout.centralTest, seed: plan.seed))
+                auditor: liveAudit ? Self.liveAudit(shares: layout.shares, centralTest: layout.centralTest, seed: plan.seed) : nil)
         } catch let error as FederationError {
             if case .runFile = error { throw RunError("\(error)") }
             throw UsageError("\(error)")

@@ -1,0 +1,131 @@
+import Foundation
+
+/// How a round's cost grows with the federation (`fedtop bench scale`): the same records spread over
+/// more and more hospitals, and a federation of ten thousand of which a hundred train each round.
+///
+/// - Trained per round (10 → 100 → 1,000 hospitals, all training every round): `lesions:RECORDS`
+///   (20,000 by default) split over the hospitals, the MLP, sample-level DP-SGD at ε = 8. Every round
+///   trains on the same records in total, however many hospitals hold them, so its time per trained
+///   record should not move: the bound is 1.5× between the smallest and the largest federation.
+///   The 1,000-hospital federation is run again with one worker (`FEDTOP_WORKERS=1`): the 1 → 2-worker
+///   speed-up of its round (bound ≥ 1.85× on two cores).
+/// - Held (10,000 hospitals, 100 per round): `lesions:(10 × RECORDS)` — as many records per hospital as
+///   the 1,000-hospital federation — whose peak memory shows what holding hospitals costs (bound 2 GiB).
+///   The 1,000-hospital federation's peak is bound by 1 GiB.
+///
+/// Contract: each federation in a process of its own (``ScenarioMeasurement/child(executable:arguments:environment:failure:)``),
+/// so that its peak resident memory (`VmHWM`) is its own; its scratch folder removed. Times are medians
+/// over rounds 2… (``RoundTimings``).
+public struct ScaleBenchmark: Sendable {
+    /// One federation: `held` hospitals, `perRound` of them trained each round, on `workers` cores
+    /// (nil: all); named `H-P` or `H-P-wW`.
+    public struct Scenario: Sendable, Equatable, Hashable {
+        public var held: Int
+        public var perRound: Int
+        public var workers: Int?
+
+        public init(held: Int, perRound: Int, workers: Int? = nil) {
+            self.held = held
+            self.perRound = perRound
+            self.workers = workers
+        }
+
+        public init?(name: String) {
+            let parts = name.split(separator: "-")
+            guard parts.count == 2 || parts.count == 3, let h = Int(parts[0]), let p = Int(parts[1]), h > 0, p > 0, p <= h else { return nil }
+            var workers: Int?
+            if parts.count == 3 {
+                guard parts[2].hasPrefix("w"), let w = Int(parts[2].dropFirst()), w > 0 else { return nil }
+                workers = w
+            }
+            self.init(held: h, perRound: p, workers: workers)
+        }
+
+        public var name: String { "\(held)-\(perRound)" + (workers.map { "-w\($0)" } ?? "") }
+    }
+
+    public static let timeRatioBound = 1.5
+    public static let speedUpBound = 1.85
+    public static let allTrainingMemoryBound = 1 << 30
+    public static let heldMemoryBound = 2 << 30
+
+    public var rounds: Int
+    /// Records of the trained-per-round federations' dataset (`lesions:RECORDS`).
+    public var records: Int
+    public var model: String
+    public var epsilon: Double
+
+    public init(rounds: Int, records: Int, model: String = "mlp", epsilon: Double = 8) {
+        self.rounds = rounds
+        self.records = records
+        self.model = model
+        self.epsilon = epsilon
+    }
+
+    /// The federations of one run of the benchmark, in the order they are measured.
+    public static let trained = [10, 100, 1_000].map { Scenario(held: $0, perRound: $0) }
+    public static let singleWorker = Scenario(held: 1_000, perRound: 1_000, workers: 1)
+    public static let held = Scenario(held: 10_000, perRound: 100)
+    public static var scenarios: [Scenario] { trained + [singleWorker, held] }
+
+    /// Records of `scenario`'s dataset: the trained federations share `records`; a larger held one keeps
+    /// the records per hospital of the largest trained one.
+    public func datasetRecords(_ s: Scenario) -> Int {
+        let largest = Self.trained.map(\.held).max()!
+        return s.held <= largest ? records : records / largest * s.held
+    }
+
+    public func spec(_ s: Scenario, out: String) -> BenchFederationSpec {
+        var spec = BenchFederationSpec(dataset: "lesions:\(datasetRecords(s))", hospitals: s.held, perRound: s.perRound, rounds: rounds,
+                                       model: model, epsilon: epsilon, seed: 1, out: out)
+        spec.liveAudit = false  // the same per-round work at every size: training, aggregation, evaluation
+        return spec
+    }
+
+    /// One federation, in this process.
+    public func runScenario(_ s: Scenario, factory: some BenchFederationFactory) throws -> ScenarioMeasurement {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-scale-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        return try ScenarioMeasurement.measure(spec(s, out: scratch + "/run"), factory: factory,
+                                               context: "bench scale: the \(s.name) federation")
+    }
+
+    /// What one run of the benchmark found, derived as the type's doc comment says.
+    public struct Report: Sendable {
+        public var rows: [(scenario: Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)]
+
+        public init(rows: [(scenario: Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)]) { self.rows = rows }
+
+        func row(_ s: Scenario) -> (scenario: Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)? {
+            rows.first { $0.scenario == s }
+        }
+
+        /// Seconds of round per trained record.
+        public static func perRecord(_ r: (scenario: Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)) -> Double {
+            r.measurement.timings.period / Double(max(1, r.trainedRecords))
+        }
+
+        /// Largest over smallest time per trained record among the trained-per-round federations.
+        public var timeRatio: Double {
+            let values = ScaleBenchmark.trained.compactMap(row).map(Self.perRecord)
+            guard let lo = values.min(), let hi = values.max(), lo > 0 else { return .nan }
+            return hi / lo
+        }
+
+        /// The least-squares slope of log(round time) over log(hospitals trained per round): 0 when a
+        /// round costs the same whoever holds its records, 1 when it grows with the hospitals.
+        public var slope: Double {
+            let points = ScaleBenchmark.trained.compactMap(row).map { (log(Double($0.scenario.perRound)), log($0.measurement.timings.period)) }
+            guard points.count >= 2 else { return .nan }
+            let mx = points.map(\.0).reduce(0, +) / Double(points.count), my = points.map(\.1).reduce(0, +) / Double(points.count)
+            let sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }, sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+            return sxx > 0 ? sxy / sxx : .nan
+        }
+
+        /// The 1,000-hospital round on one worker over the same on all.
+        public var speedUp: Double {
+            guard let one = row(ScaleBenchmark.singleWorker), let all = row(ScaleBenchmark.trained.last!) else { return .nan }
+            return one.measurement.timings.period / all.measurement.timings.period
+        }
+    }
+}
