@@ -82,6 +82,14 @@ public struct TransportBenchmark: Sendable {
         /// The same at the bound's rate (300 MB/s): what the round would add if the transfer met its bound.
         public var transferPerRoundAtBound: Double { Double(bytesPerRound) / (TransportBenchmark.rateBoundMegabytesPerSecond * 1e6) }
         public var addedBeyondBytesAtBound: Double { difference - transferPerRoundAtBound }
+
+        /// Whether `added` seconds per round meet the bound: never "met" when remote − local is
+        /// negative (remote hospitals do all that local ones do and more, so that is noise, or unequal
+        /// work, and says nothing about the bound).
+        public func verdict(added: Double) -> String {
+            if difference < 0 { return "not measured (remote − local is negative: noise; run more rounds)" }
+            return added * 1000 <= TransportBenchmark.addedBoundMilliseconds ? "met" : "not met"
+        }
     }
 
     /// The whole benchmark, from this process: certificates, the two runs as children of `executable`

@@ -41,9 +41,10 @@ struct FederationBuilderTests {
     @Test("client-level DP wraps the strategy in DP-FedAvg and pays the federation's ledger; a plan no σ fits is refused with a configuration error")
     func clientLevelAndRefusal() throws {
         let dir = try scratch()
-        let layout = try FederationLayout(dataset: "wdbc", localHospitals: 4, partition: "iid", testFraction: 0.2,
+        // Ten hospitals at ε = 10: client-level noise small enough to learn (ClientNoiseFeasibility).
+        let layout = try FederationLayout(dataset: "wdbc", localHospitals: 10, partition: "iid", testFraction: 0.2,
                                           centralHoldout: nil, featureClip: nil, model: nil, seed: 2, remoteFacts: nil)
-        let plan = FederationPlan(name: "client", rounds: 2, privacy: .client, epsilon: 5, selection: .rate(0.9), noiseSeed: 3)
+        let plan = FederationPlan(name: "client", rounds: 2, privacy: .client, epsilon: 10, selection: .rate(0.9), noiseSeed: 3)
         let federation = try FederationBuilder.build(plan, layout: layout, model: try layout.initialModel(seed: 2), storage: storage(dir))
         #expect(federation.strategyName == "dp(fedavg)" && federation.federationLedgerPath != nil)
         federation.engine.start()
@@ -56,6 +57,16 @@ struct FederationBuilderTests {
         let impossible = FederationPlan(name: "tight", rounds: 10_000, epsilon: 0.01, selection: .count(4))
         #expect(throws: FederationError.self) {
             _ = try FederationBuilder.build(impossible, layout: layout, model: try layout.initialModel(seed: 2), storage: storage(other))
+        }
+        // Four hospitals under client-level DP: the noise drowns what they can send; refused before round 1, with the numbers.
+        let few = try FederationLayout(dataset: "wdbc", localHospitals: 4, partition: "iid", testFraction: 0.2,
+                                       centralHoldout: nil, featureClip: nil, model: nil, seed: 2, remoteFacts: nil)
+        let drowned = FederationPlan(name: "few", rounds: 2, privacy: .client, epsilon: 5, selection: .rate(0.9), noiseSeed: 3)
+        do {
+            _ = try FederationBuilder.build(drowned, layout: few, model: try few.initialModel(seed: 2), storage: storage(try scratch()))
+            Issue.record("four hospitals under client-level DP at ε = 5 were not refused")
+        } catch {
+            #expect("\(error)".contains("client-level DP cannot learn here") && "\(error)".contains("× the largest possible signal"))
         }
     }
 

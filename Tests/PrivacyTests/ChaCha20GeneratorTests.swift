@@ -16,6 +16,20 @@ struct ChaCha20GeneratorTests {
         #expect(words == expected)
     }
 
+    @Test("next() reads the keystream as little-endian words, across refills (the buffer reused)")
+    func wordsAcrossRefills() {
+        var words = ChaCha20Generator(seed: 9, stream: 3), bytes = ChaCha20Generator(seed: 9, stream: 3)
+        let perRefill = ChaCha20Generator.refillBytes / 8
+        var expected: [UInt64] = []
+        for _ in 0..<3 {
+            let block = bytes.nextKeystream()
+            for i in 0..<perRefill {
+                expected.append((0..<8).reduce(UInt64(0)) { $0 | UInt64(block[8 * i + $1]) << (8 * UInt64($1)) })
+            }
+        }
+        #expect((0..<(3 * perRefill)).map { _ in words.next() } == expected)
+    }
+
     @Test("seeded keystreams are reproducible; streams and the OS key differ")
     func streams() throws {
         var a = ChaCha20Generator(seed: 1), b = ChaCha20Generator(seed: 1), c = ChaCha20Generator(seed: 1, stream: 1)

@@ -177,7 +177,7 @@ struct FederatedRunTests {
 
     @Test("a secure-aggregation run finishes its rounds, with and without client-level DP, and says so in its files")
     func secureAggregation() async throws {
-        for extra in [[String](), ["--dp", "client", "--epsilon", "8", "--hospitals", "4"]] {
+        for extra in [[String](), ["--dp", "client", "--epsilon", "8", "--hospitals", "10"]] {
             let dir = Self.scratch()
             let r = try await CommandRunner.runOffPool(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--secure-aggregation", "--out", dir] + extra)
             #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")

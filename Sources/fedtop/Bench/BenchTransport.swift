@@ -124,12 +124,7 @@ struct BenchTransport: ParsableCommand {
         print(pad("transfer rate", 34) + String(format: "%.0f MB/s", t.megabytesPerSecond) + "  (10⁶ bytes ÷ (wall − evaluation))")
 
         print("")
-        // Remote hospitals do everything local ones do and more; a remote run faster than the local one means the
-        // rounds are too noisy (or did different work) to say anything about the bound.
-        func verdict(_ seconds: Double) -> String {
-            if r.difference < 0 { return "not measured (remote − local is negative: noise; run more rounds)" }
-            return seconds * 1000 <= TransportBenchmark.addedBoundMilliseconds ? "met" : "not met"
-        }
+        func verdict(_ seconds: Double) -> String { r.verdict(added: seconds) }
         print(String(format: "added per round beyond moving the bytes: %.2f ms (remote − local %.2f ms − bytes at %.0f MB/s %.2f ms); "
                      + "bound ≤ %.0f ms: %@", r.addedBeyondBytes * 1000, r.difference * 1000, t.megabytesPerSecond,
                      r.transferPerRound * 1000, TransportBenchmark.addedBoundMilliseconds, verdict(r.addedBeyondBytes)))
