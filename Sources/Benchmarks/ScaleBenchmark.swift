@@ -7,8 +7,9 @@ import Foundation
 ///   (20,000 by default) split over the hospitals, the MLP, sample-level DP-SGD at ε = 8. Every round
 ///   trains on the same records in total, however many hospitals hold them, so its time per trained
 ///   record should not move: the bound is 1.5× between the smallest and the largest federation.
-///   The 1,000-hospital federation is run again with one worker (`FEDTOP_WORKERS=1`): the 1 → 2-worker
-///   speed-up of its round (bound ≥ 1.85× on two cores).
+///   The 1,000-hospital federation is run again with one worker (`FEDTOP_WORKERS=1`): the speed-up
+///   of its round from one worker to all the cores (the bound, ≥ 1.85×, is for two cores: this
+///   machine's). The other federations run with `FEDTOP_WORKERS` as the parent has it.
 /// - Held (10,000 hospitals, 100 per round): `lesions:(10 × RECORDS)` — as many records per hospital as
 ///   the 1,000-hospital federation — whose peak memory shows what holding hospitals costs (bound 2 GiB).
 ///   The 1,000-hospital federation's peak is bound by 1 GiB.

@@ -8,9 +8,9 @@ import Synchronization
 ///
 /// Contract:
 /// - The function cached is pure, so a cached vector is bit for bit the one a direct evaluation gives
-///   (`RDPAccountantTests` checks this over random histories against the uncached path).
-/// - Keys are the exact bit patterns of the settings and the orders: 0.1 and 0.1000000001 are two
-///   entries, never merged.
+///   (`RDPStepCacheTests` checks this over random histories against the uncached path).
+/// - Keys are the exact bit patterns of the settings, and the orders compared as Doubles (equal
+///   orders are the same orders): 0.1 and its neighbour are two entries, never merged.
 /// - Bounded: past ``capacity`` entries the cache starts again empty (a run has a handful of distinct
 ///   settings; a sweep of σ may have hundreds).
 /// - Thread-safe; ``evaluations`` counts the misses (the RDP vectors actually computed), for tests and
@@ -23,22 +23,25 @@ enum RDPStepCache {
     }
 
     static let capacity = 4096
-    private static let entries = Mutex<[Key: [Double]]>([:])
+    private static let entries = Mutex<[Key: (vector: [Double], computations: Int)]>([:])
     private static let misses = Atomic<Int>(0)
 
     /// RDP vectors computed (cache misses) since the process started.
     static var evaluations: Int { misses.load(ordering: .relaxed) }
 
+    /// How many times the vector of `key` was computed while it stayed in the cache (0: not there).
+    static func computations(of key: Key) -> Int { entries.withLock { $0[key]?.computations ?? 0 } }
+
     /// The cached vector for `key`, or `compute()`'s, stored.
     static func vector(_ key: Key, compute: () -> [Double]) -> [Double] {
-        if let hit = entries.withLock({ $0[key] }) { return hit }
+        if let hit = entries.withLock({ $0[key]?.vector }) { return hit }
         // Computed outside the lock: two threads may both compute a new setting once; both get the
         // same (pure) result.
         let value = compute()
         misses.add(1, ordering: .relaxed)
         entries.withLock { table in
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }
-            table[key] = value
+            table[key] = (value, (table[key]?.computations ?? 0) + 1)
         }
         return value
     }

@@ -1,4 +1,4 @@
-import Federation
+@testable import Federation
 import Foundation
 import TensorCore
 import Testing
@@ -77,5 +77,40 @@ struct DivergenceGuardTests {
         engine.send(.stop)
         #expect(engine.wait() == .stopped)
         #expect(engine.globalModel.parameters == f.model.parameters)
+    }
+
+    @Test("a console run that diverges in its last round ends .diverged, not finished")
+    func lastRoundOnConsole() throws {
+        let f = try FederationFixture(hospitals: 3, privacy: false)
+        for h in f.hospitals { h.attack = UpdateForgery(.nan) }
+        let engine = try Engine(configuration: f.configuration(rounds: 1, privacy: .off), model: f.model,
+                                hospitals: f.hospitals, strategy: MeanStrategy())
+        engine.start(onDivergence: .pause)
+        #expect(engine.wait() == .diverged)
+    }
+
+    @Test("one forged update alone in its round is a failed round, not a diverged run")
+    func singleAnswer() throws {
+        let f = try FederationFixture(hospitals: 3, privacy: false)
+        f.hospitals[0].attack = UpdateForgery(.nan)
+        let engine = try Engine(configuration: f.configuration(rounds: 2, privacy: .off, selection: .count(1), quorum: 1),
+                                model: f.model, hospitals: [f.hospitals[0]], strategy: MeanStrategy())
+        let (outcome, _) = FederationFixture.run(engine)
+        #expect(outcome == .failed)
+    }
+
+    @Test("FedAdam's moments are put back with the model when a round diverges")
+    func serverStateRestored() throws {
+        let f = try FederationFixture(hospitals: 3, privacy: false)
+        var configuration = f.configuration(rounds: 3, privacy: .off)
+        configuration.learningRate = 5_000
+        let engine = try Engine(configuration: configuration, model: f.model, hospitals: f.hospitals,
+                                strategy: try StrategyParser.parse("fedadam"))
+        let (outcome, events) = FederationFixture.run(engine)
+        #expect(outcome == .diverged)
+        // Round 1 diverged (its aggregate explodes at once): the model and the moments are those of no round.
+        #expect(events.summaries.isEmpty)
+        #expect(engine.globalModel.parameters == f.model.parameters)
+        #expect(engine.strategy.serverState == (try StrategyParser.parse("fedadam")).serverState)
     }
 }

@@ -10,8 +10,8 @@ import Privacy
 /// ρ = z·√d/(q·n). Averaging over rounds and the optimiser's momentum tolerate a ρ of a few (the
 /// paper's language models ran near ρ ≈ 0.2 with thousands of users per round); at ρ above
 /// ``maxNoiseToSignal`` each round adds a random step an order of magnitude longer than anything the
-/// hospitals can contribute, and the model only drifts (three lesion hospitals at ε = 3: ρ ≈ 300;
-/// eval loss 5,522 after one round).
+/// hospitals can contribute, and the model only drifts (three lesion hospitals at ε = 3 over 3 rounds:
+/// ρ ≈ 73; eval loss 5,522 after one round).
 ///
 /// Contract: ``refusal`` is nil for a federation that can learn and within budget; otherwise one
 /// message with the numbers (z, S, q·n, d, ρ, the rounds the budget allows) and what to change: more

@@ -15,6 +15,10 @@ import Foundation
 /// - A round whose every answered update was refused by validation (non-finite, oversized, outliers),
 ///   with at least one update answered, is diverged too: nothing can be aggregated and the next round
 ///   starts from the same place with the same settings.
+/// - Only rounds with two or more answers (and at least the quorum) count as all-rejected, and only in
+///   the clear: under secure aggregation the engine never sees a single update to reject.
+/// - The engine also puts back the strategy's server state (FedOpt's moments, an adaptive clip norm)
+///   of the round before, so a resumed run does not carry the blow-up.
 /// - Pure: the engine feeds it each round and reads its verdict.
 public struct DivergenceGuard: Sendable, Equatable {
     /// How far above chance (or the best loss so far) a loss may go before the run is called diverged.

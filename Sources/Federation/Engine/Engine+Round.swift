@@ -47,6 +47,9 @@ extension Engine {
         // 2–6. Broadcast, train, collect, validate and combine: in the clear, or through the secure-aggregation
         // phases, after which the aggregator holds only the sum.
         let global = model.parameters
+        // What the server keeps besides the model (FedOpt's moments, an adaptive clip norm), to put back with the
+        // model if the round diverges. (The noise generators are not part of it: they never repeat.)
+        let serverBefore = strategy.serverState
         let outcome = configuration.secureAggregation.map {
             secureCollection(selected: selected, global: global, settings: settings, secure: $0)
         } ?? plainCollection(selected: selected, global: global, settings: settings)
@@ -62,6 +65,7 @@ extension Engine {
         var parameters = global
         strategy.apply(aggregate, to: &parameters)
         guard parameters.isFinite else {
+            try? strategy.restoreServerState(serverBefore)
             publish(.roundFailed(reason: "the aggregate is not finite; the global model is unchanged"))
             return .failed
         }
@@ -74,6 +78,7 @@ extension Engine {
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
         if let reason = divergence.verdict(trainLoss: collected.trainLoss, evalLoss: evaluation?.loss ?? central?.loss) {
             model.parameters = global
+            try? strategy.restoreServerState(serverBefore)
             publish(.roundFailed(reason: "diverged: \(reason); the global model is back to round \(r - 1)'s"))
             return .diverged(reason)
         }
@@ -131,9 +136,10 @@ extension Engine {
     private func plainCollection(selected: [Int], global: Tensor, settings: RoundSettings) -> Result<Collected, RoundStop> {
         // 2–4. Broadcast, train, collect until all answer or the deadline, deciding each answer in the federation's order.
         let r = settings.round
-        let malicious = Set(selected.compactMap { i in hospitals[i].isMalicious ? hospitals[i].name : nil })
-        let measureInfluence = !malicious.isEmpty && selected.count <= Self.influenceLimit
-        let fold = measureInfluence ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
+        // A round small enough to measure leave-one-out influence keeps its updates whole (combining them is the same
+        // fold, in the same order); a larger one folds them as they arrive.
+        let small = selected.count <= Self.influenceLimit
+        let fold = small ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
         var intake = RoundIntake(order: selected, fold: fold, globalNorm: global.norm())
         let judge = intakeJudge(round: r, settings: settings)
         enter(.broadcasting)
@@ -142,7 +148,8 @@ extension Engine {
         }
         enter(.collecting)
         intake.finish(judge: judge)
-        if let reason = DivergenceGuard.allRejected(answered: intake.delivered, rejected: intake.rejected) {
+        if intake.delivered >= max(2, configuration.quorum),
+           let reason = DivergenceGuard.allRejected(answered: intake.delivered, rejected: intake.rejected) {
             publish(.roundFailed(reason: "diverged: \(reason); the global model is unchanged"))
             return .failure(.init(.diverged(reason)))
         }
@@ -177,7 +184,8 @@ extension Engine {
             aggregate = strategy.combine(folded: folded)
         } else {
             aggregate = strategy.combine(intake.kept)
-            if measureInfluence {
+            let malicious = Set(intake.acceptedIndices.compactMap { i in hospitals[i].isMalicious ? hospitals[i].name : nil })
+            if !malicious.isEmpty, intake.kept.count <= Self.influenceLimit {
                 publish(.influence(HospitalInfluence.measure(intake.kept, strategy: strategy, malicious: malicious)))
             }
         }
@@ -250,6 +258,7 @@ extension Engine {
                 enter(.training(reported: reported, selected: n))
             }
             if done || reported == n { break }
+            if let deadline, Date() >= deadline { break }  // deciding answers took us past it
         }
         for (i, result) in box.close() { receive(i, result) }
     }

@@ -247,11 +247,15 @@ public final class Engine: @unchecked Sendable {
                     _ = reason  // published with the round's failure
                     publish(.warning("the run diverged in round \(round); stopping with round \(round - 1)'s model"))
                     outcome = .diverged
-                case .pause:
+                case .pause where round < configuration.rounds:
                     publish(.warning("the run diverged in round \(round) (\(reason)); paused with round \(round - 1)'s model: "
                                      + "lower the noise or the learning rate, then resume"))
                     paused = true
                     stepsAllowed = 0
+                case .pause:
+                    // The last round: nothing to resume into, and a run that diverged never ends "finished".
+                    publish(.warning("the run diverged in its last round (\(reason)); it ends with round \(round - 1)'s model"))
+                    outcome = .diverged
                 }
             }
             if outcome == .budgetExhausted || outcome == .diverged { break }

@@ -17,8 +17,11 @@ import TensorCore
 ///   ends) and are judged together, so a round of up to ``warmUp`` updates is judged against its own
 ///   median exactly as a whole; in a larger round each later update is judged against the updates
 ///   before it.
-/// - A strategy without a fold (median, trimmed mean, Krum), or a round whose influence is measured,
-///   keeps the accepted updates whole: they need every update at once.
+/// - A strategy without a fold (median, trimmed mean, Krum), or a round of at most
+///   ``Engine/influenceLimit`` hospitals (whose leave-one-out influence may be measured), keeps the
+///   accepted updates whole: they need every update at once. Combining them is the same fold.
+/// - Answers are decided on the engine's queue while the hospitals train, so the `training` phase's
+///   wall time includes validating and folding them.
 struct RoundIntake {
     /// Valid updates judged together at the start of a round (``Engine/influenceLimit`` as well).
     static let warmUp = 32

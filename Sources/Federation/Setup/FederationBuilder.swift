@@ -136,7 +136,8 @@ public enum FederationBuilder {
             let z = try clientNoise(plan, sampleRate: q, ledger: ledger, distributed: distributed, startRound: storage.startRound)
             var feasibility = ClientNoiseFeasibility(noiseMultiplier: z, clipNorm: plan.clientClip, sampleRate: q, hospitals: hospitals.count,
                                                      parameters: model.parameterCount, rounds: plan.rounds - storage.startRound + 1,
-                                                     budget: plan.epsilon!, delta: plan.delta, spent: ledger.accountant)
+                                                     budget: ledger.budget.epsilon, delta: ledger.budget.delta,
+                                                     spent: ledger.accountant)
             feasibility.gaussianRounds = distributed == nil
             if let refusal = feasibility.refusal { throw FederationError.configuration(refusal) }
             let expected = q * Double(hospitals.count)

@@ -68,6 +68,9 @@ public struct DPFedAvg: Strategy {
     public var foldRule: UpdateFold.Rule? { .clippedSum(clipNorm: mechanism.clipNorm) }
 
     public mutating func combine(folded: UpdateFold) -> Tensor {
+        // The noise pays for updates clipped to this S; a fold clipped to a larger one would under-report ε.
+        precondition(folded.rule == .clippedSum(clipNorm: mechanism.clipNorm),
+                     "DPFedAvg: a fold of rule \(folded.rule), expected updates clipped to S = \(mechanism.clipNorm)")
         let result = mechanism.finish(clippedSum: folded.clippedSum, unclipped: folded.unclipped, using: &generator)
         lastUnclippedFraction = result.unclippedFraction
         return result.update
