@@ -25,17 +25,37 @@ public struct MembershipTargets: Sendable {
 
     /// Equal-sized random subsets: min(|members|, |non-members|, limit) of each.
     public static func balanced(members: Dataset, nonMembers: Dataset, limit: Int = .max, seed: UInt64) throws(AuditError) -> MembershipTargets {
-        let n = min(members.count, nonMembers.count, limit)
+        try balanced(members: [members], nonMembers: [nonMembers], limit: limit, seed: seed)
+    }
+
+    /// The same draw from the concatenation of `members` and of `nonMembers` (many hospitals' records),
+    /// without building it: only the records drawn are copied, so a thousand hospitals' training sets
+    /// are not duplicated to pick 300 of them.
+    public static func balanced(members: [Dataset], nonMembers: [Dataset], limit: Int = .max,
+                                seed: UInt64) throws(AuditError) -> MembershipTargets {
+        let memberCount = members.reduce(0) { $0 + $1.count }, nonMemberCount = nonMembers.reduce(0) { $0 + $1.count }
+        let n = min(memberCount, nonMemberCount, limit)
         guard n > 0 else {
-            throw .invalidInput("membership inference needs members and non-members (got \(members.count) and \(nonMembers.count))")
+            throw .invalidInput("membership inference needs members and non-members (got \(memberCount) and \(nonMemberCount))")
         }
         var generator = SeededGenerator(seed: seed)
-        func draw(_ d: Dataset) -> Dataset {
-            var indices = Array(0..<d.count)
+        func draw(_ parts: [Dataset], total: Int) -> Dataset {
+            var indices = Array(0..<total)
             indices.shuffle(using: &generator)
-            return d.subset(Array(indices.prefix(n)).sorted())
+            let chosen = Array(indices.prefix(n)).sorted()
+            var pieces: [Dataset] = [], start = 0, k = 0
+            for part in parts {
+                var local: [Int] = []
+                while k < chosen.count, chosen[k] < start + part.count {
+                    local.append(chosen[k] - start)
+                    k += 1
+                }
+                if !local.isEmpty { pieces.append(part.subset(local)) }
+                start += part.count
+            }
+            return Dataset.concatenating(pieces)
         }
-        return try MembershipTargets(members: draw(members), nonMembers: draw(nonMembers))
+        return try MembershipTargets(members: draw(members, total: memberCount), nonMembers: draw(nonMembers, total: nonMemberCount))
     }
 
     public var count: Int { members.count }

@@ -9,8 +9,9 @@ public enum HospitalShares {
     /// Every hospital's standardised share, in hospital order.
     public static func prepare(_ data: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double, seed: UInt64,
                                featureClip: Float? = nil) throws -> [HospitalData] {
-        try Partitioner.partition(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
-            .map { standardized($0, featureClip: featureClip) }
+        try Partitioner.partition(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed) {
+            standardized($0, featureClip: featureClip)
+        }
     }
 
     /// The standardised share of hospital `index` (0-based) of `hospitals`, as ``prepare(_:hospitals:scheme:testFraction:seed:featureClip:)`` gives it.

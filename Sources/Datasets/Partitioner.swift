@@ -42,6 +42,14 @@ public enum Partitioner {
     ///   ``DatasetError/tooFewRecords(records:hospitals:minimumPerHospital:)``.
     public static func partition(_ d: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
                                  seed: UInt64) throws -> [HospitalData] {
+        try partition(d, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed) { $0 }
+    }
+
+    /// The same shares, each handed to `finish` as soon as it is cut (a hospital standardising its own
+    /// copy), so that only one unfinished share exists at a time: a thousand hospitals' raw copies are
+    /// never all in memory beside their finished ones.
+    public static func partition(_ d: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
+                                 seed: UInt64, finish: (HospitalData) -> HospitalData) throws -> [HospitalData] {
         guard testFraction > 0, testFraction < 1 else {
             throw DatasetError.invalidOption(name: "test fraction", expected: "a number between 0 and 1, exclusive",
                                              found: "\(testFraction)")
@@ -55,8 +63,8 @@ public enum Partitioner {
             let (train, test) = local.stratifiedSplitIndices(testCount: testCount,
                                                              seed: (seed ^ 0x5EED_0F_7E57) &+ UInt64(hospital))
             let name = "\(d.name)/hospital-\(hospital + 1)"
-            return HospitalData(train: local.subset(train).renamed(name + "/train"),
-                                test: local.subset(test).renamed(name + "/test"))
+            return finish(HospitalData(train: local.subset(train).renamed(name + "/train"),
+                                       test: local.subset(test).renamed(name + "/test")))
         }
     }
 

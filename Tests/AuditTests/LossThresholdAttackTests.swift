@@ -37,4 +37,16 @@ struct LossThresholdAttackTests {
                                                limit: 15, seed: 9)
         #expect(t.members.count == 15 && t.nonMembers.count == 15)
     }
+
+    @Test("drawn from many hospitals' parts, the targets are exactly those drawn from their concatenation")
+    func targetsFromParts() throws {
+        let members = (0..<7).map { AuditFixture.records(3 + $0 * 5, seed: UInt64(10 + $0)) }
+        let outside = (0..<4).map { AuditFixture.records(9, seed: UInt64(40 + $0)) }
+        let parts = try MembershipTargets.balanced(members: members, nonMembers: outside, limit: 25, seed: 3)
+        let whole = try MembershipTargets.balanced(members: Dataset.concatenating(members), nonMembers: Dataset.concatenating(outside),
+                                                   limit: 25, seed: 3)
+        #expect(parts.members.features == whole.members.features && parts.members.labels == whole.members.labels)
+        #expect(parts.nonMembers.features == whole.nonMembers.features && parts.nonMembers.labels == whole.nonMembers.labels)
+        #expect(parts.count == 25)
+    }
 }

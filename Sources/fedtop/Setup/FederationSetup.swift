@@ -186,8 +186,8 @@ struct FederationSetup {
     /// their test splits), 300 of each at most. Nil without local hospitals.
     static func liveAudit(shares: [HospitalData], centralTest: Dataset?, seed: UInt64) -> LiveMembershipAudit? {
         guard !shares.isEmpty else { return nil }
-        let outside = centralTest ?? Dataset.concatenating(shares.map(\.test))
-        guard let targets = try? MembershipTargets.balanced(members: Dataset.concatenating(shares.map(\.train)), nonMembers: outside,
+        let outside = centralTest.map { [$0] } ?? shares.map(\.test)
+        guard let targets = try? MembershipTargets.balanced(members: shares.map(\.train), nonMembers: outside,
                                                             limit: 300, seed: seed ^ 0xa0d1) else { return nil }
         return LiveMembershipAudit(targets: targets)
     }
