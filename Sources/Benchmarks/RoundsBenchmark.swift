@@ -58,10 +58,9 @@ public struct RoundsBenchmark: Sendable {
 
     /// One scenario, in this process.
     public func runScenario(_ scenario: Scenario, factory: some BenchFederationFactory) throws -> ScenarioMeasurement {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-rounds-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        return try ScenarioMeasurement.measure(spec(scenario, out: scratch + "/run"), factory: factory,
-                                               context: "bench rounds: the \(scenario.rawValue) run")
+        try ScenarioMeasurement.inScratch("rounds", factory: factory, context: "bench rounds: the \(scenario.rawValue) run") {
+            spec(scenario, out: $0)
+        }
     }
 }
 
@@ -108,9 +107,6 @@ public struct SecAggBenchmark: Sendable {
 
     /// One federation, in this process.
     public func runScenario(_ s: Scenario, factory: some BenchFederationFactory) throws -> ScenarioMeasurement {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-secagg-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        return try ScenarioMeasurement.measure(spec(s, out: scratch + "/run"), factory: factory,
-                                               context: "bench secagg: the \(s.name) run")
+        try ScenarioMeasurement.inScratch("secagg", factory: factory, context: "bench secagg: the \(s.name) run") { spec(s, out: $0) }
     }
 }

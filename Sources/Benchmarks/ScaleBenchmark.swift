@@ -85,10 +85,9 @@ public struct ScaleBenchmark: Sendable {
 
     /// One federation, in this process.
     public func runScenario(_ s: Scenario, factory: some BenchFederationFactory) throws -> ScenarioMeasurement {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-scale-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        return try ScenarioMeasurement.measure(spec(s, out: scratch + "/run"), factory: factory,
-                                               context: "bench scale: the \(s.name) federation")
+        try ScenarioMeasurement.inScratch("scale", factory: factory, context: "bench scale: the \(s.name) federation") {
+            spec(s, out: $0)
+        }
     }
 
     /// What one run of the benchmark found, derived as the type's doc comment says.

@@ -146,6 +146,15 @@ public struct ScenarioMeasurement: Codable, Sendable {
                                    securePhases: SecurePhaseTimings.measure(events))
     }
 
+    /// ``measure(_:factory:context:)`` of the federation `spec` gives for a run folder inside a scratch
+    /// folder named after `bench` and this process, removed at the end.
+    public static func inScratch(_ bench: String, factory: some BenchFederationFactory, context: String,
+                                 spec: (_ out: String) -> BenchFederationSpec) throws -> ScenarioMeasurement {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-bench-\(bench)-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        return try measure(spec(scratch + "/run"), factory: factory, context: context)
+    }
+
     /// The JSON object a scenario child prints.
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
