@@ -67,18 +67,21 @@ public struct Dataset: Sendable {
     /// the test set its share of that number (largest remainders), so class proportions are kept.
     /// - Precondition: `testFraction` is in `0...1`.
     public func split(testFraction: Double, seed: UInt64) -> (train: Dataset, test: Dataset) {
-        precondition((0...1).contains(testFraction),
-                     "Dataset.split: testFraction \(testFraction) is outside 0...1")
-        var testCount = Int((Double(count) * testFraction).rounded())
-        if testFraction > 0, testFraction < 1, count >= 2 { testCount = min(max(testCount, 1), count - 1) }
-        let (train, test) = stratifiedSplitIndices(testCount: testCount, seed: seed)
+        let (train, test) = splitIndices(testFraction: testFraction, seed: seed)
         return (subset(train), subset(test))
     }
 
     /// Indices of a class-stratified split with exactly `testCount` test records, both parts shuffled.
     func stratifiedSplitIndices(testCount: Int, seed: UInt64) -> (train: [Int], test: [Int]) {
+        Dataset.stratifiedSplitIndices(labels: labels, classes: classNames.count, testCount: testCount, seed: seed)
+    }
+
+    /// The same split from the labels alone (so a ``RecordSource`` is split without drawing its records).
+    static func stratifiedSplitIndices(labels: [Int], classes: Int, testCount: Int,
+                                       seed: UInt64) -> (train: [Int], test: [Int]) {
+        let count = labels.count
         var rng = SeededGenerator(seed: seed)
-        var byClass = [[Int]](repeating: [], count: classNames.count)
+        var byClass = [[Int]](repeating: [], count: classes)
         for (index, label) in labels.enumerated() { byClass[label].append(index) }
         let quotas = Dataset.apportion(testCount, weights: byClass.map { Double($0.count) },
                                        capacities: byClass.map(\.count))

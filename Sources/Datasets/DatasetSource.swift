@@ -12,6 +12,14 @@ public enum DatasetSource {
     /// The dataset every command uses when none is named.
     public static let defaultSpec = "lesions"
 
+    /// The records `spec` names, drawn only when asked for where they can be (`lesions`,
+    /// `lesions:COUNT`: rendered on demand), else loaded as ``load(_:)`` loads them.
+    public static func open(_ spec: String) throws -> any RecordSource {
+        if spec == "lesions" { return LesionSource(seed: BuiltinDataset.lesionsSeed, count: BuiltinDataset.lesionsCount) }
+        if spec.hasPrefix("lesions:") { return LesionSource(seed: BuiltinDataset.lesionsSeed, count: try lesionCount(spec)) }
+        return try load(spec)
+    }
+
     /// Loads the dataset `spec` names.
     public static func load(_ spec: String) throws -> Dataset {
         if BuiltinDataset.names.contains(spec) { return try BuiltinDataset.named(spec) }
@@ -24,13 +32,17 @@ public enum DatasetSource {
         case ("csv", 1): return try CSVLoader.load(paths[0])
         case ("npy", 2): return try NPYLoader.load(features: paths[0], labels: paths[1])
         case ("idx", 2): return try IDXLoader.load(images: paths[0], labels: paths[1])
-        case ("lesions", _):
-            guard let count = Int(rest), (10...1_000_000).contains(count) else {
-                throw DatasetError.invalidOption(name: "lesions:COUNT", expected: "a COUNT of images from 10 to 1000000", found: spec)
-            }
-            return LesionGenerator(seed: BuiltinDataset.lesionsSeed).generate(count: count)
+        case ("lesions", _): return LesionGenerator(seed: BuiltinDataset.lesionsSeed).generate(count: try lesionCount(spec))
         default: throw DatasetError.invalidOption(name: "bad dataset", expected: help, found: spec)
         }
+    }
+
+    /// COUNT of `lesions:COUNT`.
+    private static func lesionCount(_ spec: String) throws -> Int {
+        guard let count = Int(spec.dropFirst("lesions:".count)), (10...1_000_000).contains(count) else {
+            throw DatasetError.invalidOption(name: "lesions:COUNT", expected: "a COUNT of images from 10 to 1000000", found: spec)
+        }
+        return count
     }
 
     /// The model a dataset trains by default: the CNN for the lesion images, a small CNN for other

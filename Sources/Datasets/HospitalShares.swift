@@ -7,18 +7,31 @@
 /// errors are ``Partitioner``'s.
 public enum HospitalShares {
     /// Every hospital's standardised share, in hospital order.
-    public static func prepare(_ data: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double, seed: UInt64,
+    /// Each share is drawn and standardised in place before the next is drawn, so the records exist once:
+    /// a federation's peak is its shares, without a second copy or the allocator's holes between them.
+    public static func prepare(_ data: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double, seed: UInt64,
                                featureClip: Float? = nil) throws -> [HospitalData] {
-        try Partitioner.partition(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed) {
-            standardized($0, featureClip: featureClip)
-        }
+        try Partitioner.shareIndices(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
+            .enumerated().map { hospital, share in
+                drawStandardized(share, hospital: hospital, from: data, featureClip: featureClip)
+            }
     }
 
-    /// The standardised share of hospital `index` (0-based) of `hospitals`, as ``prepare(_:hospitals:scheme:testFraction:seed:featureClip:)`` gives it.
-    public static func share(_ index: Int, of data: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
+    /// The standardised share of hospital `index` (0-based) of `hospitals`, as ``prepare(_:hospitals:scheme:testFraction:seed:featureClip:)``
+    /// gives it; only that share's records are drawn.
+    /// - Precondition: `index` is in `0..<hospitals`.
+    public static func share(_ index: Int, of data: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
                              seed: UInt64, featureClip: Float? = nil) throws -> HospitalData {
-        let shares = try Partitioner.partition(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
-        return standardized(shares[index], featureClip: featureClip)
+        let shares = try Partitioner.shareIndices(data, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
+        return drawStandardized(shares[index], hospital: index, from: data, featureClip: featureClip)
+    }
+
+    /// One hospital's records drawn and standardised with its training statistics, in place.
+    private static func drawStandardized(_ share: (train: [Int], test: [Int]), hospital: Int, from data: some RecordSource,
+                                         featureClip: Float?) -> HospitalData {
+        let (train, test) = Partitioner.draw(share, hospital: hospital, from: data)
+        let standardizer = Standardizer.fit(train, clip: featureClip)
+        return HospitalData(train: standardizer.apply(consume train), test: standardizer.apply(consume test))
     }
 
     /// Training and test records standardised with the training records' statistics.

@@ -64,27 +64,77 @@ public struct LesionGenerator: Sendable {
     /// - Precondition: `count` ≥ 0.
     public func generateWithTraits(count: Int) -> (dataset: Dataset, traits: [LesionTraits]) {
         precondition(count >= 0, "LesionGenerator: negative count \(count)")
-        let itemCount = 3 * LesionRenderer.size * LesionRenderer.size
-        let total = Double(Self.ham10000Counts.reduce(0, +))
-        var cumulative: [Double] = []
-        var running = 0.0
-        for c in Self.ham10000Counts {
-            running += Double(c) / total
-            cumulative.append(running)
+        return render(Array(0..<count))
+    }
+
+    /// The diagnosis of each of the first `count` images, without rendering any (a cheap draw from
+    /// each image's stream; equal to the labels of ``generate(count:)``).
+    /// - Precondition: `count` ≥ 0.
+    public func labels(count: Int) -> [Int] {
+        precondition(count >= 0, "LesionGenerator: negative count \(count)")
+        return (0..<count).map { i in
+            var rng = SeededGenerator(seed: seed, stream: UInt64(i))
+            return diagnosis(drawnFrom: &rng)
         }
-        var labels = [Int](repeating: 0, count: count)
+    }
+
+    /// Images `indices` (in that order, an index may repeat) and what was drawn in each: image `i` is
+    /// image `i` of ``generate(count:)`` for any count above `i`.
+    /// - Precondition: every index is ≥ 0.
+    public func render(_ indices: [Int]) -> (dataset: Dataset, traits: [LesionTraits]) {
+        precondition(indices.allSatisfy { $0 >= 0 }, "LesionGenerator: a negative image index")
+        let itemCount = 3 * LesionRenderer.size * LesionRenderer.size
+        var labels = [Int](repeating: 0, count: indices.count)
         var traits: [LesionTraits] = []
-        traits.reserveCapacity(count)
-        let features = Tensor(shape: [count] + Self.featureShape) { out in
-            for i in 0..<count {
+        traits.reserveCapacity(indices.count)
+        let features = Tensor(shape: [indices.count] + Self.featureShape) { out in
+            for (k, i) in indices.enumerated() {
                 var rng = SeededGenerator(seed: seed, stream: UInt64(i))
-                let u = rng.nextUnitDouble()
-                let diagnosis = cumulative.firstIndex { u < $0 } ?? (cumulative.count - 1)
-                labels[i] = diagnosis
-                let image = UnsafeMutableBufferPointer(rebasing: out[(i * itemCount)..<((i + 1) * itemCount)])
+                let diagnosis = diagnosis(drawnFrom: &rng)
+                labels[k] = diagnosis
+                let image = UnsafeMutableBufferPointer(rebasing: out[(k * itemCount)..<((k + 1) * itemCount)])
                 traits.append(LesionRenderer.draw(diagnosis: diagnosis, rng: &rng, into: image))
             }
         }
         return (Dataset(name: "lesions", features: features, labels: labels, classNames: Self.classNames), traits)
+    }
+
+    /// An image's class, drawn with HAM10000's frequencies as the first draw of its stream.
+    private func diagnosis(drawnFrom rng: inout SeededGenerator) -> Int {
+        let u = rng.nextUnitDouble()
+        return Self.cumulativeFrequencies.firstIndex { u < $0 } ?? (Self.cumulativeFrequencies.count - 1)
+    }
+
+    /// The running sums of HAM10000's class frequencies.
+    private static let cumulativeFrequencies: [Double] = {
+        let total = Double(ham10000Counts.reduce(0, +))
+        var running = 0.0
+        return ham10000Counts.map { running += Double($0) / total; return running }
+    }()
+}
+
+/// The synthetic lesions as a ``RecordSource``: labels drawn up front (cheap), images rendered only
+/// when drawn, so a federation holds each image once, in its hospital's share.
+///
+/// Contract: `records(indices)` equals `LesionGenerator(seed:).generate(count:).subset(indices)` bit
+/// for bit; `name` is `lesions`.
+public struct LesionSource: RecordSource {
+    public let generator: LesionGenerator
+    public let labels: [Int]
+
+    /// The first `count` images of `LesionGenerator(seed: seed)`.
+    /// - Precondition: `count` ≥ 0.
+    public init(seed: UInt64, count: Int) {
+        generator = LesionGenerator(seed: seed)
+        labels = generator.labels(count: count)
+    }
+
+    public var name: String { "lesions" }
+    public var classNames: [String] { LesionGenerator.classNames }
+    public var featureShape: [Int] { LesionGenerator.featureShape }
+
+    public func records(_ indices: [Int]) -> Dataset {
+        precondition(indices.allSatisfy { $0 < labels.count }, "LesionSource: an index outside 0..<\(labels.count)")
+        return generator.render(indices).dataset
     }
 }

@@ -40,59 +40,77 @@ public enum Partitioner {
     /// - Throws: ``DatasetError/invalidOption(name:expected:found:)`` for fewer than one hospital, a test
     ///   fraction outside (0, 1) or a scheme parameter out of range, and
     ///   ``DatasetError/tooFewRecords(records:hospitals:minimumPerHospital:)``.
-    public static func partition(_ d: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
+    public static func partition(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
                                  seed: UInt64) throws -> [HospitalData] {
         try partition(d, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed) { $0 }
     }
 
-    /// The same shares, each handed to `finish` as soon as it is cut (a hospital standardising its own
-    /// copy), so that only one unfinished share exists at a time: a thousand hospitals' raw copies are
-    /// never all in memory beside their finished ones.
-    public static func partition(_ d: Dataset, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
+    /// The same shares, each drawn from `d` and handed to `finish` as soon as it is cut (a hospital
+    /// standardising its own copy), so that only one unfinished share exists at a time: a thousand
+    /// hospitals' raw copies are never all in memory beside their finished ones, and a rendered source
+    /// is never drawn whole.
+    public static func partition(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
                                  seed: UInt64, finish: (HospitalData) -> HospitalData) throws -> [HospitalData] {
+        try shareIndices(d, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
+            .enumerated().map { hospital, share in
+                let (train, test) = draw(share, hospital: hospital, from: d)
+                return finish(HospitalData(train: train, test: test))
+            }
+    }
+
+    /// Hospital `hospital`'s records drawn from `d` at the indices ``shareIndices(_:hospitals:scheme:testFraction:seed:)`` gave it.
+    static func draw(_ share: (train: [Int], test: [Int]), hospital: Int, from d: some RecordSource) -> (train: Dataset, test: Dataset) {
+        let name = "\(d.name)/hospital-\(hospital + 1)"
+        return (d.records(share.train).renamed(name + "/train"), d.records(share.test).renamed(name + "/test"))
+    }
+
+    /// The indices into `d` of each hospital's training and test records, in hospital order; no
+    /// record is drawn. Record `train[j]` is the `j`-th training record of that hospital.
+    /// - Throws: as ``partition(_:hospitals:scheme:testFraction:seed:)``.
+    public static func shareIndices(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
+                                    seed: UInt64) throws -> [(train: [Int], test: [Int])] {
         guard testFraction > 0, testFraction < 1 else {
             throw DatasetError.invalidOption(name: "test fraction", expected: "a number between 0 and 1, exclusive",
                                              found: "\(testFraction)")
         }
-        let shares = try assign(d, hospitals: hospitals, scheme: scheme, seed: seed)
-        return shares.enumerated().map { hospital, indices in
+        let labels = d.labels, classes = d.classNames.count
+        return try assign(d, hospitals: hospitals, scheme: scheme, seed: seed).enumerated().map { hospital, indices in
             let records = indices.count
             let testCount = min(max(Int((Double(records) * testFraction).rounded()), minimumTestRecords),
                                 records - minimumTrainRecords)
-            let local = d.subset(indices)
-            let (train, test) = local.stratifiedSplitIndices(testCount: testCount,
-                                                             seed: (seed ^ 0x5EED_0F_7E57) &+ UInt64(hospital))
-            let name = "\(d.name)/hospital-\(hospital + 1)"
-            return finish(HospitalData(train: local.subset(train).renamed(name + "/train"),
-                                       test: local.subset(test).renamed(name + "/test")))
+            let (train, test) = Dataset.stratifiedSplitIndices(labels: indices.map { labels[$0] }, classes: classes,
+                                                               testCount: testCount,
+                                                               seed: (seed ^ 0x5EED_0F_7E57) &+ UInt64(hospital))
+            return (train.map { indices[$0] }, test.map { indices[$0] })
         }
     }
 
     /// The record indices of each hospital (before the train/test split), each list shuffled.
     /// - Throws: as ``partition(_:hospitals:scheme:testFraction:seed:)``.
-    public static func assign(_ d: Dataset, hospitals: Int, scheme: PartitionScheme, seed: UInt64) throws -> [[Int]] {
+    public static func assign(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, seed: UInt64) throws -> [[Int]] {
         guard hospitals >= 1 else {
             throw DatasetError.invalidOption(name: "hospitals", expected: "at least 1", found: "\(hospitals)")
         }
-        guard d.count >= hospitals * minimumRecords else {
-            throw DatasetError.tooFewRecords(records: d.count, hospitals: hospitals, minimumPerHospital: minimumRecords)
+        let count = d.count
+        guard count >= hospitals * minimumRecords else {
+            throw DatasetError.tooFewRecords(records: count, hospitals: hospitals, minimumPerHospital: minimumRecords)
         }
         var rng = SeededGenerator(seed: seed)
         var shares: [[Int]]
         switch scheme {
         case .iid:
-            shares = cut(Array(0..<d.count).shuffled(using: &rng),
-                         sizes: Dataset.apportion(d.count, weights: Array(repeating: 1, count: hospitals),
-                                                  capacities: Array(repeating: d.count, count: hospitals)))
+            shares = cut(Array(0..<count).shuffled(using: &rng),
+                         sizes: Dataset.apportion(count, weights: Array(repeating: 1, count: hospitals),
+                                                  capacities: Array(repeating: count, count: hospitals)))
         case .quantitySkew(let sigma):
             guard sigma >= 0, sigma.isFinite else {
                 throw DatasetError.invalidOption(name: "quantity skew sigma", expected: "a finite number ≥ 0",
                                                  found: "\(sigma)")
             }
             let weights = (0..<hospitals).map { _ in exp(sigma * rng.nextNormal()) }
-            let spare = d.count - hospitals * minimumRecords
+            let spare = count - hospitals * minimumRecords
             let extra = Dataset.apportion(spare, weights: weights, capacities: Array(repeating: spare, count: hospitals))
-            shares = cut(Array(0..<d.count).shuffled(using: &rng), sizes: extra.map { $0 + minimumRecords })
+            shares = cut(Array(0..<count).shuffled(using: &rng), sizes: extra.map { $0 + minimumRecords })
         case .dirichlet(let alpha):
             guard alpha > 0, alpha.isFinite else {
                 throw DatasetError.invalidOption(name: "Dirichlet alpha", expected: "a finite number > 0",
@@ -105,7 +123,7 @@ public enum Partitioner {
     }
 
     /// Label-skewed shares: each class split by a Dirichlet(alpha) draw, then short hospitals topped up.
-    static func dirichletShares(_ d: Dataset, hospitals: Int, alpha: Double,
+    static func dirichletShares(_ d: some RecordSource, hospitals: Int, alpha: Double,
                                 rng: inout SeededGenerator) -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: d.classNames.count)
         for (index, label) in d.labels.enumerated() { byClass[label].append(index) }

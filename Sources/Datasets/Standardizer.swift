@@ -74,19 +74,23 @@ public struct Standardizer: Sendable, Equatable {
     }
 
     /// `d` with every feature standardised by the fitted statistics (and clamped to ±``clip``).
+    /// When the caller hands over the only reference to `d`'s records (`apply(consume d)`), they are
+    /// standardised in place: no second copy of a hospital's share is made.
     /// - Precondition: `d.featureShape` equals ``featureShape``.
-    public func apply(_ d: Dataset) -> Dataset {
+    public func apply(_ d: consuming Dataset) -> Dataset {
         precondition(d.featureShape == featureShape,
                      "Standardizer: fitted on feature shape \(featureShape), applied to \(d.featureShape)")
-        let width = mean.count
+        let width = mean.count, count = d.count
+        let name = d.name, labels = d.labels, classNames = d.classNames
         var features = d.features
+        _ = consume d  // so that `features` may be the only reference, and be written in place
         let bound = clip ?? .infinity
         features.withUnsafeMutableBufferPointer { x in
-            for row in 0..<d.count {
+            for row in 0..<count {
                 let base = row * width
                 for j in 0..<width { x[base + j] = min(max((x[base + j] - mean[j]) / std[j], -bound), bound) }
             }
         }
-        return Dataset(name: d.name, features: features, labels: d.labels, classNames: d.classNames)
+        return Dataset(name: name, features: features, labels: labels, classNames: classNames)
     }
 }

@@ -21,6 +21,17 @@ struct StandardizerTests {
         }
     }
 
+    @Test("applied to a dataset the caller keeps, the caller's records are untouched; handed over, the result is the same")
+    func inPlaceOnlyWhenHandedOver() {
+        let kept = Self.data([[1, 10], [3, 20], [5, 60]])
+        let s = Standardizer.fit(kept)
+        let copied = s.apply(kept)
+        #expect(kept.features.scalars == [1, 10, 3, 20, 5, 60])
+        let handed = Self.data([[1, 10], [3, 20], [5, 60]])
+        let inPlace = s.apply(consume handed)
+        #expect(inPlace.features.scalars == copied.features.scalars && inPlace.name == "d" && inPlace.labels == [0, 0, 0])
+    }
+
     @Test("test data is transformed with the train statistics, so its mean is not forced to 0")
     func testUsesTrainStatistics() {
         let s = Standardizer.fit(Self.data([[0], [2]]))  // mean 1, std 1

@@ -27,10 +27,9 @@ public struct DataFacts: Sendable, Equatable {
 /// record; every refusal is ``FederationError/configuration(_:)`` naming the option at fault
 /// (`--dataset`, `--central-holdout`, `--hospitals`, `--partition`, `--model`).
 public struct FederationLayout: Sendable {
-    /// The whole dataset before the hold-out (nil when only remote hospitals hold data).
-    public let whole: Dataset?
-    /// The records left for the hospitals after the hold-out.
-    public let data: Dataset?
+    /// The number of records left for the hospitals after the hold-out (nil when only remote hospitals
+    /// hold data).
+    public let hospitalRecords: Int?
     public let facts: DataFacts
     public let centralTest: Dataset?
     public let scheme: PartitionScheme
@@ -38,30 +37,32 @@ public struct FederationLayout: Sendable {
     public let shares: [HospitalData]
     public let modelKind: String
 
+    /// The records are opened as a ``RecordSource`` and each hospital's share drawn as it is cut, so a
+    /// synthetic dataset is never held whole beside the shares (peak memory ≈ the shares themselves).
     /// - Parameters:
-    ///   - dataset: a ``DatasetSource`` spec; loaded when there are local hospitals, a hold-out, or no remote facts.
+    ///   - dataset: a ``DatasetSource`` spec; opened when there are local hospitals, a hold-out, or no remote facts.
     ///   - remoteFacts: a remote hospital's description of its data, used when this process loads none.
     public init(dataset: String, localHospitals: Int, partition: String, testFraction: Double, centralHoldout: Double?,
                 featureClip: Float?, model: String?, seed: UInt64, remoteFacts: DataFacts?) throws(FederationError) {
-        var data: Dataset?
+        var data: (any RecordSource)?
         if localHospitals > 0 || centralHoldout != nil || remoteFacts == nil {
-            do { data = try DatasetSource.load(dataset) } catch { throw .configuration("--dataset \(dataset): \(error)") }
+            do { data = try DatasetSource.open(dataset) } catch { throw .configuration("--dataset \(dataset): \(error)") }
         }
-        whole = data
         guard let facts = data.map({ DataFacts(name: $0.name, count: $0.count, featureShape: $0.featureShape, classes: $0.classNames.count) })
             ?? remoteFacts else { throw .configuration("no data: give --dataset or a remote --hospital") }
         self.facts = facts
         var centralTest: Dataset?
         if let fraction = centralHoldout, let whole = data {
-            let (rest, holdout) = whole.split(testFraction: fraction, seed: seed ^ 0xce17)
+            let (rest, holdout) = whole.splitIndices(testFraction: fraction, seed: seed ^ 0xce17)
             guard holdout.count >= 1, rest.count >= localHospitals * 2 else {
                 throw .configuration("--central-holdout \(fraction) leaves too few records (\(holdout.count) held out, \(rest.count) for the hospitals)")
             }
-            data = rest
-            centralTest = Standardizer.fit(holdout, clip: featureClip).apply(holdout)
+            let heldOut = whole.records(holdout)
+            centralTest = Standardizer.fit(heldOut, clip: featureClip).apply(heldOut)
+            data = RecordSelection(whole, indices: rest)
         }
         self.centralTest = centralTest
-        self.data = data
+        hospitalRecords = data?.count
         do { scheme = try PartitionScheme(parsing: partition) } catch { throw .configuration("--partition: \(error)") }
         var shares: [HospitalData] = []
         if localHospitals > 0, let data {

@@ -214,8 +214,8 @@ struct HospitalCommand: ParsableCommand {
         guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (1...n).contains(i) else {
             throw ValidationError("--shard '\(shard)': expected i/n with 1 ≤ i ≤ n")
         }
-        let whole: Dataset
-        do { whole = try DatasetSource.load(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
+        let whole: any RecordSource
+        do { whole = try DatasetSource.open(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
         let scheme: PartitionScheme
         do { scheme = try PartitionScheme(parsing: o.string(.partition)) } catch { throw ValidationError("--partition: \(error)") }
         let data: HospitalData

@@ -163,7 +163,7 @@ struct FederationSetup {
             placement = (plan.hospitals > 0 ? "across \(plan.hospitals) local hospitals (\(layout.scheme)) and" : "across")
                 + " \(remotes.count) remote (" + remotes.map { "\($0.name) at \($0.endpoint.address)" }.joined(separator: ", ") + ")"
         }
-        let records = layout.data.map { "\($0.count) records" } ?? "records at the hospitals"
+        let records = layout.hospitalRecords.map { "\($0) records" } ?? "records at the hospitals"
         var text = "fedtop: \(name): \(layout.facts.name) (\(records)) \(placement), "
             + "\(layout.modelKind) (\(model.parameterCount) parameters), \(strategy), \(plan.rounds) rounds; DP \(plan.privacy.rawValue)"
         if plan.privacy.sampleLevel { text += String(format: ", σ %.3f C %g", sigma, plan.clip) }
