@@ -1,17 +1,22 @@
 import Foundation
 
-/// How a round's cost grows with the federation (`fedtop bench scale`): the same records spread over
-/// more and more hospitals, and a federation of ten thousand of which a hundred train each round.
+/// How a round's cost grows with the federation (`fedtop bench scale`): more and more hospitals of the
+/// same size, and a federation of ten thousand of which a hundred train each round.
 ///
-/// - Trained per round (10 → 100 → 1,000 hospitals, all training every round): `lesions:RECORDS`
-///   (20,000 by default) split over the hospitals, the MLP, sample-level DP-SGD at ε = 8. Every round
-///   trains on the same records in total, however many hospitals hold them, so its time per trained
-///   record should not move: the bound is 1.5× between the smallest and the largest federation.
-///   The 1,000-hospital federation is run again with one worker (`FEDTOP_WORKERS=1`): the speed-up
-///   of its round from one worker to all the cores (the bound, ≥ 1.85×, is for two cores: this
-///   machine's). The other federations run with `FEDTOP_WORKERS` as the parent has it.
-/// - Held (10,000 hospitals, 100 per round): `lesions:(10 × RECORDS)` — as many records per hospital as
-///   the 1,000-hospital federation — whose peak memory shows what holding hospitals costs (bound 2 GiB).
+/// - Trained per round (10 → 100 → 1,000 hospitals, all training every round): every hospital holds
+///   `recordsPerHospital` lesions (20 by default: `lesions:200`, `lesions:2000`, `lesions:20000`), the
+///   MLP, sample-level DP-SGD at ε = 8. Each hospital does the same work at every size, so a round's
+///   time per trained record measures what the federation adds per hospital (selection, accounting,
+///   the ledger, validation, aggregation, evaluation): the bound is 1.5× between the smallest and the
+///   largest federation. (Spreading a fixed dataset over more hospitals instead multiplies the DP-SGD
+///   work per record: each hospital's step draws model-sized noise however few records it holds.)
+///   The 1,000-hospital federation is run again on one core (`FEDTOP_WORKERS=1`, and the process
+///   confined to CPU 0 by `taskset`, so its engine thread and evaluation cannot borrow the other
+///   core): the speed-up of its round from one core to all of them (the bound, ≥ 1.85×, is for two
+///   cores: this machine's). The other federations run with `FEDTOP_WORKERS` as the parent has it.
+/// - Held (10,000 hospitals, 100 per round): `lesions:200000` with 20 per hospital, whose peak memory
+///   shows what holding hospitals costs (bound 2 GiB); each hospital's images are rendered into its
+///   share as it is cut (``LesionSource``), so the dataset is never held twice.
 ///   The 1,000-hospital federation's peak is bound by 1 GiB.
 ///
 /// Contract: each federation in a process of its own (``ScenarioMeasurement/child(executable:arguments:environment:failure:)``),
@@ -19,7 +24,7 @@ import Foundation
 /// over rounds 2… (``RoundTimings``).
 public struct ScaleBenchmark: Sendable {
     /// One federation: `held` hospitals, `perRound` of them trained each round, on `workers` cores
-    /// (nil: all); named `H-P` or `H-P-wW`.
+    /// (nil: all; else that many workers, the process confined to that many CPUs); named `H-P` or `H-P-wW`.
     public struct Scenario: Sendable, Equatable, Hashable {
         public var held: Int
         public var perRound: Int
@@ -51,14 +56,14 @@ public struct ScaleBenchmark: Sendable {
     public static let heldMemoryBound = 2 << 30
 
     public var rounds: Int
-    /// Records of the trained-per-round federations' dataset (`lesions:RECORDS`).
-    public var records: Int
+    /// Records each hospital holds (training and test), in every federation.
+    public var recordsPerHospital: Int
     public var model: String
     public var epsilon: Double
 
-    public init(rounds: Int, records: Int, model: String = "mlp", epsilon: Double = 8) {
+    public init(rounds: Int, recordsPerHospital: Int = 20, model: String = "mlp", epsilon: Double = 8) {
         self.rounds = rounds
-        self.records = records
+        self.recordsPerHospital = recordsPerHospital
         self.model = model
         self.epsilon = epsilon
     }
@@ -69,11 +74,12 @@ public struct ScaleBenchmark: Sendable {
     public static let held = Scenario(held: 10_000, perRound: 100)
     public static var scenarios: [Scenario] { trained + [singleWorker, held] }
 
-    /// Records of `scenario`'s dataset: the trained federations share `records`; a larger held one keeps
-    /// the records per hospital of the largest trained one.
-    public func datasetRecords(_ s: Scenario) -> Int {
-        let largest = Self.trained.map(\.held).max()!
-        return s.held <= largest ? records : records / largest * s.held
+    /// Records of `scenario`'s dataset (`lesions:COUNT`): `recordsPerHospital` for each hospital held.
+    public func datasetRecords(_ s: Scenario) -> Int { recordsPerHospital * s.held }
+
+    /// Training records of one hospital: its records less its test split (a fifth, at least one).
+    public var trainingRecordsPerHospital: Int {
+        recordsPerHospital - min(max(Int((Double(recordsPerHospital) * 0.2).rounded()), 1), recordsPerHospital - 2)
     }
 
     public func spec(_ s: Scenario, out: String) -> BenchFederationSpec {

@@ -171,11 +171,23 @@ public struct ScenarioMeasurement: Codable, Sendable {
 
     /// Runs `executable arguments` (a scenario child, its standard error shared with this process, this
     /// process's environment with `environment` on top) and reads what it measured; throws `failure(status)` if it fails or prints no measurement.
-    public static func child(executable: URL, arguments: [String], environment: [String: String] = [:],
+    /// With `cpus`, the child and every thread it starts are confined to CPUs `0..<cpus` (util-linux's
+    /// `taskset`, from before its first instruction), so "one core" means one core, not one worker
+    /// beside an engine thread and evaluation running on the others.
+    public static func child(executable: URL, arguments: [String], environment: [String: String] = [:], cpus: Int? = nil,
                              failure: (_ status: Int32) -> String) throws -> ScenarioMeasurement {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let cpus {
+            let taskset = URL(fileURLWithPath: "/usr/bin/taskset")
+            guard cpus >= 1, FileManager.default.isExecutableFile(atPath: taskset.path) else {
+                throw BenchmarkError("confining a benchmark to \(cpus) CPU(s) needs /usr/bin/taskset (Debian package util-linux)")
+            }
+            process.executableURL = taskset
+            process.arguments = ["--cpu-list", "0-\(cpus - 1)", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

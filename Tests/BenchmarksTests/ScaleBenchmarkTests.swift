@@ -17,10 +17,13 @@ struct ScaleBenchmarkTests {
         for bad in ["10", "10-20", "a-b", "10-5-x2", "10-5-w0", "0-0"] { #expect(ScaleBenchmark.Scenario(name: bad) == nil, "\(bad)") }
     }
 
-    @Test("the trained federations share the records; the held one keeps the largest one's records per hospital")
+    @Test("every federation's hospitals hold the same records each; a fifth of them are test records")
     func datasets() {
-        let b = ScaleBenchmark(rounds: 4, records: 20_000)
-        #expect(ScaleBenchmark.trained.map(b.datasetRecords) == [20_000, 20_000, 20_000])
+        let b = ScaleBenchmark(rounds: 4)
+        #expect(ScaleBenchmark.trained.map(b.datasetRecords) == [200, 2_000, 20_000])
+        #expect(b.trainingRecordsPerHospital == 16)
+        #expect(ScaleBenchmark(rounds: 4, recordsPerHospital: 5).trainingRecordsPerHospital == 4)
+        #expect(ScaleBenchmark(rounds: 4, recordsPerHospital: 3).trainingRecordsPerHospital == 2)
         #expect(b.datasetRecords(ScaleBenchmark.held) == 200_000)
         #expect(b.spec(ScaleBenchmark.held, out: "/tmp/x").dataset == "lesions:200000")
         #expect(b.spec(ScaleBenchmark.held, out: "/tmp/x").perRound == 100 && !b.spec(ScaleBenchmark.held, out: "/tmp/x").liveAudit)

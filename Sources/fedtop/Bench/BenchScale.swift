@@ -4,41 +4,43 @@ import Benchmarks
 import Foundation
 
 /// `fedtop bench scale`: round time, time per trained record and peak memory from 10 to 10,000
-/// hospitals, the 1 → 2-worker speed-up of a 1,000-hospital round, and (with `--plot DIR`) the SVG
+/// hospitals, the one-core → all-core speed-up of a 1,000-hospital round, and (with `--plot DIR`) the SVG
 /// charts the README shows (``ScaleBenchmark``). Each federation runs in a child process of its own.
 struct BenchScale: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale",
-        abstract: "Round time and peak memory from 10 to 10,000 hospitals (MLP on lesions, DP-SGD), and the 1→2-worker speed-up.")
+        abstract: "Round time and peak memory from 10 to 10,000 hospitals (MLP on lesions, DP-SGD), and the 1-core → all-core speed-up.")
 
     @Option(help: "Rounds of each federation (medians over rounds 2…).") var rounds = 4
-    @Option(help: "Records of the 10/100/1,000-hospital federations' lesions (the 10,000-hospital one holds 10× as many).")
-    var records = 20_000
+    @Option(help: "Lesion records each hospital holds, a fifth of them for its test set (lesions:200 for 10 hospitals … lesions:200000 for 10,000).")
+    var recordsPerHospital = 20
     @Option(help: "Write the charts (scale-round-time.svg, scale-memory.svg) into this folder.") var plot: String?
     @Option(help: .hidden) var scenario: String?
 
     func validate() throws {
         guard rounds >= 3 else { throw ValidationError("--rounds must be at least 3") }
-        guard records >= 10_000 else { throw ValidationError("--records must be at least 10000 (10 per hospital of 1,000), got \(records)") }
+        guard (5...100).contains(recordsPerHospital) else {
+            throw ValidationError("--records-per-hospital must be from 5 to 100 (10,000 hospitals hold at most 1,000,000 lesions), got \(recordsPerHospital)")
+        }
     }
 
     func run() throws {
-        let bench = ScaleBenchmark(rounds: rounds, records: records)
+        let bench = ScaleBenchmark(rounds: rounds, recordsPerHospital: recordsPerHospital)
         if let scenario {
             guard let chosen = ScaleBenchmark.Scenario(name: scenario) else { throw ValidationError("unknown scenario '\(scenario)'") }
             return FileHandle.standardOutput.write(try bench.runScenario(chosen, factory: FedtopBenchFederations()).encoded())
         }
         print("fedtop bench scale: MLP (151,047 parameters), sample-level DP-SGD at ε = \(Int(bench.epsilon)), no live audit; "
+              + "\(recordsPerHospital) records per hospital (\(bench.trainingRecordsPerHospital) training); "
               + "each federation in its own process; medians over rounds 2…\(rounds)")
         print(CPUFeatures.line)
-        print(pad("held", 8, right: true) + pad("per round", 11, right: true) + pad("workers", 9, right: true)
+        print(pad("held", 8, right: true) + pad("per round", 11, right: true) + pad("cores", 9, right: true)
               + pad("dataset", 16, right: true) + pad("round", 11, right: true) + pad("per record", 12, right: true)
               + pad("training", 11, right: true) + pad("peak RSS", 11, right: true) + pad("setup", 9, right: true))
         var rows: [(scenario: ScaleBenchmark.Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)] = []
         for s in ScaleBenchmark.scenarios {
             let m = try child(s)
-            // Training records per hospital: its share less the 20 % test split.
-            let trained = Int((Double(bench.datasetRecords(s)) * 0.8 * Double(s.perRound) / Double(s.held)).rounded())
+            let trained = bench.trainingRecordsPerHospital * s.perRound
             rows.append((s, trained, m))
             let perRecord = m.timings.period / Double(max(1, trained))
             print(pad("\(s.held)", 8, right: true) + pad("\(s.perRound)", 11, right: true)
@@ -57,7 +59,8 @@ struct BenchScale: ParsableCommand {
                      report.timeRatio, ScaleBenchmark.timeRatioBound, verdict(report.timeRatio <= ScaleBenchmark.timeRatioBound)))
         print(String(format: "slope of log(round time) over log(hospitals trained per round): %.3f (0: flat, 1: linear in hospitals)",
                      report.slope))
-        print(String(format: "1 → %d-worker speed-up of the 1,000-hospital round: %.2f× (bound ≥ %.2f×): %@", CPUFeatures.cores,
+        print(String(format: "1 → %d-core speed-up of the 1,000-hospital round (one core: taskset to CPU 0, one worker): %.2f× (bound ≥ %.2f×): %@",
+                     CPUFeatures.cores,
                      report.speedUp, ScaleBenchmark.speedUpBound, verdict(report.speedUp >= ScaleBenchmark.speedUpBound)))
         print(String(format: "peak memory, 1,000 hospitals all training: %.0f MiB (bound ≤ 1024 MiB): %@",
                      Double(all.peakBytes) / 1_048_576, verdict(all.peakBytes <= ScaleBenchmark.allTrainingMemoryBound)))
@@ -77,7 +80,7 @@ struct BenchScale: ParsableCommand {
             ChartSeries(label: label, points: rs.map { ChartPoint(x: Double($0.scenario.held), y: y($0.measurement)) })
         }
         let time = ReportChart(
-            name: "scale-round-time", title: "Round time (same records, spread over more hospitals)", xLabel: "hospitals held",
+            name: "scale-round-time", title: "Round time (\(recordsPerHospital) records per hospital)", xLabel: "hospitals held",
             yLabel: "seconds per round (median)", xScale: .log, yScale: .log,
             series: [series("all training", trained) { $0.timings.period },
                      series("100 per round", sampled) { $0.timings.period }])
@@ -98,8 +101,8 @@ struct BenchScale: ParsableCommand {
     private func child(_ s: ScaleBenchmark.Scenario) throws -> ScenarioMeasurement {
         try ScenarioMeasurement.child(
             executable: Bench.executable,
-            arguments: ["bench", "scale", "--scenario", s.name, "--rounds", String(rounds), "--records", String(records)],
-            environment: s.workers.map { ["FEDTOP_WORKERS": String($0)] } ?? [:]) {
+            arguments: ["bench", "scale", "--scenario", s.name, "--rounds", String(rounds), "--records-per-hospital", String(recordsPerHospital)],
+            environment: s.workers.map { ["FEDTOP_WORKERS": String($0)] } ?? [:], cpus: s.workers) {
             "bench scale: federation \(s.name) failed (exit status \($0))"
         }
     }
