@@ -82,15 +82,38 @@ struct LedgerSealTests {
         }
     }
 
-    @Test("the head record is replaced atomically and holds the count and the last MAC")
+    @Test("the head record holds the count and the last MAC, in a fixed-size file overwritten in place (same inode)")
     func head() throws {
         let s = try LedgerScratch(); defer { s.remove() }
         let path = s.ledgerPath()
         let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5), seal: s.seal())
+        let headPath = try s.seal().headPath
+        let inode = try FileManager.default.attributesOfItem(atPath: headPath)[.systemFileNumber] as? Int
         try ledger.record(PrivacySegment(sampleRate: 0.01, noiseMultiplier: 1, steps: 10), round: 1)
         let last = LedgerFormat.splitMAC(try s.lines(path).last!)!.mac
         #expect(try s.seal().readHead(ledger: path) == LedgerSeal.Head(count: 2, mac: last))
+        #expect(try FileManager.default.attributesOfItem(atPath: headPath)[.systemFileNumber] as? Int == inode)
+        #expect(try s.bytes(headPath).count == LedgerSeal.headSize)
         #expect(try mode(s.seal().headPath) == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.sealDirectory).sorted() == ["hospital-1.ledger-head", "ledger.key"])
+    }
+
+    @Test("an earlier version's unpadded head is read, and replaced whole by the next write")
+    func unpaddedHead() throws {
+        let s = try LedgerScratch(); defer { s.remove() }
+        let path = s.ledgerPath()
+        let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5), seal: s.seal())
+        try ledger.record(PrivacySegment(sampleRate: 0.01, noiseMultiplier: 1, steps: 10), round: 1)
+        let headPath = try s.seal().headPath
+        let padded = try s.text(headPath)
+        let unpadded = padded.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        try s.write(unpadded, to: headPath)
+        #expect(try s.seal().readHead(ledger: path)?.count == 2)
+        let reopened = try PrivacyLedger(path: path, budget: nil, seal: s.seal())
+        #expect(reopened.notes.isEmpty)
+        try reopened.record(PrivacySegment(sampleRate: 0.01, noiseMultiplier: 1, steps: 10), round: 2)
+        #expect(try s.bytes(headPath).count == LedgerSeal.headSize && s.seal().readHead(ledger: path)?.count == 3)
+        try s.write(String(padded.dropLast()), to: headPath)  // no final newline: damaged
+        #expect(throws: LedgerError.headDamaged(path: headPath, ledger: path)) { try PrivacyLedger(path: path, budget: nil, seal: s.seal()) }
     }
 }
