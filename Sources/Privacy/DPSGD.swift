@@ -68,7 +68,8 @@ public struct DPSGD {
         return (0..<count).filter { _ in sampler.next() < threshold }
     }
 
-    /// One step on `model`; returns the batch's gradient report (loss, clipped count, batch size).
+    /// One step on `model`; returns the batch's gradient report (loss, clipped count, batch size), its
+    /// `gradient` being the update the optimizer was given: the noised clipped sum over q·n.
     @discardableResult
     public mutating func step<O: Optimizer>(model: inout Sequential, features: Tensor, labels: [Int],
                                             optimizer: inout O, computer: GradientComputer) -> BatchGradient {
@@ -92,9 +93,9 @@ public struct DPSGD {
                 }
             }
         }
-        var update = result.gradient
-        update.scale(by: Float(1 / (settings.sampleRate * Double(n))))
-        optimizer.step(parameters: &model.parameters, gradient: update)
+        // In place: the computer's fresh gradient is the only reference, so the update costs no copy.
+        result.gradient.scale(by: Float(1 / (settings.sampleRate * Double(n))))
+        optimizer.step(parameters: &model.parameters, gradient: result.gradient)
         return result
     }
 }

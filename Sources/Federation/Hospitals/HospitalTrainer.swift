@@ -250,7 +250,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
             epsilon = lock.withLock { ledger.spentEpsilon }
         }
         simulation?.afterLedger()
-        var delta = model.parameters
+        var delta = (consume model).parameters  // the trained copy itself, not a second one
         delta.add(globalModel, scaledBy: -1)
         lock.withLock {
             _status = ledger.map { $0.spentEpsilon >= $0.budget.epsilon } == true ? .budgetExhausted : .idle
