@@ -4,6 +4,7 @@
 /// It is shared between tensor copies and copied by ``Tensor`` before the first write to a shared
 /// instance (`isKnownUniquelyReferenced`), the way SwiftNIO's `ByteBuffer` copies its storage.
 /// Mutation happens only through a uniquely referenced storage, which is why it is `Sendable`.
+/// Buffers of 128 KiB or more come from, and go back to, the ``BufferPool``.
 @usableFromInline
 final class TensorStorage: @unchecked Sendable {
     /// Alignment of every buffer: a whole AVX-512 register, and a cache line.
@@ -22,8 +23,7 @@ final class TensorStorage: @unchecked Sendable {
     init(count: Int, zeroed: Bool) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
+        let raw = BufferPool.take(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
     }
@@ -42,6 +42,6 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        BufferPool.give(UnsafeMutableRawPointer(pointer), byteCount: max(count, 1) * MemoryLayout<Float>.stride)
     }
 }
