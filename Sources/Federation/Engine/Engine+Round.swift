@@ -136,10 +136,10 @@ extension Engine {
     private func plainCollection(selected: [Int], global: Tensor, settings: RoundSettings) -> Result<Collected, RoundStop> {
         // 2–4. Broadcast, train, collect until all answer or the deadline, deciding each answer in the federation's order.
         let r = settings.round
-        // A round small enough to measure leave-one-out influence keeps its updates whole (combining them is the same
-        // fold, in the same order); a larger one folds them as they arrive.
-        let small = selected.count <= Self.influenceLimit
-        let fold = small ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
+        // A round that measures leave-one-out influence (a simulated attacker among few enough hospitals) keeps its
+        // updates whole (combining them is the same fold, in the same order); any other folds them as they arrive.
+        let measuresInfluence = selected.count <= Self.influenceLimit && selected.contains { hospitals[$0].isMalicious }
+        let fold = measuresInfluence ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
         var intake = RoundIntake(order: selected, fold: fold, globalNorm: global.norm())
         let judge = intakeJudge(round: r, settings: settings)
         enter(.broadcasting)
@@ -232,20 +232,28 @@ extension Engine {
         let n = selected.count
         enter(.training(reported: 0, selected: n))
         inbox.withLock { inFlight.formUnion(selected) }
-        for i in selected {
-            let hospital = hospitals[i]
-            let bus = self.bus, round = settings.round, name = hospital.name
-            let clock = ContinuousClock(), started = self.startInstant
-            workers.async { [self] in
-                let result = Result { () throws(HospitalError) -> HospitalUpdate in
-                    try hospital.train(globalModel: global, settings: settings) { p in
-                        let t = clock.now - started
-                        bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
-                                                kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
-                    }
+        let bus = self.bus, round = settings.round, clock = ContinuousClock(), started = self.startInstant
+        let train: @Sendable (Int) -> Void = { [self] i in
+            let hospital = hospitals[i], name = hospital.name
+            let result = Result { () throws(HospitalError) -> HospitalUpdate in
+                try hospital.train(globalModel: global, settings: settings) { p in
+                    let t = clock.now - started
+                    bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
+                                            kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
                 }
-                inbox.withLock { _ = inFlight.remove(i) }
-                box.deliver(i, result)
+            }
+            inbox.withLock { _ = inFlight.remove(i) }
+            box.deliver(i, result)
+        }
+        // Remote hospitals wait on the network: each gets its own task. Local ones compute here, a core each
+        // (``ComputeGate``), then write their ledger (fsync): they are taken in turn by twice as many lanes as
+        // cores, so that while one lane waits for the disk another computes.
+        let local = selected.filter { hospitals[$0].location == .local }
+        for i in selected where hospitals[i].location != .local { workers.async { train(i) } }
+        if !local.isEmpty {
+            let queue = LaneQueue(local)
+            for _ in 0..<min(local.count, 2 * ComputePolicy.cores) {
+                Thread.detachNewThread { while let i = queue.next() { train(i) } }
             }
         }
         let deadline = configuration.deadline.map { Date(timeIntervalSinceNow: $0) }
@@ -301,4 +309,19 @@ final class ResultSlots<T>: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
     var values: [T?] { lock.withLock { slots } }
+}
+
+/// Indices handed out one at a time to the lanes that train local hospitals.
+final class LaneQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let items: [Int]
+    private var position = 0
+    init(_ items: [Int]) { self.items = items }
+    func next() -> Int? {
+        lock.withLock {
+            guard position < items.count else { return nil }
+            defer { position += 1 }
+            return items[position]
+        }
+    }
 }
