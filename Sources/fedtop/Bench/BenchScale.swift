@@ -11,7 +11,7 @@ struct BenchScale: ParsableCommand {
         commandName: "scale",
         abstract: "Round time and peak memory from 10 to 10,000 hospitals (MLP on lesions, DP-SGD), and the 1-core → all-core speed-up.")
 
-    @Option(help: "Rounds of each federation (medians over rounds 2…).") var rounds = 4
+    @Option(help: "Rounds of each federation (medians over rounds 2…).") var rounds = 6
     @Option(help: "Lesion records each hospital holds, a fifth of them for its test set (lesions:200 for 10 hospitals … lesions:200000 for 10,000).")
     var recordsPerHospital = 20
     @Option(help: "Write the charts (scale-round-time.svg, scale-memory.svg) into this folder.") var plot: String?
