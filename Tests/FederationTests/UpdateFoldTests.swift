@@ -71,6 +71,19 @@ struct UpdateFoldTests {
         #expect(NormBounding(maxNorm: 1).combine(updates) == mean)
     }
 
+    @Test("an update that carries its norm folds exactly as one whose norm the fold computes (norm bounding, bit for bit)")
+    func knownNorm() {
+        let updates = Self.randomUpdates(40, parameters: 257, seed: 8)
+        let withNorms = updates.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: $0.sampleCount, norm: $0.delta.norm()) }
+        var a = UpdateFold(rule: .boundedWeighted(maxNorm: 20), parameters: 257)
+        var b = a
+        for u in updates { a.add(u) }
+        for u in withNorms { b.add(u) }
+        #expect(a.weightedMean() == b.weightedMean())
+        #expect(NormBounding.clippedHospitals(updates, maxNorm: 20) == NormBounding.clippedHospitals(withNorms, maxNorm: 20))
+        #expect(!NormBounding.clippedHospitals(withNorms, maxNorm: 20).isEmpty)
+    }
+
     @Test("mean rules fold; robust rules do not")
     func rules() throws {
         #expect(FedAvg().foldRule == .weighted)

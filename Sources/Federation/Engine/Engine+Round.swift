@@ -136,10 +136,10 @@ extension Engine {
     private func plainCollection(selected: [Int], global: Tensor, settings: RoundSettings) -> Result<Collected, RoundStop> {
         // 2–4. Broadcast, train, collect until all answer or the deadline, deciding each answer in the federation's order.
         let r = settings.round
-        // A round that measures leave-one-out influence (a simulated attacker among few enough hospitals) keeps its
-        // updates whole (combining them is the same fold, in the same order); any other folds them as they arrive.
-        let measuresInfluence = selected.count <= Self.influenceLimit && selected.contains { hospitals[$0].isMalicious }
-        let fold = measuresInfluence ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
+        // A round small enough to measure leave-one-out influence keeps its updates whole (combining them is the same
+        // fold, in the same order, and measured faster than folding as they arrive); a larger one folds them as they arrive.
+        let small = selected.count <= Self.influenceLimit
+        let fold = small ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
         var intake = RoundIntake(order: selected, fold: fold, globalNorm: global.norm())
         let judge = intakeJudge(round: r, settings: settings)
         enter(.broadcasting)

@@ -136,7 +136,7 @@ struct RoundIntake {
         lossSum += update.trainLoss * Double(update.sampleCount)
         recordSum += Double(update.sampleCount)
         trainingSeconds = max(trainingSeconds, update.seconds)
-        let client = ClientUpdate(hospital: update.hospital, delta: update.delta, sampleCount: update.sampleCount)
+        let client = ClientUpdate(hospital: update.hospital, delta: update.delta, sampleCount: update.sampleCount, norm: norm)
         if fold != nil { fold!.add(client) } else { kept.append(client) }
     }
 }

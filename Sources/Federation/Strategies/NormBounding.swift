@@ -31,6 +31,6 @@ public struct NormBounding: Strategy {
 
     /// The hospitals whose updates were longer than M and were scaled down (for the audit).
     public static func clippedHospitals(_ updates: [ClientUpdate], maxNorm: Double) -> [String] {
-        updates.filter { $0.delta.norm() > maxNorm }.map(\.hospital)
+        updates.filter { ($0.norm ?? $0.delta.norm()) > maxNorm }.map(\.hospital)
     }
 }

@@ -8,11 +8,16 @@ public struct ClientUpdate: Sendable {
     public var delta: Tensor
     /// Records behind the update (the FedAvg weight).
     public var sampleCount: Int
+    /// `delta.norm()`, when the caller has already computed it (the intake has, to judge outliers):
+    /// norm bounding then uses it instead of a second pass over the update.
+    /// - Precondition: nil or exactly `delta.norm()`.
+    public var norm: Double?
 
-    public init(hospital: String, delta: Tensor, sampleCount: Int) {
+    public init(hospital: String, delta: Tensor, sampleCount: Int, norm: Double? = nil) {
         self.hospital = hospital
         self.delta = delta
         self.sampleCount = sampleCount
+        self.norm = norm
     }
 }
 

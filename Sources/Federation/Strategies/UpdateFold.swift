@@ -55,11 +55,12 @@ public struct UpdateFold: Sendable {
 
     /// Folds one update (of `parameters` values, finite, with a finite weight ≥ 0).
     public mutating func add(_ update: ClientUpdate) {
-        add(update.delta, weight: Double(update.sampleCount))
+        add(update.delta, weight: Double(update.sampleCount), norm: update.norm)
     }
 
-    /// Folds one update with its weight.
-    public mutating func add(_ delta: Tensor, weight: Double) {
+    /// Folds one update with its weight; `norm` is `delta.norm()` when the caller knows it (else it is
+    /// computed here if the rule needs it).
+    public mutating func add(_ delta: Tensor, weight: Double, norm knownNorm: Double? = nil) {
         precondition(delta.count == parameters, "UpdateFold: an update of \(delta.count) values, expected \(parameters)")
         precondition(weight >= 0 && weight.isFinite, "UpdateFold: weight \(weight) must be finite and ≥ 0")
         count += 1
@@ -67,7 +68,7 @@ public struct UpdateFold: Sendable {
         case .weighted:
             accumulate(delta, scale: 1, weight: weight)
         case .boundedWeighted(let maxNorm):
-            let norm = delta.norm()
+            let norm = knownNorm ?? delta.norm()
             accumulate(delta, scale: norm > maxNorm ? maxNorm / norm : 1, weight: weight)
         case .clippedSum(let clipNorm):
             if ClientLevelDP.clip(delta, to: clipNorm, into: &floatSum!) { unclipped += 1 }
