@@ -155,6 +155,18 @@ public struct ScenarioMeasurement: Codable, Sendable {
         return try measure(spec(scratch + "/run"), factory: factory, context: context)
     }
 
+    /// The CPUs this process may run on (`Cpus_allowed_list` of /proc/self/status, e.g. `0-1` or
+    /// `2,5-7`), in order; empty when it cannot be read.
+    static func allowedCPUs(status: String? = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) -> [Int] {
+        guard let line = status?.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return [] }
+        var cpus: [Int] = []
+        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            if bounds.count == 1 { cpus.append(bounds[0]) } else if bounds.count == 2, bounds[0] <= bounds[1] { cpus += Array(bounds[0]...bounds[1]) }
+        }
+        return cpus
+    }
+
     /// The JSON object a scenario child prints.
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
@@ -182,8 +194,12 @@ public struct ScenarioMeasurement: Codable, Sendable {
             guard cpus >= 1, FileManager.default.isExecutableFile(atPath: taskset.path) else {
                 throw BenchmarkError("confining a benchmark to \(cpus) CPU(s) needs /usr/bin/taskset (Debian package util-linux)")
             }
+            let allowed = allowedCPUs()
+            guard allowed.count >= cpus else {
+                throw BenchmarkError("confining a benchmark to \(cpus) CPU(s): this process may use only \(allowed.count)")
+            }
             process.executableURL = taskset
-            process.arguments = ["--cpu-list", "0-\(cpus - 1)", executable.path] + arguments
+            process.arguments = ["--cpu-list", allowed.prefix(cpus).map(String.init).joined(separator: ","), executable.path] + arguments
         } else {
             process.executableURL = executable
             process.arguments = arguments

@@ -187,11 +187,14 @@ public struct LedgerSeal: Sendable {
     /// replaced atomically instead (temporary file, fsync, rename, fsync of the directory).
     func writeHead(_ head: Head) throws(LedgerError) {
         let bytes = headBytes(head)
-        let descriptor = open(headPath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        let descriptor = open(headPath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if descriptor >= 0 {
             defer { close(descriptor) }
             var info = stat()
-            if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == off_t(Self.headSize) {
+            // In place only over our own private, regular, singly linked head of the right size; anything
+            // else (a hard link into a backup, a loosened mode, another owner) is replaced atomically.
+            if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == off_t(Self.headSize),
+               info.st_nlink == 1, info.st_mode & 0o077 == 0, info.st_uid == geteuid() {
                 let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
                 guard written == Self.headSize else {
                     throw .io(POSIXFileError(path: headPath, operation: "write the ledger head"))

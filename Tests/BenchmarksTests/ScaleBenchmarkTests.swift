@@ -29,6 +29,14 @@ struct ScaleBenchmarkTests {
         #expect(b.spec(ScaleBenchmark.held, out: "/tmp/x").perRound == 100 && !b.spec(ScaleBenchmark.held, out: "/tmp/x").liveAudit)
     }
 
+    @Test("the CPUs a child may be confined to are read from Cpus_allowed_list, in order")
+    func allowedCPUs() {
+        #expect(ScenarioMeasurement.allowedCPUs(status: "Name:\tx\nCpus_allowed_list:\t0-1\n") == [0, 1])
+        #expect(ScenarioMeasurement.allowedCPUs(status: "Cpus_allowed_list:\t2,5-7\nMems_allowed:\t1\n") == [2, 5, 6, 7])
+        #expect(ScenarioMeasurement.allowedCPUs(status: "Name:\tx\n").isEmpty)
+        #expect(!ScenarioMeasurement.allowedCPUs().isEmpty)
+    }
+
     @Test("time ratio, slope and speed-up from the rows")
     func report() {
         let rows = [(ScaleBenchmark.trained[0], 16_000, Self.measurement(period: 2.0)),

@@ -94,6 +94,14 @@ struct UpdateNormBoundTests {
         #expect(v.problem(with: update { $0.epsilonSpent = .infinity }, round: 1) != nil)
         #expect(v.problem(with: update { $0.delta = Tensor([1e30, 1e30, 1e30, 1e30]) }, round: 1, records: 100, settings: settings)?
             .contains("norm") == true)
+        // The norm the check computed comes back with it, bit for bit `delta.norm()`; none for a non-finite update.
+        let checked = v.check(update { _ in }, round: 1, records: 100, settings: settings)
+        #expect(checked.problem == nil && checked.norm == Tensor([0.1, 0.1, 0.1, 0.1]).norm())
+        #expect(v.check(update { _ in }, round: 1).norm == Tensor([0.1, 0.1, 0.1, 0.1]).norm())
+        let nan = v.check(update { $0.delta = Tensor([0.1, .nan, 0.1, 0.1]) }, round: 1)
+        #expect(nan.norm == nil && nan.problem?.contains("non-finite") == true)
+        #expect(v.check(update { $0.delta = Tensor([Float.greatestFiniteMagnitude, 1, 1, 1]) }, round: 1).norm?.isFinite == true)
+        #expect(v.check(update { $0.delta = Tensor([1e30, 1e30, 1e30, 1e30]) }, round: 1, records: 100, settings: settings).norm == Tensor([1e30, 1e30, 1e30, 1e30]).norm())
     }
 
     @Test("the robust bound: 10× the lower median, nil below two updates; the model bound at 1,000× its norm")

@@ -15,7 +15,7 @@ struct RoundIntakeTests {
     final class Log: @unchecked Sendable {
         var accepted: [Int] = [], rejected: [(Int, String)] = [], missed: [Int] = [], failed: [Int] = []
         var judge: RoundIntake.Judge {
-            RoundIntake.Judge(problem: { _, u in u.delta.isFinite ? nil : "not finite" },
+            RoundIntake.Judge(problem: { _, u in (u.delta.isFinite ? nil : "not finite", nil) },
                               accepted: { i, _ in self.accepted.append(i) },
                               rejected: { i, r in self.rejected.append((i, r)) },
                               failed: { i, _ in self.failed.append(i) },

@@ -84,6 +84,21 @@ struct UpdateFoldTests {
         #expect(!NormBounding.clippedHospitals(withNorms, maxNorm: 20).isEmpty)
     }
 
+    @Test("folding a batch (coordinates split among the cores) equals folding one by one, bit for bit",
+          arguments: [UpdateFold.Rule.weighted, .boundedWeighted(maxNorm: 150)])
+    func batchEqualsSequential(rule: UpdateFold.Rule) {
+        var updates = Self.randomUpdates(9, parameters: 70_001, seed: 3)
+        for k in [0, 1] { updates[k].sampleCount = 0 }  // weightless ones first: the plain sum starts, then stops
+        var one = UpdateFold(rule: rule, parameters: 70_001)
+        for u in updates { one.add(u) }
+        let batch = AggregationMath.folding(updates, rule: rule)
+        #expect(one.weightedMean() == batch.weightedMean() && one.totalWeight == batch.totalWeight && one.count == batch.count)
+        let weightless = updates.map { ClientUpdate(hospital: $0.hospital, delta: $0.delta, sampleCount: 0) }
+        var plainOne = UpdateFold(rule: rule, parameters: 70_001)
+        for u in weightless { plainOne.add(u) }
+        #expect(plainOne.weightedMean() == AggregationMath.folding(weightless, rule: rule).weightedMean())
+    }
+
     @Test("mean rules fold; robust rules do not")
     func rules() throws {
         #expect(FedAvg().foldRule == .weighted)

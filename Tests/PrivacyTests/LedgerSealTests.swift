@@ -116,4 +116,18 @@ struct LedgerSealTests {
         try s.write(String(padded.dropLast()), to: headPath)  // no final newline: damaged
         #expect(throws: LedgerError.headDamaged(path: headPath, ledger: path)) { try PrivacyLedger(path: path, budget: nil, seal: s.seal()) }
     }
+
+    @Test("a head with a second hard link (a backup) is replaced, not written through: the backup keeps its bytes")
+    func hardLinkedHead() throws {
+        let s = try LedgerScratch(); defer { s.remove() }
+        let path = s.ledgerPath()
+        let ledger = try PrivacyLedger(path: path, budget: (3, 1e-5), seal: s.seal())
+        let headPath = try s.seal().headPath
+        let backup = s.root + "/head-backup"
+        try FileManager.default.linkItem(atPath: headPath, toPath: backup)
+        let before = try s.bytes(backup)
+        try ledger.record(PrivacySegment(sampleRate: 0.01, noiseMultiplier: 1, steps: 10), round: 1)
+        #expect(try s.bytes(backup) == before)
+        #expect(try s.bytes(headPath) != before && s.seal().readHead(ledger: path)?.count == 2)
+    }
 }

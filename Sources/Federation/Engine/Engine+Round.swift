@@ -200,9 +200,9 @@ extension Engine {
             problem: { [self] index, update in
                 let name = hospitals[index].name
                 if let e = update.epsilonSpent, e.isFinite, e >= 0 { hospitalEpsilon[name] = e }
-                guard update.hospital == name else { return "update names \(update.hospital) but came from \(name)" }
+                guard update.hospital == name else { return ("update names \(update.hospital) but came from \(name)", nil) }
                 let records = (try? hospitals[index].summary())?.trainRecords
-                return validator.problem(with: update, round: r, records: records, settings: settings)
+                return validator.check(update, round: r, records: records, settings: settings)
             },
             accepted: { [self] index, update in
                 publish(.updateReceived(hospital: hospitals[index].name, trainLoss: update.trainLoss,
@@ -245,17 +245,7 @@ extension Engine {
             inbox.withLock { _ = inFlight.remove(i) }
             box.deliver(i, result)
         }
-        // Remote hospitals wait on the network: each gets its own task. Local ones compute here, a core each
-        // (``ComputeGate``), then write their ledger (fsync): they are taken in turn by twice as many lanes as
-        // cores, so that while one lane waits for the disk another computes.
-        let local = selected.filter { hospitals[$0].location == .local }
-        for i in selected where hospitals[i].location != .local { workers.async { train(i) } }
-        if !local.isEmpty {
-            let queue = LaneQueue(local)
-            for _ in 0..<min(local.count, 2 * ComputePolicy.cores) {
-                Thread.detachNewThread { while let i = queue.next() { train(i) } }
-            }
-        }
+        for i in selected { workers.async { train(i) } }
         let deadline = configuration.deadline.map { Date(timeIntervalSinceNow: $0) }
         var reported = 0
         while true {
@@ -309,19 +299,4 @@ final class ResultSlots<T>: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
     var values: [T?] { lock.withLock { slots } }
-}
-
-/// Indices handed out one at a time to the lanes that train local hospitals.
-final class LaneQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private let items: [Int]
-    private var position = 0
-    init(_ items: [Int]) { self.items = items }
-    func next() -> Int? {
-        lock.withLock {
-            guard position < items.count else { return nil }
-            defer { position += 1 }
-            return items[position]
-        }
-    }
 }

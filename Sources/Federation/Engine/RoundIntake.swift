@@ -58,7 +58,8 @@ struct RoundIntake {
     /// What the intake needs from the engine to decide.
     struct Judge {
         /// The problem with `update` from hospital `index`, or nil (name, validation).
-        var problem: (_ index: Int, _ update: HospitalUpdate) -> String?
+        /// Why the update must not be aggregated (nil: it may), and its norm if that was computed.
+        var problem: (_ index: Int, _ update: HospitalUpdate) -> (problem: String?, norm: Double?)
         /// Tells the operator (the engine's events) what was decided.
         var accepted: (_ index: Int, _ update: HospitalUpdate) -> Void
         var rejected: (_ index: Int, _ reason: String) -> Void
@@ -92,12 +93,13 @@ struct RoundIntake {
             judge.failed(index, error)
         case .success(let update):
             delivered += 1
-            if let problem = judge.problem(index, update) {
+            let (problem, knownNorm) = judge.problem(index, update)
+            if let problem {
                 judge.rejected(index, problem)
                 rejected += 1
                 return
             }
-            let norm = update.delta.norm()
+            let norm = knownNorm ?? update.delta.norm()
             norms.insert(norm, at: norms.partitioningIndex { $0 >= norm })
             if warmedUp {
                 verdict(index, update, norm, judge: judge)

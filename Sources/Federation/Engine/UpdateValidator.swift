@@ -19,6 +19,21 @@ public struct UpdateValidator: Sendable {
     ///   - records: the training records its hospital announced (the most its update may claim).
     ///   - settings: the round's settings, for the DP-SGD norm bound (nil: none from the settings).
     public func problem(with update: HospitalUpdate, round: Int, records: Int? = nil, settings: RoundSettings? = nil) -> String? {
+        check(update, round: round, records: records, settings: settings).problem
+    }
+
+    /// ``problem(with:round:records:settings:)``, with the update's L2 norm (`delta.norm()`, computed
+    /// once every value is known finite), so that the aggregator need not make a second pass over it.
+    public func check(_ update: HospitalUpdate, round: Int, records: Int? = nil,
+                      settings: RoundSettings? = nil) -> (problem: String?, norm: Double?) {
+        var norm: Double?
+        let problem = checkProblem(update, round: round, records: records, settings: settings, norm: &norm)
+        return (problem, norm)
+    }
+
+    private func checkProblem(_ update: HospitalUpdate, round: Int, records: Int?, settings: RoundSettings?,
+                              norm computed: inout Double?) -> String? {
+        computed = nil
         if update.round != round { return "update is for round \(update.round), not \(round)" }
         if update.delta.count != parameterCount {
             return "update has \(update.delta.count) values, the model has \(parameterCount)"
@@ -30,15 +45,19 @@ public struct UpdateValidator: Sendable {
         if !(update.trainLoss.isFinite && update.trainLoss >= 0) { return "training loss \(update.trainLoss) is not a finite number ≥ 0" }
         if !(0...1).contains(update.clippedFraction) { return "clipped fraction \(update.clippedFraction) outside [0, 1]" }
         if let e = update.epsilonSpent, !(e.isFinite && e >= 0) { return "ε spent \(e) is not a finite number ≥ 0" }
-        if !update.delta.isFinite { return "update has non-finite values (NaN or ∞)" }
+        // One pass for both checks: Σx² in Double over Float values cannot overflow (at most (3.4·10³⁸)²·2⁶³ <
+        // 1.8·10³⁰⁸), so it is finite exactly when every value is.
+        let squared = update.delta.squaredNorm()
+        guard squared.isFinite else { return "update has non-finite values (NaN or ∞)" }
+        let norm = squared.squareRoot()  // bit for bit `delta.norm()`
+        computed = norm
         var bound = maxNorm
         if let settings, let records,
            let derived = UpdateNormBound.samplePrivacy(settings: settings, records: records, parameters: parameterCount) {
             bound = min(bound ?? .infinity, derived)
         }
-        if let bound {
-            let norm = Double(update.delta.norm())
-            if !(norm <= bound) { return "update norm \(String(format: "%.4g", norm)) exceeds the bound \(String(format: "%.4g", bound))" }
+        if let bound, !(norm <= bound) {
+            return "update norm \(String(format: "%.4g", norm)) exceeds the bound \(String(format: "%.4g", bound))"
         }
         return nil
     }

@@ -21,16 +21,16 @@ public enum AggregationMath {
     }
 
     /// The fold of `rule` over `updates` with their weights, in order.
-    static func folding(_ updates: [Tensor], weights: [Double], rule: UpdateFold.Rule) -> UpdateFold {
+    static func folding(_ updates: [Tensor], weights: [Double], norms: [Double?]? = nil, rule: UpdateFold.Rule) -> UpdateFold {
         var fold = UpdateFold(rule: rule, parameters: updates[0].count)
-        for (update, weight) in zip(updates, weights) { fold.add(update, weight: weight) }
+        fold.add(contentsOf: updates, weights: weights, norms: norms)
         return fold
     }
 
     /// The fold of `rule` over client updates (weights = their record counts), in order.
     public static func folding(_ updates: [ClientUpdate], rule: UpdateFold.Rule) -> UpdateFold {
         checkUpdates(updates.map(\.delta), "folding")
-        return folding(updates.map(\.delta), weights: updates.map { Double($0.sampleCount) }, rule: rule)
+        return folding(updates.map(\.delta), weights: updates.map { Double($0.sampleCount) }, norms: updates.map(\.norm), rule: rule)
     }
 
     /// The sample-weighted mean of client updates (weights = ``ClientUpdate/sampleCount``).

@@ -4,8 +4,8 @@ import TensorCore
 /// One validated update as the aggregator combines it.
 public struct ClientUpdate: Sendable {
     public var hospital: String
-    /// Local minus global parameters, flat.
-    public var delta: Tensor
+    /// Local minus global parameters, flat. Changing it forgets ``norm``.
+    public var delta: Tensor { didSet { norm = nil } }
     /// Records behind the update (the FedAvg weight).
     public var sampleCount: Int
     /// `delta.norm()`, when the caller has already computed it (the intake has, to judge outliers):

@@ -1,3 +1,4 @@
+import Dispatch
 import Privacy
 import TensorCore
 
@@ -46,7 +47,7 @@ public struct UpdateFold: Sendable {
         switch rule {
         case .weighted, .boundedWeighted:
             weightedSum = [Double](repeating: 0, count: parameters)
-            plainSum = [Double](repeating: 0, count: parameters)
+            plainSum = []  // allocated by the first update without weight, if one comes before any with weight
         case .clippedSum:
             floatSum = Tensor(shape: [parameters])
             plainSum = nil
@@ -56,6 +57,66 @@ public struct UpdateFold: Sendable {
     /// Folds one update (of `parameters` values, finite, with a finite weight ≥ 0).
     public mutating func add(_ update: ClientUpdate) {
         add(update.delta, weight: Double(update.sampleCount), norm: update.norm)
+    }
+
+    /// Folds `deltas` in order, exactly as that many ``add(_:weight:norm:)`` calls would (bit for bit:
+    /// each coordinate still sums the updates in the same order), with the coordinates split among
+    /// the cores — for the updates a small round keeps whole and combines at its end.
+    /// - Parameter norms: each delta's norm where known (nil entries, or nil: computed if needed).
+    public mutating func add(contentsOf deltas: [Tensor], weights: [Double], norms: [Double?]? = nil) {
+        precondition(deltas.count == weights.count && (norms == nil || norms!.count == deltas.count),
+                     "UpdateFold.add(contentsOf:): \(deltas.count) deltas, \(weights.count) weights")
+        let maxNorm: Double?
+        switch rule {
+        case .weighted: maxNorm = nil
+        case .boundedWeighted(let m): maxNorm = m
+        case .clippedSum:
+            for k in deltas.indices { add(deltas[k], weight: weights[k], norm: norms?[k] ?? nil) }
+            return
+        }
+        // The same bookkeeping as `add`, update by update; then the sums, coordinates in parallel.
+        var weighted: [(delta: Tensor, w: Double)] = [], plain: [(delta: Tensor, scale: Double)] = []
+        for (k, delta) in deltas.enumerated() {
+            precondition(delta.count == parameters, "UpdateFold: an update of \(delta.count) values, expected \(parameters)")
+            let weight = weights[k]
+            precondition(weight >= 0 && weight.isFinite, "UpdateFold: weight \(weight) must be finite and ≥ 0")
+            count += 1
+            var scale = 1.0
+            if let maxNorm {
+                let norm = norms?[k] ?? delta.norm()
+                if norm > maxNorm { scale = maxNorm / norm }
+            }
+            totalWeight += weight
+            if weight > 0 { weighted.append((delta, weight * scale)) }
+            if plainSum != nil {
+                if totalWeight > 0 { plainSum = nil } else { plain.append((delta, scale)) }
+            }
+        }
+        if plainSum == nil { plain = [] }  // a weighted update came: the plain sum is dropped, as `add` drops it
+        if !plain.isEmpty, plainSum!.isEmpty { plainSum = [Double](repeating: 0, count: parameters) }
+        let weightedTerms = weighted, plainTerms = plain
+        let n = parameters, pieces = max(1, min(ComputePolicy.cores, n / 32_768))
+        weightedSum.withUnsafeMutableBufferPointer { ws in
+            let wsum = SendablePointer(ws.baseAddress!)
+            var plainPointer: SendablePointer?
+            var plainBuffer = plainSum ?? []
+            plainBuffer.withUnsafeMutableBufferPointer { ps in
+                if !plainTerms.isEmpty { plainPointer = SendablePointer(ps.baseAddress!) }
+                let p = plainPointer
+                DispatchQueue.concurrentPerform(iterations: pieces) { c in
+                    let lo = c * n / pieces, hi = (c + 1) * n / pieces
+                    for (delta, w) in weightedTerms {
+                        delta.withUnsafeBufferPointer { u in for i in lo..<hi { wsum.value[i] += w * Double(u[i]) } }
+                    }
+                    if let p {
+                        for (delta, scale) in plainTerms {
+                            delta.withUnsafeBufferPointer { u in for i in lo..<hi { p.value[i] += scale * Double(u[i]) } }
+                        }
+                    }
+                }
+            }
+            if plainSum != nil { plainSum = plainBuffer }
+        }
     }
 
     /// Folds one update with its weight; `norm` is `delta.norm()` when the caller knows it (else it is
@@ -88,6 +149,7 @@ public struct UpdateFold: Sendable {
                 if totalWeight > 0 {
                     plainSum = nil  // a weighted update has come: the plain mean is not needed
                 } else {
+                    if plainSum!.isEmpty { plainSum = [Double](repeating: 0, count: parameters) }
                     plainSum!.withUnsafeMutableBufferPointer { s in
                         for i in 0..<u.count { s[i] += scale * Double(u[i]) }
                     }
@@ -119,4 +181,10 @@ public struct UpdateFold: Sendable {
         precondition(floatSum != nil, "UpdateFold.clippedSum: not a clipped-sum fold")
         return floatSum!
     }
+}
+
+/// A pointer written by disjoint coordinate ranges from ``UpdateFold/add(contentsOf:weights:norms:)``'s pieces.
+private struct SendablePointer: @unchecked Sendable {
+    let value: UnsafeMutablePointer<Double>
+    init(_ value: UnsafeMutablePointer<Double>) { self.value = value }
 }
