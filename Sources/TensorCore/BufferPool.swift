@@ -1,14 +1,14 @@
 import Foundation
 
-/// Large tensor buffers kept for reuse instead of being handed back to the system at once.
+/// Large tensor buffers kept for reuse instead of being handed back to the allocator at once.
 ///
-/// A buffer of 128 KiB or more is its own memory mapping (the fedtop command's `AllocatorPolicy` fixes glibc's mmap
-/// threshold there, so that freed model-sized buffers go back to the kernel): each new one costs a
-/// page fault per 4 KiB on first write, and each free an `munmap` that holds the process's memory map
-/// exclusively — a thousand hospitals training one step each fault in and unmap about four 600 KB
-/// buffers apiece every round, and the two cores' faults queue behind each other's unmaps. Freed
-/// buffers of that size are kept here (up to ``capacityBytes`` in all, ``buffersPerSize`` of any one
-/// size) and the next tensor of exactly that size reuses one: its pages are already resident.
+/// A buffer of 128 KiB or more may be its own memory mapping (glibc maps buffers above its mmap
+/// threshold, which starts at 128 KiB; an operator's `MALLOC_MMAP_THRESHOLD_` may keep it there): each
+/// new one then costs a page fault per 4 KiB on first write, and each free an `munmap` that holds the
+/// process's memory map exclusively — a thousand hospitals training one step each fault in and unmap
+/// about four 600 KB buffers apiece every round, and the two cores' faults queue behind each other's
+/// unmaps. Freed buffers of that size are kept here (up to ``capacityBytes`` in all, ``buffersPerSize``
+/// of any one size) and the next tensor of exactly that size reuses one: its pages are already resident.
 ///
 /// Contract: thread-safe; `take` returns a 64-byte-aligned buffer of `byteCount` bytes whose contents
 /// are unspecified (``TensorStorage`` zero-fills it when asked, as it does a heap buffer); at most
