@@ -152,7 +152,10 @@ public struct ConsoleController: Sendable, Equatable {
         case .cycleTheme: return [.cycleTheme]
         case .toggleRecording: return [.toggleRecording]
         case .addMarker: return [.addMarker]
-        case .quit: confirmingQuit = true
+        case .quit:
+            // A run that has ended has nothing left to lose: q leaves at once. A live one asks first.
+            if model.outcome != nil { return [.quit] }
+            confirmingQuit = true
         case .help: showHelp = true
         case .nextMarker: break
         case .toggleChart: chart = chart.next

@@ -58,13 +58,18 @@ struct ConsoleControllerTests {
         #expect(!c.showDetail)
     }
 
-    @Test("q asks first: another key stays, y (or q, enter) quits")
+    @Test("q asks first during a run: another key stays, y (or q, enter) quits; after the run, q quits at once")
     func quit() {
         var c = ConsoleController()
         #expect(press([.character("q")], &c).isEmpty && c.confirmingQuit)
         #expect(press([.character("n")], &c).isEmpty && !c.confirmingQuit)
         #expect(press([.character("q"), .character("y")], &c) == [.quit])
         #expect(press([.character("q"), .character("q")], &c) == [.quit])
+        // Once the run has ended there is nothing to confirm: one q leaves.
+        var ended = Scenario.model
+        ended.apply(EngineEvent(time: 9, wallTime: 0, round: 4, kind: .runFinished(.finished)))
+        var after = ConsoleController()
+        #expect(press([.character("q")], &after, model: ended) == [.quit] && !after.confirmingQuit)
     }
 
     @Test("tab moves focus to the log, where ↑ scrolls; / types a filter kept on enter, cleared on esc")
