@@ -30,13 +30,17 @@ public enum HospitalShares {
     private static func drawStandardized(_ share: (train: [Int], test: [Int]), hospital: Int, from data: some RecordSource,
                                          featureClip: Float?) -> HospitalData {
         let (train, test) = Partitioner.draw(share, hospital: hospital, from: data)
-        let standardizer = Standardizer.fit(train, clip: featureClip)
-        return HospitalData(train: standardizer.apply(consume train), test: standardizer.apply(consume test))
+        return standardized(train: consume train, test: consume test, featureClip: featureClip)
     }
 
     /// Training and test records standardised with the training records' statistics.
     public static func standardized(_ share: HospitalData, featureClip: Float? = nil) -> HospitalData {
-        let standardizer = Standardizer.fit(share.train, clip: featureClip)
-        return HospitalData(train: standardizer.apply(share.train), test: standardizer.apply(share.test))
+        standardized(train: share.train, test: share.test, featureClip: featureClip)
+    }
+
+    /// The same, in place when the caller hands over the only references to the records.
+    private static func standardized(train: consuming Dataset, test: consuming Dataset, featureClip: Float?) -> HospitalData {
+        let standardizer = Standardizer.fit(train, clip: featureClip)
+        return HospitalData(train: standardizer.apply(consume train), test: standardizer.apply(consume test))
     }
 }

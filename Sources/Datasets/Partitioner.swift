@@ -42,19 +42,10 @@ public enum Partitioner {
     ///   ``DatasetError/tooFewRecords(records:hospitals:minimumPerHospital:)``.
     public static func partition(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
                                  seed: UInt64) throws -> [HospitalData] {
-        try partition(d, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed) { $0 }
-    }
-
-    /// The same shares, each drawn from `d` and handed to `finish` as soon as it is cut (a hospital
-    /// standardising its own copy), so that only one unfinished share exists at a time: a thousand
-    /// hospitals' raw copies are never all in memory beside their finished ones, and a rendered source
-    /// is never drawn whole.
-    public static func partition(_ d: some RecordSource, hospitals: Int, scheme: PartitionScheme, testFraction: Double,
-                                 seed: UInt64, finish: (HospitalData) -> HospitalData) throws -> [HospitalData] {
         try shareIndices(d, hospitals: hospitals, scheme: scheme, testFraction: testFraction, seed: seed)
             .enumerated().map { hospital, share in
                 let (train, test) = draw(share, hospital: hospital, from: d)
-                return finish(HospitalData(train: train, test: test))
+                return HospitalData(train: train, test: test)
             }
     }
 
