@@ -6,6 +6,7 @@ import Darwin
 import Crypto
 import Foundation
 import _CryptoExtras
+import TensorCore
 
 /// A cryptographically secure random generator: the ChaCha20 keystream (RFC 8439, 20 rounds) under
 /// a 256-bit key, as a `RandomNumberGenerator`. The keystream comes from BoringSSL's optimised
@@ -16,7 +17,7 @@ import _CryptoExtras
 /// tests and seeded runs only; any ε reported for such a run says that its noise was seeded.
 /// Independent streams of one key (per worker, per hospital) use different `stream` values (the
 /// RFC's nonce), so parallel noise never repeats.
-public struct ChaCha20Generator: RandomNumberGenerator, @unchecked Sendable {
+public struct ChaCha20Generator: RandomWordSource, @unchecked Sendable {
     /// Keystream bytes per refill (256 ChaCha20 blocks).
     static let refillBytes = 16_384
     private static let zeros = [UInt8](repeating: 0, count: refillBytes)
@@ -97,6 +98,20 @@ public struct ChaCha20Generator: RandomNumberGenerator, @unchecked Sendable {
         if index == buffer.count { refill() }
         defer { index += 1 }
         return buffer[index]
+    }
+
+    /// The next `words.count` words, as as many calls of ``next()`` would give, copied from the
+    /// keystream buffer a refill at a time.
+    public mutating func fill(words: UnsafeMutableBufferPointer<UInt64>) {
+        guard let target = words.baseAddress else { return }
+        var filled = 0
+        while filled < words.count {
+            if index == buffer.count { refill() }
+            let n = min(words.count - filled, buffer.count - index)
+            buffer.withUnsafeBufferPointer { source in (target + filled).update(from: source.baseAddress! + index, count: n) }
+            index += n
+            filled += n
+        }
     }
 
     /// Replaces the buffer with the next `refillBytes` of keystream, read as little-endian words: one

@@ -88,7 +88,8 @@ public struct DPSGD {
         if std > 0 {
             let key = self.key, secure = isSecure, round = step, streams = UInt64(DPSGD.noiseStreams)
             result.gradient.withUnsafeMutableBufferPointer {
-                GaussianSampler.addNoise(to: $0, std: std, chunks: DPSGD.noiseStreams) { chunk in
+                // On the computer's threads: one, for a hospital holding one of the shared cores.
+                GaussianSampler.addNoise(to: $0, std: std, chunks: DPSGD.noiseStreams, threads: computer.workers) { chunk in
                     ChaCha20Generator(key: key, stream: 1 + (round - 1) * streams + UInt64(chunk), secure: secure)
                 }
             }

@@ -60,24 +60,34 @@ public enum GaussianSampler {
         using generator: inout G
     ) -> Float {
         while true {
-            let bits = generator.next()
-            let layer = Int(bits & 127)
-            let hz = Int32(truncatingIfNeeded: bits >> 32)
-            let magnitude = hz.magnitude
-            let x = Float(hz) * w[layer]
-            if magnitude < k[layer] { return x }
-            if layer == 0 {
-                // The tail beyond r (Marsaglia 1964).
-                var tx: Double, ty: Double
-                repeat {
-                    tx = negativeLog(unit(&generator)) / r
-                    ty = negativeLog(unit(&generator))
-                } while ty + ty < tx * tx
-                return Float(hz > 0 ? r + tx : -r - tx)
-            }
-            let u = Float(unit(&generator))
-            if f[layer] + u * (f[layer - 1] - f[layer]) < Float(tailDensity(Double(x))) { return x }
+            if let x = attempt(bits: generator.next(), k: k, w: w, f: f, using: &generator) { return x }
         }
+    }
+
+    /// One try of the Ziggurat from the word `bits` (7 bits of layer, 32 of value): the draw, or nil
+    /// when it is rejected and the method starts over with a new word. Further words (the wedge's
+    /// uniform, the tail's) come from `generator`.
+    @inlinable @inline(__always)
+    static func attempt<G: RandomNumberGenerator>(
+        bits: UInt64, k: UnsafeMutablePointer<UInt32>, w: UnsafeMutablePointer<Float>, f: UnsafeMutablePointer<Float>,
+        using generator: inout G
+    ) -> Float? {
+        let layer = Int(bits & 127)
+        let hz = Int32(truncatingIfNeeded: bits >> 32)
+        let x = Float(hz) * w[layer]
+        if hz.magnitude < k[layer] { return x }
+        if layer == 0 {
+            // The tail beyond r (Marsaglia 1964).
+            var tx: Double, ty: Double
+            repeat {
+                tx = negativeLog(unit(&generator)) / r
+                ty = negativeLog(unit(&generator))
+            } while ty + ty < tx * tx
+            return Float(hz > 0 ? r + tx : -r - tx)
+        }
+        let u = Float(unit(&generator))
+        if f[layer] + u * (f[layer - 1] - f[layer]) < Float(tailDensity(Double(x))) { return x }
+        return nil
     }
 
     /// e^(−x²/2).
@@ -92,28 +102,136 @@ public enum GaussianSampler {
         (Double(generator.next() >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)
     }
 
+    /// Words taken from the source at a time by ``fill(_:std:using:)`` and ``addNoise(to:std:chunks:makeGenerator:)``.
+    public static let blockWords = 1024
+
     /// Fills `buffer` with independent N(0, std²) draws.
     @inlinable
     public static func fill<G: RandomNumberGenerator>(_ buffer: UnsafeMutableBufferPointer<Float>, std: Float,
                                                       using generator: inout G) {
-        let t = tables
-        for i in buffer.indices { buffer[i] = std * draw(k: t.k, w: t.w, f: t.f, using: &generator) }
-    }
-
-    /// Adds independent N(0, std²) noise to `buffer`, in `chunks` parallel pieces, piece c drawing
-    /// from `makeGenerator(c)` (independent streams, so the result does not depend on timing).
-    @inlinable
-    public static func addNoise<G: RandomNumberGenerator & Sendable>(
-        to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int,
-        makeGenerator: @escaping @Sendable (Int) -> G
-    ) {
-        let n = buffer.count, pieces = max(1, min(chunks, n / 4096))
-        let target = UnsafeSendable(buffer)
-        DispatchQueue.concurrentPerform(iterations: pieces) { c in
-            var generator = makeGenerator(c)
-            let t = tables
-            let lo = c * n / pieces, hi = (c + 1) * n / pieces
-            for i in lo..<hi { target.value[i] += std * draw(k: t.k, w: t.w, f: t.f, using: &generator) }
+        sample(buffer, std: std, accumulate: false, using: &generator) { g, words in
+            for i in words.indices { words[i] = g.next() }
         }
     }
+
+    /// Fills `buffer` with independent N(0, std²) draws, the source's words taken a block at a time.
+    @inlinable
+    public static func fill<G: RandomWordSource>(_ buffer: UnsafeMutableBufferPointer<Float>, std: Float,
+                                                 using generator: inout G) {
+        sample(buffer, std: std, accumulate: false, using: &generator) { g, words in g.fill(words: words) }
+    }
+
+    /// Adds independent N(0, std²) noise to `buffer`, in `chunks` pieces on up to `threads` threads,
+    /// piece c drawing from `makeGenerator(c)` (independent streams, so the result depends on neither
+    /// timing nor `threads`). `threads` 1: the pieces one after another on the caller's thread (a
+    /// hospital that already has a core of its own, next to others training on the rest).
+    @inlinable
+    public static func addNoise<G: RandomNumberGenerator & Sendable>(
+        to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int = ComputePolicy.cores,
+        makeGenerator: @escaping @Sendable (Int) -> G
+    ) {
+        inPieces(buffer, chunks: chunks, threads: threads) { c, piece in
+            var generator = makeGenerator(c)
+            sample(piece, std: std, accumulate: true, using: &generator) { g, words in
+                for i in words.indices { words[i] = g.next() }
+            }
+        }
+    }
+
+    /// ``addNoise(to:std:chunks:makeGenerator:)`` for sources that hand out words a block at a time
+    /// (``RandomWordSource``: the ChaCha20 keystream).
+    @inlinable
+    public static func addNoise<G: RandomWordSource & Sendable>(
+        to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int = ComputePolicy.cores,
+        makeGenerator: @escaping @Sendable (Int) -> G
+    ) {
+        inPieces(buffer, chunks: chunks, threads: threads) { c, piece in
+            var generator = makeGenerator(c)
+            sample(piece, std: std, accumulate: true, using: &generator) { g, words in g.fill(words: words) }
+        }
+    }
+
+    /// Runs `body` on `chunks` contiguous pieces of `buffer` (fewer for a short buffer: at least 4,096
+    /// values each), on every core when `threads` > 1, else in order on this thread.
+    @inlinable
+    static func inPieces(_ buffer: UnsafeMutableBufferPointer<Float>, chunks: Int, threads: Int,
+                         _ body: @escaping @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void) {
+        let n = buffer.count, pieces = max(1, min(chunks, n / 4096))
+        if threads <= 1 || pieces == 1 {
+            for c in 0..<pieces { body(c, UnsafeMutableBufferPointer(rebasing: buffer[(c * n / pieces)..<((c + 1) * n / pieces)])) }
+            return
+        }
+        let target = UnsafeSendable(buffer)
+        DispatchQueue.concurrentPerform(iterations: pieces) { c in
+            let lo = c * n / pieces, hi = (c + 1) * n / pieces
+            body(c, UnsafeMutableBufferPointer(rebasing: target.value[lo..<hi]))
+        }
+    }
+
+    /// The Ziggurat a block of words at a time: a branch-free pass over the block sets every value
+    /// whose word falls inside its layer's rectangle (~98.8 %), then the rest are finished one by one
+    /// (wedge or tail test on the same word, further words from `generator`, then fresh tries), so
+    /// each value is exactly one run of the method and the draws are independent. `words` hands out
+    /// the next words of `generator`. `accumulate`: add to `out` instead of overwriting it.
+    @inlinable
+    static func sample<G: RandomNumberGenerator>(
+        _ out: UnsafeMutableBufferPointer<Float>, std: Float, accumulate: Bool, using generator: inout G,
+        words nextWords: (inout G, UnsafeMutableBufferPointer<UInt64>) -> Void
+    ) {
+        guard let base = out.baseAddress else { return }
+        let t = tables
+        let k = t.k, w = t.w, f = t.f
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockWords) { block in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockWords + 8) { rejected in
+                let flags = rejected.baseAddress!
+                var start = 0
+                while start < out.count {
+                    let m = min(blockWords, out.count - start)
+                    let chunk = UnsafeMutableBufferPointer(rebasing: block[..<m])
+                    nextWords(&generator, chunk)
+                    let o = base + start, bits = chunk.baseAddress!
+                    if accumulate {
+                        for j in 0..<m { o[j] += rectangle(bits[j], std: std, k: k, w: w, rejected: flags + j) }
+                    } else {
+                        for j in 0..<m { o[j] = rectangle(bits[j], std: std, k: k, w: w, rejected: flags + j) }
+                    }
+                    for j in m..<(m + 8) { flags[j] = 0 }
+                    var j = 0
+                    while j < m {
+                        if UnsafeRawPointer(flags + j).loadUnaligned(as: UInt64.self) == 0 { j += 8; continue }
+                        if flags[j] != 0 {
+                            let x = attempt(bits: bits[j], k: k, w: w, f: f, using: &generator)
+                                ?? draw(k: k, w: w, f: f, using: &generator)
+                            o[j] += std * x
+                        }
+                        j += 1
+                    }
+                    start += m
+                }
+            }
+        }
+    }
+}
+
+extension GaussianSampler {
+    /// The fast path of one try, without branches: std·x when the word falls inside its layer's
+    /// rectangle, else 0 with `rejected` set to 1 (the caller finishes it).
+    @inlinable @inline(__always)
+    static func rectangle(_ word: UInt64, std: Float, k: UnsafeMutablePointer<UInt32>, w: UnsafeMutablePointer<Float>,
+                          rejected: UnsafeMutablePointer<UInt8>) -> Float {
+        let layer = Int(truncatingIfNeeded: word & 127)
+        let hz = Int32(truncatingIfNeeded: word >> 32)
+        // All ones when |hz| < k[layer] (the difference is negative), else zero.
+        let inside = UInt32(truncatingIfNeeded: (Int64(hz.magnitude) &- Int64(k[layer])) >> 63)
+        rejected.pointee = UInt8(truncatingIfNeeded: ~inside & 1)
+        return Float(bitPattern: (std * (Float(hz) * w[layer])).bitPattern & inside)
+    }
+}
+
+/// A random source that hands out many 64-bit words at once faster than one `next()` at a time (a
+/// stream cipher's keystream, copied from its buffer).
+///
+/// Contract: `fill(words:)` gives exactly the words that `words.count` calls of `next()` would.
+public protocol RandomWordSource: RandomNumberGenerator {
+    mutating func fill(words: UnsafeMutableBufferPointer<UInt64>)
 }

@@ -51,4 +51,53 @@ struct ChaCha20GeneratorTests {
         #expect(abs(mean) < 0.02)
         #expect(abs(sd / 1.7 - 1) < 0.01)  // the sd's standard error is 1/√(2n) ≈ 0.16%
     }
+
+    @Test("fill(words:) hands out exactly the words next() would, in blocks that straddle refills")
+    func fillMatchesNext() {
+        var byWord = ChaCha20Generator(seed: 4, stream: 2), byBlock = ChaCha20Generator(seed: 4, stream: 2)
+        let expected = (0..<10_000).map { _ in byWord.next() }
+        var got: [UInt64] = []
+        var sizes = [1, 7, 1024, 2047, 2049, 0, 3000]
+        sizes.append(10_000 - sizes.reduce(0, +) - 3)
+        for n in sizes {
+            var block = [UInt64](repeating: 0, count: n)
+            block.withUnsafeMutableBufferPointer { byBlock.fill(words: $0) }
+            got += block
+        }
+        got += (0..<3).map { _ in byBlock.next() }  // next() goes on where fill stopped
+        #expect(got == expected)
+    }
+
+    /// ChaCha20 seen only as a `RandomNumberGenerator`: the sampler takes its words one `next()` at a time.
+    struct WordAtATime: RandomNumberGenerator, Sendable {
+        var base: ChaCha20Generator
+        mutating func next() -> UInt64 { base.next() }
+    }
+
+    @Test("Gaussian noise is the same bits whether the words come a block at a time or one by one, on one thread or all")
+    func blockAndWordPathsAgree() {
+        var block = ChaCha20Generator(seed: 8), single = WordAtATime(base: ChaCha20Generator(seed: 8))
+        var a = [Float](repeating: 0, count: 50_001), b = a
+        a.withUnsafeMutableBufferPointer { GaussianSampler.fill($0, std: 1.3, using: &block) }
+        b.withUnsafeMutableBufferPointer { GaussianSampler.fill($0, std: 1.3, using: &single) }
+        #expect(a == b)
+        #expect(block.next() == single.next())  // the same words consumed, rejections included
+        func noise(threads: Int, wordAtATime: Bool) -> [Float] {
+            var t = [Float](repeating: 0.5, count: 70_000)
+            t.withUnsafeMutableBufferPointer { buffer in
+                if wordAtATime {
+                    GaussianSampler.addNoise(to: buffer, std: 2, chunks: 8, threads: threads) {
+                        WordAtATime(base: ChaCha20Generator(seed: 3, stream: UInt64($0)))
+                    }
+                } else {
+                    GaussianSampler.addNoise(to: buffer, std: 2, chunks: 8, threads: threads) { ChaCha20Generator(seed: 3, stream: UInt64($0)) }
+                }
+            }
+            return t
+        }
+        let reference = noise(threads: 2, wordAtATime: false)
+        #expect(reference == noise(threads: 1, wordAtATime: false))
+        #expect(reference == noise(threads: 2, wordAtATime: true))
+        #expect(reference.filter { abs($0 - 0.5) > 6 }.count > 0)  // the tails (|x| > 3σ) are reached
+    }
 }
