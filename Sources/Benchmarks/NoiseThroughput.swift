@@ -26,7 +26,7 @@ public enum NoiseThroughput {
         }
         var chacha = try ChaCha20Generator()
         var sink: UInt64 = 0
-        let keystream = seconds { for _ in 0..<count { sink ^= chacha.next() } }
+        let keystream = keystreamRate(&chacha, words: count, sink: &sink)
         var buffer = [Float](repeating: 0, count: count)
         let secure = seconds { buffer.withUnsafeMutableBufferPointer { GaussianSampler.fill($0, std: 1, using: &chacha) } }
         var xoshiro = SeededGenerator(seed: 1)
@@ -37,12 +37,29 @@ public enum NoiseThroughput {
     }
 }
 
+/// Seconds to take `words` words of keystream from `generator` as the Ziggurat does, a block of
+/// ``GaussianSampler/blockWords`` at a time (``ChaCha20Generator/fill(words:)``); their XOR goes to `sink`.
+func keystreamRate(_ generator: inout ChaCha20Generator, words: Int, sink: inout UInt64) -> Double {
+    var block = [UInt64](repeating: 0, count: GaussianSampler.blockWords)
+    let start = DispatchTime.now().uptimeNanoseconds
+    var taken = 0
+    while taken < words {
+        let n = min(block.count, words - taken)
+        block.withUnsafeMutableBufferPointer { generator.fill(words: UnsafeMutableBufferPointer(rebasing: $0[..<n])) }
+        for i in 0..<n { sink ^= block[i] }
+        taken += n
+    }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
 /// DP-SGD's noise as a step draws it: N(0, σ²C²) added to a model-sized vector in parallel ChaCha20
 /// streams (``GaussianSampler/addNoise(to:std:chunks:makeGenerator:)``, ``DPSGD``'s streams), on every
-/// core — against the ChaCha20 keystream's own rate in 64-bit words, the Ziggurat's input.
+/// core — against the ChaCha20 keystream alone (64-bit words, the Ziggurat's input) taken in the same
+/// streams, pieces and cores, so that the difference is the Ziggurat's own cost.
 ///
 /// Contract: `repeats` noise additions to a vector of `parameters` floats, each with fresh streams (as
-/// successive steps), timed together; draws/s per core is the total over the cores used.
+/// successive steps), timed together; then the same number of keystream words in the same pieces;
+/// rates per core are the totals over the cores used.
 public enum ParallelNoiseThroughput {
     public struct Result: Sendable {
         public var parameters: Int
@@ -51,8 +68,11 @@ public enum ParallelNoiseThroughput {
         public var cores: Int
         public var millionDrawsPerSecond: Double
         public var millionDrawsPerSecondPerCore: Double { millionDrawsPerSecond / Double(cores) }
-        /// The keystream on one thread, in millions of 64-bit words per second (one word per draw, mostly).
+        /// The keystream in the same pieces on the same cores, in millions of 64-bit words per second.
         public var keystreamMillionWordsPerSecond: Double
+        public var keystreamMillionWordsPerSecondPerCore: Double { keystreamMillionWordsPerSecond / Double(cores) }
+        /// Gaussian draws per keystream word, as rates: 1 would be noise at the keystream's speed.
+        public var fractionOfKeystream: Double { millionDrawsPerSecond / keystreamMillionWordsPerSecond }
     }
 
     public static func measure(parameters: Int, repeats: Int, streams: Int = DPSGD.noiseStreams) throws -> Result {
@@ -67,18 +87,33 @@ public enum ParallelNoiseThroughput {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var chacha = ChaCha20Generator(key: key, stream: 0, secure: true)
-        let words = max(1_000_000, parameters * 4)
-        var sink: UInt64 = 0
+        // The keystream alone: the same words per piece, in the same pieces on the same cores.
+        let pieces = max(1, min(streams, parameters / 4096))
+        let sinks = PieceSinks(UnsafeMutableBufferPointer<UInt64>.allocate(capacity: pieces))
+        defer { sinks.value.deallocate() }
+        sinks.value.initialize(repeating: 0)
         let keystreamStart = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<words { sink ^= chacha.next() }
+        for r in 0..<repeats {
+            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+                var chacha = ChaCha20Generator(key: key, stream: UInt64(1 + (repeats + r) * streams + c), secure: true)
+                var sink: UInt64 = 0
+                _ = keystreamRate(&chacha, words: (c + 1) * parameters / pieces - c * parameters / pieces, sink: &sink)
+                sinks.value[c] ^= sink
+            }
+        }
         let keystreamSeconds = Double(DispatchTime.now().uptimeNanoseconds - keystreamStart) / 1e9
-        if sink == 0x5eed && vector[0] == .infinity { print("") }  // keeps both loops
-        let cores = min(ComputePolicy.cores, max(1, min(streams, parameters / 4096)))
+        if sinks.value.reduce(0, ^) == 0x5eed && vector[0] == .infinity { print("") }  // keeps both loops
+        let cores = min(ComputePolicy.cores, pieces)
         return Result(parameters: parameters, repeats: repeats, streams: streams, cores: cores,
                       millionDrawsPerSecond: Double(parameters * repeats) / seconds / 1e6,
-                      keystreamMillionWordsPerSecond: Double(words) / keystreamSeconds / 1e6)
+                      keystreamMillionWordsPerSecond: Double(parameters * repeats) / keystreamSeconds / 1e6)
     }
+}
+
+/// One XOR sink per piece, each written by its own piece only.
+private struct PieceSinks: @unchecked Sendable {
+    let value: UnsafeMutableBufferPointer<UInt64>
+    init(_ value: UnsafeMutableBufferPointer<UInt64>) { self.value = value }
 }
 
 /// The cost of the RDP accountant (``RDPAccountant``) over a long mixed history: reading ε (every

@@ -27,8 +27,10 @@ struct BenchNoise: ParsableCommand {
         print("\nDP-SGD noise on a \(parameters)-parameter vector, \(p.streams) ChaCha20 streams per step, \(repeats) steps, "
               + "\(p.cores) core(s); " + CPUFeatures.line)
         print(String(format: "Gaussian draws, all cores      %8.1f M draws/s", p.millionDrawsPerSecond))
-        print(String(format: "  per core                     %8.1f M draws/s  (%.0f%% of the keystream's %.1f M words/s on one core)",
-                     p.millionDrawsPerSecondPerCore, 100 * p.millionDrawsPerSecondPerCore / p.keystreamMillionWordsPerSecond,
-                     p.keystreamMillionWordsPerSecond))
+        print(String(format: "  per core                     %8.1f M draws/s", p.millionDrawsPerSecondPerCore))
+        print(String(format: "ChaCha20 keystream alone, per core %6.1f M words/s  (the same streams and pieces; %.0f MB/s)",
+                     p.keystreamMillionWordsPerSecondPerCore, 8 * p.keystreamMillionWordsPerSecondPerCore))
+        print(String(format: "noise / keystream              %8.0f %%  (one word per draw ~98.8%% of the time: 100 %% is the keystream's speed)",
+                     100 * p.fractionOfKeystream))
     }
 }
