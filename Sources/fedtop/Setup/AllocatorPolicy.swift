@@ -18,21 +18,35 @@ import Foundation
 /// mapping, faulted in page by page (`fedtop bench secagg`: 1.59× the plain round for 10 hospitals at
 /// 128 KiB, 1.31× at 32 MiB; `fedtop bench scale`'s peaks were the same at both, 264 and 1,908 MiB).
 ///
-/// Contract: called once at start-up; fixes the threshold at ``mmapThreshold`` (which also turns the
-/// dynamic adjustment off). An operator's own `MALLOC_MMAP_THRESHOLD_` is respected (nothing is
-/// changed). A no-op off glibc, or where `mallopt` cannot be found.
+/// Fixing the threshold also freezes glibc's trim threshold at its 128 KiB default: whenever more than
+/// that is free at the top of a heap, `free` hands it back to the kernel, and the next round faults it
+/// in again page by page. A small federation's round frees and re-allocates a few models' worth, so
+/// half of its system time was page faults (`fedtop bench scale --scenario 10-10`: 1.2 s of system
+/// time over 200 rounds, 0.6 s with the trim threshold at ``trimThreshold``; the peaks of the scale
+/// bench did not move). So the heap keeps up to 64 MiB of free top for reuse.
+///
+/// Contract: called once at start-up; fixes the mmap threshold at ``mmapThreshold`` and the trim
+/// threshold at ``trimThreshold`` (which turns the dynamic adjustment off). An operator's own
+/// `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` is respected (that setting is not changed).
+/// A no-op off glibc, or where `mallopt` cannot be found.
 enum AllocatorPolicy {
     /// Buffers of this many bytes or more are mapped on their own: glibc's ceiling for the dynamic value.
     static let mmapThreshold: Int32 = 32 * 1024 * 1024
     /// `M_MMAP_THRESHOLD` of <malloc.h> (which Swift's Glibc module does not import).
     static let mmapThresholdParameter: Int32 = -3
+    /// Free memory at the top of a heap beyond this many bytes is returned to the kernel.
+    static let trimThreshold: Int32 = 64 * 1024 * 1024
+    /// `M_TRIM_THRESHOLD` of <malloc.h>.
+    static let trimThresholdParameter: Int32 = -1
 
     static func apply() {
         #if canImport(Glibc)
-        guard ProcessInfo.processInfo.environment["MALLOC_MMAP_THRESHOLD_"] == nil,
-              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThresholdParameter, mmapThreshold)
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        let environment = ProcessInfo.processInfo.environment
+        if environment["MALLOC_MMAP_THRESHOLD_"] == nil { _ = mallopt(mmapThresholdParameter, mmapThreshold) }
+        if environment["MALLOC_TRIM_THRESHOLD_"] == nil { _ = mallopt(trimThresholdParameter, trimThreshold) }
         #endif
     }
 }
