@@ -8,6 +8,7 @@ final class SlowCheckpoints: RoundCheckpointing, @unchecked Sendable {
     let delay: Double
     private let lock = NSLock()
     private var _rounds: [Int] = []
+    private var _spans: [(start: Date, end: Date)] = []
     private var _states: [[String: Tensor]] = []
     private var active = 0
     private var _overlapped = false
@@ -15,17 +16,21 @@ final class SlowCheckpoints: RoundCheckpointing, @unchecked Sendable {
     init(delay: Double) { self.delay = delay }
 
     var rounds: [Int] { lock.withLock { _rounds } }
+    /// When each write began and ended.
+    var spans: [(start: Date, end: Date)] { lock.withLock { _spans } }
     var states: [[String: Tensor]] { lock.withLock { _states } }
     /// Whether two writes ever ran at once (they must not).
     var overlapped: Bool { lock.withLock { _overlapped } }
 
     func write(model: Sequential, round: Int, serverState: [String: Tensor], metadata: [String: String]) throws -> String {
+        let start = Date()
         lock.withLock {
             active += 1
             if active > 1 { _overlapped = true }
         }
         Thread.sleep(forTimeInterval: delay)
         lock.withLock {
+            _spans.append((start, Date()))
             active -= 1
             _rounds.append(round)
             _states.append(serverState)
@@ -56,6 +61,24 @@ struct CheckpointPipelineTests {
         #expect(written.map(\.round) == target.rounds)
         // FedAdam's moments travel with the model.
         #expect(target.states.last?.keys.sorted() == ["server.fedopt.m", "server.fedopt.v"])
+    }
+
+    @Test("paced: after a write of d the next starts no sooner than 3·d later, unless the run's end flushes it")
+    func paced() throws {
+        let fixture = try FederationFixture(privacy: false)
+        let target = SlowCheckpoints(delay: 0.03)
+        let engine = try Engine(configuration: fixture.configuration(rounds: 40, privacy: .off), model: fixture.model,
+                                hospitals: fixture.hospitals, strategy: MeanStrategy(), checkpoint: target)
+        let (outcome, _) = FederationFixture.run(engine)
+        #expect(outcome == .finished)
+        #expect(target.rounds.last == 40)
+        let spans = target.spans
+        #expect(spans.count < 40, "every round written: \(target.rounds)")
+        // Every gap but the one before the final, flushed write: at least 3 × the previous write (≥ 30 ms each).
+        for i in spans.indices.dropFirst().dropLast() {
+            let previous = spans[i - 1], gap = spans[i].start.timeIntervalSince(previous.end)
+            #expect(gap >= 3 * previous.end.timeIntervalSince(previous.start) - 0.005, "write \(i) started \(gap) s after the last")
+        }
     }
 
     @Test("pausing flushes: by the time the engine says PAUSED, the last round's checkpoint is written")
