@@ -19,6 +19,11 @@ import Foundation
 ///   share as it is cut (``LesionSource``), so the dataset is never held twice.
 ///   The 1,000-hospital federation's peak is bound by 1 GiB.
 ///
+/// Rounds: every federation runs at least `rounds` rounds and at least ``minimumHospitalRounds``
+/// hospital-rounds (10 hospitals: 100 rounds; 100 hospitals or 100 per round: 10), so that its medians
+/// are of steady rounds — a 10-hospital round takes about 10 ms, and six of them are mostly the
+/// process warming up (heap, page cache, thread pool), which a 1,000-hospital round absorbs in its first.
+///
 /// Contract: each federation in a process of its own (``ScenarioMeasurement/child(executable:arguments:environment:failure:)``),
 /// so that its peak resident memory (`VmHWM`) is its own; its scratch folder removed. Times are medians
 /// over rounds 2… (``RoundTimings``).
@@ -82,8 +87,16 @@ public struct ScaleBenchmark: Sendable {
         recordsPerHospital - min(max(Int((Double(recordsPerHospital) * 0.2).rounded()), 1), recordsPerHospital - 2)
     }
 
+    /// Hospital-rounds every federation runs at least (see the type's doc comment).
+    public static let minimumHospitalRounds = 1_000
+
+    /// Rounds of `scenario`'s federation: `rounds`, or more to reach ``minimumHospitalRounds``.
+    public func rounds(_ s: Scenario) -> Int {
+        max(rounds, (Self.minimumHospitalRounds + s.perRound - 1) / s.perRound)
+    }
+
     public func spec(_ s: Scenario, out: String) -> BenchFederationSpec {
-        var spec = BenchFederationSpec(dataset: "lesions:\(datasetRecords(s))", hospitals: s.held, perRound: s.perRound, rounds: rounds,
+        var spec = BenchFederationSpec(dataset: "lesions:\(datasetRecords(s))", hospitals: s.held, perRound: s.perRound, rounds: rounds(s),
                                        model: model, epsilon: epsilon, seed: 1, out: out)
         spec.liveAudit = false  // the same per-round work at every size: training, aggregation, evaluation
         return spec

@@ -11,7 +11,8 @@ struct BenchScale: ParsableCommand {
         commandName: "scale",
         abstract: "Round time and peak memory from 10 to 10,000 hospitals (MLP on lesions, DP-SGD), and the 1-core → all-core speed-up.")
 
-    @Option(help: "Rounds of each federation (medians over rounds 2…).") var rounds = 6
+    @Option(help: "Rounds of each federation at least (small ones run more, to 1,000 hospital-rounds; medians over rounds 2…).")
+    var rounds = 6
     @Option(help: "Lesion records each hospital holds, a fifth of them for its test set (lesions:200 for 10 hospitals … lesions:200000 for 10,000).")
     var recordsPerHospital = 20
     @Option(help: "Write the charts (scale-round-time.svg, scale-memory.svg) into this folder.") var plot: String?
@@ -32,11 +33,13 @@ struct BenchScale: ParsableCommand {
         }
         print("fedtop bench scale: MLP (151,047 parameters), sample-level DP-SGD at ε = \(Int(bench.epsilon)), no live audit; "
               + "\(recordsPerHospital) records per hospital (\(bench.trainingRecordsPerHospital) training); "
-              + "each federation in its own process; medians over rounds 2…\(rounds)")
+              + "each federation in its own process; medians over rounds 2… of at least \(rounds) rounds and "
+              + "\(ScaleBenchmark.minimumHospitalRounds) hospital-rounds")
         print(CPUFeatures.line)
         print(pad("held", 8, right: true) + pad("per round", 11, right: true) + pad("cores", 9, right: true)
               + pad("dataset", 16, right: true) + pad("round", 11, right: true) + pad("per record", 12, right: true)
-              + pad("training", 11, right: true) + pad("peak RSS", 11, right: true) + pad("setup", 9, right: true))
+              + pad("training", 11, right: true) + pad("peak RSS", 11, right: true) + pad("setup", 9, right: true)
+              + pad("rounds", 8, right: true))
         var rows: [(scenario: ScaleBenchmark.Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)] = []
         for s in ScaleBenchmark.scenarios {
             let m = try child(s)
@@ -49,7 +52,7 @@ struct BenchScale: ParsableCommand {
                   + pad(String(format: "%.1f µs", perRecord * 1e6), 12, right: true)
                   + pad(String(format: "%.3f s", m.timings.training), 11, right: true)
                   + pad(String(format: "%.0f MiB", Double(m.peakBytes) / 1_048_576), 11, right: true)
-                  + pad(String(format: "%.1f s", m.setupSeconds), 9, right: true))
+                  + pad(String(format: "%.1f s", m.setupSeconds), 9, right: true) + pad("\(bench.rounds(s))", 8, right: true))
         }
         let report = ScaleBenchmark.Report(rows: rows)
         let all = rows.first { $0.scenario == ScaleBenchmark.trained.last! }!.measurement
