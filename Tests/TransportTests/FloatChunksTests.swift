@@ -27,4 +27,16 @@ struct FloatChunksTests {
         try a.append(Data(count: 4))
         #expect(throws: TransportError.self) { try a.finish() }
     }
+
+    @Test("chunks that are slices at odd offsets of a larger buffer (as a decoder may hand them) give the same bits")
+    func unalignedSlices() throws {
+        let values: [Float] = [1.5, -2.25, .pi, 1e-30, -0.0, 7]
+        let bytes = values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
+        let framed = Data([0xAA] + bytes + [0xBB])  // the values start at byte 1
+        var assembler = FloatChunks.Assembler(expected: values.count)
+        try assembler.append(framed[1..<13])
+        try assembler.append(framed[13..<(framed.count - 1)])
+        #expect(assembler.received == values.count)
+        #expect(try assembler.finish().scalars.map(\.bitPattern) == values.map(\.bitPattern))
+    }
 }

@@ -26,16 +26,15 @@ public enum FloatChunks {
     /// Reassembles a vector of a known length from its chunks.
     public struct Assembler {
         public let expected: Int
+        /// The announced values, filled from the front as chunks arrive.
         private var values: [Float]
+        public private(set) var received = 0
 
         /// - Parameter expected: the announced number of values (already checked against the receiver's limit).
         public init(expected: Int) {
             self.expected = expected
-            values = []
-            values.reserveCapacity(expected)
+            values = [Float](repeating: 0, count: expected)
         }
-
-        public var received: Int { values.count }
 
         public mutating func append(_ chunk: Data) throws(TransportError) {
             guard chunk.count % 4 == 0 else { throw TransportError("a chunk of \(chunk.count) bytes is not whole Float32 values") }
@@ -43,16 +42,25 @@ public enum FloatChunks {
                 throw TransportError("a chunk of \(chunk.count) bytes exceeds \(FloatChunks.maxChunkBytes)")
             }
             let n = chunk.count / 4
-            guard values.count + n <= expected else {
-                throw TransportError("\(values.count + n) values received, \(expected) announced")
+            guard received + n <= expected else {
+                throw TransportError("\(received + n) values received, \(expected) announced")
             }
-            chunk.withUnsafeBytes { raw in
-                for i in 0..<n { values.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))) }
+            guard n > 0 else { return }
+            let offset = received
+            // One copy of the little-endian bytes (a byte swap per value on a big-endian host).
+            values.withUnsafeMutableBytes { target in
+                chunk.withUnsafeBytes { source in
+                    target.baseAddress!.advanced(by: 4 * offset).copyMemory(from: source.baseAddress!, byteCount: 4 * n)
+                }
             }
+            #if _endian(big)
+            for i in offset..<(offset + n) { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
+            #endif
+            received += n
         }
 
         public func finish() throws(TransportError) -> Tensor {
-            guard values.count == expected else { throw TransportError("\(values.count) values received, \(expected) announced") }
+            guard received == expected else { throw TransportError("\(received) values received, \(expected) announced") }
             return Tensor(shape: [expected], scalars: values)
         }
     }
