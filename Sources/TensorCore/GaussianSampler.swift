@@ -121,10 +121,11 @@ public enum GaussianSampler {
         sample(buffer, std: std, accumulate: false, using: &generator) { g, words in g.fill(words: words) }
     }
 
-    /// Adds independent N(0, std²) noise to `buffer`, in `chunks` pieces on up to `threads` threads,
-    /// piece c drawing from `makeGenerator(c)` (independent streams, so the result depends on neither
-    /// timing nor `threads`). `threads` 1: the pieces one after another on the caller's thread (a
-    /// hospital that already has a core of its own, next to others training on the rest).
+    /// Adds independent N(0, std²) noise to `buffer`, in `chunks` pieces, piece c drawing from
+    /// `makeGenerator(c)` (independent streams, so the result depends on neither timing nor
+    /// `threads`). `threads` > 1: the pieces on every core (`concurrentPerform`); 1: one after another
+    /// on the caller's thread (a hospital that already holds a core of its own, next to others
+    /// training on the rest).
     @inlinable
     public static func addNoise<G: RandomNumberGenerator & Sendable>(
         to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int = ComputePolicy.cores,

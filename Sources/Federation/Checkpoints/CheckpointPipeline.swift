@@ -13,8 +13,9 @@ import TensorCore
 /// - Checkpoints are written in round order, each atomically (see ``CheckpointStore``). When rounds
 ///   finish faster than the disk, a snapshot not yet started is replaced by the newer one (the file
 ///   holds only the latest round anyway); ``superseded`` counts those.
-/// - Paced: after a write that took d seconds the writer rests ``restFactor``·d before the next one
-///   (a newer round arriving meanwhile replaces the one waiting), so checkpoints take at most a
+/// - Paced: after a write that took d seconds the writer rests ``restFactor``·d (at most
+///   ``longestRest``, timed on the monotonic clock) before the next one (a newer round arriving
+///   meanwhile replaces the one waiting), so checkpoints take at most a
 ///   quarter of the time whatever the round length. A 10-hospital round of ~10 ms would otherwise
 ///   pay a signed, 6-fsync checkpoint on every round, on the same two cores (`fedtop bench scale`);
 ///   a round of a second or more is checkpointed every round, as before.
@@ -42,11 +43,14 @@ final class CheckpointPipeline: @unchecked Sendable {
     private var _superseded = 0
     /// Threads waiting in ``flush()``: the writer does not rest while there are any.
     private var flushing = 0
-    /// No write starts before this (unless flushing).
-    private var restUntil = Date.distantPast
+    /// No write starts before this (unless flushing); monotonic, so a step of the wall clock neither
+    /// stretches nor skips a rest.
+    private var restUntil = ContinuousClock.now
 
     /// Rest after a write, in multiples of the write's own time.
     static let restFactor = 3.0
+    /// The longest rest, however slow the last write was.
+    static let longestRest = Duration.seconds(5)
 
     /// - Parameter report: called on the writer's thread after each write, with the path or the error.
     init(target: any RoundCheckpointing,
@@ -82,7 +86,9 @@ final class CheckpointPipeline: @unchecked Sendable {
     private func drain() {
         while true {
             condition.lock()
-            while pending != nil, flushing == 0, Date() < restUntil { _ = condition.wait(until: restUntil) }
+            while pending != nil, flushing == 0, case let remaining = ContinuousClock.now.duration(to: restUntil), remaining > .zero {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: remaining / .seconds(1)))
+            }
             guard let snapshot = pending else {
                 writing = false
                 condition.broadcast()
@@ -91,13 +97,14 @@ final class CheckpointPipeline: @unchecked Sendable {
             }
             pending = nil
             condition.unlock()
-            let started = Date()
+            let started = ContinuousClock.now
             let result = Result<String, any Error> {
                 try target.write(model: snapshot.model, round: snapshot.round, serverState: snapshot.serverState,
                                  metadata: snapshot.metadata)
             }
-            let finished = Date()
-            condition.withLock { restUntil = finished.addingTimeInterval(Self.restFactor * finished.timeIntervalSince(started)) }
+            let finished = ContinuousClock.now
+            let rest = min(started.duration(to: finished) * Self.restFactor, Self.longestRest)
+            condition.withLock { restUntil = finished + rest }
             report(snapshot.round, result)
         }
     }
