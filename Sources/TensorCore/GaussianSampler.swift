@@ -169,8 +169,8 @@ public enum GaussianSampler {
         }
     }
 
-    /// The Ziggurat a block of words at a time: a branch-free pass over the block sets every value
-    /// whose word falls inside its layer's rectangle (~98.8 %), then the rest are finished one by one
+    /// The Ziggurat a block of words at a time: one pass over the block (``rectangles(_:count:std:into:accumulate:rejected:)``)
+    /// sets every value whose word falls inside its layer's rectangle (~98.8 %), then the rest are finished one by one
     /// (wedge or tail test on the same word, further words from `generator`, then fresh tries), so
     /// each value is exactly one run of the method and the draws are independent. `words` hands out
     /// the next words of `generator`. `accumulate`: add to `out` instead of overwriting it.
@@ -183,29 +183,18 @@ public enum GaussianSampler {
         let t = tables
         let k = t.k, w = t.w, f = t.f
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockWords) { block in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockWords + 8) { rejected in
-                let flags = rejected.baseAddress!
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: blockWords) { rejected in
                 var start = 0
                 while start < out.count {
                     let m = min(blockWords, out.count - start)
                     let chunk = UnsafeMutableBufferPointer(rebasing: block[..<m])
                     nextWords(&generator, chunk)
-                    let o = base + start, bits = chunk.baseAddress!
-                    if accumulate {
-                        for j in 0..<m { o[j] += rectangle(bits[j], std: std, k: k, w: w, rejected: flags + j) }
-                    } else {
-                        for j in 0..<m { o[j] = rectangle(bits[j], std: std, k: k, w: w, rejected: flags + j) }
-                    }
-                    for j in m..<(m + 8) { flags[j] = 0 }
-                    var j = 0
-                    while j < m {
-                        if UnsafeRawPointer(flags + j).loadUnaligned(as: UInt64.self) == 0 { j += 8; continue }
-                        if flags[j] != 0 {
-                            let x = attempt(bits: bits[j], k: k, w: w, f: f, using: &generator)
-                                ?? draw(k: k, w: w, f: f, using: &generator)
-                            o[j] += std * x
-                        }
-                        j += 1
+                    let o = base + start, bits = UnsafePointer(chunk.baseAddress!)
+                    let misses = rectangles(bits, count: m, std: std, into: o, accumulate: accumulate, rejected: rejected.baseAddress!)
+                    for r in 0..<misses {
+                        let j = Int(rejected[r])
+                        let x = attempt(bits: bits[j], k: k, w: w, f: f, using: &generator) ?? draw(k: k, w: w, f: f, using: &generator)
+                        if accumulate { o[j] += std * x } else { o[j] = std * x }
                     }
                     start += m
                 }
@@ -215,17 +204,42 @@ public enum GaussianSampler {
 }
 
 extension GaussianSampler {
-    /// The fast path of one try, without branches: std·x when the word falls inside its layer's
-    /// rectangle, else 0 with `rejected` set to 1 (the caller finishes it).
-    @inlinable @inline(__always)
-    static func rectangle(_ word: UInt64, std: Float, k: UnsafeMutablePointer<UInt32>, w: UnsafeMutablePointer<Float>,
-                          rejected: UnsafeMutablePointer<UInt8>) -> Float {
-        let layer = Int(truncatingIfNeeded: word & 127)
-        let hz = Int32(truncatingIfNeeded: word >> 32)
-        // All ones when |hz| < k[layer] (the difference is negative), else zero.
-        let inside = UInt32(truncatingIfNeeded: (Int64(hz.magnitude) &- Int64(k[layer])) >> 63)
-        rejected.pointee = UInt8(truncatingIfNeeded: ~inside & 1)
-        return Float(bitPattern: (std * (Float(hz) * w[layer])).bitPattern & inside)
+    /// The fast path of the Ziggurat over `count` words: where a word falls inside its layer's
+    /// rectangle (~98.8 %), sets (or adds) std·x at its place in `out`; the places of the others go to
+    /// `rejected`, in order, and their count is returned (the caller finishes them). Not generic, so
+    /// it is compiled once with everything in registers.
+    @usableFromInline
+    static func rectangles(_ words: UnsafePointer<UInt64>, count: Int, std: Float, into out: UnsafeMutablePointer<Float>,
+                           accumulate: Bool, rejected: UnsafeMutablePointer<UInt16>) -> Int {
+        let t = tables
+        let k = UnsafePointer(t.k), w = UnsafePointer(t.w)
+        var misses = 0
+        if accumulate {
+            for j in 0..<count {
+                let word = words[j]
+                let layer = Int(truncatingIfNeeded: word & 127)
+                let hz = Int32(truncatingIfNeeded: word >> 32)
+                if hz.magnitude < k[layer] {
+                    out[j] += std * (Float(hz) * w[layer])
+                } else {
+                    rejected[misses] = UInt16(truncatingIfNeeded: j)
+                    misses &+= 1
+                }
+            }
+        } else {
+            for j in 0..<count {
+                let word = words[j]
+                let layer = Int(truncatingIfNeeded: word & 127)
+                let hz = Int32(truncatingIfNeeded: word >> 32)
+                if hz.magnitude < k[layer] {
+                    out[j] = std * (Float(hz) * w[layer])
+                } else {
+                    rejected[misses] = UInt16(truncatingIfNeeded: j)
+                    misses &+= 1
+                }
+            }
+        }
+        return misses
     }
 }
 
