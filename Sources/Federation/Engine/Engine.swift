@@ -48,7 +48,8 @@ public final class Engine: @unchecked Sendable {
     let secureWeightCap: Int
 
     private let queue = DispatchQueue(label: "fedtop.engine")
-    let workers = DispatchQueue(label: "fedtop.hospitals", attributes: .concurrent)
+    /// The threads hospitals are called on (more than the cores: see ``HospitalWorkers``).
+    let workers: HospitalWorkers
     private let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant
     private let finished = DispatchSemaphore(value: 0)
@@ -126,6 +127,7 @@ public final class Engine: @unchecked Sendable {
         self.configuration = configuration
         self.model = model
         self.hospitals = hospitals
+        workers = HospitalWorkers(limit: HospitalWorkers.limit(remoteHospitals: hospitals.filter { $0.location != .local }.count))
         self.strategy = strategy
         self.federationLedger = federationLedger
         self.centralTest = centralTest
