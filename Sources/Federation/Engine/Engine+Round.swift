@@ -232,14 +232,12 @@ extension Engine {
         let n = selected.count
         enter(.training(reported: 0, selected: n))
         inbox.withLock { inFlight.formUnion(selected) }
-        let bus = self.bus, round = settings.round, clock = ContinuousClock(), started = self.startInstant
+        let bus = self.bus, round = settings.round, started = self.startInstant
         let train: @Sendable (Int) -> Void = { [self] i in
             let hospital = hospitals[i], name = hospital.name
             let result = Result { () throws(HospitalError) -> HospitalUpdate in
                 try hospital.train(globalModel: global, settings: settings) { p in
-                    let t = clock.now - started
-                    bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
-                                            kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
+                    bus.publish(round: round, kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal), since: started)
                 }
             }
             inbox.withLock { _ = inFlight.remove(i) }

@@ -51,15 +51,14 @@ extension Engine {
         enter(.broadcasting)
         report(.advertise)
         enter(.training(reported: 0, selected: ids.count))
-        let bus = self.bus, clock = ContinuousClock(), started = startInstant
+        let bus = self.bus, started = startInstant
         let trained = fanOut(ids, indexOf: index, timeout: configuration.deadline, phase: "secure training",
                              onAnswer: { [self] k in enter(.training(reported: k, selected: ids.count)) }) { id throws(HospitalError) in
             guard let h = seats[id] else { throw .secureAggregation(hospital: "\(id)", reason: "cannot take part in secure aggregation") }
             let name = h.name
             let plan = SecureRoundPlan(parameters: parameters, participant: id, encoding: encoding)
             return try h.trainSecurely(globalModel: global, settings: settings, plan: plan) { p in
-                bus.publish(EngineEvent(time: (clock.now - started) / .seconds(1), wallTime: Date().timeIntervalSince1970, round: r,
-                                        kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal)))
+                bus.publish(round: r, kind: .progress(hospital: name, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal), since: started)
             }
         }
         enter(.collecting)

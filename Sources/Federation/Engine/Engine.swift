@@ -50,7 +50,6 @@ public final class Engine: @unchecked Sendable {
     private let queue = DispatchQueue(label: "fedtop.engine")
     /// The threads hospitals are called on (more than the cores: see ``HospitalWorkers``).
     let workers: HospitalWorkers
-    private let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant
     private let finished = DispatchSemaphore(value: 0)
 
@@ -133,7 +132,7 @@ public final class Engine: @unchecked Sendable {
         self.centralTest = centralTest
         self.auditor = auditor
         self.bus = bus
-        let clock = ContinuousClock(), started = clock.now
+        let started = ContinuousClock.now
         checkpoints = checkpoint.map { target in
             CheckpointPipeline(target: target) { round, result in
                 let kind: EngineEvent.Kind
@@ -141,8 +140,7 @@ public final class Engine: @unchecked Sendable {
                 case .success(let path): kind = .checkpointWritten(path: path)
                 case .failure(let error): kind = .warning("checkpoint of round \(round) not written: \(error)")
                 }
-                bus.publish(EngineEvent(time: (clock.now - started) / .seconds(1), wallTime: Date().timeIntervalSince1970,
-                                        round: round, kind: kind))
+                bus.publish(round: round, kind: kind, since: started)
             }
         }
         datasetName = configuration.dataset
@@ -201,14 +199,11 @@ public final class Engine: @unchecked Sendable {
     /// Safe from any thread, and published at once (the engine's queue may be busy with a round).
     public func reportConnection(hospital: String, connected: Bool, detail: String) {
         let round = inbox.withLock { _phaseRound }
-        bus.publish(EngineEvent(time: (clock.now - startInstant) / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round,
-                                kind: .hospitalConnection(hospital: hospital, connected: connected, detail: detail)))
+        bus.publish(round: round, kind: .hospitalConnection(hospital: hospital, connected: connected, detail: detail), since: startInstant)
     }
 
     func publish(_ kind: EngineEvent.Kind, round: Int? = nil) {
-        let t = clock.now - startInstant
-        bus.publish(EngineEvent(time: t / .seconds(1), wallTime: Date().timeIntervalSince1970, round: round ?? self.round,
-                                kind: kind))
+        bus.publish(round: round ?? self.round, kind: kind, since: startInstant)
     }
 
     func enter(_ phase: RoundPhase) {

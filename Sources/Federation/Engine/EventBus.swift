@@ -10,6 +10,8 @@ import Foundation
 ///   a round makes a handful, so a stalled subscriber holds at most a few per round.
 public final class EventBus: @unchecked Sendable {
     private let lock = NSLock()
+    /// Held while an event is stamped and handed to the subscribers, so they see events in time order.
+    private let ordering = NSLock()
     private var subscribers: [EventSubscription] = []
 
     public init() {}
@@ -21,6 +23,20 @@ public final class EventBus: @unchecked Sendable {
     }
 
     public func publish(_ event: EngineEvent) {
+        ordering.withLock { deliver(event) }
+    }
+
+    /// Stamps an event with the seconds since `start` and the wall time and publishes it, both under
+    /// one lock: however many threads publish at once (hospitals report progress from their own),
+    /// every subscriber receives the events in the order of their times.
+    public func publish(round: Int, kind: EngineEvent.Kind, since start: ContinuousClock.Instant) {
+        ordering.withLock {
+            deliver(EngineEvent(time: (ContinuousClock.now - start) / .seconds(1), wallTime: Date().timeIntervalSince1970,
+                                round: round, kind: kind))
+        }
+    }
+
+    private func deliver(_ event: EngineEvent) {
         let targets = lock.withLock { subscribers }
         for s in targets { s.offer(event) }
     }
