@@ -201,7 +201,7 @@ extension Engine {
                 let name = hospitals[index].name
                 if let e = update.epsilonSpent, e.isFinite, e >= 0 { hospitalEpsilon[name] = e }
                 guard update.hospital == name else { return ("update names \(update.hospital) but came from \(name)", nil) }
-                let records = (try? hospitals[index].summary())?.trainRecords
+                let records = heldRecords(index)?.train
                 return validator.check(update, round: r, records: records, settings: settings)
             },
             accepted: { [self] index, update in
@@ -280,7 +280,7 @@ extension Engine {
     private func evaluate(on indices: [Int], parameters: Tensor) -> EvaluationMetrics? {
         let results = ResultSlots<EvaluationMetrics>(count: indices.count)
         let hospitals = self.hospitals
-        let testRecords = indices.map { (try? hospitals[$0].summary())?.testRecords }
+        let testRecords = indices.map { heldRecords($0)?.test }
         let inProcess = indices.allSatisfy { hospitals[$0].location == .local }
         let work = Double(testRecords.reduce(0) { $0 + max(0, min($1 ?? 0, Int(Int32.max))) }) * Double(parameters.count)
         if inProcess && work < Double(Self.serialEvaluationWork) {

@@ -46,6 +46,17 @@ public final class Engine: @unchecked Sendable {
     let sessionRunID = UUID().uuidString
     /// FedAvg's weight cap under secure aggregation: the largest hospital's training records.
     let secureWeightCap: Int
+    /// The records each in-process hospital holds, read once at the start: they do not change during
+    /// a run, and a summary costs a class count and an ε readout (twice a round per hospital, it
+    /// showed in a small federation's profile). Nil for remote hospitals, which are asked each time
+    /// (a reconnected hospital introduces itself again).
+    private let localRecords: [(train: Int, test: Int)?]
+
+    /// The training and test records of hospital `i`, or nil if it cannot say.
+    func heldRecords(_ i: Int) -> (train: Int, test: Int)? {
+        if let known = localRecords[i] { return known }
+        return (try? hospitals[i].summary()).map { ($0.trainRecords, $0.testRecords) }
+    }
 
     private let queue = DispatchQueue(label: "fedtop.engine")
     /// The threads hospitals are called on (more than the cores: see ``HospitalWorkers``).
@@ -122,7 +133,11 @@ public final class Engine: @unchecked Sendable {
                 throw .configuration("distributed noise needs a quorum of at least 1")
             }
         }
-        secureWeightCap = max(1, hospitals.compactMap { try? $0.summary().trainRecords }.max() ?? 1)
+        let summaries = hospitals.map { try? $0.summary() }
+        secureWeightCap = max(1, summaries.compactMap { $0?.trainRecords }.max() ?? 1)
+        localRecords = zip(hospitals, summaries).map { hospital, summary in
+            hospital.location == .local ? summary.map { ($0.trainRecords, $0.testRecords) } : nil
+        }
         self.configuration = configuration
         self.model = model
         self.hospitals = hospitals
