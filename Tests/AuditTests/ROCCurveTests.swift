@@ -1,4 +1,6 @@
 import Testing
+import TensorCore
+import Federation
 @testable import Audit
 
 @Suite("ROC curve of a membership-inference attack")
@@ -48,5 +50,20 @@ struct ROCCurveTests {
         #expect(thin.count < 400)
         #expect(thin.first == roc.points.first && thin.last == roc.points.last)
         #expect(thin.filter { $0.x <= 0.01 }.count == roc.points.filter { $0.x <= 0.01 }.count)
+    }
+
+    @Test("the AUC from the curve equals the rank-sum (Mann–Whitney) AUC on random scores with ties")
+    func aucMatchesRankSum() throws {
+        var generator = SeededGenerator(seed: 17)
+        for trial in 0..<50 {
+            let m = 1 + Int(generator.next() % 60), n = 1 + Int(generator.next() % 60)
+            // Scores on a coarse grid, so that ties within and across the two sets are common.
+            let members = (0..<m).map { _ in Double(generator.next() % 12) }
+            let nonMembers = (0..<n).map { _ in Double(generator.next() % 9) }
+            let roc = try ROCCurve(memberScores: members, nonMemberScores: nonMembers)
+            let rankSum = ModelEvaluation.areaUnderROC(scores: members + nonMembers,
+                                                       positives: Array(repeating: true, count: m) + Array(repeating: false, count: n))!
+            #expect(abs(roc.auc - rankSum) < 1e-12, "trial \(trial): \(roc.auc) vs \(rankSum)")
+        }
     }
 }
