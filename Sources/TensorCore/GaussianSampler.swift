@@ -109,9 +109,7 @@ public enum GaussianSampler {
     @inlinable
     public static func fill<G: RandomNumberGenerator>(_ buffer: UnsafeMutableBufferPointer<Float>, std: Float,
                                                       using generator: inout G) {
-        sample(buffer, std: std, accumulate: false, using: &generator) { g, words in
-            for i in words.indices { words[i] = g.next() }
-        }
+        sample(buffer, std: std, accumulate: false, using: &generator, words: wordByWord)
     }
 
     /// Fills `buffer` with independent N(0, std²) draws, the source's words taken a block at a time.
@@ -131,12 +129,7 @@ public enum GaussianSampler {
         to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int = ComputePolicy.cores,
         makeGenerator: @escaping @Sendable (Int) -> G
     ) {
-        inPieces(buffer, chunks: chunks, threads: threads) { c, piece in
-            var generator = makeGenerator(c)
-            sample(piece, std: std, accumulate: true, using: &generator) { g, words in
-                for i in words.indices { words[i] = g.next() }
-            }
-        }
+        addNoise(to: buffer, std: std, chunks: chunks, threads: threads, makeGenerator: makeGenerator, words: wordByWord)
     }
 
     /// ``addNoise(to:std:chunks:makeGenerator:)`` for sources that hand out words a block at a time
@@ -146,10 +139,26 @@ public enum GaussianSampler {
         to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int = ComputePolicy.cores,
         makeGenerator: @escaping @Sendable (Int) -> G
     ) {
+        addNoise(to: buffer, std: std, chunks: chunks, threads: threads, makeGenerator: makeGenerator) { $0.fill(words: $1) }
+    }
+
+    /// Both overloads: piece c of `buffer` gets noise from `makeGenerator(c)`, its words taken by `words`.
+    @inlinable
+    static func addNoise<G: RandomNumberGenerator & Sendable>(
+        to buffer: UnsafeMutableBufferPointer<Float>, std: Float, chunks: Int, threads: Int,
+        makeGenerator: @escaping @Sendable (Int) -> G,
+        words: @escaping @Sendable (inout G, UnsafeMutableBufferPointer<UInt64>) -> Void
+    ) {
         inPieces(buffer, chunks: chunks, threads: threads) { c, piece in
             var generator = makeGenerator(c)
-            sample(piece, std: std, accumulate: true, using: &generator) { g, words in g.fill(words: words) }
+            sample(piece, std: std, accumulate: true, using: &generator, words: words)
         }
+    }
+
+    /// Words one `next()` at a time, for any source.
+    @inlinable
+    static func wordByWord<G: RandomNumberGenerator>(_ generator: inout G, _ words: UnsafeMutableBufferPointer<UInt64>) {
+        for i in words.indices { words[i] = generator.next() }
     }
 
     /// Runs `body` on `chunks` contiguous pieces of `buffer` (fewer for a short buffer: at least 4,096

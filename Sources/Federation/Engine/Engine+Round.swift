@@ -282,15 +282,14 @@ extension Engine {
         let hospitals = self.hospitals
         let testRecords = indices.map { heldRecords($0)?.test }
         let inProcess = indices.allSatisfy { hospitals[$0].location == .local }
-        let work = Double(testRecords.reduce(0) { $0 + max(0, min($1 ?? 0, Int(Int32.max))) }) * Double(parameters.count)
+        let work = testRecords.reduce(0.0) { $0 + Double(max(0, $1 ?? 0)) } * Double(parameters.count)
+        let evaluateOne: @Sendable (Int) -> Void = { k in
+            if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
+        }
         if inProcess && work < Double(Self.serialEvaluationWork) {
-            for k in indices.indices {
-                if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
-            }
+            indices.indices.forEach(evaluateOne)
         } else {
-            DispatchQueue.concurrentPerform(iterations: indices.count) { k in
-                if let m = try? hospitals[indices[k]].evaluate(globalModel: parameters) { results.set(k, m) }
-            }
+            DispatchQueue.concurrentPerform(iterations: indices.count, execute: evaluateOne)
         }
         var valid: [EvaluationMetrics] = []
         for (k, m) in results.values.enumerated() {
