@@ -72,6 +72,15 @@ struct PartitionerTests {
         #expect(shares.map(\.count).reduce(0, +) == 40)
     }
 
+    @Test("the built-in digits (1,797 records) refuse 1,000 hospitals cleanly, naming the most they can serve (599)")
+    func digitsRefuseAThousandHospitals() throws {
+        let digits = try DatasetSource.load("digits")
+        let error = datasetError { try Partitioner.partition(digits, hospitals: 1_000, scheme: .iid, testFraction: 0.2, seed: 1) }
+        #expect(error == .tooFewRecords(records: 1_797, hospitals: 1_000, minimumPerHospital: 3))
+        #expect(error.map { "\($0)" }?.contains("use at most 599 hospitals") == true)
+        #expect(try Partitioner.partition(digits, hospitals: 599, scheme: .iid, testFraction: 0.2, seed: 1).count == 599)
+    }
+
     @Test("too little data, no hospitals or a bad test fraction are clear errors")
     func errors() {
         #expect(datasetError { try Partitioner.partition(Self.data.subset(Array(0..<8)), hospitals: 3, scheme: .iid,
