@@ -82,7 +82,7 @@ extension Engine {
             publish(.roundFailed(reason: "diverged: \(reason); the global model is back to round \(r - 1)'s"))
             return .diverged(reason)
         }
-        if let snapshot = auditor?.audit(model: model, round: r) { publish(.membershipAudit(snapshot)) }
+        audits?.submit(model: model, round: r)
 
         // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
         if let checkpoints {

@@ -71,8 +71,8 @@ public final class Engine: @unchecked Sendable {
     // Hospitals still busy with a round past its deadline, guarded by `inbox`.
     var inFlight: Set<Int> = []
 
-    /// Attacks the global model after each round (the live audit), if set.
-    let auditor: (any RoundAuditor)?
+    /// Attacks each round's global model beside the next round (the live audit), if set.
+    let audits: AuditPipeline?
 
     // Engine state: touched only on `queue`.
     var round = 0
@@ -145,9 +145,13 @@ public final class Engine: @unchecked Sendable {
         self.strategy = strategy
         self.federationLedger = federationLedger
         self.centralTest = centralTest
-        self.auditor = auditor
         self.bus = bus
         let started = ContinuousClock.now
+        audits = auditor.map { auditor in
+            AuditPipeline(auditor: auditor) { round, snapshot in
+                bus.publish(round: round, kind: .membershipAudit(snapshot), since: started)
+            }
+        }
         checkpoints = checkpoint.map { target in
             CheckpointPipeline(target: target) { round, result in
                 let kind: EngineEvent.Kind
@@ -241,6 +245,7 @@ public final class Engine: @unchecked Sendable {
             while paused && stepsAllowed == 0 && !stopRequested {
                 if _phase != .paused {
                     checkpoints?.flush()  // a held run is durable
+                    audits?.flush()  // and shows its last round's audit
                     enter(.paused)
                 }
                 waitForCommands()
@@ -274,6 +279,7 @@ public final class Engine: @unchecked Sendable {
         }
         if outcome == .finished, completedRounds == 0 { outcome = .failed }
         checkpoints?.flush()
+        audits?.flush()
         switch outcome {
         case .finished, .stopped: enter(.finished)
         case .budgetExhausted: enter(.budgetExhausted)
