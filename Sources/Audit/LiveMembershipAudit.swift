@@ -5,7 +5,7 @@ import TensorCore
 /// round's global model, against fixed balanced members and non-members of a simulated federation.
 ///
 /// Contract: cheap enough for every round (two forward passes over at most a few hundred records,
-/// on the engine's queue); the targets are fixed at start, so the AUC's movement is the model's.
+/// on the engine's audit thread beside the next round, `AuditPipeline` in the engine); the targets are fixed at start, so the AUC's movement is the model's.
 /// It never leaves this process: it exists only where the hospitals are simulated in it.
 public struct LiveMembershipAudit: RoundAuditor {
     public let targets: MembershipTargets

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import TensorCore
 import Testing
@@ -6,13 +7,18 @@ import Testing
 /// An auditor as slow as it likes, recording the rounds it saw and whether two audits overlapped.
 final class RecordingAuditor: RoundAuditor, @unchecked Sendable {
     let delay: Double
+    /// When set, the audit of round 1 waits for it (a test opens it).
+    let gate: DispatchSemaphore?
     private let lock = NSLock()
     private var _rounds: [Int] = []
     private var _parameterSums: [Double] = []
     private var active = 0
     private var _overlapped = false
 
-    init(delay: Double) { self.delay = delay }
+    init(delay: Double, gate: DispatchSemaphore? = nil) {
+        self.delay = delay
+        self.gate = gate
+    }
 
     var rounds: [Int] { lock.withLock { _rounds } }
     /// A fingerprint of each audited model.
@@ -24,6 +30,7 @@ final class RecordingAuditor: RoundAuditor, @unchecked Sendable {
             active += 1
             if active > 1 { _overlapped = true }
         }
+        if round == 1, let gate { gate.wait() }
         Thread.sleep(forTimeInterval: delay)
         let sum = model.parameters.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
         lock.withLock {
@@ -56,30 +63,67 @@ struct AuditPipelineTests {
         let finishedAt = try #require(events.firstIndex { if case .runFinished = $0.kind { true } else { false } })
         let lastAudit = try #require(events.lastIndex { if case .membershipAudit = $0.kind { true } else { false } })
         #expect(lastAudit < finishedAt)
+        // Each round's snapshot follows that round's completion.
+        for r in 1...5 {
+            let completed = try #require(events.firstIndex { if case .roundCompleted(let s) = $0.kind { s.round == r } else { false } })
+            let audit = try #require(events.firstIndex { if case .membershipAudit = $0.kind { $0.round == r } else { false } })
+            #expect(completed < audit, "round \(r): audit before its completion")
+        }
         // The models audited are the rounds' own: they differ from one round to the next.
         #expect(Set(auditor.parameterSums).count == 5)
     }
 
-    @Test("a slow audit holds the round back by at most one round: submit waits while an earlier round waits")
-    func atMostOneBehind() throws {
-        let auditor = RecordingAuditor(delay: 0.2)
+    @Test("at most one round queued behind the one being audited: a third submission waits until the first audit ends")
+    func atMostOneQueued() throws {
+        let gate = DispatchSemaphore(value: 0)
+        let auditor = RecordingAuditor(delay: 0, gate: gate)
         let reported = NSLock()
         nonisolated(unsafe) var reports: [Int] = []
         let pipeline = AuditPipeline(auditor: auditor) { round, _ in reported.withLock { reports.append(round) } }
         let model = try ModelZoo.mlp(inputShape: [4], hidden: 3, classes: 2, seed: 1)
-        let started = Date()
-        pipeline.submit(model: model, round: 1)  // starts at once
-        pipeline.submit(model: model, round: 2)  // waits behind round 1
-        let afterTwo = Date().timeIntervalSince(started)
-        pipeline.submit(model: model, round: 3)  // must wait until round 2 has started, i.e. round 1 is done
-        let afterThree = Date().timeIntervalSince(started)
-        #expect(afterTwo < 0.15, "two submissions should not wait: \(afterTwo) s")
-        #expect(afterThree >= 0.15, "the third submission should have waited for the first audit: \(afterThree) s")
+        pipeline.submit(model: model, round: 1)  // taken by the audit thread, which then waits at the gate
+        pipeline.submit(model: model, round: 2)  // queued: returns once round 1 has started
+        let third = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            pipeline.submit(model: model, round: 3)  // must wait: round 2 is still queued
+            third.signal()
+        }
+        // While round 1's audit is held, round 2 stays queued and the third submission cannot return.
+        #expect(third.wait(timeout: .now() + 0.5) == .timedOut)
+        #expect(auditor.rounds.isEmpty)
+        gate.signal()
+        #expect(third.wait(timeout: .now() + 60) == .success)
         pipeline.flush()
-        #expect(Date().timeIntervalSince(started) >= 0.55)
         #expect(reported.withLock { reports } == [1, 2, 3])
         #expect(auditor.rounds == [1, 2, 3])
         #expect(!auditor.overlapped)
+    }
+
+    @Test("a paused run shows its last round's audit: the engine flushes the audit before it holds")
+    func flushedBeforeHold() throws {
+        let fixture = try FederationFixture(privacy: false)
+        let auditor = RecordingAuditor(delay: 0.3)
+        let engine = try Engine(configuration: fixture.configuration(rounds: 5, privacy: .off), model: fixture.model,
+                                hospitals: fixture.hospitals, strategy: FedAvg(), auditor: auditor)
+        let s = engine.bus.subscribe(capacity: 100_000)
+        var events: [EngineEvent] = []
+        engine.send(.pause)
+        engine.start()
+        func waitForPause() -> Bool {
+            while let e = s.next(timeout: 60) {
+                events.append(e)
+                if case .phaseChanged(.paused) = e.kind { return true }
+            }
+            return false
+        }
+        #expect(waitForPause())
+        engine.send(.step)  // one round, then hold again
+        #expect(waitForPause())
+        // The slow audit of round 1 was reported before the engine said it holds.
+        #expect(events.contains { if case .membershipAudit = $0.kind { $0.round == 1 } else { false } })
+        engine.send(.stop)
+        #expect(engine.wait() == .stopped)
+        #expect(auditor.rounds == [1])
     }
 
     @Test("flush with nothing submitted returns at once")

@@ -12,13 +12,15 @@ import TensorCore
 ///
 /// Contract:
 /// - Every submitted round is audited, in round order, on one background thread; its snapshot is
-///   reported with that round's number (after the round's `roundCompleted`, possibly after the next
-///   round has started).
-/// - At most one round waits: ``submit(model:round:)`` blocks while an earlier round is still
-///   waiting, so the audit never falls more than one round behind and holds at most two models.
+///   reported with that round's number. The engine submits a round after publishing its
+///   `roundCompleted`, so the snapshot follows it (possibly after the next round has started).
+/// - At most one round is queued behind the one being audited: ``submit(model:round:)`` blocks
+///   while the previous round's audit has not started, so the pipeline holds at most two models
+///   and the newest snapshot reported is at most two rounds older than the round in progress.
 /// - ``flush()`` returns when every submitted round has been audited and reported; the engine
 ///   flushes before it holds (pause) and before it reports the end of the run, so a held or
-///   finished run shows the audit of its last round.
+///   finished run shows the audit of its last completed round. A round that failed or diverged is
+///   not audited (the global model did not change).
 final class AuditPipeline: @unchecked Sendable {
     private let auditor: any RoundAuditor
     private let report: @Sendable (_ round: Int, _ snapshot: MembershipAuditSnapshot) -> Void
@@ -34,8 +36,8 @@ final class AuditPipeline: @unchecked Sendable {
         self.report = report
     }
 
-    /// Queues round `round`'s model; returns once it is queued (waiting first if an earlier round
-    /// has not started yet).
+    /// Queues round `round`'s model; returns once it is queued (waiting first while the previous
+    /// round's audit has not started).
     func submit(model: Sequential, round: Int) {
         condition.lock()
         while waiting != nil { condition.wait() }

@@ -82,7 +82,6 @@ extension Engine {
             publish(.roundFailed(reason: "diverged: \(reason); the global model is back to round \(r - 1)'s"))
             return .diverged(reason)
         }
-        audits?.submit(model: model, round: r)
 
         // 8. Checkpoint: handed to the background writer (durable before the run holds or ends).
         if let checkpoints {
@@ -106,6 +105,8 @@ extension Engine {
             noiseMultiplier: sigma, clipNorm: clip, seconds: roundStarted.duration(to: .now) / .seconds(1),
             trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds, rejected: collected.rejected)
         publish(.roundCompleted(summary))
+        // The live audit of this round's model, beside the next round (its snapshot follows this round's completion).
+        audits?.submit(model: model, round: r)
         return .completed
     }
 

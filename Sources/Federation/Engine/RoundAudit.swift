@@ -77,8 +77,9 @@ public struct MembershipAuditSnapshot: Sendable, Codable, Equatable {
 
 /// Something that attacks the global model after each round (the audit module's live membership
 /// inference on a simulated federation). Called on a background thread (``AuditPipeline``) beside
-/// the next round, once per round in order: it should be quick (a forward pass over a few hundred
-/// records), since a round waits when the audit of the round before last has not started.
+/// the next round, once per completed round in order: it should be quick (a forward pass over a
+/// few hundred records), since the engine's next hand-over waits while the previous round's audit
+/// has not started.
 public protocol RoundAuditor: Sendable {
     func audit(model: Sequential, round: Int) -> MembershipAuditSnapshot?
 }
