@@ -44,12 +44,18 @@ final class RecordingAuditor: RoundAuditor, @unchecked Sendable {
 
 @Suite("Engine: the live audit beside the next round")
 struct AuditPipelineTests {
-    @Test("every round is audited once, in order, one at a time, each on its own round's model, before the run ends")
-    func everyRoundInOrder() throws {
+    /// A five-round federation without privacy whose live audit takes `auditDelay` seconds a round.
+    static func federation(auditDelay: Double) throws -> (Engine, RecordingAuditor) {
         let fixture = try FederationFixture(privacy: false)
-        let auditor = RecordingAuditor(delay: 0.05)
+        let auditor = RecordingAuditor(delay: auditDelay)
         let engine = try Engine(configuration: fixture.configuration(rounds: 5, privacy: .off), model: fixture.model,
                                 hospitals: fixture.hospitals, strategy: FedAvg(), auditor: auditor)
+        return (engine, auditor)
+    }
+
+    @Test("every round is audited once, in order, one at a time, each on its own round's model, before the run ends")
+    func everyRoundInOrder() throws {
+        let (engine, auditor) = try Self.federation(auditDelay: 0.05)
         let (outcome, events) = FederationFixture.run(engine)
         #expect(outcome == .finished)
         #expect(auditor.rounds == [1, 2, 3, 4, 5])
@@ -101,24 +107,14 @@ struct AuditPipelineTests {
 
     @Test("a paused run shows its last round's audit: the engine flushes the audit before it holds")
     func flushedBeforeHold() throws {
-        let fixture = try FederationFixture(privacy: false)
-        let auditor = RecordingAuditor(delay: 0.3)
-        let engine = try Engine(configuration: fixture.configuration(rounds: 5, privacy: .off), model: fixture.model,
-                                hospitals: fixture.hospitals, strategy: FedAvg(), auditor: auditor)
+        let (engine, auditor) = try Self.federation(auditDelay: 0.3)
         let s = engine.bus.subscribe(capacity: 100_000)
         var events: [EngineEvent] = []
         engine.send(.pause)
         engine.start()
-        func waitForPause() -> Bool {
-            while let e = s.next(timeout: 60) {
-                events.append(e)
-                if case .phaseChanged(.paused) = e.kind { return true }
-            }
-            return false
-        }
-        #expect(waitForPause())
+        #expect(EngineCommandTests().waitFor(.paused, on: s, into: &events))
         engine.send(.step)  // one round, then hold again
-        #expect(waitForPause())
+        #expect(EngineCommandTests().waitFor(.paused, on: s, into: &events))
         // The slow audit of round 1 was reported before the engine said it holds.
         #expect(events.contains { if case .membershipAudit = $0.kind { $0.round == 1 } else { false } })
         engine.send(.stop)
