@@ -37,7 +37,10 @@ let package = Package(
         .systemLibrary(name: "CNcursesW", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        // SIMD kernels in C, chosen at run time by the CPU's features (Swift has no per-function
+        // target attributes): the Ziggurat's rectangle pass with AVX2 or AVX-512.
+        .target(name: "CKernels"),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Datasets", dependencies: ["TensorCore"],
                 resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
         .target(name: "Privacy", dependencies: [
@@ -96,7 +99,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
                     resources: [.copy("Fixtures")]),

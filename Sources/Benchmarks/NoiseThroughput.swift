@@ -58,8 +58,9 @@ func keystreamRate(_ generator: inout ChaCha20Generator, words: Int, sink: inout
 /// streams, pieces and cores, so that the difference is the Ziggurat's own cost.
 ///
 /// Contract: `repeats` noise additions to a vector of `parameters` floats, each with fresh streams (as
-/// successive steps), timed together; then the same number of keystream words in the same pieces;
-/// rates per core are the totals over the cores used.
+/// successive steps), and as many times the same number of keystream words in the same pieces, the
+/// two interleaved step by step (each first on every other step) and each step timed; rates per
+/// core are the totals over the cores used.
 public enum ParallelNoiseThroughput {
     public struct Result: Sendable {
         public var parameters: Int
@@ -78,22 +79,19 @@ public enum ParallelNoiseThroughput {
     public static func measure(parameters: Int, repeats: Int, streams: Int = DPSGD.noiseStreams) throws -> Result {
         let key = try ChaCha20Generator.secureKey()
         var vector = [Float](repeating: 0, count: parameters)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for r in 0..<repeats {
+        let pieces = max(1, min(streams, parameters / 4096))
+        let sinks = PieceSinks(UnsafeMutableBufferPointer<UInt64>.allocate(capacity: pieces))
+        defer { sinks.value.deallocate() }
+        sinks.value.initialize(repeating: 0)
+        func noise(_ r: Int) {
             vector.withUnsafeMutableBufferPointer {
                 GaussianSampler.addNoise(to: $0, std: 1, chunks: streams) { chunk in
                     ChaCha20Generator(key: key, stream: UInt64(1 + r * streams + chunk), secure: true)
                 }
             }
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         // The keystream alone: the same words per piece, in the same pieces on the same cores.
-        let pieces = max(1, min(streams, parameters / 4096))
-        let sinks = PieceSinks(UnsafeMutableBufferPointer<UInt64>.allocate(capacity: pieces))
-        defer { sinks.value.deallocate() }
-        sinks.value.initialize(repeating: 0)
-        let keystreamStart = DispatchTime.now().uptimeNanoseconds
-        for r in 0..<repeats {
+        func keystream(_ r: Int) {
             DispatchQueue.concurrentPerform(iterations: pieces) { c in
                 var chacha = ChaCha20Generator(key: key, stream: UInt64(1 + (repeats + r) * streams + c), secure: true)
                 var sink: UInt64 = 0
@@ -101,7 +99,18 @@ public enum ParallelNoiseThroughput {
                 sinks.value[c] ^= sink
             }
         }
-        let keystreamSeconds = Double(DispatchTime.now().uptimeNanoseconds - keystreamStart) / 1e9
+        // Step by step, the two interleaved and each first every other step, so that a shared
+        // machine's other load, the clock and the caches fall on both alike.
+        var noiseNanoseconds: UInt64 = 0, keystreamNanoseconds: UInt64 = 0
+        for r in 0..<repeats {
+            for isNoise in [r % 2 == 0, r % 2 != 0] {
+                let start = DispatchTime.now().uptimeNanoseconds
+                if isNoise { noise(r) } else { keystream(r) }
+                let elapsed = DispatchTime.now().uptimeNanoseconds - start
+                if isNoise { noiseNanoseconds += elapsed } else { keystreamNanoseconds += elapsed }
+            }
+        }
+        let seconds = Double(noiseNanoseconds) / 1e9, keystreamSeconds = Double(keystreamNanoseconds) / 1e9
         if sinks.value.reduce(0, ^) == 0x5eed && vector[0] == .infinity { print("") }  // keeps both loops
         let cores = min(ComputePolicy.cores, pieces)
         return Result(parameters: parameters, repeats: repeats, streams: streams, cores: cores,

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Exact standard-normal sampling by the Ziggurat method (Marsaglia & Tsang 2000, "The Ziggurat
@@ -5,7 +6,7 @@ import Dispatch
 /// index and the value (avoiding the correlation Doornik 2005 found in the original RNOR).
 ///
 /// Contract: draws follow N(0, 1) exactly, up to the 32-bit resolution of the uniform input; one
-/// 64-bit draw of the source suffices ~98.8% of the time. Generic over the random source: a seeded
+/// 64-bit draw of the source suffices ~97.2 % of the time (the mean of the layers' k / 2³¹). Generic over the random source: a seeded
 /// generator for tests and reproducible runs, a cryptographically secure one for the noise whose
 /// privacy is reported (the Privacy module chooses).
 public enum GaussianSampler {
@@ -179,7 +180,7 @@ public enum GaussianSampler {
     }
 
     /// The Ziggurat a block of words at a time: one pass over the block (``rectangles(_:count:std:into:accumulate:rejected:)``)
-    /// sets every value whose word falls inside its layer's rectangle (~98.8 %), then the rest are finished one by one
+    /// sets every value whose word falls inside its layer's rectangle (~97.2 %), then the rest are finished one by one
     /// (wedge or tail test on the same word, further words from `generator`, then fresh tries), so
     /// each value is exactly one run of the method and the draws are independent. `words` hands out
     /// the next words of `generator`. `accumulate`: add to `out` instead of overwriting it.
@@ -213,42 +214,25 @@ public enum GaussianSampler {
 }
 
 extension GaussianSampler {
-    /// The fast path of the Ziggurat over `count` words: where a word falls inside its layer's
-    /// rectangle (~98.8 %), sets (or adds) std·x at its place in `out`; the places of the others go to
-    /// `rejected`, in order, and their count is returned (the caller finishes them). Not generic, so
-    /// it is compiled once with everything in registers.
+    /// The fast path of the Ziggurat over `count` words (at most 65,536): where a word falls inside
+    /// its layer's rectangle (~97.2 %), sets (or adds) std·x at its place in `out`; the places of the
+    /// others go to `rejected`, in order, and their count is returned (the caller finishes them).
+    /// In C (`CKernels`), with AVX-512 or AVX2 where the CPU has them (chosen once, at run time) and
+    /// portable C elsewhere; every variant gives the same bits (`ZigguratRectanglesTests`).
     @usableFromInline
     static func rectangles(_ words: UnsafePointer<UInt64>, count: Int, std: Float, into out: UnsafeMutablePointer<Float>,
                            accumulate: Bool, rejected: UnsafeMutablePointer<UInt16>) -> Int {
         let t = tables
-        let k = UnsafePointer(t.k), w = UnsafePointer(t.w)
-        var misses = 0
-        if accumulate {
-            for j in 0..<count {
-                let word = words[j]
-                let layer = Int(truncatingIfNeeded: word & 127)
-                let hz = Int32(truncatingIfNeeded: word >> 32)
-                if hz.magnitude < k[layer] {
-                    out[j] += std * (Float(hz) * w[layer])
-                } else {
-                    rejected[misses] = UInt16(truncatingIfNeeded: j)
-                    misses &+= 1
-                }
-            }
-        } else {
-            for j in 0..<count {
-                let word = words[j]
-                let layer = Int(truncatingIfNeeded: word & 127)
-                let hz = Int32(truncatingIfNeeded: word >> 32)
-                if hz.magnitude < k[layer] {
-                    out[j] = std * (Float(hz) * w[layer])
-                } else {
-                    rejected[misses] = UInt16(truncatingIfNeeded: j)
-                    misses &+= 1
-                }
-            }
+        return fedtop_ziggurat_rectangles(words, count, std, out, accumulate ? 1 : 0, rejected, UnsafePointer(t.k), UnsafePointer(t.w))
+    }
+
+    /// The rectangle pass this CPU runs: "AVX-512", "AVX2" or "portable C" (benchmarks print it).
+    public static var rectanglePass: String {
+        switch Int(fedtop_ziggurat_best_variant()) {
+        case FEDTOP_ZIGGURAT_AVX512: "AVX-512"
+        case FEDTOP_ZIGGURAT_AVX2: "AVX2"
+        default: "portable C"
         }
-        return misses
     }
 }
 

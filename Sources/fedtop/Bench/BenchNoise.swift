@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import TensorCore
 
 /// `fedtop bench noise`: the speed of DP noise on one thread (``NoiseThroughput``), and as DP-SGD draws
 /// it for a model-sized vector on every core (``ParallelNoiseThroughput``).
@@ -30,7 +31,8 @@ struct BenchNoise: ParsableCommand {
         print(String(format: "  per core                     %8.1f M draws/s", p.millionDrawsPerSecondPerCore))
         print(String(format: "ChaCha20 keystream alone, per core %6.1f M words/s  (the same streams and pieces; %.0f MB/s)",
                      p.keystreamMillionWordsPerSecondPerCore, 8 * p.keystreamMillionWordsPerSecondPerCore))
-        print(String(format: "noise / keystream              %8.0f %%  (one word per draw ~98.8%% of the time: 100 %% is the keystream's speed)",
+        print(String(format: "noise / keystream              %8.0f %%  (one word per draw ~97.2%% of the time: 100 %% is the keystream's speed)",
                      100 * p.fractionOfKeystream))
+        print("  (the Ziggurat's rectangle pass: \(GaussianSampler.rectanglePass); noise and keystream interleaved step by step)")
     }
 }
