@@ -37,6 +37,19 @@ struct ScaleBenchmarkTests {
         #expect(!ScenarioMeasurement.allowedCPUs().isEmpty)
     }
 
+    @Test("a row is the repeat with the median round time, carrying the largest peak of its repeats")
+    func medianOfRepeats() {
+        let repeats = [Self.measurement(period: 0.91, peak: 300), Self.measurement(period: 0.80, peak: 280),
+                       Self.measurement(period: 0.82, peak: 275)]
+        let median = ScaleBenchmark.median(repeats)
+        #expect(median.timings.period == 0.82 && median.peakBytes == 300)
+        #expect(ScaleBenchmark.median([Self.measurement(period: 2, peak: 1)]).timings.period == 2)
+        // An even count takes the lower middle one.
+        let even = ScaleBenchmark.median([1.0, 4.0, 2.0, 3.0].map { Self.measurement(period: $0) })
+        #expect(even.timings.period == 2.0)
+        #expect(Set(ScaleBenchmark.repeated + [ScaleBenchmark.held]) == Set(ScaleBenchmark.scenarios))
+    }
+
     @Test("time ratio, slope and speed-up from the rows")
     func report() {
         let rows = [(ScaleBenchmark.trained[0], 16_000, Self.measurement(period: 2.0)),

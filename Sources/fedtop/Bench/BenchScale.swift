@@ -15,11 +15,14 @@ struct BenchScale: ParsableCommand {
     var rounds = 6
     @Option(help: "Lesion records each hospital holds, a fifth of them for its test set (lesions:200 for 10 hospitals … lesions:200000 for 10,000).")
     var recordsPerHospital = 20
+    @Option(help: "Measurements of each trained federation and of the one-core one, taken in turn; each row is the median (the 10,000-hospital one: once).")
+    var repeats = 3
     @Option(help: "Write the charts (scale-round-time.svg, scale-memory.svg) into this folder.") var plot: String?
     @Option(help: .hidden) var scenario: String?
 
     func validate() throws {
         guard rounds >= 3 else { throw ValidationError("--rounds must be at least 3") }
+        guard (1...9).contains(repeats) else { throw ValidationError("--repeats must be from 1 to 9, got \(repeats)") }
         guard (5...100).contains(recordsPerHospital) else {
             throw ValidationError("--records-per-hospital must be from 5 to 100 (10,000 hospitals hold at most 1,000,000 lesions), got \(recordsPerHospital)")
         }
@@ -34,25 +37,34 @@ struct BenchScale: ParsableCommand {
         print("fedtop bench scale: MLP (151,047 parameters), sample-level DP-SGD at ε = \(Int(bench.epsilon)), no live audit; "
               + "\(recordsPerHospital) records per hospital (\(bench.trainingRecordsPerHospital) training); "
               + "each federation in its own process; medians over rounds 2… of at least \(rounds) rounds and "
-              + "\(ScaleBenchmark.minimumHospitalRounds) hospital-rounds")
+              + "\(ScaleBenchmark.minimumHospitalRounds) hospital-rounds; each row but the 10,000-hospital one is the median of "
+              + "\(repeats) measurements taken in turn (peak: the largest)")
         print(CPUFeatures.line)
         print(pad("held", 8, right: true) + pad("per round", 11, right: true) + pad("cores", 9, right: true)
               + pad("dataset", 16, right: true) + pad("round", 11, right: true) + pad("per record", 12, right: true)
               + pad("training", 11, right: true) + pad("peak RSS", 11, right: true) + pad("setup", 9, right: true)
               + pad("rounds", 8, right: true))
+        // The repeated federations in turn, `repeats` times over; then the held one, once.
+        var taken: [ScaleBenchmark.Scenario: [ScenarioMeasurement]] = [:]
+        for _ in 0..<repeats {
+            for s in ScaleBenchmark.repeated { taken[s, default: []].append(try child(s)) }
+        }
+        taken[ScaleBenchmark.held] = [try child(ScaleBenchmark.held)]
         var rows: [(scenario: ScaleBenchmark.Scenario, trainedRecords: Int, measurement: ScenarioMeasurement)] = []
         for s in ScaleBenchmark.scenarios {
-            let m = try child(s)
+            let m = ScaleBenchmark.median(taken[s]!)
             let trained = bench.trainingRecordsPerHospital * s.perRound
             rows.append((s, trained, m))
             let perRecord = m.timings.period / Double(max(1, trained))
+            let spread = taken[s]!.count > 1
+                ? String(format: "  (%@)", taken[s]!.map { String(format: "%.3f", $0.timings.period) }.joined(separator: ", ")) : ""
             print(pad("\(s.held)", 8, right: true) + pad("\(s.perRound)", 11, right: true)
                   + pad(s.workers.map(String.init) ?? "all", 9, right: true) + pad("lesions:\(bench.datasetRecords(s))", 16, right: true)
                   + pad(String(format: "%.3f s", m.timings.period), 11, right: true)
                   + pad(String(format: "%.1f µs", perRecord * 1e6), 12, right: true)
                   + pad(String(format: "%.3f s", m.timings.training), 11, right: true)
                   + pad(String(format: "%.0f MiB", Double(m.peakBytes) / 1_048_576), 11, right: true)
-                  + pad(String(format: "%.1f s", m.setupSeconds), 9, right: true) + pad("\(bench.rounds(s))", 8, right: true))
+                  + pad(String(format: "%.1f s", m.setupSeconds), 9, right: true) + pad("\(bench.rounds(s))", 8, right: true) + spread)
         }
         let report = ScaleBenchmark.Report(rows: rows)
         let all = rows.first { $0.scenario == ScaleBenchmark.trained.last! }!.measurement
