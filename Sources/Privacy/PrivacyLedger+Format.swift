@@ -9,6 +9,7 @@ import TensorCore
 enum LedgerRecord {
     case gaussian(PrivacySegment, round: Int)
     case skellam(SkellamSegment, round: Int)
+    case pure(PureDPSegment, sequence: Int)
     case budget(epsilon: Double, delta: Double)
 }
 
@@ -34,6 +35,8 @@ struct LedgerReplay {
             lastNoiseMultiplier = segment.noiseMultiplier
         case let .skellam(segment, _):
             accountant.compose(segment)
+        case let .pure(segment, _):
+            accountant.compose(segment)
         case let .budget(epsilon, delta):
             budget = (epsilon, delta)
         }
@@ -46,7 +49,8 @@ struct LedgerReplay {
 /// v2 (sealed): the line `fedtop-ledger 2`, then one record a line, each `<record> #<MAC>` with the
 /// chained HMAC of ``LedgerSeal/mac(index:previous:record:)`` (64 lowercase hex digits). v1 (legacy,
 /// unkeyed): no header, each line `<record> #<FNV-1a 64 hex>`. Records are `spend <q> <σ> <steps>
-/// <round>`, `skellam <q> <μ> <Δ₁> <Δ₂> <steps> <round>` and `budget <ε> <δ> <reason>`.
+/// <round>`, `skellam <q> <μ> <Δ₁> <Δ₂> <steps> <round>`, `answer <ε> <count> <sequence>` and
+/// `budget <ε> <δ> <reason>`.
 ///
 /// Only a last line without a trailing newline is torn (an append is one `write` ending with the
 /// newline); a complete line that fails its MAC or checksum is damage, wherever it is.
@@ -146,6 +150,10 @@ enum LedgerFormat {
                   let segment = try? SkellamSegment(sampleRate: q, variance: mu, l1Sensitivity: l1,
                                                     l2Sensitivity: l2, steps: t) else { return nil }
             return .skellam(segment, round: round)
+        case "answer" where fields.count == 4:
+            guard let e = Double(fields[1]), let n = Int(fields[2]), let sequence = Int(fields[3]),
+                  let segment = try? PureDPSegment(epsilon: e, count: n) else { return nil }
+            return .pure(segment, sequence: sequence)
         case "budget" where fields.count >= 3:
             guard let e = Double(fields[1]), let d = Double(fields[2]) else { return nil }
             return .budget(epsilon: e, delta: d)

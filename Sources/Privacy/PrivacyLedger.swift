@@ -11,8 +11,9 @@ import TensorCore
 /// Contract:
 /// - The file (format v2; the parser is in PrivacyLedger+Format.swift) is the line `fedtop-ledger 2`, then append-only
 ///   records, one a line: `spend <q> <σ> <steps> <round>` (Gaussian), `skellam <q> <μ> <Δ₁> <Δ₂>
-///   <steps> <round>` (distributed DP with Skellam noise, see ``SkellamSegment``) or `budget <ε> <δ>
-///   <reason>`, each followed by ` #` and an HMAC-SHA256 under the ``LedgerSeal``'s key chained to the
+///   <steps> <round>` (distributed DP with Skellam noise, see ``SkellamSegment``), `answer <ε>
+///   <count> <sequence>` (pure-DP answers of a served model, see ``PureDPSegment``) or `budget <ε>
+///   <δ> <reason>`, each followed by ` #` and an HMAC-SHA256 under the ``LedgerSeal``'s key chained to the
 ///   record's index and the previous record's MAC. The seal's *head record* (outside the ledger's
 ///   folder) holds the number of committed records and the last one's MAC. So a deleted, inserted,
 ///   reordered or edited record, a cut or rolled-back file, or an emptied or deleted one, is an error
@@ -233,46 +234,56 @@ public final class PrivacyLedger {
     public var spentEpsilon: Double { accountant.epsilon(delta: budget.delta).epsilon }
 
     /// ε after also spending `segment`.
-    public func epsilon(after segment: PrivacySegment) -> Double {
-        var a = accountant
-        a.compose(segment)
-        return a.epsilon(delta: budget.delta).epsilon
-    }
+    public func epsilon(after segment: PrivacySegment) -> Double { epsilon { $0.compose(segment) } }
 
     /// Writes the spend durably (the record, then the head), or throws
     /// ``LedgerError/budgetExceeded(path:spent:next:budget:)`` (writing nothing) when it would take ε
     /// past the budget. After any throw the caller must not send the update.
     public func record(_ segment: PrivacySegment, round: Int) throws(LedgerError) {
-        let next = epsilon(after: segment)
-        guard next <= budget.epsilon else {
-            throw .budgetExceeded(path: path, spent: spentEpsilon, next: next, budget: budget.epsilon)
-        }
-        try commitBudget()
-        try appendLine("spend \(segment.sampleRate) \(segment.noiseMultiplier) \(segment.steps) \(round)")
-        accountant.compose(segment)
-        try updateHead()
+        try spend("spend \(segment.sampleRate) \(segment.noiseMultiplier) \(segment.steps) \(round)") { $0.compose(segment) }
     }
 
     /// ε after also spending the Skellam rounds of `segment`.
-    public func epsilon(after segment: SkellamSegment) -> Double {
-        var a = accountant
-        a.compose(segment)
-        return a.epsilon(delta: budget.delta).epsilon
-    }
+    public func epsilon(after segment: SkellamSegment) -> Double { epsilon { $0.compose(segment) } }
 
     /// Writes the Skellam spend durably (a `skellam` record, then the head), or throws
     /// ``LedgerError/budgetExceeded(path:spent:next:budget:)`` (writing nothing) when it would take ε
     /// past the budget. As for Gaussian spends, the caller sends the noised share it pays for only
     /// after this returns.
     public func record(_ segment: SkellamSegment, round: Int) throws(LedgerError) {
-        let next = epsilon(after: segment)
+        try spend("skellam \(segment.sampleRate) \(segment.variance) \(segment.l1Sensitivity) "
+                  + "\(segment.l2Sensitivity) \(segment.steps) \(round)") { $0.compose(segment) }
+    }
+
+    /// ε after also spending the pure-DP answers of `segment`.
+    public func epsilon(after segment: PureDPSegment) -> Double { epsilon { $0.compose(segment) } }
+
+    /// Writes the answers' spend durably (an `answer <ε> <count> <sequence>` record, then the head),
+    /// or throws ``LedgerError/budgetExceeded(path:spent:next:budget:)`` (writing nothing) when it
+    /// would take ε past the budget. The caller gives the answers only after this returns.
+    public func record(_ segment: PureDPSegment, sequence: Int) throws(LedgerError) {
+        try spend("answer \(segment.epsilon) \(segment.count) \(sequence)") { $0.compose(segment) }
+    }
+
+    /// ε at the budget's δ after `compose` adds a spend to the history.
+    private func epsilon(after compose: (inout RDPAccountant) -> Void) -> Double {
+        var a = accountant
+        compose(&a)
+        return a.epsilon(delta: budget.delta).epsilon
+    }
+
+    /// Every spend: the budget checked against the history with it, then the record appended and
+    /// fsynced, the accountant updated, and the head brought up to date.
+    private func spend(_ record: String, _ compose: (inout RDPAccountant) -> Void) throws(LedgerError) {
+        var after = accountant
+        compose(&after)
+        let next = after.epsilon(delta: budget.delta).epsilon
         guard next <= budget.epsilon else {
             throw .budgetExceeded(path: path, spent: spentEpsilon, next: next, budget: budget.epsilon)
         }
         try commitBudget()
-        try appendLine("skellam \(segment.sampleRate) \(segment.variance) \(segment.l1Sensitivity) "
-                       + "\(segment.l2Sensitivity) \(segment.steps) \(round)")
-        accountant.compose(segment)
+        try appendLine(record)
+        accountant = after
         try updateHead()
     }
 

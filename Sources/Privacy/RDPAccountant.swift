@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A Rényi-DP accountant for Poisson-subsampled Gaussian steps, and Poisson-subsampled Skellam
-/// rounds (distributed DP under secure aggregation), with changing settings.
+/// A Rényi-DP accountant for Poisson-subsampled Gaussian steps, Poisson-subsampled Skellam rounds
+/// (distributed DP under secure aggregation) and pure-DP answers (``PureDPSegment``: a served
+/// model's private predictions), with changing settings.
 ///
 /// Contract:
 /// - A history is a list of segments: Gaussian (q, σ, steps) in ``segments`` and Skellam
@@ -34,6 +35,8 @@ public struct RDPAccountant: Sendable, Equatable {
     public private(set) var segments: [PrivacySegment] = []
     /// The Skellam history, in order.
     public private(set) var skellamSegments: [SkellamSegment] = []
+    /// The pure-DP answers (private predictions), in order.
+    public private(set) var pureSegments: [PureDPSegment] = []
 
     public init(orders: [Double] = RDPAccountant.defaultOrders) {
         precondition(!orders.isEmpty && orders.allSatisfy { $0 > 1 }, "RDPAccountant: orders must be > 1")
@@ -102,9 +105,25 @@ public struct RDPAccountant: Sendable, Equatable {
         }
     }
 
+    /// Adds `segment.count` pure ε-DP answers (see ``PureDPSegment``).
+    public mutating func compose(_ segment: PureDPSegment) {
+        guard segment.count > 0 else { return }
+        for (k, alpha) in orders.enumerated() { rdp[k] += Double(segment.count) * segment.rdp(order: alpha) }
+        if let last = pureSegments.last, last.epsilon == segment.epsilon {
+            pureSegments[pureSegments.count - 1].count += segment.count
+        } else {
+            pureSegments.append(segment)
+        }
+    }
+
     /// ε at `delta` and the order that gives it (ε = 0 for an empty history, +∞ when every order is).
+    /// A history of pure-DP answers alone is also bounded by the sum of their ε's (basic
+    /// composition, δ = 0), reported as order +∞ when it is the smaller.
     public func epsilon(delta: Double) -> (epsilon: Double, order: Double) {
-        RDPAccountant.epsilon(rdp: rdp, orders: orders, delta: delta)
+        let converted = RDPAccountant.epsilon(rdp: rdp, orders: orders, delta: delta)
+        guard segments.isEmpty, skellamSegments.isEmpty, !pureSegments.isEmpty else { return converted }
+        let basic = pureSegments.reduce(0) { $0 + Double($1.count) * $1.epsilon }
+        return basic < converted.epsilon ? (basic, .infinity) : converted
     }
 
     /// The Balle et al. 2020 conversion of an RDP vector to (ε, δ).

@@ -38,6 +38,33 @@ struct FederationBuilderTests {
         #expect(metrics.count == 4, "\(metrics)")
     }
 
+    @Test("each checkpoint carries the run's provenance (run, data, class names, feature space and clip, privacy), signed with the weights")
+    func checkpointsCarryProvenance() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let layout = try FederationLayout(dataset: "wdbc", localHospitals: 3, partition: "iid", testFraction: 0.2,
+                                          centralHoldout: nil, featureClip: 4, model: nil, seed: 1, remoteFacts: nil)
+        let plan = FederationPlan(name: "provenance", rounds: 2, selection: .count(3), noiseSeed: 7)
+        let keys = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let signer = try CheckpointSigner.create(inRunDirectory: keys)
+        let store = CheckpointStore(directory: dir, signer: signer, encryptionKey: nil)
+        let federation = try FederationBuilder.build(plan, layout: layout, model: try layout.initialModel(seed: 1),
+                                                     storage: RunStorage(directory: dir, checkpoints: store, seal: {
+                                                         try LedgerSeal.loadOrCreate(directory: dir + ".seal", name: $0) }))
+        federation.engine.start()
+        #expect(federation.engine.wait() == .finished)
+        _ = federation.recorder.finish()
+
+        let checkpoint = try CheckpointReader(directory: dir, verifier: signer.verifier, encryption: nil).loadLatest()
+        let provenance = try #require(ModelProvenance(metadata: checkpoint.metadata))
+        #expect(provenance == ModelProvenance(run: "provenance", dataset: "wdbc", classNames: ["malignant", "benign"],
+                                              featureClip: 4, privacy: "sample", epsilonBudget: 3, delta: 1e-5))
+        #expect(checkpoint.round == 2 && checkpoint.metadata["fedtop.strategy"] == "fedavg")
+        // An older checkpoint (no provenance) reads as none, not as made-up facts.
+        #expect(ModelProvenance(metadata: ["fedtop.strategy": "fedavg"]) == nil)
+    }
+
     @Test("client-level DP wraps the strategy in DP-FedAvg and pays the federation's ledger; a plan no σ fits is refused with a configuration error")
     func clientLevelAndRefusal() throws {
         let dir = try scratch()

@@ -21,6 +21,10 @@ public enum CheckpointError: Error, Equatable, Sendable {
     /// The run's `signing.pub` is not the public key of the key that should sign it: the run's key
     /// was replaced (its checkpoints re-signed by someone else), or the key directory is another run's.
     case signingKeyMismatch(path: String)
+    /// The public key to verify checkpoints with is not there.
+    case verifyingKeyMissing(path: String)
+    /// The public key file is not a raw 32-byte Ed25519 public key.
+    case verifyingKeyMalformed(path: String, byteCount: Int)
     /// Encryption at rest was asked for, but the environment variable holding the key is not set.
     case encryptionKeyMissing(variable: String)
     /// The environment variable is set but is neither 64 hex digits nor base64 of 32 bytes. The
@@ -82,6 +86,10 @@ extension CheckpointError: CustomStringConvertible {
         case let .signingKeyMismatch(path):
             return "\(path): this run's public key is not the one its signing key holds: the run's key was replaced "
                 + "(its checkpoints may have been re-signed by someone else) or FEDTOP_KEYS names another key store; refused"
+        case let .verifyingKeyMissing(path):
+            return "\(path): no public key to verify the checkpoint with; give the run's signing.pub (32 raw bytes)"
+        case let .verifyingKeyMalformed(path, byteCount):
+            return "\(path): \(byteCount) bytes, not a raw 32-byte Ed25519 public key (a run's signing.pub)"
         case let .encryptionKeyMissing(variable):
             return "checkpoint encryption was asked for but \(variable) is not set; set it to 64 hex digits "
                 + "or base64 of 32 random bytes (e.g. `openssl rand -hex 32`). Nothing was written."

@@ -52,11 +52,11 @@ struct CheckpointSignature: Codable, Equatable {
         return Array(try! encoder.encode(self)) + [UInt8(ascii: "\n")]
     }
 
-    /// Parses the sidecar at `path` and checks that `signer`'s key made it and its signature verifies.
+    /// Parses the sidecar at `path` and checks that `verifier`'s key made it and its signature verifies.
     /// - Throws: ``CheckpointError/malformedSignature(signature:reason:)``,
     ///   ``CheckpointError/signedByAnotherKey(signature:found:expected:)`` or
     ///   ``CheckpointError/badSignature(signature:)``.
-    init(verifying data: [UInt8], path: String, with signer: CheckpointSigner) throws(CheckpointError) {
+    init(verifying data: [UInt8], path: String, with verifier: CheckpointVerifier) throws(CheckpointError) {
         do {
             self = try JSONDecoder().decode(CheckpointSignature.self, from: Data(data))
         } catch {
@@ -77,10 +77,10 @@ struct CheckpointSignature: Codable, Equatable {
         guard round >= 0, bytes >= 0 else {
             throw .malformedSignature(signature: path, reason: "negative \"round\" or \"bytes\"")
         }
-        guard key == signer.fingerprint else {
-            throw .signedByAnotherKey(signature: path, found: key, expected: signer.fingerprint)
+        guard key == verifier.fingerprint else {
+            throw .signedByAnotherKey(signature: path, found: key, expected: verifier.fingerprint)
         }
-        guard signer.isValidSignature(Array(signatureBytes), ofDigest: digest) else {
+        guard verifier.isValidSignature(Array(signatureBytes), ofDigest: digest) else {
             throw .badSignature(signature: path)
         }
     }

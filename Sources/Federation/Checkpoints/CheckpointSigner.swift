@@ -124,10 +124,10 @@ public struct CheckpointSigner: Sendable {
         return Array(try! key.signature(for: digest))
     }
 
-    /// Whether `signature` is this key's signature of `digest`.
-    func isValidSignature(_ signature: [UInt8], ofDigest digest: [UInt8]) -> Bool {
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
-        return key.isValidSignature(signature, for: digest)
+    /// The public half, which verifies what this key signs.
+    public var verifier: CheckpointVerifier {
+        // A valid private key's public key is a valid point.
+        CheckpointVerifier(publicKey: publicKey)!
     }
 
     private static func path(_ directory: String, _ name: String) -> String {

@@ -23,8 +23,8 @@ import TensorCore
 /// 3. install the new checkpoint file under the current name;
 /// 4. install the new signature under the current name.
 ///
-/// **Load rule** (``loadLatest()``). Every signature file present must parse, name this run's key
-/// and verify, or loading fails. The one with the highest round (the current name on a tie) must
+/// **Load rule** (``CheckpointReader``, which needs only the public key). Every signature file
+/// present must parse, name this run's key and verify, or loading fails. The one with the highest round (the current name on a tie) must
 /// have a checkpoint file under either name whose SHA-256 is the signed one; other checkpoint files
 /// (orphans) are ignored. A checkpoint file with no signature file at all is refused.
 ///
@@ -100,51 +100,18 @@ public struct CheckpointStore: Sendable {
         try save(round: round, tensors: content.tensors + serverState, metadata: content.metadata)
     }
 
-    /// The latest verified checkpoint.
-    /// - Throws: ``CheckpointError/noCheckpoint(directory:)`` for an empty run directory; a
-    ///   verification error naming the file (missing or bad signature, another key, truncated,
-    ///   tampered); ``CheckpointError/encryptedCheckpointNeedsKey(path:variable:)``,
-    ///   ``CheckpointError/notEncrypted(path:variable:)`` or
-    ///   ``CheckpointError/decryptionFailed(path:variable:)`` for a key that does not fit;
-    ///   ``CheckpointError/malformedContent(path:reason:)`` or
-    ///   ``CheckpointError/roundMismatch(path:signature:signedRound:storedRound:)``.
-    public func loadLatest() throws(CheckpointError) -> Checkpoint {
-        guard let latest = try locateLatest() else { throw missingCheckpointError() }
-        let path = latest.checkpointPath
-        var plaintext = latest.bytes
-        if let encryption { plaintext = try encryption.open(latest.bytes, path: path) }
-        let content: SafeTensors
-        do { content = try SafeTensors(decoding: plaintext, source: path) } catch {
-            throw .malformedContent(path: path, reason: "\(error)")
-        }
-        let storedRound = content.metadata[Sequential.roundKey]
-        guard storedRound == String(latest.signature.round) else {
-            throw .roundMismatch(path: path, signature: latest.signaturePath,
-                                 signedRound: latest.signature.round, storedRound: storedRound)
-        }
-        var tensors: [String: Tensor] = [:]
-        for (name, tensor) in content.tensors { tensors[name] = tensor }
-        return Checkpoint(round: latest.signature.round, tensors: tensors, metadata: content.metadata, path: path)
-    }
+    /// The latest verified checkpoint (``CheckpointReader/loadLatest()`` with this store's key).
+    public func loadLatest() throws(CheckpointError) -> Checkpoint { try reader.loadLatest() }
 
     /// Loads the latest verified checkpoint into `model` (see ``Checkpoint/restore(into:)``) and
     /// returns it, for its round, metadata and server state.
     @discardableResult
     public func loadLatest(into model: inout Sequential) throws(CheckpointError) -> Checkpoint {
-        let checkpoint = try loadLatest()
-        try checkpoint.restore(into: &model)
-        return checkpoint
+        try reader.loadLatest(into: &model)
     }
 
-    /// Why there is nothing to load: a checkpoint in the other mode, or none at all.
-    private func missingCheckpointError() -> CheckpointError {
-        let other = CheckpointFileNames(directory: directory, encrypted: encryption == nil)
-        if let found = other.all.first(where: POSIXFile.exists) {
-            if let encryption { return .notEncrypted(path: found, variable: encryption.source) }
-            return .encryptedCheckpointNeedsKey(path: found, variable: CheckpointEncryption.environmentVariable)
-        }
-        return .noCheckpoint(directory: directory)
-    }
+    /// This store's load rule, with the public half of its key.
+    public var reader: CheckpointReader { CheckpointReader(directory: directory, verifier: signer.verifier, encryption: encryption) }
 }
 
 /// The paths of the current and previous checkpoint files and signatures in a run directory.

@@ -1,6 +1,6 @@
 import TensorCore
 // Finding the latest verified (checkpoint file, signature) pair in a run directory: the load rule of
-// `CheckpointStore`.
+// `CheckpointStore`, applied by `CheckpointReader`.
 
 /// A checkpoint file whose bytes a verified signature signs.
 struct VerifiedCheckpointFile {
@@ -11,8 +11,8 @@ struct VerifiedCheckpointFile {
     var bytes: [UInt8]
 }
 
-extension CheckpointStore {
-    /// The latest verified pair, or nil if there is no file of this store's mode at all.
+extension CheckpointReader {
+    /// The latest verified pair, or nil if there is no file of this reader's mode at all.
     ///
     /// Every signature file present must parse, name this run's key and verify. The one with the
     /// highest round (the current name on a tie) must sign one of the checkpoint files present,
@@ -28,7 +28,7 @@ extension CheckpointStore {
     func locateLatest() throws(CheckpointError) -> VerifiedCheckpointFile? {
         var latest: (path: String, signature: CheckpointSignature)?
         for path in [names.signature, names.previousSignature] where POSIXFile.exists(path) {
-            let signature = try CheckpointSignature(verifying: try CheckpointError.onFile(try POSIXFile.readAll(path)), path: path, with: signer)
+            let signature = try CheckpointSignature(verifying: try CheckpointError.onFile(try POSIXFile.readAll(path)), path: path, with: verifier)
             if latest == nil || signature.round > latest!.signature.round { latest = (path, signature) }
         }
         guard let (signaturePath, signature) = latest else {

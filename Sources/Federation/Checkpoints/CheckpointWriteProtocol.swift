@@ -72,7 +72,7 @@ extension CheckpointStore {
     ///   ``CheckpointError/io(path:operation:reason:)``.
     func commit(_ staged: StagedCheckpoint, through last: CommitStep = .installSignature) throws(CheckpointError) {
         let latest: VerifiedCheckpointFile?
-        do { latest = try locateLatest() } catch {
+        do { latest = try reader.locateLatest() } catch {
             guard case .missingSignature = error else { throw error }
             latest = nil
         }

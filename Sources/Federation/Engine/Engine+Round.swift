@@ -87,7 +87,7 @@ extension Engine {
         if let checkpoints {
             enter(.checkpointing)
             checkpoints.submit(.init(model: model, round: r, serverState: strategy.serverState,
-                                     metadata: ["fedtop.strategy": strategy.name]))
+                                     metadata: (configuration.provenance?.metadata ?? [:]).merging(["fedtop.strategy": strategy.name]) { $1 }))
         }
 
         // 9. Done.

@@ -59,12 +59,14 @@ public struct EngineConfiguration: Sendable {
     public var secureNoise: Bool
     /// Secure aggregation (the aggregator sees only the sum of the updates), or nil.
     public var secureAggregation: SecureAggregationSettings?
+    /// The facts every checkpoint carries about its model, signed with it (nil: the strategy only).
+    public var provenance: ModelProvenance?
 
     public init(name: String, dataset: String, rounds: Int, localEpochs: Int, batchSize: Int, learningRate: Float,
                 momentum: Float, privacy: PrivacyMode, noiseMultiplier: Double, clipNorm: Double, delta: Double,
                 epsilonBudget: Double?, selection: HospitalSelection, quorum: Int, deadline: Double?, seed: UInt64,
                 maxUpdateNorm: Double? = nil, startRound: Int = 1, secureNoise: Bool = true,
-                secureAggregation: SecureAggregationSettings? = nil) {
+                secureAggregation: SecureAggregationSettings? = nil, provenance: ModelProvenance? = nil) {
         self.name = name
         self.dataset = dataset
         self.rounds = rounds
@@ -77,6 +79,7 @@ public struct EngineConfiguration: Sendable {
         self.clipNorm = clipNorm
         self.delta = delta
         self.epsilonBudget = epsilonBudget
+        self.provenance = provenance
         self.selection = selection
         self.quorum = quorum
         self.deadline = deadline

@@ -157,7 +157,10 @@ public enum FederationBuilder {
             learningRate: plan.learningRate, momentum: plan.momentum, privacy: plan.privacy, noiseMultiplier: sigma,
             clipNorm: plan.clip, delta: plan.delta, epsilonBudget: plan.epsilon, selection: plan.selection,
             quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
-            startRound: storage.startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation)
+            startRound: storage.startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation,
+            provenance: ModelProvenance(run: plan.name, dataset: layout.facts.name, classNames: layout.facts.classNames,
+                                        featureClip: layout.featureClip, privacy: plan.privacy.rawValue,
+                                        epsilonBudget: plan.privacy == .off ? nil : plan.epsilon, delta: plan.delta))
         let bus = EventBus()
         let engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
                                 federationLedger: federationLedger, centralTest: layout.centralTest, checkpoint: storage.checkpoints,

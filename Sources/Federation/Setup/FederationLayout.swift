@@ -9,12 +9,15 @@ public struct DataFacts: Sendable, Equatable {
     public var count: Int
     public var featureShape: [Int]
     public var classes: Int
+    /// The classes' names, when known (a remote hospital's Hello gives only their count).
+    public var classNames: [String]?
 
-    public init(name: String, count: Int, featureShape: [Int], classes: Int) {
+    public init(name: String, count: Int, featureShape: [Int], classes: Int, classNames: [String]? = nil) {
         self.name = name
         self.count = count
         self.featureShape = featureShape
         self.classes = classes
+        self.classNames = classNames
     }
 }
 
@@ -36,6 +39,8 @@ public struct FederationLayout: Sendable {
     /// Each local hospital's standardised training and test records, in hospital order.
     public let shares: [HospitalData]
     public let modelKind: String
+    /// The bound every standardised feature is clipped to (`--feature-clip`), if any.
+    public let featureClip: Float?
 
     /// The records are opened as a ``RecordSource`` and each hospital's share drawn as it is cut, so a
     /// synthetic dataset is never held whole beside the shares (peak memory ≈ the shares themselves).
@@ -48,9 +53,11 @@ public struct FederationLayout: Sendable {
         if localHospitals > 0 || centralHoldout != nil || remoteFacts == nil {
             do { data = try DatasetSource.open(dataset) } catch { throw .configuration("--dataset \(dataset): \(error)") }
         }
-        guard let facts = data.map({ DataFacts(name: $0.name, count: $0.count, featureShape: $0.featureShape, classes: $0.classNames.count) })
+        guard let facts = data.map({ DataFacts(name: $0.name, count: $0.count, featureShape: $0.featureShape, classes: $0.classNames.count,
+                                               classNames: $0.classNames) })
             ?? remoteFacts else { throw .configuration("no data: give --dataset or a remote --hospital") }
         self.facts = facts
+        self.featureClip = featureClip
         var centralTest: Dataset?
         if let fraction = centralHoldout, let whole = data {
             let (rest, holdout) = whole.splitIndices(testFraction: fraction, seed: seed ^ 0xce17)
