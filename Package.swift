@@ -60,6 +60,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Console", dependencies: ["Federation", "Privacy", "CNcursesW"]),
+        // `fedtop serve`: the trained model behind a hardened inference API — the verified model,
+        // record validation, API keys, rate limits, private answers and their ledgers, the audit log.
+        .target(name: "Serving", dependencies: [
+            "Federation", "Privacy", "TensorCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The audit: membership inference, poisoning and evasion attacks on the federation's models,
         // and the report (HTML with inline SVG, Markdown, CSV).
         .target(name: "Audit", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),
@@ -109,6 +115,7 @@ let package = Package(
             "Federation", "Datasets", "Privacy", "TensorCore", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Federation", "Privacy", "TensorCore"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Federation", "Datasets", "TensorCore"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Federation", "SecureAggregation"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),

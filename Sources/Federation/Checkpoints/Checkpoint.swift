@@ -17,12 +17,15 @@ public struct Checkpoint: Sendable {
     public var metadata: [String: String]
     /// The file it was loaded from.
     public var path: String
+    /// Hex SHA-256 of the file as signed (the ciphertext when encrypted at rest); empty when not loaded from a signed file.
+    public var sha256: String
 
-    public init(round: Int, tensors: [String: Tensor], metadata: [String: String], path: String) {
+    public init(round: Int, tensors: [String: Tensor], metadata: [String: String], path: String, sha256: String = "") {
         self.round = round
         self.tensors = tensors
         self.metadata = metadata
         self.path = path
+        self.sha256 = sha256
     }
 
     /// Sets `model`'s parameters from the checkpoint, after checking its kind (`fedtop.model`, when

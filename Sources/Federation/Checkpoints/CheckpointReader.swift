@@ -50,7 +50,8 @@ public struct CheckpointReader: Sendable {
         }
         var tensors: [String: Tensor] = [:]
         for (name, tensor) in content.tensors { tensors[name] = tensor }
-        return Checkpoint(round: latest.signature.round, tensors: tensors, metadata: content.metadata, path: path)
+        return Checkpoint(round: latest.signature.round, tensors: tensors, metadata: content.metadata, path: path,
+                          sha256: latest.signature.sha256)
     }
 
     /// Loads the latest verified checkpoint into `model` (see ``Checkpoint/restore(into:)``) and

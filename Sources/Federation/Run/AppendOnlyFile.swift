@@ -11,9 +11,10 @@ public final class AppendOnlyFile: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
 
-    public init(path: String) throws(FederationError) {
+    /// Opens (or creates, with permission bits `mode` less the umask) the file at `path` for appending.
+    public init(path: String, mode: mode_t = 0o644) throws(FederationError) {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
             throw .runFile(path: path, reason: "cannot open for appending: \(String(cString: strerror(errno)))")
         }
@@ -29,6 +30,9 @@ public final class AppendOnlyFile: @unchecked Sendable {
             throw .runFile(path: path, reason: "\(error)")
         }
     }
+
+    /// Bytes in the file now.
+    public var size: Int { Int(lseek(descriptor, 0, SEEK_END)) }
 
     /// Flushes what was appended to the disk.
     public func sync() throws(FederationError) {
