@@ -29,6 +29,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `fedtop serve`: Hummingbird 2 (HTTP/1.1, HTTP/2 over TLS) with handlers generated from the
+        // OpenAPI contract (the generated code is committed; the generator is not a dependency), and
+        // Prometheus metrics. traits: [] leaves out swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Tests only: a real HTTP/2-over-TLS client against the live server.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries: OpenBLAS for the matrix products, ncursesw for the console.
@@ -66,6 +76,28 @@ let package = Package(
             "Federation", "Privacy", "TensorCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The API's contract (`openapi.yaml`) and the Swift types and server stubs generated from it once by
+        // swift-openapi-generator 1.14.3 (the command is in the README); regenerate them when the contract changes.
+        .target(name: "ServingAPI", dependencies: [
+            .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], exclude: ["openapi.yaml", "openapi-generator-config.yaml"]),
+        // The HTTP server of `fedtop serve`: middlewares (identity, errors, admission, authentication, body limit),
+        // the generated API's handlers, metrics.
+        .target(name: "ServingServer", dependencies: [
+            "Serving", "ServingAPI", "Privacy", "Federation",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+            .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+            .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         // The audit: membership inference, poisoning and evasion attacks on the federation's models,
         // and the report (HTML with inline SVG, Markdown, CSV).
         .target(name: "Audit", dependencies: ["Federation", "Datasets", "Privacy", "TensorCore"]),
@@ -100,7 +132,7 @@ let package = Package(
             "CBLAS", "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation", "Transport",
         ]),
         .executableTarget(name: "fedtop", dependencies: [
-            "Console", "Transport", "Audit", "Benchmarks", "RunConfiguration",
+            "Console", "Transport", "Audit", "Benchmarks", "RunConfiguration", "Serving", "ServingServer",
             "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -116,6 +148,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Federation", "Privacy", "TensorCore"]),
+        .testTarget(name: "ServingServerTests", dependencies: [
+            "ServingServer", "Serving", "ServingAPI", "Federation", "TensorCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Federation", "Datasets", "TensorCore"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Federation", "SecureAggregation"]),
         .testTarget(name: "CNcursesWTests", dependencies: ["CNcursesW"]),

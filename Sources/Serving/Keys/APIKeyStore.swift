@@ -20,17 +20,19 @@ public enum APIKeyStoreError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .missing(path):
-            "\(path): no API keys file; issue a key with `fedtop serve keys add NAME --keys \(path)` (the server never runs without authentication)"
+            "\(path): no API keys file; issue a key with `fedtop serve keys add NAME --state \(Self.folder(path))` (the server never runs without authentication)"
         case let .exposed(path, mode):
             "\(path): mode \(String(mode, radix: 8)), readable or writable by others; run `chmod 600 \(path)`"
         case let .malformed(path, reason): "\(path): not a fedtop API keys file: \(reason)"
         case let .noActiveKey(path):
-            "\(path): no active API key (none issued, or all revoked); issue one with `fedtop serve keys add NAME --keys \(path)`"
+            "\(path): no active API key (none issued, or all revoked); issue one with `fedtop serve keys add NAME --state \(Self.folder(path))`"
         case let .unknownKey(path, id): "\(path): no key \(id)"
         case let .invalid(reason): reason
         case let .io(message): message
         }
     }
+
+    static func folder(_ path: String) -> String { POSIXFile.split(path).directory }
 }
 
 /// The server's API keys, in one JSON file (mode 0600, replaced atomically on every change):

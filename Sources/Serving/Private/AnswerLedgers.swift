@@ -9,6 +9,13 @@ public struct AnswerBudget: Sendable, Equatable {
     public var spentEpsilon: Double
     public var answers: Int
     public var remainingEpsilon: Double { max(0, epsilon - spentEpsilon) }
+
+    public init(epsilon: Double, delta: Double, spentEpsilon: Double, answers: Int) {
+        self.epsilon = epsilon
+        self.delta = delta
+        self.spentEpsilon = spentEpsilon
+        self.answers = answers
+    }
 }
 
 /// Why a private answer was not given.

@@ -1,0 +1,93 @@
+import HTTPTypes
+import Hummingbird
+import NIOSSL
+import Serving
+import X509
+
+/// `Authorization: Bearer <key>` or `X-API-Key: <key>` (exactly one), or a verified TLS client certificate.
+/// `/healthz` is exempt. The principal reaches the OpenAPI handlers as `Principal.current` (a task-local).
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = ServeRequestContext
+    let keys: KeyRing
+    let exemptPaths: Set<String>
+    /// Scopes given to a verified client certificate.
+    let certificateScopes: Set<APIScope>
+
+    public init(keys: KeyRing, exemptPaths: Set<String> = ["/healthz"], certificateScopes: Set<APIScope> = [.predict]) {
+        self.keys = keys
+        self.exemptPaths = exemptPaths
+        self.certificateScopes = certificateScopes
+    }
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if exemptPaths.contains(request.uri.path) {
+            return try await next(request, context)
+        }
+        guard let principal = try authenticate(request.headers, context: context) else {
+            throw ServeRefusal(.unauthorized, .unauthenticated, headers: [.wwwAuthenticate: "Bearer"])
+        }
+        RequestRecord.current?.set(key: principal.name)
+        return try await Principal.$current.withValue(principal) {
+            try await next(request, context)
+        }
+    }
+
+    func authenticate(_ headers: HTTPFields, context: Context) throws -> Principal? {
+        let authorization = headers[values: .authorization]
+        let apiKey = headers[values: .xAPIKey]
+        switch (authorization.count, apiKey.count) {
+        case (0, 0):
+            guard let certificate = context.peerValidatedChain?.first ?? context.peerCertificate,
+                let commonName = Self.commonName(of: certificate)
+            else { return nil }
+            return Principal(credential: .clientCertificate(commonName: commonName), scopes: certificateScopes)
+        case (1, 0):
+            let value = authorization[0]
+            guard value.count <= 256, value.lowercased().hasPrefix("bearer ") else { return nil }
+            return principal(keys.authenticate(token: value.dropFirst("bearer ".count)))
+        case (0, 1):
+            guard apiKey[0].count <= 256 else { return nil }
+            return principal(keys.authenticate(token: apiKey[0][...]))
+        default:
+            return nil  // both at once, or a repeated header
+        }
+    }
+
+    func principal(_ key: APIKey?) -> Principal? {
+        key.map { Principal(credential: .apiKey($0), scopes: Set($0.scopes)) }
+    }
+
+    /// The subject's common name, read with swift-certificates (NIOSSLCertificate has no public subject accessor).
+    static func commonName(of certificate: NIOSSLCertificate) -> String? {
+        guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else { return nil }
+        for rdn in parsed.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                return attribute.value.description
+            }
+        }
+        return nil
+    }
+}
+
+/// Requires a scope for a route (POC: one table by path).
+public struct ScopeMiddleware: RouterMiddleware {
+    public typealias Context = ServeRequestContext
+    let scopes: [String: APIScope]
+
+    public init(scopes: [String: APIScope]) { self.scopes = scopes }
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if let needed = scopes[request.uri.path], let principal = Principal.current, !principal.scopes.contains(needed) {
+            throw ServeRefusal.forbidden
+        }
+        return try await next(request, context)
+    }
+}

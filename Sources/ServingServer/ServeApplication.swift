@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore  // HTTPServerBuilder is not re-exported by Hummingbird
+import HummingbirdHTTP2
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Serving
+
+/// Everything a running server is made of, assembled once at start.
+public struct ServeSettings: Sendable {
+    /// nil: plain HTTP/1.1 (`--insecure`, loopback only). Otherwise TLS ≥ 1.2 with ALPN h2 + http/1.1.
+    public var tls: TLSConfiguration?
+    public var host: String
+    public var port: Int
+    public var limits: ServeLimits
+
+    public init(tls: TLSConfiguration?, host: String, port: Int, limits: ServeLimits = ServeLimits()) {
+        self.tls = tls
+        self.host = host
+        self.port = port
+        self.limits = limits
+    }
+
+    /// A server TLS configuration: TLS 1.2 at least; with `clientCA`, client certificates are verified
+    /// when presented (`.optionalVerification`, so API keys keep working). ALPN is set by Hummingbird's
+    /// HTTP/2 upgrade channel itself.
+    public static func serverTLS(certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,
+                                 clientCA: [NIOSSLCertificate] = []) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificateChain.map { .certificate($0) },
+                                                           privateKey: .privateKey(privateKey))
+        tls.minimumTLSVersion = .tlsv12
+        if !clientCA.isEmpty {
+            tls.trustRoots = .certificates(clientCA)
+            tls.certificateVerification = .optionalVerification
+        }
+        return tls
+    }
+}
+
+/// The parts a request passes through, shared by all requests.
+public struct ServeParts: Sendable {
+    public let api: ServeAPI
+    public let keys: KeyRing
+    public let audit: ServeAuditLog?
+    public let metrics: ServeMetrics
+    public let statistics: ServeStatistics
+
+    public init(api: ServeAPI, keys: KeyRing, audit: ServeAuditLog?, metrics: ServeMetrics, statistics: ServeStatistics) {
+        self.api = api
+        self.keys = keys
+        self.audit = audit
+        self.metrics = metrics
+        self.statistics = statistics
+    }
+}
+
+/// `fedtop serve`'s HTTP server (Hummingbird 2, with the handlers generated from the OpenAPI contract).
+///
+/// Contract: every route passes, in order: request identity and security headers (and, on the way
+/// out, the audit line, metrics and statistics); the error responder (every error a JSON
+/// `ErrorResponse` with a generic message; 404, and 405 with `Allow`); admission control (in-flight
+/// cap; 503 while the audit log has failed); the client certificate (TLS); authentication (an API
+/// key or a client certificate; `/healthz` exempt) and the route's scope; the body limit; then the
+/// handler. Middlewares apply to routes added after them, so they are all added first.
+public enum ServeApplication {
+    public static func makeRouter(settings: ServeSettings, parts: ServeParts) throws -> Router<ServeRequestContext> {
+        let serverURL = URL(string: "/")!
+        // First pass: only record the operations' paths and methods (for 405 + Allow).
+        let recorder = RouteRecorder()
+        try parts.api.registerHandlers(on: recorder, serverURL: serverURL)
+
+        let router = Router(context: ServeRequestContext.self)
+        router.add(middleware: RequestIdentityMiddleware(overTLS: settings.tls != nil, audit: parts.audit, metrics: parts.metrics,
+                                                         statistics: parts.statistics))
+        router.add(middleware: ErrorResponderMiddleware(routes: recorder.table))
+        let audit = parts.audit
+        router.add(middleware: AdmissionControlMiddleware(limit: settings.limits.maxConcurrentRequests,
+                                                          audit: ServeAuditLogProbe { audit?.failed }))
+        if settings.tls != nil { router.add(middleware: PeerCertificateMiddleware()) }
+        router.add(middleware: AuthenticationMiddleware(keys: parts.keys))
+        router.add(middleware: ScopeMiddleware(scopes: [
+            "/v1/predict": .predict, "/v1/predict/private": .private, "/metrics": .metrics,
+        ]))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes))
+        // Second pass: the real registration, after the middlewares.
+        try parts.api.registerHandlers(on: router, serverURL: serverURL)
+        return router
+    }
+
+    public static func makeApplication(router: Router<ServeRequestContext>, settings: ServeSettings,
+                                       logger: Logger? = nil) throws -> Application<RouterResponder<ServeRequestContext>> {
+        let server: HTTPServerBuilder = if let tls = settings.tls { try .http2Upgrade(tlsConfiguration: tls) } else { .http1() }
+        return Application(router: router, server: server,
+                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+                           logger: logger)
+    }
+}

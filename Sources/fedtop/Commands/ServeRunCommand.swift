@@ -1,0 +1,172 @@
+import ArgumentParser
+import Federation
+import Foundation
+import Hummingbird
+import NIOSSL
+import Serving
+import ServingServer
+import TensorCore
+
+/// `fedtop serve run RUN_DIR`: the run's trained model behind the API of `Sources/ServingAPI/openapi.yaml`.
+///
+/// Refuses to start (exit 1, naming what is missing) without TLS material unless `--insecure` on a
+/// loopback address, without an active API key, or with a model it cannot verify against a key the
+/// operator holds (its own key store, or `--model-key`).
+struct ServeRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Serve a run's latest signed checkpoint over HTTPS (HTTP/2 and HTTP/1.1), authenticated, rate-limited and audited.")
+
+    @Argument(help: ArgumentHelp("The run folder (fedtop run --out).", valueName: "RUN_DIR")) var runDirectory: String
+    @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8443"
+    @Flag(help: "Plain HTTP/1.1 without TLS; only on a loopback address (127.0.0.1, ::1, localhost).") var insecure = false
+    @Option(help: ArgumentHelp("The server's certificate chain (PEM).", valueName: "FILE")) var tlsCert: String?
+    @Option(help: ArgumentHelp("The server's private key (PEM, mode 0600).", valueName: "FILE")) var tlsKey: String?
+    @Option(help: ArgumentHelp("Also accept client certificates issued by this CA (PEM), with the predict scope.", valueName: "FILE"))
+    var clientCa: String?
+    @Option(help: ArgumentHelp("The public key the model must be signed with (a copy of the run's signing.pub); default: the operator's key store ($FEDTOP_KEYS).",
+                               valueName: "FILE")) var modelKey: String?
+    @Option(help: ArgumentHelp("The key of a checkpoint encrypted at rest (a 0600 file of 64 hex digits); default: $FEDTOP_CHECKPOINT_KEY.",
+                               valueName: "FILE")) var checkpointKeyFile: String?
+    @OptionGroup var state: ServeStateOption
+    @Option(help: "Records in one /v1/predict request.") var maxBatch = 64
+    @Option(help: "Records in one /v1/predict/private request.") var maxPrivateBatch = 16
+    @Option(help: "Bytes of one request body.") var maxBodyBytes = 4 << 20
+    @Option(help: "Milliseconds a request may take before it is refused (never after a privacy spend).") var deadlineMs = 2_000
+    @Option(help: "Requests in flight at once; more are refused with 503.") var maxConcurrent = 64
+    @Option(help: "Largest |value| of a standardised feature (default: the run's feature clip, else 10).") var maxZ: Double?
+    @Option(help: "Sponge policy: largest variance of one record's values.") var maxVariance = 100.0
+    @Option(help: "ε of one private answer (report-noisy-max).") var privateEpsilon = 2.0
+
+    func validate() throws {
+        guard (1...1_024).contains(maxBatch), (1...1_024).contains(maxPrivateBatch) else { throw ValidationError("--max-batch and --max-private-batch must be from 1 to 1024") }
+        guard (1_024...(256 << 20)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be from 1024 to 268435456") }
+        guard (10...600_000).contains(deadlineMs), (1...10_000).contains(maxConcurrent) else { throw ValidationError("--deadline-ms or --max-concurrent out of range") }
+        guard maxVariance > 0, maxVariance.isFinite, privateEpsilon > 0, privateEpsilon.isFinite, (maxZ ?? 1) > 0 else {
+            throw ValidationError("--max-variance, --private-epsilon and --max-z must be positive")
+        }
+        _ = try address()
+    }
+
+    /// `HOST:PORT` (an IPv6 host in brackets).
+    func address() throws -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw ValidationError("--listen \(listen): expected HOST:PORT")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--listen \(listen): no host") }
+        return (host, port)
+    }
+
+    func run() throws {
+        let (host, port) = try address()
+        // No open door: TLS unless --insecure on loopback; keys before anything listens.
+        let tls = try tlsConfiguration(host: host)
+        let keys = try KeyRing(path: state.keysPath)
+        let verifier = try trustedKey()
+        let encryption = try checkpointKey()
+        let model = try ServedModel.load(runDirectory: runDirectory, verifier: verifier, encryption: encryption)
+        var limits = ServeLimits()
+        limits.maxBatch = maxBatch
+        limits.maxPrivateBatch = maxPrivateBatch
+        limits.maxBodyBytes = maxBodyBytes
+        limits.deadlineMilliseconds = deadlineMs
+        limits.maxConcurrentRequests = maxConcurrent
+        limits.maxAbsValue = maxZ ?? model.provenance?.featureClip.map(Double.init) ?? 10
+        limits.maxRecordVariance = maxVariance
+        limits.privateEpsilonPerAnswer = privateEpsilon
+        try state.prepare()
+        let audit = try ServeAuditLog(directory: state.directory)
+        let metrics = ServeMetrics(), statistics = ServeStatistics()
+        let api = ServeAPI(model: model, card: ModelCard.read(runDirectory: runDirectory), limits: limits,
+                           ledgers: try AnswerLedgers(stateDirectory: state.directory), metrics: metrics)
+        let settings = ServeSettings(tls: tls, host: host, port: port, limits: limits)
+        let parts = ServeParts(api: api, keys: keys, audit: audit, metrics: metrics, statistics: statistics)
+        let app = try ServeApplication.makeApplication(router: try ServeApplication.makeRouter(settings: settings, parts: parts), settings: settings)
+
+        say("fedtop serve: \(model.provenance?.run ?? runDirectory), round \(model.round), \(model.model.kind) "
+              + "(\(model.featureCount) features, classes \(model.classNames.joined(separator: ", "))), signed by \(verifier.fingerprint.prefix(16))…")
+        say("listening on \(tls == nil ? "http" : "https")://\(listen) (\(tls == nil ? "HTTP/1.1, --insecure" : "HTTP/2 and HTTP/1.1 over TLS ≥ 1.2"));"
+              + " keys \(state.keysPath); audit log \(audit.path); Ctrl-C stops")
+        let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fedtop.serve.ticker"))
+        ticker.schedule(deadline: .now() + 1, repeating: 1)
+        ticker.setEventHandler {
+            let interval = statistics.take()
+            if interval.requests > 0 { say(interval.line) }
+            if let failure = audit.failed { FileHandle.standardError.write(Data("fedtop serve: the audit log failed (\(failure)); refusing requests\n".utf8)) }
+            if let problem = keys.problem { FileHandle.standardError.write(Data("fedtop serve: \(problem); keeping the keys loaded before\n".utf8)) }
+        }
+        ticker.resume()
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task {
+            do { try await app.runService() } catch { failure.set("\(error)") }
+            done.signal()
+        }
+        done.wait()
+        ticker.cancel()
+        audit.close()
+        if let message = failure.get() { throw RunError("fedtop serve: \(message)") }
+    }
+
+    private func tlsConfiguration(host: String) throws -> TLSConfiguration? {
+        if insecure {
+            guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
+                throw ValidationError("--insecure serves plain HTTP and is only allowed on a loopback address, not \(host)")
+            }
+            guard tlsCert == nil, tlsKey == nil else { throw ValidationError("--insecure and --tls-cert/--tls-key exclude each other") }
+            return nil
+        }
+        guard let tlsCert, let tlsKey else {
+            throw ValidationError("TLS is required: give --tls-cert and --tls-key (PEM), or --insecure on a loopback address")
+        }
+        if let mode = POSIXFile.mode(of: tlsKey), mode & 0o077 != 0 {
+            throw RunError("\(tlsKey): the TLS key has mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(tlsKey)`")
+        }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
+            guard !chain.isEmpty else { throw RunError("\(tlsCert): no certificate in the file") }
+            let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+            let clients = try clientCa.map { try NIOSSLCertificate.fromPEMFile($0) } ?? []
+            return ServeSettings.serverTLS(certificateChain: chain, privateKey: key, clientCA: clients)
+        } catch let error as RunError { throw error } catch {
+            throw RunError("cannot read the TLS material (\(tlsCert), \(tlsKey)\(clientCa.map { ", " + $0 } ?? "")): \(error)")
+        }
+    }
+
+    /// The key the model must be signed with: `--model-key`, else the one in the operator's key store
+    /// that matches the run's `signing.pub` (a run folder's own `signing.pub` proves nothing by itself).
+    private func trustedKey() throws -> CheckpointVerifier {
+        if let modelKey { return try CheckpointVerifier.load(from: modelKey) }
+        let fingerprint = try CheckpointSigner.runFingerprint(runDirectory: runDirectory)
+        let stored = RunKeys.store + "/" + fingerprint + "/" + CheckpointSigner.publicKeyFileName
+        guard FileManager.default.fileExists(atPath: stored) else {
+            throw RunError("\(runDirectory)/signing.pub names key \(fingerprint.prefix(16))…, which is not in your key store (\(RunKeys.store)); "
+                           + "give the run's public key with --model-key FILE if you trust it")
+        }
+        return try CheckpointVerifier.load(from: stored)
+    }
+
+    private func checkpointKey() throws -> CheckpointEncryption? {
+        if let checkpointKeyFile {
+            if let mode = POSIXFile.mode(of: checkpointKeyFile), mode & 0o077 != 0 {
+                throw RunError("\(checkpointKeyFile): mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(checkpointKeyFile)`")
+            }
+            let text = try String(contentsOfFile: checkpointKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try CheckpointEncryption(keyText: text, source: checkpointKeyFile)
+        }
+        let encrypted = FileManager.default.fileExists(atPath: runDirectory + "/model.safetensors.enc.sig")
+        return encrypted ? try CheckpointEncryption.fromEnvironment() : nil
+    }
+}
+
+/// A line on stdout, written at once (the server's log is read live, often through a pipe).
+private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var message: String?
+    func set(_ m: String) { lock.withLock { message = m } }
+    func get() -> String? { lock.withLock { message } }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOSSL
+@testable import Federation
+import Serving
+import ServingAPI
+import ServingServer
+import TensorCore
+import Testing
+
+/// A served toy model (an MLP on 2 features, 2 classes, signed), a keys file with a predict+private
+/// key and a metrics key, ledgers and an audit log, all in a scratch folder removed by `remove()`.
+final class TestServer: @unchecked Sendable {
+    let root: String
+    let predictKey: String
+    let metricsKey: String
+    let predictKeyID: String
+    let audit: ServeAuditLog
+    let parts: ServeParts
+    let settings: ServeSettings
+    let model: Sequential
+
+    init(limits: ServeLimits = TestServer.limits, tls: TLSConfiguration? = nil, rate: Double = 1_000, burst: Int = 1_000,
+         privateEpsilon: Double = 4) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-serve-\(UUID().uuidString)").path
+        let run = root + "/run", keys = root + "/keys", state = root + "/state"
+        for d in [run, keys, state] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        let signer = try CheckpointSigner.create(keyDirectory: keys, runDirectory: run)
+        model = try ModelZoo.mlp(inputShape: [2], hidden: 4, classes: 2, seed: 5)
+        let provenance = ModelProvenance(run: "serve-test", dataset: "toy", classNames: ["malignant", "benign"], featureClip: nil,
+                                         privacy: "sample", epsilonBudget: 3, delta: 1e-5)
+        try CheckpointStore(directory: run, signer: signer, encryptionKey: nil).save(model, round: 7, metadata: provenance.metadata)
+        var store = try APIKeyStore.open(path: state + "/keys.json")
+        let issued = try store.add(name: "clinic", scopes: [.predict, .private], recordsPerSecond: rate, burst: burst,
+                                   privateEpsilon: privateEpsilon, privateDelta: 1e-6)
+        predictKey = issued.token
+        predictKeyID = issued.key.id
+        metricsKey = try store.add(name: "prometheus", scopes: [.metrics], recordsPerSecond: 10, burst: 10, privateEpsilon: 0,
+                                   privateDelta: 1e-6).token
+        let served = try ServedModel.load(runDirectory: run, verifier: signer.verifier, encryption: nil)
+        let metrics = ServeMetrics()
+        audit = try ServeAuditLog(directory: state)
+        let api = ServeAPI(model: served, card: ModelCard.read(runDirectory: run), limits: limits,
+                           ledgers: try AnswerLedgers(stateDirectory: state), metrics: metrics)
+        parts = ServeParts(api: api, keys: try KeyRing(path: state + "/keys.json"), audit: audit, metrics: metrics,
+                           statistics: ServeStatistics())
+        settings = ServeSettings(tls: tls, host: "127.0.0.1", port: 0, limits: limits)
+    }
+
+    static var limits: ServeLimits {
+        var l = ServeLimits()
+        l.maxBodyBytes = 4096
+        return l
+    }
+
+    func app() throws -> Application<RouterResponder<ServeRequestContext>> {
+        try ServeApplication.makeApplication(router: try ServeApplication.makeRouter(settings: settings, parts: parts), settings: settings)
+    }
+
+    var jsonHeaders: HTTPFields { [.contentType: "application/json", .authorization: "Bearer \(predictKey)"] }
+
+    /// The audit log's lines so far.
+    func auditLines() throws -> [[String: Any]] {
+        audit.sync()
+        let text = try String(contentsOfFile: root + "/state/audit.jsonl", encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    func remove() {
+        audit.close()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// The headers every response must carry; returns the request id.
+@discardableResult
+func expectSecurityHeaders(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", sourceLocation: sourceLocation)
+    #expect(response.headers[.cacheControl] == "no-store", sourceLocation: sourceLocation)
+    #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] != nil, sourceLocation: sourceLocation)
+    let id = response.headers[HTTPField.Name("X-Request-Id")!]
+    #expect(id?.count == 32, sourceLocation: sourceLocation)
+    return id
+}
+
+/// Decodes the body as an `ErrorResponse` and checks the code, the generic message and the request id.
+@discardableResult
+func expectError(_ response: TestResponse, status: HTTPResponse.Status, code: Components.Schemas.ErrorCode,
+                 sourceLocation: SourceLocation = #_sourceLocation) throws -> Components.Schemas.ErrorResponse {
+    #expect(response.status == status, sourceLocation: sourceLocation)
+    #expect(response.headers[.contentType] == "application/json; charset=utf-8", sourceLocation: sourceLocation)
+    let id = expectSecurityHeaders(response, sourceLocation: sourceLocation)
+    let error = try JSONDecoder().decode(Components.Schemas.ErrorResponse.self, from: Data(buffer: response.body))
+    #expect(error.code == code, sourceLocation: sourceLocation)
+    #expect(error.message == code.genericMessage, sourceLocation: sourceLocation)
+    #expect(error.requestId == id, sourceLocation: sourceLocation)
+    return error
+}
+
+func json(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
