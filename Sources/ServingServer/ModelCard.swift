@@ -60,6 +60,6 @@ public struct ModelCard: Sendable {
                                      budgetPerKey: .init(epsilon: budget.epsilon, delta: budget.delta)),
             limits: .init(maxBatch: Int32(limits.maxBatch), maxPrivateBatch: Int32(limits.maxPrivateBatch), maxBodyBytes: Int64(limits.maxBodyBytes),
                           deadlineMilliseconds: Int32(limits.deadlineMilliseconds), maxConcurrentRequests: Int32(limits.maxConcurrentRequests),
-                          rateLimit: .init(recordsPerSecond: key?.recordsPerSecond ?? 0, burst: Int32(key?.burst ?? 1))))
+                          rateLimit: .init(recordsPerSecond: key?.recordsPerSecond ?? 0, burst: Int32(clamping: key?.burst ?? 1))))
     }
 }

@@ -48,7 +48,7 @@ public struct ServeAPI: APIProtocol {
     public func getModel(_ input: Operations.GetModel.Input) async throws -> Operations.GetModel.Output {
         let key = Self.key()
         var budget = AnswerBudget(epsilon: 0, delta: 1e-6, spentEpsilon: 0, answers: 0)
-        if let key { budget = (try? ledgers.budget(of: key)) ?? budget }
+        if let key, key.scopes.contains(.private), key.privateEpsilon > 0 { budget = (try? ledgers.budget(of: key)) ?? budget }
         return .ok(.init(body: .json(card.schema(model: model, limits: limits, key: key, budget: budget))))
     }
 
@@ -120,9 +120,19 @@ public struct ServeAPI: APIProtocol {
         }
     }
 
+    /// One token a record from the caller's bucket: a key's own, or for a client certificate one per
+    /// common name at the server's certificate limits. A request larger than the bucket can ever
+    /// hold is refused as too large (422), not told to wait.
     private func pay(_ records: Int) throws {
-        guard let principal = Principal.current, case let .apiKey(key) = principal.credential else { return }
-        if let wait = rates.take(key: key, cost: records) {
+        guard let principal = Principal.current else { return }
+        let (id, rate, burst) = switch principal.credential {
+        case let .apiKey(key): (key.id, key.recordsPerSecond, key.burst)
+        case .clientCertificate: (principal.name, limits.certificateRecordsPerSecond, limits.certificateBurst)
+        }
+        guard records <= burst else {
+            throw ServeRefusal(.unprocessableContent, .batchTooLarge, detail: "\(records) records, over the caller's burst of \(burst)")
+        }
+        if let wait = rates.take(id: id, rate: rate, burst: burst, cost: records) {
             throw ServeRefusal(.tooManyRequests, .rateLimited, headers: [.retryAfter: String(wait)])
         }
     }

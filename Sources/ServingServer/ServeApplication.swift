@@ -82,7 +82,7 @@ public enum ServeApplication {
         if settings.tls != nil { router.add(middleware: PeerCertificateMiddleware()) }
         router.add(middleware: AuthenticationMiddleware(keys: parts.keys))
         router.add(middleware: ScopeMiddleware(scopes: [
-            "/v1/predict": .predict, "/v1/predict/private": .private, "/metrics": .metrics,
+            "/v1/predict": [.predict], "/v1/predict/private": [.private], "/v1/model": [.predict, .private], "/metrics": [.metrics],
         ]))
         router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes))
         // Second pass: the real registration, after the middlewares.

@@ -14,8 +14,15 @@ public struct ServeLimits: Sendable {
     public var maxAbsValue = 10.0
     /// Sponge policy: largest variance of one record's values.
     public var maxRecordVariance = 100.0
-    /// ε of one private answer (report-noisy-max).
+    /// ε of one private answer (report-noisy-max; at most ``maximumPrivateEpsilon``).
     public var privateEpsilonPerAnswer = 2.0
+    /// Above this ε per answer the Gumbel noise's floating-point range (53-bit uniforms: about
+    /// −3.6…37.4 standard Gumbel units, 82/ε in probability) could make a class impossible, and the
+    /// mechanism would no longer be ε-DP; the server refuses such a setting.
+    public static let maximumPrivateEpsilon = 10.0
+    /// A client certificate's token bucket (one per common name): records a second, records at once.
+    public var certificateRecordsPerSecond = 50.0
+    public var certificateBurst = 100
 
     public init() {}
 }

@@ -125,22 +125,60 @@ struct RouterTests {
         limits.privateEpsilonPerAnswer = 1
         let server = try TestServer(limits: limits, privateEpsilon: 3); defer { server.remove() }
         try await server.app().test(.router) { client in
-            let response = try await client.execute(uri: "/v1/predict/private", method: .post, headers: server.jsonHeaders,
+            let response = try await client.execute(uri: "/v1/predict/private", method: .post, headers: server.privateHeaders,
                                                     body: json(#"{"records":[[0,1],[1,0]]}"#))
             #expect(response.status == .ok)
             let answer = try JSONDecoder().decode(Components.Schemas.PrivatePredictResponse.self, from: Data(buffer: response.body))
             #expect(answer.predictions.count == 2 && answer.epsilonCharged == 2 && answer.budget.spentEpsilon == 2 && answer.budget.answers == 2)
             #expect(!String(buffer: response.body).contains("probabilities"))
-            let ledger = server.root + "/state/ledgers/\(server.predictKeyID).ledger"
+            let ledger = server.root + "/state/ledgers/\(server.privateKeyID).ledger"
             let before = try Data(contentsOf: URL(fileURLWithPath: ledger))
-            let refused = try await client.execute(uri: "/v1/predict/private", method: .post, headers: server.jsonHeaders,
+            let refused = try await client.execute(uri: "/v1/predict/private", method: .post, headers: server.privateHeaders,
                                                    body: json(#"{"records":[[0,1],[1,0]]}"#))
             try expectError(refused, status: .forbidden, code: .budgetExhausted)
             #expect(try Data(contentsOf: URL(fileURLWithPath: ledger)) == before)
-            // A metrics-only key has no `private` scope.
-            try expectError(try await client.execute(uri: "/v1/predict/private", method: .post,
-                                                     headers: [.contentType: "application/json", .authorization: "Bearer \(server.metricsKey)"],
+            // A metrics-only key, and a predict key, have no `private` scope; a private key has no `predict`.
+            for key in [server.metricsKey, server.predictKey] {
+                try expectError(try await client.execute(uri: "/v1/predict/private", method: .post,
+                                                         headers: [.contentType: "application/json", .authorization: "Bearer \(key)"],
+                                                         body: json(#"{"records":[[0,1]]}"#)), status: .forbidden, code: .forbidden)
+            }
+            try expectError(try await client.execute(uri: "/v1/predict", method: .post, headers: server.privateHeaders,
                                                      body: json(#"{"records":[[0,1]]}"#)), status: .forbidden, code: .forbidden)
+            // The predict key's model card did not open a ledger for it.
+            _ = try await client.execute(uri: "/v1/model", method: .get, headers: server.jsonHeaders)
+            #expect(!FileManager.default.fileExists(atPath: server.root + "/state/ledgers/\(server.predictKeyID).ledger"))
+        }
+    }
+
+    @Test("the attacker's paths: a trailing or doubled slash reaches the same handler, so it gets the same scope check")
+    func scopeBypass() async throws {
+        let server = try TestServer(); defer { server.remove() }
+        try await server.app().test(.router) { client in
+            let metrics: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(server.metricsKey)"]
+            for path in ["/v1/predict/", "//v1/predict", "/v1//predict/"] {
+                try expectError(try await client.execute(uri: path, method: .post, headers: metrics, body: json(#"{"records":[[0,1]]}"#)),
+                                status: .forbidden, code: .forbidden)
+            }
+            for path in ["/metrics/", "//metrics"] {
+                try expectError(try await client.execute(uri: path, method: .get, headers: server.jsonHeaders), status: .forbidden, code: .forbidden)
+            }
+            for path in ["/v1/predict/private/", "//v1/predict/private"] {
+                try expectError(try await client.execute(uri: path, method: .post, headers: server.jsonHeaders, body: json(#"{"records":[[0,1]]}"#)),
+                                status: .forbidden, code: .forbidden)
+            }
+            try expectError(try await client.execute(uri: "/v1/model/", method: .get, headers: metrics), status: .forbidden, code: .forbidden)
+        }
+        let routes = try server.auditLines().compactMap { $0["route"] as? String }
+        #expect(!routes.contains("unmatched"))
+    }
+
+    @Test("a batch larger than the key's burst is refused as too large (422), not told to wait")
+    func batchOverBurst() async throws {
+        let server = try TestServer(burst: 2); defer { server.remove() }
+        try await server.app().test(.router) { client in
+            try expectError(try await client.execute(uri: "/v1/predict", method: .post, headers: server.jsonHeaders,
+                                                     body: json(#"{"records":[[0,0],[1,1],[2,2]]}"#)), status: .unprocessableContent, code: .batchTooLarge)
         }
     }
 
@@ -167,7 +205,7 @@ struct RouterTests {
             let card = try JSONDecoder().decode(Components.Schemas.ModelCard.self, from: Data(buffer: try await client.execute(
                 uri: "/v1/model", method: .get, headers: server.jsonHeaders).body))
             #expect(card.classes == ["malignant", "benign"] && card.architecture.kind == .mlp && card.features.count == 2)
-            #expect(card.run.round == 7 && card.signature.keyId.count == 64 && card.privatePrediction.budgetPerKey.epsilon == 4)
+            #expect(card.run.round == 7 && card.signature.keyId.count == 64 && card.privatePrediction.budgetPerKey.epsilon == 0)
             try expectError(try await client.execute(uri: "/metrics", method: .get, headers: server.jsonHeaders), status: .forbidden, code: .forbidden)
             let metrics = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(server.metricsKey)"])
             #expect(metrics.status == .ok)

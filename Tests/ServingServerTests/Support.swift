@@ -16,8 +16,10 @@ import Testing
 final class TestServer: @unchecked Sendable {
     let root: String
     let predictKey: String
+    let privateKey: String
     let metricsKey: String
     let predictKeyID: String
+    let privateKeyID: String
     let audit: ServeAuditLog
     let parts: ServeParts
     let settings: ServeSettings
@@ -34,10 +36,14 @@ final class TestServer: @unchecked Sendable {
                                          privacy: "sample", epsilonBudget: 3, delta: 1e-5)
         try CheckpointStore(directory: run, signer: signer, encryptionKey: nil).save(model, round: 7, metadata: provenance.metadata)
         var store = try APIKeyStore.open(path: state + "/keys.json")
-        let issued = try store.add(name: "clinic", scopes: [.predict, .private], recordsPerSecond: rate, burst: burst,
-                                   privateEpsilon: privateEpsilon, privateDelta: 1e-6)
+        let issued = try store.add(name: "clinic", scopes: [.predict], recordsPerSecond: rate, burst: burst,
+                                   privateEpsilon: 0, privateDelta: 1e-6)
         predictKey = issued.token
         predictKeyID = issued.key.id
+        let research = try store.add(name: "research", scopes: [.private], recordsPerSecond: rate, burst: burst,
+                                     privateEpsilon: privateEpsilon, privateDelta: 1e-6)
+        privateKey = research.token
+        privateKeyID = research.key.id
         metricsKey = try store.add(name: "prometheus", scopes: [.metrics], recordsPerSecond: 10, burst: 10, privateEpsilon: 0,
                                    privateDelta: 1e-6).token
         let served = try ServedModel.load(runDirectory: run, verifier: signer.verifier, encryption: nil)
@@ -61,6 +67,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     var jsonHeaders: HTTPFields { [.contentType: "application/json", .authorization: "Bearer \(predictKey)"] }
+    var privateHeaders: HTTPFields { [.contentType: "application/json", .authorization: "Bearer \(privateKey)"] }
 
     /// The audit log's lines so far.
     func auditLines() throws -> [[String: Any]] {

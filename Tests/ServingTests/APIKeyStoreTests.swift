@@ -64,6 +64,21 @@ struct APIKeyStoreTests {
         _ = store
     }
 
+    @Test("a key with both predict and private, or limits out of range, is refused")
+    func refusesUnsafeKeys() throws {
+        let s = try ServingScratch(); defer { s.remove() }
+        var store = try APIKeyStore.open(path: s.path("keys.json"))
+        #expect(throws: APIKeyStoreError.self) {
+            try store.add(name: "both", scopes: [.predict, .private], recordsPerSecond: 1, burst: 1, privateEpsilon: 1, privateDelta: 1e-6)
+        }
+        for (rate, burst) in [(1e-20, 1), (1.0, 0), (1.0, Int(Int32.max) + 1), (2e6, 1)] {
+            #expect(throws: APIKeyStoreError.self) {
+                try store.add(name: "x", scopes: [.predict], recordsPerSecond: rate, burst: burst, privateEpsilon: 0, privateDelta: 1e-6)
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: s.path("keys.json")))
+    }
+
     @Test("equal and unequal digests compare alike: every byte is visited")
     func constantTime() {
         let a = [UInt8](repeating: 7, count: 32)

@@ -80,6 +80,7 @@ struct ZigguratRectanglesTests {
                 // Rejected places keep what they held; accepted ones hold the oracle's bits.
                 #expect(out[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "count \(count), accumulate \(accumulate)")
                 #expect(out[count...].allSatisfy { $0 == Self.sentinel }, "count \(count): nothing written past the block")
+                #expect(rejected[count...].allSatisfy { $0 == 0xffff }, "count \(count): no place stored past the block")
                 #expect(expectedRejected.count > 0 || count < 11, "count \(count): the planted edge words are rejected")
             }
         }

@@ -11,7 +11,9 @@
 /// of the other words are listed in `rejected`, in order, and their count is returned. Every variant
 /// gives the same bits as the scalar one (separate multiplies and adds: no fused multiply-add).
 ///
-/// `count` is at most 65,536 (places are 16-bit); `k` and `w` have 128 entries.
+/// `count` is at most 65,536 (places are 16-bit); `k` and `w` have 128 entries; `out` and `rejected`
+/// hold at least `count` entries each (the vector variants store whole vectors of places, but never
+/// past index `count` − 1: at most 16 from `misses`, and misses ≤ the words already passed).
 typedef size_t (*fedtop_ziggurat_rectangles_fn)(const uint64_t *words, size_t count, float std, float *out,
                                                 int accumulate, uint16_t *rejected,
                                                 const uint32_t *k, const float *w);

@@ -54,6 +54,10 @@ public struct APIKeyStore: Sendable {
     public let path: String
     public private(set) var keys: [APIKey]
 
+    /// The token bucket's bounds (records a second; records at once).
+    static let rates: ClosedRange<Double> = 0.001...1_000_000
+    static let bursts: ClosedRange<Int> = 1...1_000_000
+
     /// The keys file at `path`, checked as the contract says.
     public static func load(path: String) throws(APIKeyStoreError) -> APIKeyStore {
         guard POSIXFile.exists(path) else { throw .missing(path: path) }
@@ -79,9 +83,12 @@ public struct APIKeyStore: Sendable {
             guard let digest = Hex.decode(key.sha256), digest.count == 32, digest.contains(where: { $0 != 0 }) else {
                 throw .malformed(path: path, reason: "key \(key.id) has an empty or malformed digest")
             }
-            guard key.recordsPerSecond > 0, key.recordsPerSecond.isFinite, key.burst >= 1,
+            guard APIKeyStore.rates.contains(key.recordsPerSecond), APIKeyStore.bursts.contains(key.burst),
                   key.privateEpsilon >= 0, key.privateEpsilon.isFinite, key.privateDelta > 0, key.privateDelta < 1 else {
                 throw .malformed(path: path, reason: "key \(key.id) has a limit out of range")
+            }
+            guard !(key.scopes.contains(.predict) && key.scopes.contains(.private)) else {
+                throw .malformed(path: path, reason: "key \(key.id) has both predict and private")
             }
         }
         return APIKeyStore(path: path, keys: file.keys)
@@ -112,7 +119,13 @@ public struct APIKeyStore: Sendable {
             throw .invalid(reason: "key name must be 1–64 characters without quotes or newlines")
         }
         guard !scopes.isEmpty else { throw .invalid(reason: "a key needs at least one scope (predict, private, metrics)") }
-        guard recordsPerSecond > 0, recordsPerSecond.isFinite, burst >= 1 else { throw .invalid(reason: "--rate and --burst must be positive") }
+        guard Self.rates.contains(recordsPerSecond), Self.bursts.contains(burst) else {
+            throw .invalid(reason: "--rate must be from 0.001 to 1000000 records a second and --burst from 1 to 1000000 records")
+        }
+        guard !(scopes.contains(.predict) && scopes.contains(.private)) else {
+            throw .invalid(reason: "a key cannot have both predict and private: with predict it reads the probabilities that private answers "
+                           + "exist to hide, so its ε budget would bound nothing; issue two keys")
+        }
         guard privateEpsilon >= 0, privateEpsilon.isFinite, privateDelta > 0, privateDelta < 1 else {
             throw .invalid(reason: "--private-epsilon must be ≥ 0 and --private-delta in (0, 1)")
         }

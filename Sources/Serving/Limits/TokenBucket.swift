@@ -48,12 +48,18 @@ public final class RateLimiter: @unchecked Sendable {
     }
 
     public func take(key: APIKey, cost: Int) -> Int? {
+        take(id: key.id, rate: key.recordsPerSecond, burst: key.burst, cost: cost)
+    }
+
+    /// The bucket named `id` (made full, of `burst` tokens refilled at `rate`, on first use): nil, or
+    /// whole seconds to wait (1…3600; a cost over the burst can never be paid and gets 3600).
+    public func take(id: String, rate: Double, burst: Int, cost: Int) -> Int? {
         let now = clock()
         return lock.withLock {
-            var bucket = buckets[key.id] ?? TokenBucket(capacity: Double(key.burst), rate: key.recordsPerSecond, now: now)
+            var bucket = buckets[id] ?? TokenBucket(capacity: Double(max(1, burst)), rate: max(rate, 1e-9), now: now)
             let wait = bucket.take(Double(max(1, cost)), now: now)
-            buckets[key.id] = bucket
-            return wait.map { $0.isFinite ? max(1, Int($0.rounded(.up))) : 3600 }
+            buckets[id] = bucket
+            return wait.map { $0.isFinite ? Int(min(3600, max(1, $0.rounded(.up)))) : 3600 }
         }
     }
 }

@@ -57,10 +57,12 @@ public final class AnswerLedgers: @unchecked Sendable {
 
     /// Pays for `count` answers of ε each from the key's budget, durably.
     public func charge(key: APIKey, epsilon: Double, count: Int) throws(AnswerRefusal) -> AnswerBudget {
+        guard key.privateEpsilon > 0 else {
+            throw .budgetExhausted(AnswerBudget(epsilon: 0, delta: key.privateDelta, spentEpsilon: 0, answers: 0))
+        }
         lock.lock()
         defer { lock.unlock() }
         let ledger = try ledger(for: key)
-        guard key.privateEpsilon > 0 else { throw .budgetExhausted(Self.budget(ledger)) }
         let segment: PureDPSegment
         do { segment = try PureDPSegment(epsilon: epsilon, count: count) } catch { throw .ledger("\(error)") }
         sequence += 1

@@ -13,7 +13,10 @@ public final class KeyRing: @unchecked Sendable {
     private var store: APIKeyStore
     private var stamp: [Int]
     private var checked: Double
-    public private(set) var problem: String?
+    private var problem: String?
+
+    /// Why the last re-read of the keys file failed (the keys loaded before stay in force), or nil.
+    public var currentProblem: String? { lock.withLock { problem } }
 
     public init(path: String) throws(APIKeyStoreError) {
         self.path = path

@@ -24,7 +24,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if exemptPaths.contains(request.uri.path) {
+        if exemptPaths.contains(ServeRoutes.normalized(request.uri.path)) {
             return try await next(request, context)
         }
         guard let principal = try authenticate(request.headers, context: context) else {
@@ -73,19 +73,22 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     }
 }
 
-/// Requires a scope for a route (POC: one table by path).
+/// Requires one of a route's scopes. The path is normalised as the router matches it (empty segments
+/// dropped: `/v1/predict/` and `//v1/predict` reach the same handler as `/v1/predict`), and a path
+/// with no entry needs no scope only when it matches no route at all (the router then answers 404).
 public struct ScopeMiddleware: RouterMiddleware {
     public typealias Context = ServeRequestContext
-    let scopes: [String: APIScope]
+    let scopes: [String: Set<APIScope>]
 
-    public init(scopes: [String: APIScope]) { self.scopes = scopes }
+    public init(scopes: [String: Set<APIScope>]) { self.scopes = scopes }
 
     public func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if let needed = scopes[request.uri.path], let principal = Principal.current, !principal.scopes.contains(needed) {
+        if let needed = scopes[ServeRoutes.normalized(request.uri.path)], let principal = Principal.current,
+           principal.scopes.isDisjoint(with: needed) {
             throw ServeRefusal.forbidden
         }
         return try await next(request, context)

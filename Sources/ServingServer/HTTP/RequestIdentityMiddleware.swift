@@ -73,5 +73,10 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
 enum ServeRoutes {
     static let names = ["/v1/predict": "predict", "/v1/predict/private": "predict_private", "/v1/model": "model",
                         "/healthz": "healthz", "/metrics": "metrics"]
-    static func name(of path: String) -> String { names[path] ?? "unmatched" }
+    static func name(of path: String) -> String { names[normalized(path)] ?? "unmatched" }
+
+    /// The path as the router matches it: empty segments dropped (`//v1/predict/` is `/v1/predict`).
+    static func normalized(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
 }

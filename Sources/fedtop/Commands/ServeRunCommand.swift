@@ -42,8 +42,9 @@ struct ServeRun: ParsableCommand {
         guard (1...1_024).contains(maxBatch), (1...1_024).contains(maxPrivateBatch) else { throw ValidationError("--max-batch and --max-private-batch must be from 1 to 1024") }
         guard (1_024...(256 << 20)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be from 1024 to 268435456") }
         guard (10...600_000).contains(deadlineMs), (1...10_000).contains(maxConcurrent) else { throw ValidationError("--deadline-ms or --max-concurrent out of range") }
-        guard maxVariance > 0, maxVariance.isFinite, privateEpsilon > 0, privateEpsilon.isFinite, (maxZ ?? 1) > 0 else {
-            throw ValidationError("--max-variance, --private-epsilon and --max-z must be positive")
+        guard maxVariance > 0, maxVariance.isFinite, (maxZ ?? 1) > 0 else { throw ValidationError("--max-variance and --max-z must be positive") }
+        guard privateEpsilon > 0, privateEpsilon <= ServeLimits.maximumPrivateEpsilon else {
+            throw ValidationError("--private-epsilon must be in (0, \(ServeLimits.maximumPrivateEpsilon)]: above it the mechanism's floating-point noise no longer gives ε-DP")
         }
         _ = try address()
     }
@@ -95,7 +96,7 @@ struct ServeRun: ParsableCommand {
             let interval = statistics.take()
             if interval.requests > 0 { say(interval.line) }
             if let failure = audit.failed { FileHandle.standardError.write(Data("fedtop serve: the audit log failed (\(failure)); refusing requests\n".utf8)) }
-            if let problem = keys.problem { FileHandle.standardError.write(Data("fedtop serve: \(problem); keeping the keys loaded before\n".utf8)) }
+            if let problem = keys.currentProblem { FileHandle.standardError.write(Data("fedtop serve: \(problem); keeping the keys loaded before\n".utf8)) }
         }
         ticker.resume()
         let done = DispatchSemaphore(value: 0)
