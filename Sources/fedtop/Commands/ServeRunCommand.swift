@@ -122,9 +122,7 @@ struct ServeRun: ParsableCommand {
         guard let tlsCert, let tlsKey else {
             throw ValidationError("TLS is required: give --tls-cert and --tls-key (PEM), or --insecure on a loopback address")
         }
-        if let mode = POSIXFile.mode(of: tlsKey), mode & 0o077 != 0 {
-            throw RunError("\(tlsKey): the TLS key has mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(tlsKey)`")
-        }
+        try Self.refuseExposed(tlsKey, what: "the TLS key")
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
             guard !chain.isEmpty else { throw RunError("\(tlsCert): no certificate in the file") }
@@ -149,11 +147,16 @@ struct ServeRun: ParsableCommand {
         return try CheckpointVerifier.load(from: stored)
     }
 
+    /// A secret file that group or others may read is refused, naming it and the fix.
+    private static func refuseExposed(_ path: String, what: String) throws {
+        if let mode = POSIXFile.mode(of: path), mode & 0o077 != 0 {
+            throw RunError("\(path): \(what) has mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(path)`")
+        }
+    }
+
     private func checkpointKey() throws -> CheckpointEncryption? {
         if let checkpointKeyFile {
-            if let mode = POSIXFile.mode(of: checkpointKeyFile), mode & 0o077 != 0 {
-                throw RunError("\(checkpointKeyFile): mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(checkpointKeyFile)`")
-            }
+            try Self.refuseExposed(checkpointKeyFile, what: "the checkpoint key")
             let text = try String(contentsOfFile: checkpointKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             return try CheckpointEncryption(keyText: text, source: checkpointKeyFile)
         }
