@@ -41,6 +41,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case sealRejected(path: String, problem: String)
     /// The seal's head (`head`) is in the ledger's own directory, where it protects nothing.
     case sealBesideLedger(path: String, head: String)
+    /// An `answer` record's sequence number `given` is not larger than the ledger's last (`last`); nothing was written.
+    case sequenceNotIncreasing(path: String, last: Int, given: Int)
     /// A system call failed.
     case io(POSIXFileError)
 
@@ -77,6 +79,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "\(path): the head record of \(ledger) is damaged or fails its MAC (edited, or written with another key). "
                 + "Restore it (or the seal's key) from a backup; if the ledger itself is trusted, moving the head aside "
                 + "makes the next open trust the ledger as found and write a new head"
+        case let .sequenceNotIncreasing(path, last, given):
+            return "\(path): answer sequence \(given) is not after the ledger's last (\(last)); nothing was written"
         case let .headMismatch(path, head, records):
             return "\(path): record \(records) (line \(records + 1)) does not carry the MAC that the head \(head) recorded: "
                 + "the file was replaced by another ledger sealed with the same key. Restore the right ledger"

@@ -27,6 +27,8 @@ struct LedgerReplay {
     var completeLength = 0
     /// Whether the file ends with a torn line (no trailing newline).
     var torn = false
+    /// The largest sequence number of the `answer` records (0 when none).
+    var lastAnswerSequence = 0
 
     mutating func apply(_ record: LedgerRecord, text: String) {
         switch record {
@@ -35,8 +37,9 @@ struct LedgerReplay {
             lastNoiseMultiplier = segment.noiseMultiplier
         case let .skellam(segment, _):
             accountant.compose(segment)
-        case let .pure(segment, _):
+        case let .pure(segment, sequence):
             accountant.compose(segment)
+            lastAnswerSequence = max(lastAnswerSequence, sequence)
         case let .budget(epsilon, delta):
             budget = (epsilon, delta)
         }

@@ -47,6 +47,9 @@ public final class PrivacyLedger {
     /// open, a record ahead of the head, a torn tail, a new ledger where one was lost, a budget
     /// change), one sentence each, naming the file.
     public private(set) var notes: [String] = []
+    /// The largest sequence number of the ledger's `answer` records (0 when none); each new answer
+    /// record must carry a larger one (``record(_:sequence:)``).
+    public private(set) var lastAnswerSequence = 0
     private let descriptor: Int32
     /// Complete records in the file, and the last one's MAC (`""` when none).
     private var recordCount = 0
@@ -191,6 +194,7 @@ public final class PrivacyLedger {
         recordedBudget = replay.budget
         self.notes = notes
         accountant = replay.accountant
+        lastAnswerSequence = replay.lastAnswerSequence
         recordCount = chain.count
         lastMAC = chain.last ?? ""
         size = Int(lseek(descriptor, 0, SEEK_END))
@@ -261,8 +265,12 @@ public final class PrivacyLedger {
     /// Writes the answers' spend durably (an `answer <ε> <count> <sequence>` record, then the head),
     /// or throws ``LedgerError/budgetExceeded(path:spent:next:budget:)`` (writing nothing) when it
     /// would take ε past the budget. The caller gives the answers only after this returns.
+    /// `sequence` must be larger than ``lastAnswerSequence`` (``LedgerError/sequenceNotIncreasing(path:last:given:)``
+    /// otherwise, nothing written), so the answers are ordered in the file as they were given.
     public func record(_ segment: PureDPSegment, sequence: Int) throws(LedgerError) {
+        guard sequence > lastAnswerSequence else { throw .sequenceNotIncreasing(path: path, last: lastAnswerSequence, given: sequence) }
         try spend("answer \(segment.epsilon) \(segment.count) \(sequence)") { $0.compose(segment) }
+        lastAnswerSequence = sequence
     }
 
     /// ε at the budget's δ after `compose` adds a spend to the history.

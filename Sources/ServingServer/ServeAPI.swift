@@ -53,11 +53,10 @@ public struct ServeAPI: APIProtocol {
     }
 
     public func predict(_ input: Operations.Predict.Input) async throws -> Operations.Predict.Output {
-        let started = DispatchTime.now().uptimeNanoseconds
         guard case let .json(request) = input.body else { throw ServeRefusal(.badRequest, .badRequest) }
         let records = try validate(request.records, with: validator)
         try pay(records.count)
-        try checkDeadline(started)
+        try checkDeadline()
         let probabilities = model.probabilities(records)
         let labelOnly = request.output == .label
         let predictions = try probabilities.map { p -> Components.Schemas.Prediction in
@@ -70,14 +69,13 @@ public struct ServeAPI: APIProtocol {
     }
 
     public func predictPrivate(_ input: Operations.PredictPrivate.Input) async throws -> Operations.PredictPrivate.Output {
-        let started = DispatchTime.now().uptimeNanoseconds
         guard case let .json(request) = input.body else { throw ServeRefusal(.badRequest, .badRequest) }
         guard let key = Self.key() else { throw ServeRefusal(.forbidden, .forbidden) }  // certificates carry no budget
         let records = try validate(request.records, with: privateValidator)
         try pay(records.count)
         let probabilities = model.probabilities(records)
         guard probabilities.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw ServeRefusal(.internalServerError, ._internal) }
-        try checkDeadline(started)  // never after the spend: a paid answer is always sent
+        try checkDeadline()  // never after the spend: a paid answer is always sent
         let epsilon = limits.privateEpsilonPerAnswer
         let budget: AnswerBudget
         do { budget = try ledgers.charge(key: key, epsilon: epsilon, count: records.count) } catch {
@@ -137,9 +135,10 @@ public struct ServeAPI: APIProtocol {
         }
     }
 
-    private func checkDeadline(_ started: UInt64) throws {
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-        if elapsed > Double(limits.deadlineMilliseconds) {
+    /// The request's deadline runs from the arrival of its head (``RequestRecord``).
+    private func checkDeadline() throws {
+        guard let record = RequestRecord.current else { return }
+        if record.elapsedMilliseconds > Double(limits.deadlineMilliseconds) {
             throw ServeRefusal(.serviceUnavailable, .deadlineExceeded, headers: [.retryAfter: "1"])
         }
     }

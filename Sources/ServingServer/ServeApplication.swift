@@ -4,6 +4,7 @@ import HummingbirdCore  // HTTPServerBuilder is not re-exported by Hummingbird
 import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
+import NIOCore
 import NIOSSL
 import OpenAPIHummingbird
 import OpenAPIRuntime
@@ -16,12 +17,15 @@ public struct ServeSettings: Sendable {
     public var host: String
     public var port: Int
     public var limits: ServeLimits
+    /// nil: CORS off (no CORS header on any response).
+    public var cors: CORSPolicy?
 
-    public init(tls: TLSConfiguration?, host: String, port: Int, limits: ServeLimits = ServeLimits()) {
+    public init(tls: TLSConfiguration?, host: String, port: Int, limits: ServeLimits = ServeLimits(), cors: CORSPolicy? = nil) {
         self.tls = tls
         self.host = host
         self.port = port
         self.limits = limits
+        self.cors = cors
     }
 
     /// A server TLS configuration: TLS 1.2 at least; with `clientCA`, client certificates are verified
@@ -60,11 +64,14 @@ public struct ServeParts: Sendable {
 /// `fedtop serve`'s HTTP server (Hummingbird 2, with the handlers generated from the OpenAPI contract).
 ///
 /// Contract: every route passes, in order: request identity and security headers (and, on the way
-/// out, the audit line, metrics and statistics); the error responder (every error a JSON
+/// out, the audit line, metrics and statistics); CORS when an allow-list is given (``CORSMiddleware``); the error responder (every error a JSON
 /// `ErrorResponse` with a generic message; 404, and 405 with `Allow`); admission control (in-flight
 /// cap; 503 while the audit log has failed); the client certificate (TLS); authentication (an API
 /// key or a client certificate; `/healthz` exempt) and the route's scope; the body limit; then the
 /// handler. Middlewares apply to routes added after them, so they are all added first.
+/// Connections: a TLS handshake must finish within `limits.handshakeTimeoutMilliseconds`
+/// (``HandshakeDeadlineChannel``); connections and HTTP/2 streams idle for `limits.idleTimeoutSeconds`
+/// are closed; a request's deadline runs from the arrival of its head and covers its body.
 public enum ServeApplication {
     public static func makeRouter(settings: ServeSettings, parts: ServeParts) throws -> Router<ServeRequestContext> {
         let serverURL = URL(string: "/")!
@@ -75,6 +82,7 @@ public enum ServeApplication {
         let router = Router(context: ServeRequestContext.self)
         router.add(middleware: RequestIdentityMiddleware(overTLS: settings.tls != nil, audit: parts.audit, metrics: parts.metrics,
                                                          statistics: parts.statistics))
+        if let cors = settings.cors, !cors.origins.isEmpty { router.add(middleware: CORSMiddleware(policy: cors)) }
         router.add(middleware: ErrorResponderMiddleware(routes: recorder.table))
         let audit = parts.audit
         router.add(middleware: AdmissionControlMiddleware(limit: settings.limits.maxConcurrentRequests,
@@ -84,7 +92,7 @@ public enum ServeApplication {
         router.add(middleware: ScopeMiddleware(scopes: [
             "/v1/predict": [.predict], "/v1/predict/private": [.private], "/v1/model": [.predict, .private], "/metrics": [.metrics],
         ]))
-        router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes, deadlineMilliseconds: settings.limits.deadlineMilliseconds))
         // Second pass: the real registration, after the middlewares.
         try parts.api.registerHandlers(on: router, serverURL: serverURL)
         return router
@@ -92,7 +100,19 @@ public enum ServeApplication {
 
     public static func makeApplication(router: Router<ServeRequestContext>, settings: ServeSettings,
                                        logger: Logger? = nil) throws -> Application<RouterResponder<ServeRequestContext>> {
-        let server: HTTPServerBuilder = if let tls = settings.tls { try .http2Upgrade(tlsConfiguration: tls) } else { .http1() }
+        let idle = Int64(settings.limits.idleTimeoutSeconds)
+        let server: HTTPServerBuilder
+        if let tls = settings.tls {
+            let configuration = HTTP2UpgradeChannel.Configuration(idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(5),
+                                                                  streamConfiguration: .init(idleTimeout: .seconds(idle)))
+            let handshake = TimeAmount.milliseconds(Int64(settings.limits.handshakeTimeoutMilliseconds))
+            server = HTTPServerBuilder { responder in
+                HandshakeDeadlineChannel(base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder),
+                                         timeout: handshake)
+            }
+        } else {
+            server = .http1(configuration: .init(idleTimeout: .seconds(idle)))
+        }
         return Application(router: router, server: server,
                            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
                            logger: logger)

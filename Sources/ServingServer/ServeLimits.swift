@@ -6,8 +6,13 @@ public struct ServeLimits: Sendable {
     public var maxPrivateBatch = 16
     /// Bytes of one request body (a batch of 64 lesion images is about 1.6 MB of JSON).
     public var maxBodyBytes = 4 << 20
-    /// A request still unanswered after this long is refused (before any privacy spend).
+    /// A request still unanswered this long after its head arrived is refused (before any privacy
+    /// spend); its body must also have arrived by then.
     public var deadlineMilliseconds = 2_000
+    /// A connection must finish its TLS handshake within this long, or it is closed.
+    public var handshakeTimeoutMilliseconds = 10_000
+    /// A connection (or HTTP/2 stream) with no request in progress for this long is closed.
+    public var idleTimeoutSeconds = 60
     /// Requests in flight at once; more are refused with 503 `overloaded`.
     public var maxConcurrentRequests = 64
     /// Largest |value| of a standardised feature (the run's feature clip when it had one).

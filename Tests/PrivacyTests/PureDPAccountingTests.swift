@@ -17,6 +17,10 @@ struct PureDPAccountingTests {
         return min(Double(count) * epsilon, max(0, best))
     }
 
+    /// ε at δ = 1e-6 of `count` answers of `epsilon` each, computed outside Swift: mpmath at 40 digits, the
+    /// same order grid, Balle et al. 2020 (Thm. 21) over k·min(ε, αε²/2), then the smaller of that and kε.
+    static let reference: [Int: Double] = [1: 1.0, 3: 1.5, 1_000: 20.551991629803824, 50: 100.0, 100_000: 20.551991629803823]
+
     @Test("one answer costs exactly its ε (basic composition, order ∞); many cost the RDP bound, far below their sum",
           arguments: [(1.0, 1), (0.5, 3), (0.1, 1000), (2.0, 50), (0.01, 100_000)])
     func accounting(epsilon: Double, count: Int) throws {
@@ -26,6 +30,13 @@ struct PureDPAccountingTests {
         let (reported, order) = accountant.epsilon(delta: 1e-6)
         let want = Self.expected(epsilon: epsilon, count: count, delta: 1e-6)
         #expect(abs(reported - want) <= 1e-12 * want, "\(count) × \(epsilon): \(reported) vs \(want)")
+        // The values computed outside Swift (keyed by the count).
+        let independent = try #require(Self.reference[count])
+        #expect(abs(reported - independent) <= 1e-9 * independent, "\(count) × \(epsilon): \(reported) vs mpmath \(independent)")
+        // Bun & Steinke 2016: ε-DP answers are (ε²/2)-zCDP, and ρ-zCDP gives ε = ρ + 2√(ρ ln 1/δ); the RDP
+        // conversion is tighter, never looser.
+        let rho = Double(count) * epsilon * epsilon / 2
+        #expect(reported <= rho + 2 * (rho * log(1e6)).squareRoot() || reported == Double(count) * epsilon)
         #expect(reported <= Double(count) * epsilon + 1e-12)
         if count == 1 { #expect(reported == epsilon && order == .infinity) }
         if count >= 1000 { #expect(reported < 0.5 * Double(count) * epsilon) }
@@ -71,6 +82,14 @@ struct PureDPAccountingTests {
         let reopened = try PrivacyLedger(path: path, budget: nil, seal: seal)
         #expect(reopened.spentEpsilon == 2 && reopened.accountant == ledger.accountant)
         #expect(try s.text(path).contains("answer 1.0 1 2 #"))
+        // Answers are numbered in the order they were paid: a number not after the last is refused, nothing written.
+        #expect(reopened.lastAnswerSequence == 2)
+        for stale in [2, 1, 0] {
+            #expect(throws: LedgerError.sequenceNotIncreasing(path: path, last: 2, given: stale)) {
+                try reopened.record(try PureDPSegment(epsilon: 0.1, count: 1), sequence: stale)
+            }
+        }
+        #expect(try s.bytes(path) == before)
 
         // A forger with the key writes an answer record that does not parse: refused, not skipped.
         let lines = try s.lines(path).dropFirst().map { String($0.split(separator: "#")[0].dropLast()) }

@@ -16,6 +16,9 @@ struct TestCertificates {
     let serverKey: NIOSSLPrivateKey
     let clientCertificate: NIOSSLCertificate
     let clientKey: NIOSSLPrivateKey
+    /// A client certificate no CA the server trusts has issued.
+    let intruderCertificate: NIOSSLCertificate
+    let intruderKey: NIOSSLPrivateKey
 
     static func make() throws -> TestCertificates {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-serve-tls-\(UUID().uuidString)")
@@ -38,6 +41,7 @@ struct TestCertificates {
         }
         try selfSigned("server", subject: "/CN=localhost", extensions: ["subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"])
         try selfSigned("client", subject: "/CN=hospital-a", extensions: ["extendedKeyUsage=clientAuth"])
+        try selfSigned("intruder", subject: "/CN=hospital-a", extensions: ["extendedKeyUsage=clientAuth"])
         func load(_ name: String) throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
             (
                 try #require(try NIOSSLCertificate.fromPEMFile(dir.appendingPathComponent("\(name).pem").path).first),
@@ -46,7 +50,30 @@ struct TestCertificates {
         }
         let (serverCertificate, serverKey) = try load("server")
         let (clientCertificate, clientKey) = try load("client")
-        return .init(serverCertificate: serverCertificate, serverKey: serverKey, clientCertificate: clientCertificate, clientKey: clientKey)
+        let (intruderCertificate, intruderKey) = try load("intruder")
+        return .init(serverCertificate: serverCertificate, serverKey: serverKey, clientCertificate: clientCertificate, clientKey: clientKey,
+                     intruderCertificate: intruderCertificate, intruderKey: intruderKey)
+    }
+}
+
+extension TestCertificates {
+    /// The server's TLS with the client CA `clientCertificate` (a self-signed client certificate is its own CA).
+    var serverTLS: TLSConfiguration {
+        ServeSettings.serverTLS(certificateChain: [serverCertificate], privateKey: serverKey, clientCA: [clientCertificate])
+    }
+
+    /// A client trusting the server's certificate, optionally presenting a certificate.
+    func client(http1Only: Bool = false, presenting identity: (NIOSSLCertificate, NIOSSLPrivateKey)? = nil) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates([serverCertificate])
+        tls.minimumTLSVersion = .tlsv12
+        if let (certificate, key) = identity {
+            tls.certificateChain = [.certificate(certificate)]
+            tls.privateKey = .privateKey(key)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = http1Only ? .http1Only : .automatic
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }
 
@@ -55,25 +82,10 @@ struct LiveServeTests {
     @Test("HTTP/2 with an API key, a streamed oversized body refused, HTTP/1.1 with a client certificate from the trusted CA")
     func overTLS() async throws {
         let certificates = try TestCertificates.make()
-        let tls = ServeSettings.serverTLS(certificateChain: [certificates.serverCertificate], privateKey: certificates.serverKey,
-                                          clientCA: [certificates.clientCertificate])
-        let server = try TestServer(tls: tls); defer { server.remove() }
+        let server = try TestServer(tls: certificates.serverTLS); defer { server.remove() }
         try await server.app().test(.live) { testClient in
             let port = try #require(testClient.port)
-            func makeClient(http1Only: Bool, clientCertificate: Bool) -> HTTPClient {
-                var tls = TLSConfiguration.makeClientConfiguration()
-                tls.trustRoots = .certificates([certificates.serverCertificate])
-                tls.minimumTLSVersion = .tlsv12
-                if clientCertificate {
-                    tls.certificateChain = [.certificate(certificates.clientCertificate)]
-                    tls.privateKey = .privateKey(certificates.clientKey)
-                }
-                var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-                configuration.httpVersion = http1Only ? .http1Only : .automatic
-                return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            }
-
-            let h2 = makeClient(http1Only: false, clientCertificate: false)
+            let h2 = certificates.client()
             do {
                 let health = try await h2.execute(HTTPClientRequest(url: "https://localhost:\(port)/healthz"), timeout: .seconds(10))
                 #expect(health.status == .ok && health.version == .http2)
@@ -112,7 +124,7 @@ struct LiveServeTests {
             }
             try await h2.shutdown()
 
-            let h1 = makeClient(http1Only: true, clientCertificate: true)
+            let h1 = certificates.client(http1Only: true, presenting: (certificates.clientCertificate, certificates.clientKey))
             do {
                 var model = HTTPClientRequest(url: "https://localhost:\(port)/v1/model")
                 model.headers.add(name: "accept", value: "application/json")
@@ -127,6 +139,63 @@ struct LiveServeTests {
         }
         let keys = try server.auditLines().map { $0["key"] as? String }
         #expect(keys.contains("cert:hospital-a") && keys.contains(server.predictKeyID))
+    }
+
+    @Test("a client certificate from a CA the server does not trust (same common name) ends the handshake; nothing is answered or audited as it")
+    func untrustedClientCertificate() async throws {
+        let certificates = try TestCertificates.make()
+        let server = try TestServer(tls: certificates.serverTLS); defer { server.remove() }
+        try await server.app().test(.live) { testClient in
+            let port = try #require(testClient.port)
+            let client = certificates.client(presenting: (certificates.intruderCertificate, certificates.intruderKey))
+            var model = HTTPClientRequest(url: "https://localhost:\(port)/v1/model")
+            model.headers.add(name: "accept", value: "application/json")
+            var answered = false
+            do {
+                let response = try await client.execute(model, timeout: .seconds(3))
+                answered = response.status == .ok
+                _ = try? await response.body.collect(upTo: 1 << 20)
+            } catch {}
+            try await client.shutdown()
+            #expect(!answered, "a certificate from an untrusted CA was accepted")
+        }
+        #expect(try server.auditLines().allSatisfy { ($0["key"] as? String)?.hasPrefix("cert:") != true })
+    }
+
+    @Test("a connection that never finishes its TLS handshake is closed at the handshake deadline")
+    func handshakeDeadline() async throws {
+        let certificates = try TestCertificates.make()
+        var limits = TestServer.limits
+        limits.handshakeTimeoutMilliseconds = 300
+        let server = try TestServer(limits: limits, tls: ServeSettings.serverTLS(certificateChain: [certificates.serverCertificate],
+                                                                                privateKey: certificates.serverKey)); defer { server.remove() }
+        try await server.app().test(.live) { testClient in
+            let port = try #require(testClient.port)
+            for opening in ["", "\u{16}\u{03}\u{01}"] {  // silence, and the first bytes of a ClientHello
+                let (_, closedAfter) = try await RawTCPClient(port: port).exchange(sending: opening, timeout: 10)
+                let after = try #require(closedAfter, "the server kept a silent connection open for 10 s")
+                #expect(after >= 0.25 && after < 5, "closed after \(after) s")
+            }
+        }
+    }
+
+    @Test("a body trickled past the request deadline is refused with 503 deadline_exceeded, counted from the request's head")
+    func slowBody() async throws {
+        var limits = TestServer.limits
+        limits.deadlineMilliseconds = 400
+        let server = try TestServer(limits: limits); defer { server.remove() }
+        try await server.app().test(.live) { testClient in
+            let port = try #require(testClient.port)
+            let head = "POST /v1/predict HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(server.predictKey)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"records\":"
+            let started = Date()
+            let (reply, _) = try await RawTCPClient(port: port).exchange(sending: head, timeout: 3)
+            #expect(reply.hasPrefix("HTTP/1.1 503"), "\(reply.prefix(80))")
+            #expect(reply.contains("deadline_exceeded"))
+            #expect(Date().timeIntervalSince(started) >= 0.35)
+        }
+        let lines = try server.auditLines()
+        #expect(lines.contains { $0["decision"] as? String == "deadline_exceeded" && $0["status"] as? Int == 503 })
     }
 
     @Test("plain HTTP/1.1 (--insecure on loopback): the same refusals and answers, no HSTS")

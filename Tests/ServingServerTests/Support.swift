@@ -26,7 +26,7 @@ final class TestServer: @unchecked Sendable {
     let model: Sequential
 
     init(limits: ServeLimits = TestServer.limits, tls: TLSConfiguration? = nil, rate: Double = 1_000, burst: Int = 1_000,
-         privateEpsilon: Double = 4) throws {
+         privateEpsilon: Double = 4, cors: CORSPolicy? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-serve-\(UUID().uuidString)").path
         let run = root + "/run", keys = root + "/keys", state = root + "/state"
         for d in [run, keys, state] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
@@ -53,7 +53,7 @@ final class TestServer: @unchecked Sendable {
                            ledgers: try AnswerLedgers(stateDirectory: state), metrics: metrics)
         parts = ServeParts(api: api, keys: try KeyRing(path: state + "/keys.json"), audit: audit, metrics: metrics,
                            statistics: ServeStatistics())
-        settings = ServeSettings(tls: tls, host: "127.0.0.1", port: 0, limits: limits)
+        settings = ServeSettings(tls: tls, host: "127.0.0.1", port: 0, limits: limits, cors: cors)
     }
 
     static var limits: ServeLimits {
@@ -108,3 +108,47 @@ func expectError(_ response: TestResponse, status: HTTPResponse.Status, code: Co
 }
 
 func json(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
+
+/// A TCP client that misbehaves below HTTP (says nothing, trickles a body), on its own thread
+/// (blocking calls never run on the concurrency pool the server's handlers need).
+struct RawTCPClient {
+    let port: Int
+
+    /// Connects, sends `bytes`, then reads until the server closes or `timeout` seconds pass. Returns
+    /// what was read and when the server closed (seconds after connecting; nil if it did not).
+    func exchange(sending bytes: String, timeout: Double) async throws -> (reply: String, closedAfter: Double?) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.blockingExchange(port: port, bytes: Array(bytes.utf8), timeout: timeout) })
+            }
+        }
+    }
+
+    private static func blockingExchange(port: Int, bytes: [UInt8], timeout: Double) throws -> (reply: String, closedAfter: Double?) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let start = Date()
+        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        var slice = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, socklen_t(MemoryLayout<timeval>.size))
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(start) < timeout {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { reply += buffer[..<n]; continue }
+            if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                return (String(decoding: reply, as: UTF8.self), Date().timeIntervalSince(start))
+            }
+        }
+        return (String(decoding: reply, as: UTF8.self), nil)
+    }
+}

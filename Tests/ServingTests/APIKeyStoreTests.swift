@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TensorCore
 @testable import Serving
 
 @Suite("API keys: hashed, compared in constant time, never an open door")
@@ -77,6 +78,19 @@ struct APIKeyStoreTests {
             }
         }
         #expect(!FileManager.default.fileExists(atPath: s.path("keys.json")))
+    }
+
+    @Test("a key's digest is SHA-256 of the label and the secret, as Python's hashlib computes it")
+    func digestReference() throws {
+        // python3 -c "import hashlib; print(hashlib.sha256(b'fedtop-serve-key-v1' + bytes(range(32))).hexdigest())"
+        #expect(Hex.encode(APIKey.digest(secret: Array(0..<32))) == "4296dec7e04fd242517234cd539e42c49f14185bbd4daa5db09b6ebc512be9b8")
+        #expect(Hex.encode(APIKey.digest(secret: [])) == "9ed3342f14aabee572b3a57b53b5d68680bf4efba0a3fcc0272b31a860fccfa5")
+        let key = APIKey(id: "0123456789ab", name: "k", sha256: "4296dec7e04fd242517234cd539e42c49f14185bbd4daa5db09b6ebc512be9b8",
+                         scopes: [.predict], recordsPerSecond: 1, burst: 1, privateEpsilon: 0, privateDelta: 1e-6, created: "", revoked: nil)
+        #expect(key.matches(secret: Array(0..<32)))
+        var other = Array(UInt8(0)..<32)
+        other[17] ^= 1
+        #expect(!key.matches(secret: other) && !key.matches(secret: Array(0..<31)))
     }
 
     @Test("equal and unequal digests compare alike: every byte is visited")

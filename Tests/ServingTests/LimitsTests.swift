@@ -74,6 +74,28 @@ struct LimitsTests {
         none.privateEpsilon = 0
         #expect(throws: AnswerRefusal.self) { try restarted.charge(key: none, epsilon: 1, count: 1) }
     }
+
+    @Test("each key's ledger numbers its answers 1, 2, 3, … across restarts, whatever the other keys did")
+    func sequences() throws {
+        let s = try ServingScratch(); defer { s.remove() }
+        func key(_ id: String) -> APIKey {
+            APIKey(id: id, name: id, sha256: "", scopes: [.private], recordsPerSecond: 1, burst: 1, privateEpsilon: 50,
+                   privateDelta: 1e-6, created: "", revoked: nil)
+        }
+        let a = key("aaaaaaaaaaaa"), b = key("bbbbbbbbbbbb")
+        var ledgers = try AnswerLedgers(stateDirectory: s.root)
+        for _ in 0..<3 { _ = try ledgers.charge(key: a, epsilon: 0.5, count: 2) }
+        _ = try ledgers.charge(key: b, epsilon: 0.5, count: 1)
+        ledgers = try AnswerLedgers(stateDirectory: s.root)  // a restart: b first this time
+        _ = try ledgers.charge(key: b, epsilon: 0.5, count: 4)
+        _ = try ledgers.charge(key: a, epsilon: 0.5, count: 1)
+        func numbers(_ id: String) throws -> [Int] {
+            try String(contentsOfFile: s.path("ledgers/\(id).ledger"), encoding: .utf8).split(separator: "\n")
+                .filter { $0.hasPrefix("answer ") }.map { Int($0.split(separator: " ")[3])! }
+        }
+        #expect(try numbers(a.id) == [1, 2, 3, 4])
+        #expect(try numbers(b.id) == [1, 2])
+    }
 }
 
 @Suite("The serving audit log")

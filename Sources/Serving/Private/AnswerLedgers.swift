@@ -32,14 +32,14 @@ public enum AnswerRefusal: Error, Equatable, Sendable {
 ///
 /// Contract: ``charge(key:epsilon:count:)`` records `count` answers of ε each durably *before* it
 /// returns, and the caller answers only after it returns; past the key's budget it throws
-/// ``AnswerRefusal/budgetExhausted(_:)`` and writes nothing. A crash can leave a spend whose answer
+/// ``AnswerRefusal/budgetExhausted(_:)`` and writes nothing. Each ledger numbers its `answer`
+/// records 1, 2, 3, … in the order they were paid (one number a request). A crash can leave a spend whose answer
 /// was never sent (ε over-reported), never an answer whose spend is lost. Ledgers live in
 /// `<state>/ledgers/<key id>.ledger`, their seals in `<state>/seals/`.
 public final class AnswerLedgers: @unchecked Sendable {
     public let directory: String
     private let lock = NSLock()
     private var open: [String: PrivacyLedger] = [:]
-    private var sequence = 0
 
     public init(stateDirectory: String) throws(AnswerRefusal) {
         directory = stateDirectory
@@ -65,8 +65,7 @@ public final class AnswerLedgers: @unchecked Sendable {
         let ledger = try ledger(for: key)
         let segment: PureDPSegment
         do { segment = try PureDPSegment(epsilon: epsilon, count: count) } catch { throw .ledger("\(error)") }
-        sequence += 1
-        do { try ledger.record(segment, sequence: sequence) } catch {
+        do { try ledger.record(segment, sequence: ledger.lastAnswerSequence + 1) } catch {
             if case .budgetExceeded = error { throw .budgetExhausted(Self.budget(ledger)) }
             throw .ledger("\(error)")
         }
@@ -82,7 +81,6 @@ public final class AnswerLedgers: @unchecked Sendable {
             let seal = try LedgerSeal.loadOrCreate(directory: directory + "/seals", name: key.id)
             let ledger = try PrivacyLedger(path: directory + "/ledgers/\(key.id).ledger", budget: budget, seal: seal)
             open[key.id] = ledger
-            sequence = max(sequence, ledger.accountant.pureSegments.reduce(0) { $0 + $1.count })
             return ledger
         } catch { throw .ledger("\(error)") }
     }

@@ -3,12 +3,18 @@ import NIOCore
 
 /// Refuses bodies over `maxBytes` with 413: at once from `Content-Length`, else while collecting the stream
 /// (`Request.collectBody(upTo:)` throws `NIOTooManyBytesError`). The collected body is put back on the request, so
-/// swift-openapi-hummingbird reads the buffer.
+/// swift-openapi-hummingbird reads the buffer. A body still arriving at the request's deadline (counted from
+/// its head, ``RequestRecord``) is refused with 503 `deadline_exceeded`: a client trickling its body holds a
+/// request slot no longer than any other request.
 public struct BodyLimitMiddleware: RouterMiddleware {
     public typealias Context = ServeRequestContext
     let maxBytes: Int
+    let deadlineMilliseconds: Int
 
-    public init(maxBytes: Int) { self.maxBytes = maxBytes }
+    public init(maxBytes: Int, deadlineMilliseconds: Int = ServeLimits().deadlineMilliseconds) {
+        self.maxBytes = maxBytes
+        self.deadlineMilliseconds = deadlineMilliseconds
+    }
 
     public func handle(
         _ request: Request,
@@ -18,12 +24,27 @@ public struct BodyLimitMiddleware: RouterMiddleware {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
             throw ServeRefusal.bodyTooLarge
         }
-        var request = request
+        let remaining = Double(deadlineMilliseconds) - (RequestRecord.current?.elapsedMilliseconds ?? 0)
+        let maxBytes = self.maxBytes
+        let collected: Request?
         do {
-            _ = try await request.collectBody(upTo: maxBytes)
+            collected = try await withThrowingTaskGroup(of: Request?.self) { group in
+                group.addTask {
+                    var request = request
+                    _ = try await request.collectBody(upTo: maxBytes)
+                    return request
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(max(0, remaining) * 1e6))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
         } catch is NIOTooManyBytesError {
             throw ServeRefusal.bodyTooLarge
         }
-        return try await next(request, context)
+        guard let collected else { throw ServeRefusal(.serviceUnavailable, .deadlineExceeded, headers: [.retryAfter: "1"]) }
+        return try await next(collected, context)
     }
 }

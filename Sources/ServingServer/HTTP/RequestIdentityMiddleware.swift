@@ -30,7 +30,7 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
         let id = Self.makeRequestID()
         context.requestID = id
         context.logger[metadataKey: "serve.request"] = .string(id)
-        let record = RequestRecord()
+        let record = RequestRecord(started: started)
         var response: Response
         do {
             response = try await RequestIdentity.$current.withValue(id) {

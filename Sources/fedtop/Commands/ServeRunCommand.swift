@@ -10,7 +10,7 @@ import TensorCore
 /// `fedtop serve run RUN_DIR`: the run's trained model behind the API of `Sources/ServingAPI/openapi.yaml`.
 ///
 /// Refuses to start (exit 1, naming what is missing) without TLS material unless `--insecure` on a
-/// loopback address, without an active API key, or with a model it cannot verify against a key the
+/// loopback address, with a state folder open to others or used by another server, without an active API key, or with a model it cannot verify against a key the
 /// operator holds (its own key store, or `--model-key`).
 struct ServeRun: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +37,9 @@ struct ServeRun: ParsableCommand {
     @Option(help: "Largest |value| of a standardised feature (default: the run's feature clip, else 10).") var maxZ: Double?
     @Option(help: "Sponge policy: largest variance of one record's values.") var maxVariance = 100.0
     @Option(help: "ε of one private answer (report-noisy-max).") var privateEpsilon = 2.0
+    @Option(name: .customLong("cors-origin"),
+            help: ArgumentHelp("A web origin (https://host[:port]) whose pages may call the API; repeatable. Default: none (CORS off).", valueName: "ORIGIN"))
+    var corsOrigins: [String] = []
 
     func validate() throws {
         guard (1...1_024).contains(maxBatch), (1...1_024).contains(maxPrivateBatch) else { throw ValidationError("--max-batch and --max-private-batch must be from 1 to 1024") }
@@ -47,6 +50,7 @@ struct ServeRun: ParsableCommand {
             throw ValidationError("--private-epsilon must be in (0, \(ServeLimits.maximumPrivateEpsilon)]: above it the mechanism's floating-point noise no longer gives ε-DP")
         }
         _ = try address()
+        do { _ = try CORSPolicy(origins: corsOrigins) } catch { throw ValidationError("--cors-origin \(error)") }
     }
 
     /// `HOST:PORT` (an IPv6 host in brackets).
@@ -64,6 +68,9 @@ struct ServeRun: ParsableCommand {
         let (host, port) = try address()
         // No open door: TLS unless --insecure on loopback; keys before anything listens.
         let tls = try tlsConfiguration(host: host)
+        try state.prepare()
+        let hold = try ServeStateLock.acquire(directory: state.directory)  // one server per state folder
+        defer { hold.release() }
         let keys = try KeyRing(path: state.keysPath)
         let verifier = try trustedKey()
         let encryption = try checkpointKey()
@@ -77,12 +84,12 @@ struct ServeRun: ParsableCommand {
         limits.maxAbsValue = maxZ ?? model.provenance?.featureClip.map(Double.init) ?? 10
         limits.maxRecordVariance = maxVariance
         limits.privateEpsilonPerAnswer = privateEpsilon
-        try state.prepare()
         let audit = try ServeAuditLog(directory: state.directory)
         let metrics = ServeMetrics(), statistics = ServeStatistics()
         let api = ServeAPI(model: model, card: ModelCard.read(runDirectory: runDirectory), limits: limits,
                            ledgers: try AnswerLedgers(stateDirectory: state.directory), metrics: metrics)
-        let settings = ServeSettings(tls: tls, host: host, port: port, limits: limits)
+        let cors = corsOrigins.isEmpty ? nil : try CORSPolicy(origins: corsOrigins)
+        let settings = ServeSettings(tls: tls, host: host, port: port, limits: limits, cors: cors)
         let parts = ServeParts(api: api, keys: keys, audit: audit, metrics: metrics, statistics: statistics)
         let app = try ServeApplication.makeApplication(router: try ServeApplication.makeRouter(settings: settings, parts: parts), settings: settings)
 
