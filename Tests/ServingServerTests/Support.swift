@@ -59,6 +59,9 @@ final class TestServer: @unchecked Sendable {
     static var limits: ServeLimits {
         var l = ServeLimits()
         l.maxBodyBytes = 4096
+        // The suite runs beside CPU-heavy suites on two cores: a request can wait seconds for a thread, and the
+        // deadline runs from its head. Only the deadline's own test sets a short one.
+        l.deadlineMilliseconds = 120_000
         return l
     }
 
@@ -114,17 +117,21 @@ func json(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 struct RawTCPClient {
     let port: Int
 
-    /// Connects, sends `bytes`, then reads until the server closes or `timeout` seconds pass. Returns
-    /// what was read and when the server closed (seconds after connecting; nil if it did not).
-    func exchange(sending bytes: String, timeout: Double) async throws -> (reply: String, closedAfter: Double?) {
+    /// Connects, sends `bytes`, then reads until the server closes, what was read satisfies `done`, or
+    /// `timeout` seconds pass. Returns what was read and when the server closed (seconds after
+    /// connecting; nil if it did not). Timeouts are generous: under the full suite a server on two busy
+    /// cores can take seconds to answer.
+    func exchange(sending bytes: String, timeout: Double, until done: @escaping @Sendable (String) -> Bool = { _ in false })
+        async throws -> (reply: String, closedAfter: Double?) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.blockingExchange(port: port, bytes: Array(bytes.utf8), timeout: timeout) })
+                continuation.resume(with: Result { try Self.blockingExchange(port: port, bytes: Array(bytes.utf8), timeout: timeout, until: done) })
             }
         }
     }
 
-    private static func blockingExchange(port: Int, bytes: [UInt8], timeout: Double) throws -> (reply: String, closedAfter: Double?) {
+    private static func blockingExchange(port: Int, bytes: [UInt8], timeout: Double, until done: (String) -> Bool) throws
+        -> (reply: String, closedAfter: Double?) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }
@@ -144,7 +151,11 @@ struct RawTCPClient {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date().timeIntervalSince(start) < timeout {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 { reply += buffer[..<n]; continue }
+            if n > 0 {
+                reply += buffer[..<n]
+                if done(String(decoding: reply, as: UTF8.self)) { return (String(decoding: reply, as: UTF8.self), nil) }
+                continue
+            }
             if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 return (String(decoding: reply, as: UTF8.self), Date().timeIntervalSince(start))
             }
