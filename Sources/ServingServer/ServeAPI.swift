@@ -10,9 +10,9 @@ import ServingAPI
 /// drawn; every refusal is a ``ServeRefusal`` with the contract's code.
 ///
 /// Contract: the caller is `Principal.current` (set by `AuthenticationMiddleware`, which also checked
-/// the route's scope); order of checks for predictions: the request's own size, the records
-/// (``RecordValidator``), the key's token bucket (one token a record), the deadline, then (private
-/// answers) the key's ledger, and only then the answer.
+/// the route's scope); order of checks for predictions: the key's token bucket (one token a record
+/// sent, so refused records cost as much as answered ones), the records (``RecordValidator``), the
+/// deadline, then (private answers) the key's ledger, and only then the answer.
 public struct ServeAPI: APIProtocol {
     let model: ServedModel
     let card: ModelCard
@@ -54,8 +54,9 @@ public struct ServeAPI: APIProtocol {
 
     public func predict(_ input: Operations.Predict.Input) async throws -> Operations.Predict.Output {
         guard case let .json(request) = input.body else { throw ServeRefusal(.badRequest, .badRequest) }
-        let records = try validate(request.records, with: validator)
-        try pay(records.count)
+        let sent = PredictBody.current?.records ?? request.records  // read in one pass when plain (PredictBodyMiddleware)
+        try pay(sent.count)  // refused records cost tokens too: probing the validator is rate-limited
+        let records = try validate(sent, with: validator)
         try checkDeadline()
         let probabilities = model.probabilities(records)
         let labelOnly = request.output == .label
@@ -71,8 +72,9 @@ public struct ServeAPI: APIProtocol {
     public func predictPrivate(_ input: Operations.PredictPrivate.Input) async throws -> Operations.PredictPrivate.Output {
         guard case let .json(request) = input.body else { throw ServeRefusal(.badRequest, .badRequest) }
         guard let key = Self.key() else { throw ServeRefusal(.forbidden, .forbidden) }  // certificates carry no budget
-        let records = try validate(request.records, with: privateValidator)
-        try pay(records.count)
+        let sent = PredictBody.current?.records ?? request.records
+        try pay(sent.count)
+        let records = try validate(sent, with: privateValidator)
         let probabilities = model.probabilities(records)
         guard probabilities.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw ServeRefusal(.internalServerError, ._internal) }
         try checkDeadline()  // never after the spend: a paid answer is always sent

@@ -67,17 +67,20 @@ public struct ServeParts: Sendable {
 /// out, the audit line, metrics and statistics); CORS when an allow-list is given (``CORSMiddleware``); the error responder (every error a JSON
 /// `ErrorResponse` with a generic message; 404, and 405 with `Allow`); admission control (in-flight
 /// cap; 503 while the audit log has failed); the client certificate (TLS); authentication (an API
-/// key or a client certificate; `/healthz` exempt) and the route's scope; the body limit; then the
-/// handler. Middlewares apply to routes added after them, so they are all added first.
+/// key or a client certificate; `/healthz` exempt) and the route's scope; the body limit; the
+/// one-pass reader of prediction records (``PredictBodyMiddleware``); then the handler. Middlewares apply to routes added after them, so they are all added first.
 /// Connections: a TLS handshake must finish within `limits.handshakeTimeoutMilliseconds`
 /// (``HandshakeDeadlineChannel``); connections and HTTP/2 streams idle for `limits.idleTimeoutSeconds`
 /// are closed; a request's deadline runs from the arrival of its head and covers its body.
 public enum ServeApplication {
+    /// Compact JSON answers (the runtime's default pretty-prints them: a third more bytes, and time).
+    static let openAPI = Configuration(jsonEncodingOptions: [.sortedKeys])
+
     public static func makeRouter(settings: ServeSettings, parts: ServeParts) throws -> Router<ServeRequestContext> {
         let serverURL = URL(string: "/")!
         // First pass: only record the operations' paths and methods (for 405 + Allow).
         let recorder = RouteRecorder()
-        try parts.api.registerHandlers(on: recorder, serverURL: serverURL)
+        try parts.api.registerHandlers(on: recorder, serverURL: serverURL, configuration: Self.openAPI)
 
         let router = Router(context: ServeRequestContext.self)
         router.add(middleware: RequestIdentityMiddleware(overTLS: settings.tls != nil, audit: parts.audit, metrics: parts.metrics,
@@ -93,13 +96,17 @@ public enum ServeApplication {
             "/v1/predict": [.predict], "/v1/predict/private": [.private], "/v1/model": [.predict, .private], "/metrics": [.metrics],
         ]))
         router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes, deadlineMilliseconds: settings.limits.deadlineMilliseconds))
+        router.add(middleware: PredictBodyMiddleware())
         // Second pass: the real registration, after the middlewares.
-        try parts.api.registerHandlers(on: router, serverURL: serverURL)
+        try parts.api.registerHandlers(on: router, serverURL: serverURL, configuration: Self.openAPI)
         return router
     }
 
-    public static func makeApplication(router: Router<ServeRequestContext>, settings: ServeSettings,
-                                       logger: Logger? = nil) throws -> Application<RouterResponder<ServeRequestContext>> {
+    /// `onServerRunning` is called with the listening channel once the server accepts connections
+    /// (its `localAddress` has the port, also when 0 was asked for).
+    public static func makeApplication(router: Router<ServeRequestContext>, settings: ServeSettings, logger: Logger? = nil,
+                                       onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        throws -> Application<RouterResponder<ServeRequestContext>> {
         let idle = Int64(settings.limits.idleTimeoutSeconds)
         let server: HTTPServerBuilder
         if let tls = settings.tls {
@@ -115,6 +122,6 @@ public enum ServeApplication {
         }
         return Application(router: router, server: server,
                            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-                           logger: logger)
+                           onServerRunning: onServerRunning, logger: logger)
     }
 }

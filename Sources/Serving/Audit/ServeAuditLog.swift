@@ -1,6 +1,7 @@
 import Dispatch
 import Federation
 import Foundation
+import TensorCore
 
 /// One line of the serving audit log: who asked what and what was decided — never the input values,
 /// tokens or messages.
@@ -21,9 +22,7 @@ public struct ServeAuditEntry: Codable, Sendable, Equatable {
 
     public init(time: Date = Date(), request: String, key: String, route: String, status: Int, decision: String, records: Int,
                 epsilon: Double? = nil, milliseconds: Double) {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        self.time = formatter.string(from: time)
+        self.time = Self.timestamp(time)
         self.request = request
         self.key = key
         self.route = route
@@ -32,6 +31,29 @@ public struct ServeAuditEntry: Codable, Sendable, Equatable {
         self.records = records
         self.epsilon = epsilon
         self.milliseconds = milliseconds
+    }
+
+    /// `2026-12-07T06:15:49.123Z`: UTC, milliseconds (written by hand: a date formatter costs more than
+    /// the rest of a request).
+    public static func timestamp(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        var millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))
+        if millis >= 1000 { whole += 1; millis -= 1000 }
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+
+    /// The entry as one JSON object with sorted keys (what `JSONEncoder` with `.sortedKeys` writes, without its cost).
+    public var jsonLine: String {
+        var fields = ["\"decision\":" + jsonQuoted(decision)]
+        if let epsilon, epsilon.isFinite { fields.append("\"epsilon\":\(epsilon)") }
+        fields += ["\"key\":" + jsonQuoted(key), "\"milliseconds\":\(milliseconds.isFinite ? milliseconds : 0)", "\"records\":\(records)",
+                   "\"request\":" + jsonQuoted(request), "\"route\":" + jsonQuoted(route), "\"status\":\(status)", "\"time\":" + jsonQuoted(time)]
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }
 
@@ -53,16 +75,16 @@ public final class ServeAuditLog: @unchecked Sendable {
     private let lock = NSLock()
     private var file: AppendOnlyFile
     private var dirty = false
+    /// Bytes in the current file (kept here: no `lseek` per request).
+    private var written: Int
     private var failure: String?
     private let timer: DispatchSourceTimer
-    private let encoder: JSONEncoder
 
     public init(directory: String, rotateBytes: Int = 64 << 20) throws(FederationError) {
         self.directory = directory
         self.rotateBytes = rotateBytes
         file = try AppendOnlyFile(path: directory + "/audit.jsonl", mode: 0o600)
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        written = file.size
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fedtop.serve.audit"))
         timer.schedule(deadline: .now() + Self.syncInterval, repeating: Self.syncInterval)
         timer.setEventHandler { [weak self] in self?.sync() }
@@ -75,25 +97,30 @@ public final class ServeAuditLog: @unchecked Sendable {
     public var failed: String? { lock.withLock { failure } }
 
     public func record(_ entry: ServeAuditEntry) {
-        let data = try? encoder.encode(entry)
+        let line = entry.jsonLine
         lock.withLock {
             guard failure == nil else { return }
-            guard let data else { return failure = "an audit entry could not be encoded" }
-            let line = String(decoding: data, as: UTF8.self)
             do {
                 try file.append(line)
                 dirty = true
-                if file.size >= rotateBytes { try rotate() }
+                written += line.utf8.count + 1
+                if written >= rotateBytes { try rotate() }
             } catch { failure = "\(error)" }
         }
     }
 
-    /// Flushes what was written (the timer calls it; ``close()`` too).
+    /// Flushes what was written (the timer calls it; ``close()`` too). The fsync runs outside the lock,
+    /// so requests keep appending while the disk catches up.
     public func sync() {
-        lock.withLock {
-            guard dirty, failure == nil else { return }
-            do { try file.sync() } catch { failure = "\(error)" }
+        let target: AppendOnlyFile? = lock.withLock {
+            guard dirty, failure == nil else { return nil }
             dirty = false
+            return file
+        }
+        guard let target else { return }
+        do { try target.sync() } catch {
+            let reason = "\(error)"
+            lock.withLock { failure = reason }
         }
     }
 
@@ -112,6 +139,7 @@ public final class ServeAuditLog: @unchecked Sendable {
         let rotated = directory + "/audit-\(formatter.string(from: Date())).jsonl"
         guard rename(path, rotated) == 0 else { throw FederationError.runFile(path: path, reason: "cannot rotate") }
         file = try AppendOnlyFile(path: path, mode: 0o600)
+        written = file.size
         let old = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasPrefix("audit-") && $0.hasSuffix(".jsonl") }.sorted()
         for name in old.dropLast(Self.keepRotated) { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
