@@ -130,7 +130,11 @@ let package = Package(
         // engine rounds, secure aggregation and the transport, with the child processes they start.
         // The federations they time are built by the caller (`BenchFederationFactory`): fedtop builds them as `fedtop run` does.
         .target(name: "Benchmarks", dependencies: [
-            "CBLAS", "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation", "Transport",
+            "CBLAS", "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation", "Transport", "Serving",
+            // `fedtop bench serve`'s load generator (keep-alive HTTP/1.1 clients).
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "fedtop", dependencies: [
             "Console", "Transport", "Audit", "Benchmarks", "RunConfiguration", "Serving", "ServingServer",

@@ -45,6 +45,35 @@ public final class BenchChildren: @unchecked Sendable {
 
     deinit { stopAll() }
 
+    /// Waits until the child prints a line starting with `prefix` followed by `HOST:PORT` (anything after
+    /// the port is ignored) in its stdout file, and returns the port. Throws, naming `label` and quoting the
+    /// end of its stderr, if it exits first or prints no such line within `timeout` seconds (it is then stopped).
+    public func awaitListening(_ process: Process, label: String, outPath: String, errPath: String, prefix: String,
+                               timeout: Double) throws -> Int {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
+                let address = line.dropFirst(prefix.count).prefix { !$0.isWhitespace }
+                guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                    stop(process)
+                    throw BenchmarkError("\(label) printed an address without a port: '\(line)'")
+                }
+                return port
+            }
+            if !process.isRunning {
+                process.waitUntilExit()
+                stop(process)
+                throw BenchmarkError("\(label) exited with status \(process.terminationStatus) before listening" + HospitalChild.tail(errPath))
+            }
+            if Date() >= deadline {
+                stop(process)
+                throw BenchmarkError("\(label) did not print its address within \(Int(timeout)) s" + HospitalChild.tail(errPath))
+            }
+            usleep(20_000)
+        }
+    }
+
     /// Starts `fedtop ARGUMENTS` as a child; `label` names it in errors.
     public func start(_ label: String, arguments: [String], environment: [String: String] = [:],
                stdout: Any? = nil, stderr: Any? = nil) throws -> Process {
@@ -121,30 +150,9 @@ public struct HospitalChild {
         }
         let process = try children.start("hospital \(name)", arguments: ["hospital", "--name", name] + arguments,
                                          stdout: out, stderr: err)
-        let prefix = "fedtop hospital \(name) listening on "
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while true {
-            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
-                let address = line.dropFirst(prefix.count)
-                guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-                    children.stop(process)
-                    throw BenchmarkError("bench transport: hospital \(name) printed an address without a port: '\(line)'")
-                }
-                return HospitalChild(name: name, process: process, port: port, stderrPath: errPath)
-            }
-            if !process.isRunning {
-                process.waitUntilExit()
-                children.stop(process)
-                throw BenchmarkError("bench transport: hospital \(name) exited with status \(process.terminationStatus) before listening"
-                               + tail(errPath))
-            }
-            if Date() >= deadline {
-                children.stop(process)
-                throw BenchmarkError("bench transport: hospital \(name) did not print its address within \(Int(timeout)) s" + tail(errPath))
-            }
-            usleep(20_000)
-        }
+        let port = try children.awaitListening(process, label: "bench transport: hospital \(name)", outPath: outPath, errPath: errPath,
+                                               prefix: "fedtop hospital \(name) listening on ", timeout: timeout)
+        return HospitalChild(name: name, process: process, port: port, stderrPath: errPath)
     }
 
     /// The last lines of a child's stderr, for an error message.

@@ -20,8 +20,8 @@ struct Fedtop: ParsableCommand {
 /// `fedtop bench …`: the speed measurements reported in the README.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds and the transport.",
-        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self, BenchScale.self,
+        abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds, the transport and serving.",
+        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self, BenchScale.self, BenchServe.self,
                       BenchTransport.self, BenchSecAgg.self])
 
     /// This executable, as the benchmarks' child processes run it.
