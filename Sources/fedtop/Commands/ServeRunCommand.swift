@@ -1,7 +1,9 @@
 import ArgumentParser
+import Console
 import Federation
 import Foundation
 import Hummingbird
+import Logging
 import NIOSSL
 import Serving
 import ServingServer
@@ -29,6 +31,7 @@ struct ServeRun: ParsableCommand {
     @Option(help: ArgumentHelp("The key of a checkpoint encrypted at rest (a 0600 file of 64 hex digits); default: $FEDTOP_CHECKPOINT_KEY.",
                                valueName: "FILE")) var checkpointKeyFile: String?
     @OptionGroup var state: ServeStateOption
+    @OptionGroup(title: "Live panel") var panel: ServePanelOptions
     @Option(help: "Records in one /v1/predict request.") var maxBatch = 64
     @Option(help: "Records in one /v1/predict/private request.") var maxPrivateBatch = 16
     @Option(help: "Bytes of one request body.") var maxBodyBytes = 4 << 20
@@ -91,29 +94,74 @@ struct ServeRun: ParsableCommand {
         let cors = corsOrigins.isEmpty ? nil : try CORSPolicy(origins: corsOrigins)
         let settings = ServeSettings(tls: tls, host: host, port: port, limits: limits, cors: cors)
         let parts = ServeParts(api: api, keys: keys, audit: audit, metrics: metrics, statistics: statistics)
-        let app = try ServeApplication.makeApplication(router: try ServeApplication.makeRouter(settings: settings, parts: parts), settings: settings)
+        let scheme = tls == nil ? "http" : "https", protocols = tls == nil ? "HTTP/1.1, --insecure" : "HTTP/2 and HTTP/1.1 over TLS ≥ 1.2"
+        let shownHost = host.contains(":") ? "[\(host)]" : host, keysPath = state.keysPath, auditPath = audit.path
+        let wantsPanel = panel.wantsPanel
+        let bound = SharedValue<Int>(), running = DispatchSemaphore(value: 0)
+        // The panel owns the terminal: the server's log goes to a private file in the state folder then; in
+        // lines mode, to stderr, apart from the figures on stdout.
+        let logger = wantsPanel ? try ServeLogFile.logger(directory: state.directory)
+                                : Logger(label: "fedtop.serve") { StreamLogHandler.standardError(label: $0) }
+        let app = try ServeApplication.makeApplication(router: try ServeApplication.makeRouter(settings: settings, parts: parts), settings: settings,
+                                                       logger: logger,
+                                                       onServerRunning: { channel in
+            // The port bound (the one asked for, or the system's choice for port 0).
+            let port = channel.localAddress?.port ?? port
+            bound.set(port)
+            if !wantsPanel { say("listening on \(scheme)://\(shownHost):\(port) (\(protocols)); keys \(keysPath); audit log \(auditPath); Ctrl-C stops") }
+            running.signal()
+        })
 
+        let modelLine = "\(model.model.kind), \(model.featureCount) features → \(model.classNames.joined(separator: ", ")); signed by \(verifier.fingerprint.prefix(16))…"
         say("fedtop serve: \(model.provenance?.run ?? runDirectory), round \(model.round), \(model.model.kind) "
               + "(\(model.featureCount) features, classes \(model.classNames.joined(separator: ", "))), signed by \(verifier.fingerprint.prefix(16))…")
-        say("listening on \(tls == nil ? "http" : "https")://\(listen) (\(tls == nil ? "HTTP/1.1, --insecure" : "HTTP/2 and HTTP/1.1 over TLS ≥ 1.2"));"
-              + " keys \(state.keysPath); audit log \(audit.path); Ctrl-C stops")
-        let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fedtop.serve.ticker"))
-        ticker.schedule(deadline: .now() + 1, repeating: 1)
-        ticker.setEventHandler {
-            let interval = statistics.take()
-            if interval.requests > 0 { say(interval.line) }
-            if let failure = audit.failed { FileHandle.standardError.write(Data("fedtop serve: the audit log failed (\(failure)); refusing requests\n".utf8)) }
-            if let problem = keys.currentProblem { FileHandle.standardError.write(Data("fedtop serve: \(problem); keeping the keys loaded before\n".utf8)) }
+        let problems: @Sendable () -> [String] = {
+            var found: [String] = []
+            if let failure = audit.failed { found.append("the audit log failed (\(failure)); refusing requests") }
+            if let problem = keys.currentProblem { found.append("\(problem); keeping the keys loaded before") }
+            return found
         }
-        ticker.resume()
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
+        let finished = SharedValue<Bool>(), failure = SharedValue<String>()
         Task {
             do { try await app.runService() } catch { failure.set("\(error)") }
-            done.signal()
+            finished.set(true)
+            running.signal()  // also when it failed before listening
         }
-        done.wait()
-        ticker.cancel()
+        var panelShown = false
+        if wantsPanel {
+            running.wait()
+            if failure.get() == nil {
+                let session = ServePanelSession(themes: ConsoleOptions.themeLoader(themeDir: panel.themeDir), themeName: panel.theme,
+                                                glyphs: panel.ascii ? .ascii : .unicode)
+                let start = ServeDashboardModel(title: "\(model.provenance?.run ?? runDirectory) · round \(model.round)", modelLine: modelLine,
+                                                address: "\(scheme)://\(shownHost):\(bound.get() ?? port) (\(protocols))")
+                do {
+                    let last = try session.run(model: start, sample: { ServeSample(statistics.take()) }, problems: problems,
+                                               finished: { finished.get() == true }, quit: { kill(getpid(), SIGTERM) })
+                    panelShown = true
+                    say("fedtop serve: stopped after \(last.totalRequests) requests (\(last.totalAnswered) answered); refused: "
+                        + (last.refusalTotals.isEmpty ? "none" : last.refusalTotals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+                } catch {
+                    FileHandle.standardError.write(Data("fedtop serve: no live panel (\(error)); a line a second instead\n".utf8))
+                }
+            }
+        }
+        if !panelShown {
+            if wantsPanel, let port = bound.get() {
+                say("listening on \(scheme)://\(shownHost):\(port) (\(protocols)); keys \(keysPath); audit log \(auditPath); "
+                    + "server log \(ServeLogFile.path(directory: state.directory)); Ctrl-C stops")
+            }
+            let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fedtop.serve.ticker"))
+            ticker.schedule(deadline: .now() + 1, repeating: 1)
+            ticker.setEventHandler {
+                let interval = statistics.take()
+                if interval.requests > 0 { say(interval.line) }
+                for problem in problems() { FileHandle.standardError.write(Data("fedtop serve: \(problem)\n".utf8)) }
+            }
+            ticker.resume()
+            while finished.get() != true { _ = running.wait(timeout: .now() + 0.2) }
+            ticker.cancel()
+        }
         audit.close()
         if let message = failure.get() { throw RunError("fedtop serve: \(message)") }
     }
@@ -175,9 +223,18 @@ struct ServeRun: ParsableCommand {
 /// A line on stdout, written at once (the server's log is read live, often through a pipe).
 private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-private final class FailureBox: @unchecked Sendable {
+/// A value set by one thread and read by another.
+private final class SharedValue<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var message: String?
-    func set(_ m: String) { lock.withLock { message = m } }
-    func get() -> String? { lock.withLock { message } }
+    private var value: Value?
+    func set(_ v: Value) { lock.withLock { value = v } }
+    func get() -> Value? { lock.withLock { value } }
+}
+
+extension ServeSample {
+    /// The server's last interval as the panel draws it.
+    init(_ i: ServeStatistics.Interval) {
+        self.init(requests: i.requests, answered: i.answered, p50Milliseconds: i.p50Milliseconds, p99Milliseconds: i.p99Milliseconds,
+                  refusals: i.refusals, rateLimitedKeys: i.rateLimitedKeys.count)
+    }
 }

@@ -25,7 +25,10 @@ struct ConsoleOptions: ParsableArguments {
     }
 
     /// Where themes are looked for, in order.
-    var themeLoader: ThemeLoader {
+    var themeLoader: ThemeLoader { Self.themeLoader(themeDir: themeDir) }
+
+    /// Where themes are looked for, in order: `themeDir` first, then the standard places.
+    static func themeLoader(themeDir: String?) -> ThemeLoader {
         ThemeLoader.standard(themeDirectory: themeDir, environment: ProcessInfo.processInfo.environment,
                              executable: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
                                  : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
@@ -40,4 +43,20 @@ struct ConsoleOptions: ParsableArguments {
 
     /// Whether stdin and stdout are a terminal (else the console falls back to line output).
     static var hasTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }
+}
+
+/// `fedtop serve run`'s live panel: on a terminal unless `--lines`; the run console's themes and glyphs.
+struct ServePanelOptions: ParsableArguments {
+    @Flag(help: "A line a second on stdout even on a terminal (no live panel).") var lines = false
+    @Flag(help: "ASCII only: for terminals without braille, box drawing or Greek letters.") var ascii = false
+    @Option(help: "The panel's colour theme (as fedtop run's --theme).") var theme = "default"
+    @Option(help: "Look for themes in this folder first.") var themeDir: String?
+
+    func validate() throws {
+        guard !theme.isEmpty else { throw ValidationError("--theme takes a theme's name or a .theme file, got ''") }
+        if let error = ConsoleOptions.themeLoader(themeDir: themeDir).load(theme).error { throw ValidationError("\(error)") }
+    }
+
+    /// Whether to draw the panel: a terminal on stdin and stdout, and no `--lines`.
+    var wantsPanel: Bool { !lines && ConsoleOptions.hasTerminal }
 }

@@ -1,0 +1,95 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `fedtop serve` as its users run it: the built binary on a finished run's model, refusals at start, the
+/// live panel in a terminal (tmux), and a second server on the same state folder.
+@Suite("fedtop serve from the command line: no open door at start, the live panel in a terminal", .serialized)
+struct ServeCommandTests {
+    /// A finished WDBC run and a state folder with one predict key; the token.
+    static func prepare() throws -> (dir: String, token: String) {
+        let dir = try temporaryDirectory().path
+        let run = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--model", "mlp", "--rounds", "2", "--out", dir + "/run"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let key = try CommandRunner.run(["serve", "keys", "add", "clinic", "--state", dir + "/state", "--scope", "predict",
+                                         "--rate", "1000", "--burst", "1000"])
+        try #require(key.status == 0, "\(key.stderr)")
+        let token = try #require(key.stdout.split(separator: "\n").last { $0.hasPrefix("fedtop_") })
+        return (dir, String(token))
+    }
+
+    @Test("refused at start, naming the fix: no TLS without --insecure, --insecure off loopback, a tampered model, an open state folder")
+    func refusals() throws {
+        let (dir, _) = try Self.prepare()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = ["serve", "run", dir + "/run", "--state", dir + "/state"]
+        let noTLS = try CommandRunner.run(base + ["--listen", "127.0.0.1:0"])
+        #expect(noTLS.status != 0 && noTLS.stderr.contains("TLS is required"), "\(noTLS.stderr)")
+        let exposed = try CommandRunner.run(base + ["--insecure", "--listen", "0.0.0.0:0"])
+        #expect(exposed.status != 0 && exposed.stderr.contains("only allowed on a loopback"), "\(exposed.stderr)")
+
+        chmod(dir + "/state", 0o755)
+        let open = try CommandRunner.run(base + ["--insecure", "--listen", "127.0.0.1:0"])
+        #expect(open.status != 0 && open.stderr.contains("chmod 700"), "\(open.stderr)")
+        chmod(dir + "/state", 0o700)
+
+        // One byte of the weights changed: the signature no longer holds, nothing listens.
+        let weights = dir + "/run/model.safetensors"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: weights)))
+        bytes[bytes.count - 3] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: weights))
+        let tampered = try CommandRunner.run(base + ["--insecure", "--listen", "127.0.0.1:0"])
+        #expect(tampered.status != 0 && !tampered.stdout.contains("listening"), "\(tampered.stdout)")
+        #expect(tampered.stderr.contains("differs from the one signed"), "\(tampered.stderr)")
+    }
+
+    @Test("in a terminal: the panel shows the model, the address and each refusal; the server log stays off the screen; q stops it cleanly")
+    func panel() async throws {
+        try #require(TmuxSession.available, "tmux is needed for the console's end-to-end tests")
+        let (dir, token) = try Self.prepare()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "FEDTOP_KEYS=\(CommandRunner.testKeyStore) \(fedtop) serve run \(dir)/run --insecure "
+                                   + "--listen 127.0.0.1:0 --state \(dir)/state; echo FEDTOP-EXIT=$?; sleep 60", width: 110, height: 32)
+        let screen = try tmux.wait(for: "the panel's address line", timeout: 120) { $0.contains("http://127.0.0.1:") && $0.contains("Refused") }
+        #expect(screen.contains("fedtop serve — wdbc") && screen.contains("malignant, benign"), "\(screen)")
+        let port = try #require(screen.firstMatch(of: /127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) })
+
+        // One answer, one refusal for a bad key, one for a record of the wrong shape.
+        let features = Array(repeating: "0.1", count: 30).joined(separator: ",")
+        #expect(try await Self.post(port: port, token: token, body: "{\"records\":[[\(features)]]}") == 200)
+        #expect(try await Self.post(port: port, token: "fedtop_000000000000_wrong", body: "{\"records\":[[\(features)]]}") == 401)
+        #expect(try await Self.post(port: port, token: token, body: "{\"records\":[[1,2]]}") == 422)
+        let counted = try tmux.wait(for: "the refusals in the panel", timeout: 60) { $0.contains("unauthenticated") && $0.contains("bad_shape") }
+        #expect(!counted.contains("Hummingbird") && !counted.contains("info "), "a log line tore the panel:\n\(counted)")
+
+        // A second server on the same state folder is refused while this one holds it.
+        let second = try await CommandRunner.runOffPool(["serve", "run", dir + "/run", "--insecure", "--listen", "127.0.0.1:0",
+                                                         "--state", dir + "/state"])
+        #expect(second.status != 0 && second.stderr.contains("another fedtop serve is using this state folder"), "\(second.stderr)")
+
+        try tmux.send("q")
+        let end = try tmux.wait(for: "FEDTOP-EXIT=", timeout: 60)
+        #expect(end.contains("FEDTOP-EXIT=0"), "\(end)")
+        #expect(end.contains("stopped after 3 requests (1 answered)") && end.contains("bad_shape 1, unauthenticated 1"), "\(end)")
+        #expect(try tmux.format("alternate_on") == "0")
+        let log = try String(contentsOfFile: dir + "/state/serve.log", encoding: .utf8)
+        #expect(log.contains("Server started") && log.contains("refused: unauthenticated"), "\(log)")
+        var info = stat()
+        #expect(stat(dir + "/state/serve.log", &info) == 0 && info.st_mode & 0o077 == 0, "the server log is private")
+    }
+
+    /// POSTs `body` to /v1/predict; the status.
+    static func post(port: Int, token: String, body: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/predict")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(body.utf8)
+        request.timeoutInterval = 120
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+}
