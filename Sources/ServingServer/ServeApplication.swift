@@ -91,7 +91,8 @@ public enum ServeApplication {
         router.add(middleware: AdmissionControlMiddleware(limit: settings.limits.maxConcurrentRequests,
                                                           audit: ServeAuditLogProbe { audit?.failed }))
         if settings.tls != nil { router.add(middleware: PeerCertificateMiddleware()) }
-        router.add(middleware: AuthenticationMiddleware(keys: parts.keys))
+        router.add(middleware: AuthenticationMiddleware(keys: parts.keys, failures: FailedAuthenticationLimiter(
+            burst: settings.limits.failedAuthenticationBurst, perSecond: settings.limits.failedAuthenticationsPerSecond)))
         router.add(middleware: ScopeMiddleware(scopes: [
             "/v1/predict": [.predict], "/v1/predict/private": [.private], "/v1/model": [.predict, .private], "/metrics": [.metrics],
         ]))

@@ -28,6 +28,10 @@ public struct ServeLimits: Sendable {
     /// A client certificate's token bucket (one per common name): records a second, records at once.
     public var certificateRecordsPerSecond = 50.0
     public var certificateBurst = 100
+    /// Failed authentications one client address (IPv4, or IPv6 /64) may make at once, and refilled a
+    /// second; past them its requests are refused with 429 before any credential is checked.
+    public var failedAuthenticationBurst = 20
+    public var failedAuthenticationsPerSecond = 0.5
 
     public init() {}
 }

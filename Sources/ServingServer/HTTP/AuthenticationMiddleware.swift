@@ -6,17 +6,22 @@ import X509
 
 /// `Authorization: Bearer <key>` or `X-API-Key: <key>` (exactly one), or a verified TLS client certificate.
 /// `/healthz` is exempt. The principal reaches the OpenAPI handlers as `Principal.current` (a task-local).
+/// Each failure spends a token of the client address's bucket (``FailedAuthenticationLimiter``); an
+/// address whose bucket is empty is refused with 429 before its credentials are looked at.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = ServeRequestContext
     let keys: KeyRing
     let exemptPaths: Set<String>
     /// Scopes given to a verified client certificate.
     let certificateScopes: Set<APIScope>
+    let failures: FailedAuthenticationLimiter
 
-    public init(keys: KeyRing, exemptPaths: Set<String> = ["/healthz"], certificateScopes: Set<APIScope> = [.predict]) {
+    public init(keys: KeyRing, exemptPaths: Set<String> = ["/healthz"], certificateScopes: Set<APIScope> = [.predict],
+                failures: FailedAuthenticationLimiter = FailedAuthenticationLimiter()) {
         self.keys = keys
         self.exemptPaths = exemptPaths
         self.certificateScopes = certificateScopes
+        self.failures = failures
     }
 
     public func handle(
@@ -27,7 +32,13 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         if exemptPaths.contains(ServeRoutes.normalized(request.uri.path)) {
             return try await next(request, context)
         }
+        // No address under HummingbirdTesting's `.router`; every real connection has one.
+        let address = context.remoteAddress?.ipAddress.map(FailedAuthenticationLimiter.bucket(for:))
+        if let address, let wait = failures.wait(address: address) {
+            throw ServeRefusal(.tooManyRequests, .rateLimited, headers: [.retryAfter: String(wait)])
+        }
         guard let principal = try authenticate(request.headers, context: context) else {
+            if let address { failures.failed(address: address) }
             throw ServeRefusal(.unauthorized, .unauthenticated, headers: [.wwwAuthenticate: "Bearer"])
         }
         RequestRecord.current?.set(key: principal.name)

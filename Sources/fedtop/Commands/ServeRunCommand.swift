@@ -40,6 +40,9 @@ struct ServeRun: ParsableCommand {
     @Option(help: "Largest |value| of a standardised feature (default: the run's feature clip, else 10).") var maxZ: Double?
     @Option(help: "Sponge policy: largest variance of one record's values.") var maxVariance = 100.0
     @Option(help: "ε of one private answer (report-noisy-max).") var privateEpsilon = 2.0
+    @Option(help: "Failed authentications one client address (IPv4, or IPv6 /64) may make at once; past them it gets 429 whatever it sends.")
+    var authFailureBurst = 20
+    @Option(help: "Failed authentications a second refilled to each address's allowance.") var authFailureRate = 0.5
     @Option(name: .customLong("cors-origin"),
             help: ArgumentHelp("A web origin (https://host[:port]) whose pages may call the API; repeatable. Default: none (CORS off).", valueName: "ORIGIN"))
     var corsOrigins: [String] = []
@@ -51,6 +54,9 @@ struct ServeRun: ParsableCommand {
         guard maxVariance > 0, maxVariance.isFinite, (maxZ ?? 1) > 0 else { throw ValidationError("--max-variance and --max-z must be positive") }
         guard privateEpsilon > 0, privateEpsilon <= ServeLimits.maximumPrivateEpsilon else {
             throw ValidationError("--private-epsilon must be in (0, \(ServeLimits.maximumPrivateEpsilon)]: above it the mechanism's floating-point noise no longer gives ε-DP")
+        }
+        guard (1...1_000_000).contains(authFailureBurst), authFailureRate >= 0.001, authFailureRate <= 1_000_000 else {
+            throw ValidationError("--auth-failure-burst must be from 1 to 1000000 and --auth-failure-rate from 0.001 to 1000000")
         }
         _ = try address()
         do { _ = try CORSPolicy(origins: corsOrigins) } catch { throw ValidationError("--cors-origin \(error)") }
@@ -87,6 +93,8 @@ struct ServeRun: ParsableCommand {
         limits.maxAbsValue = maxZ ?? model.provenance?.featureClip.map(Double.init) ?? 10
         limits.maxRecordVariance = maxVariance
         limits.privateEpsilonPerAnswer = privateEpsilon
+        limits.failedAuthenticationBurst = authFailureBurst
+        limits.failedAuthenticationsPerSecond = authFailureRate
         let audit = try ServeAuditLog(directory: state.directory)
         let metrics = ServeMetrics(), statistics = ServeStatistics()
         let api = ServeAPI(model: model, card: ModelCard.read(runDirectory: runDirectory), limits: limits,
