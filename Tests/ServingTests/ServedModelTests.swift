@@ -51,6 +51,38 @@ struct ServedModelTests {
         }
     }
 
+    @Test("a model encrypted at rest: served with its key (the same answers), refused without it, with another key, or with a key when it is plain")
+    func encryptedAtRest() throws {
+        let s = try ServingScratch(); defer { s.remove() }
+        let key = try CheckpointEncryption(key: (0..<32).map { UInt8($0 * 7 % 256) })
+        let run = try s.run(encryption: key)
+        let file = run.directory + "/model.safetensors.enc"
+        let stored = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(stored.range(of: Data("__metadata__".utf8)) == nil, "the weights file is not plain safetensors")
+        #expect(!FileManager.default.fileExists(atPath: run.directory + "/model.safetensors"), "no plaintext copy")
+        let served = try ServedModel.load(runDirectory: run.directory, verifier: run.signer.verifier, encryption: key)
+        #expect(served.encryptedAtRest && served.round == 4)
+        let records: [[Float]] = [[0.1, -1, 2, 0.5]]
+        let logits = run.model.logits(for: Tensor(shape: [1, 4], scalars: records[0]))
+        let best = (0..<3).max { logits[flat: $0] < logits[flat: $1] }!
+        let answer = served.probabilities(records)[0]
+        #expect(answer.firstIndex(of: answer.max()!) == best)
+
+        let variable = CheckpointEncryption.environmentVariable
+        #expect(throws: CheckpointError.encryptedCheckpointNeedsKey(path: file, variable: variable)) {
+            try ServedModel.load(runDirectory: run.directory, verifier: run.signer.verifier, encryption: nil)
+        }
+        let other = try CheckpointEncryption(key: [UInt8](repeating: 1, count: 32))
+        #expect(throws: CheckpointError.decryptionFailed(path: file, variable: variable)) {
+            try ServedModel.load(runDirectory: run.directory, verifier: run.signer.verifier, encryption: other)
+        }
+        let plain = try ServingScratch(); defer { plain.remove() }
+        let plainRun = try plain.run()
+        #expect(throws: CheckpointError.notEncrypted(path: plainRun.directory + "/model.safetensors", variable: variable)) {
+            try ServedModel.load(runDirectory: plainRun.directory, verifier: plainRun.signer.verifier, encryption: key)
+        }
+    }
+
     @Test("a signed model with a non-finite parameter is refused; unknown class names fall back to class-k")
     func nonFiniteAndNames() throws {
         let s = try ServingScratch(); defer { s.remove() }

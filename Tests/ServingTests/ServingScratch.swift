@@ -17,7 +17,9 @@ struct ServingScratch {
 
     /// A run folder holding one signed checkpoint of a small MLP (4 features, 3 classes) with
     /// provenance, and the signer that made it (its private key kept in `keys/`, apart).
-    func run(round: Int = 4, classNames: [String]? = ["low", "mid", "high"], parameters: ((inout Sequential) -> Void)? = nil)
+    /// With `encryption`, the checkpoint is encrypted at rest (AES-256-GCM) as `fedtop run --encrypt-checkpoints` writes it.
+    func run(round: Int = 4, classNames: [String]? = ["low", "mid", "high"], encryption: CheckpointEncryption? = nil,
+             parameters: ((inout Sequential) -> Void)? = nil)
         throws -> (directory: String, signer: CheckpointSigner, model: Sequential) {
         let directory = path("run"), keys = path("keys")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -27,7 +29,7 @@ struct ServingScratch {
         parameters?(&model)
         let provenance = ModelProvenance(run: "serve-test", dataset: "toy", classNames: classNames, featureClip: 3,
                                          privacy: "sample", epsilonBudget: 3, delta: 1e-5)
-        try CheckpointStore(directory: directory, signer: signer, encryptionKey: nil)
+        try CheckpointStore(directory: directory, signer: signer, encryptionKey: encryption)
             .save(model, round: round, metadata: provenance.metadata.merging(["fedtop.strategy": "fedavg"]) { $1 })
         return (directory, signer, model)
     }
