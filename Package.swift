@@ -140,6 +140,8 @@ let package = Package(
             "Console", "Transport", "Audit", "Benchmarks", "RunConfiguration", "Serving", "ServingServer",
             "TensorCore", "Datasets", "Privacy", "Federation", "SecureAggregation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // `fedtop audit serve`'s client.
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"],

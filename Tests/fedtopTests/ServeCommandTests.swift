@@ -81,6 +81,36 @@ struct ServeCommandTests {
         #expect(stat(dir + "/state/serve.log", &info) == 0 && info.st_mode & 0o077 == 0, "the server log is private")
     }
 
+    @Test("fedtop audit serve against a live server: every defence holds, and the API leaks what the model leaks, no more")
+    func auditServe() async throws {
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--model", "mlp", "--rounds", "2", "--out", dir + "/run"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let key = try CommandRunner.run(["serve", "keys", "add", "auditor", "--state", dir + "/state", "--scope", "predict",
+                                         "--rate", "200", "--burst", "64"])
+        let token = try #require(key.stdout.split(separator: "\n").last { $0.hasPrefix("fedtop_") })
+        let server = try ServerProcess(["serve", "run", dir + "/run", "--insecure", "--listen", "127.0.0.1:0", "--state", dir + "/state"])
+        defer { server.stop() }
+        let port = try server.port()
+        let audit = try await CommandRunner.runOffPool(["audit", "serve", "http://127.0.0.1:\(port)", "--run", dir + "/run",
+                                                        "--out", dir + "/report", "--guesses", "30", "--perturbations", "0,0.3"],
+                                                       environment: ["FEDTOP_API_KEY": String(token)])
+        #expect(audit.status == 0, "\(audit.stderr)")
+        #expect(!audit.stdout.contains("FAILED"), "\(audit.stdout)")
+        let report = try String(contentsOfFile: dir + "/report/report.md", encoding: .utf8)
+        #expect(report.contains("hostile bodies were refused and the control was answered"), "\(report)")
+        #expect(report.contains("Throttled from guess 21 on"), "20 failures allowed by default, then 429")
+        #expect(report.contains("(difference 0.0e+00)"), "the API's probabilities are the model's")
+        #expect(report.contains("| verdict | held |"))
+        for file in ["report.html", "sponge-inputs.csv", "membership-api.csv", "evasion-api.csv", "brute-force.csv", "rate-limit.csv"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/report/" + file), "\(file)")
+        }
+        // Without a key it refuses to start, naming where a key comes from.
+        let noKey = try CommandRunner.run(["audit", "serve", "http://127.0.0.1:\(port)", "--out", dir + "/r2"], environment: ["FEDTOP_API_KEY": ""])
+        #expect(noKey.status != 0 && noKey.stderr.contains("FEDTOP_API_KEY"), "\(noKey.stderr)")
+    }
+
     /// POSTs `body` to /v1/predict; the status.
     static func post(port: Int, token: String, body: String) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/predict")!)
@@ -91,5 +121,41 @@ struct ServeCommandTests {
         request.timeoutInterval = 120
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+}
+
+/// A `fedtop` that keeps running (a server): started with its output on a pipe, stopped with SIGTERM.
+final class ServerProcess {
+    let process = Process()
+    private let output = Pipe()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("fedtop")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["FEDTOP_KEYS"] = CommandRunner.testKeyStore
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The port from the server's "listening on http://HOST:PORT" line (it may take a while on a loaded machine).
+    func port() throws -> Int {
+        var seen = ""
+        let handle = output.fileHandleForReading
+        while process.isRunning || !seen.isEmpty {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let match = seen.firstMatch(of: /listening on https?:\/\/127\.0\.0\.1:(\d+)/), let port = Int(match.1) { return port }
+        }
+        throw TmuxError("the server stopped before listening: \(seen)")
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
     }
 }

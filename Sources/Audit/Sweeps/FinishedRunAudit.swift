@@ -51,12 +51,7 @@ public struct FinishedRunAudit {
         let hospitals = layout.shares.count
         log("auditing \(directory): round \(round) of \(plan.rounds), \(hospitals) local hospitals, \(layout.facts.name)")
 
-        // Simulated misbehaviour (--simulate) is not part of run.json: every local hospital's training
-        // records count as members.
-        let members = Dataset.concatenating(layout.shares.map(\.train))
-        let outside = layout.centralTest ?? Dataset.concatenating(layout.shares.map(\.test))
-        let (population, nonMembers) = outside.split(testFraction: 0.5, seed: plan.seed ^ 0x5ad0)
-        let targetsSet = try MembershipTargets.balanced(members: members, nonMembers: nonMembers, limit: targets, seed: plan.seed)
+        let (members, population, nonMembers, targetsSet) = try membershipSplit()
         var results = [try LossThresholdAttack.run(model: model, targets: targetsSet, target: "global")]
         let sigma = lastNoiseMultiplier()
         if shadows >= 2 {
@@ -80,6 +75,17 @@ public struct FinishedRunAudit {
                     "Members: \(targetsSet.count) of the local hospitals' \(members.count) training records; non-members: as many records no hospital trained on.",
                     "Reproduce: \(command)"],
             sections: sections)
+    }
+
+    /// The run's records as the attacks use them: every local hospital's training records are members
+    /// (simulated misbehaviour, `--simulate`, is not part of run.json); the records no hospital trained
+    /// on are split into a shadow population and the non-members; `targets` balanced members and
+    /// non-members are drawn from them.
+    public func membershipSplit() throws -> (members: Dataset, population: Dataset, nonMembers: Dataset, targets: MembershipTargets) {
+        let members = Dataset.concatenating(layout.shares.map(\.train))
+        let outside = layout.centralTest ?? Dataset.concatenating(layout.shares.map(\.test))
+        let (population, nonMembers) = outside.split(testFraction: 0.5, seed: plan.seed ^ 0x5ad0)
+        return (members, population, nonMembers, try MembershipTargets.balanced(members: members, nonMembers: nonMembers, limit: targets, seed: plan.seed))
     }
 
     /// The σ of the run's last completed round (events.jsonl), if it used sample-level DP.

@@ -11,7 +11,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Attack a finished run (--run DIR) or sweep privacy and robustness settings (audit sweep); write an HTML/Markdown/CSV report.",
-        subcommands: [AuditRunCommand.self, AuditSweepCommand.self], defaultSubcommand: AuditRunCommand.self)
+        subcommands: [AuditRunCommand.self, AuditSweepCommand.self, AuditServeCommand.self], defaultSubcommand: AuditRunCommand.self)
 }
 
 /// `fedtop audit [run] --run DIR`: the attacks against a finished run.
@@ -49,6 +49,12 @@ struct AuditRunCommand: ParsableCommand {
     /// The run in `directory` as the audit needs it: its options from `run.json`, its records laid out
     /// again (the same seed, partition and hold-out), its last verified checkpoint.
     private func finishedRun(_ directory: String) throws -> FinishedRunAudit {
+        try Self.finishedRun(directory, shadows: shadows, targets: targets,
+                             perturbations: try AuditSweepCommand.numbers(perturbations, option: "--perturbations", allowInfinity: false),
+                             command: "fedtop audit --run \(directory) --shadows \(shadows) --targets \(targets)")
+    }
+
+    static func finishedRun(_ directory: String, shadows: Int, targets: Int, perturbations: [Double], command: String) throws -> FinishedRunAudit {
         var options = try FederationOptions.parse([])
         options.resume = directory
         let plan = try options.resolved()
@@ -65,9 +71,7 @@ struct AuditRunCommand: ParsableCommand {
         } catch { throw RunError("--run \(directory): no verified checkpoint to audit: \(error)") }
         guard round > 0 else { throw UsageError("--run \(directory): no round completed yet (only the initial model is saved)") }
         return FinishedRunAudit(directory: directory, plan: plan.federationPlan(name: plan.name ?? "audit", simulations: [:]), layout: layout,
-                                model: model, round: round, shadows: shadows, targets: targets,
-                                perturbations: try AuditSweepCommand.numbers(perturbations, option: "--perturbations", allowInfinity: false),
-                                command: "fedtop audit --run \(directory) --shadows \(shadows) --targets \(targets)")
+                                model: model, round: round, shadows: shadows, targets: targets, perturbations: perturbations, command: command)
     }
 }
 
