@@ -49,12 +49,20 @@ public enum BuiltinDataset {
         let rest = bytes[min(firstLineEnd + 1, bytes.endIndex)...]
         let data = try CSVLoader.parse(rest, file: file, name: "wdbc", header: .absent, labelColumn: .last,
                                        separator: ",", classNames: Array(header[2...]), firstLine: 2)
-        guard data.count == rows, data.featureShape == [columns] else {
+        guard data.count == rows, data.featureShape == [columns], columns == wdbcFeatureNames.count else {
             throw DatasetError.malformed(SourceLocation(file: file, line: 1),
                                          expected: "\(rows) records of \(columns) features as the header declares",
                                          found: "\(data.count) records of \(data.featureShape) features")
         }
-        return data
+        return Dataset(name: data.name, features: data.features, labels: data.labels, classNames: data.classNames,
+                       featureNames: wdbcFeatureNames)
+    }
+
+    /// WDBC's features in the file's column order (the UCI description's: the mean, standard error and
+    /// worst value of ten measurements of the cell nuclei; scikit-learn's `load_breast_cancer` names).
+    public static let wdbcFeatureNames: [String] = ["mean", "error", "worst"].flatMap { kind in
+        ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity", "concave points", "symmetry",
+         "fractal dimension"].map { kind == "error" ? "\($0) error" : "\(kind) \($0)" }
     }
 
     /// Handwritten digits: 1,797 records, feature shape `[64]` with pixels scaled by 1/16 into [0, 1].

@@ -124,7 +124,10 @@ public enum CSVLoader {
         }
         let (labels, names) = try classes(of: labelCells, classNames: classNames, at: labelAt)
         let tensor = Tensor(shape: [labels.count, columns - 1], scalars: features)
-        return Dataset(name: name, features: tensor, labels: labels, classNames: names)
+        // A header names the features (the label column left out); unnamed or repeated headers name none.
+        let featureNames = columnNames.map { all in all.enumerated().filter { $0.offset != labelIndex }.map(\.element) }
+            .flatMap { $0.allSatisfy { !$0.isEmpty } && Set($0).count == $0.count ? $0 : nil }
+        return Dataset(name: name, features: tensor, labels: labels, classNames: names, featureNames: featureNames)
     }
 
     /// The 0-based index of the label column.

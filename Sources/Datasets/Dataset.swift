@@ -15,11 +15,14 @@ public struct Dataset: Sendable {
     public let labels: [Int]
     /// The name of each class; class `k` is `classNames[k]`.
     public let classNames: [String]
+    /// The name of each feature, in record order, when the source has them (a CSV header, a built-in
+    /// table); nil for images and unnamed columns.
+    public let featureNames: [String]?
 
     /// A dataset of `labels.count` records.
     /// - Precondition: `features` has rank ≥ 1 and `features.shape[0] == labels.count`; every label is
-    ///   in `0..<classNames.count`.
-    public init(name: String, features: Tensor, labels: [Int], classNames: [String]) {
+    ///   in `0..<classNames.count`; `featureNames`, if given, has one name per feature of a record.
+    public init(name: String, features: Tensor, labels: [Int], classNames: [String], featureNames: [String]? = nil) {
         precondition(features.rank >= 1 && features.shape[0] == labels.count,
                      "Dataset \(name): features of shape \(features.shape) for \(labels.count) labels")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classNames.count },
@@ -28,6 +31,9 @@ public struct Dataset: Sendable {
         self.features = features
         self.labels = labels
         self.classNames = classNames
+        precondition(featureNames == nil || featureNames!.count == features.shape.dropFirst().reduce(1, *),
+                     "Dataset \(name): \(featureNames?.count ?? 0) feature names for records of shape \(features.shape.dropFirst())")
+        self.featureNames = featureNames
     }
 
     /// The shape of one record (the feature tensor's shape without its first dimension).
@@ -47,17 +53,17 @@ public struct Dataset: Sendable {
     /// - Precondition: every index is in `0..<count`.
     public func subset(_ indices: [Int]) -> Dataset {
         Dataset(name: name, features: features.gathering(indices),
-                labels: indices.map { labels[$0] }, classNames: classNames)
+                labels: indices.map { labels[$0] }, classNames: classNames, featureNames: featureNames)
     }
 
-    /// The records of `parts`, one after another (the name and classes of the first).
+    /// The records of `parts`, one after another (the name, classes and feature names of the first).
     /// - Precondition: at least one part; all parts share the feature shape and classes.
     public static func concatenating(_ parts: [Dataset]) -> Dataset {
         precondition(!parts.isEmpty, "Dataset.concatenating: no parts")
         precondition(parts.allSatisfy { $0.featureShape == parts[0].featureShape && $0.classNames == parts[0].classNames },
                      "Dataset.concatenating: parts differ in feature shape or classes")
         return Dataset(name: parts[0].name, features: Tensor.concatenating(parts.map(\.features)),
-                       labels: parts.flatMap(\.labels), classNames: parts[0].classNames)
+                       labels: parts.flatMap(\.labels), classNames: parts[0].classNames, featureNames: parts[0].featureNames)
     }
 
     /// A shuffled, class-stratified split into a training and a test set, fixed by `seed`.

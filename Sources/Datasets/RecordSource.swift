@@ -18,12 +18,17 @@ public protocol RecordSource: Sendable {
     var classNames: [String] { get }
     /// The shape of one record.
     var featureShape: [Int] { get }
+    /// The name of each feature, when the source has them (see ``Dataset/featureNames``).
+    var featureNames: [String]? { get }
     /// The records at `indices`, in that order.
     /// - Precondition: every index is in `0..<count`.
     func records(_ indices: [Int]) -> Dataset
 }
 
 extension RecordSource {
+    /// Unnamed, unless the source says otherwise.
+    public var featureNames: [String]? { nil }
+
     /// The number of records.
     public var count: Int { labels.count }
 
@@ -63,5 +68,6 @@ public struct RecordSelection: RecordSource {
     public var name: String { base.name }
     public var classNames: [String] { base.classNames }
     public var featureShape: [Int] { base.featureShape }
+    public var featureNames: [String]? { base.featureNames }
     public func records(_ picked: [Int]) -> Dataset { base.records(picked.map { indices[$0] }) }
 }

@@ -39,6 +39,14 @@ public struct ModelCard: Sendable {
         return ModelCard(hospitals: hospitals, federation: federation)
     }
 
+    /// The signed provenance's feature names, when they fit the model and the contract (one per feature,
+    /// at most 4,096, each at most 128 characters); otherwise none rather than a wrong list.
+    static func featureNames(_ model: ServedModel) -> [String]? {
+        guard let names = model.provenance?.featureNames, names.count == model.featureCount, names.count <= 4_096,
+              names.allSatisfy({ !$0.isEmpty && $0.count <= 128 }) else { return nil }
+        return names
+    }
+
     /// The contract's model card, for the calling key.
     func schema(model: ServedModel, limits: ServeLimits, key: APIKey?, budget: AnswerBudget) -> Components.Schemas.ModelCard {
         let level = Components.Schemas.PrivacyGuarantee.LevelPayload(rawValue: model.provenance?.privacy ?? "") ?? .off
@@ -46,8 +54,8 @@ public struct ModelCard: Sendable {
             architecture: .init(kind: .init(rawValue: model.model.kind) ?? .mlp, inputShape: model.model.inputShape.map(Int32.init),
                                 outputShape: model.model.outputShape.map(Int32.init), parameters: Int64(model.model.parameterCount)),
             classes: model.classNames,
-            features: .init(count: Int32(model.featureCount), standardization: .perHospitalZ, maxAbsZ: limits.maxAbsValue,
-                            maxRecordVariance: limits.maxRecordVariance),
+            features: .init(count: Int32(model.featureCount), names: Self.featureNames(model), standardization: .perHospitalZ,
+                            maxAbsZ: limits.maxAbsValue, maxRecordVariance: limits.maxRecordVariance),
             run: .init(id: model.provenance?.run ?? "unknown", name: model.provenance?.run, round: Int64(model.round),
                        dataset: model.provenance?.dataset ?? "unknown", strategy: model.strategy),
             signature: .init(algorithm: .ed25519Sha256, keyId: model.keyFingerprint, sha256: model.checkpointSHA256,

@@ -11,6 +11,10 @@ struct BuiltinDatasetTests {
         #expect(d.classNames == ["malignant", "benign"])
         #expect(d.classCounts == [212, 357])
         #expect(d.features[0, 0] == 17.99)  // first record's mean radius, as in the file
+        #expect(d.featureNames?.count == 30 && Set(d.featureNames ?? []).count == 30)
+        #expect(d.featureNames?[0] == "mean radius" && d.featureNames?[3] == "mean area" && d.featureNames?[10] == "radius error"
+                    && d.featureNames?[29] == "worst fractal dimension")
+        #expect(d.features[0, 3] == 1001 && d.features[0, 23] == 2019)  // mean area and worst area of the first record
     }
 
     @Test("digits: 1,797 records of 64 pixels scaled into [0, 1], classes 0...9")

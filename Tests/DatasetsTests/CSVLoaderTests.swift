@@ -14,6 +14,8 @@ struct CSVLoaderTests {
         #expect(d.features.scalars == [1.5, 2, -0.3, 4, 5, 6.25])
         #expect(d.labels == [1, 0, 1])
         #expect(d.classNames == ["0", "1"])
+        #expect(d.featureNames == ["radius", "texture"], "the header names the features, the label column left out")
+        #expect(d.subset([2, 0]).featureNames == d.featureNames && d.split(testFraction: 0.5, seed: 1).test.featureNames == d.featureNames)
     }
 
     @Test("without a header the first line is a record")
@@ -21,6 +23,7 @@ struct CSVLoaderTests {
         let d = try CSVLoader.parse("1,2,0\n3,4,1\n")
         #expect(d.count == 2)
         #expect(d.features.scalars == [1, 2, 3, 4])
+        #expect(d.featureNames == nil)
     }
 
     @Test("the label column can be named or indexed, and string labels map to sorted classes")
@@ -34,6 +37,8 @@ struct CSVLoaderTests {
         #expect(byIndex.labels == byName.labels)
         let first = try CSVLoader.parse(text, labelColumn: .first)
         #expect(first.features == byName.features)
+        #expect(byName.featureNames == ["a", "b"] && byIndex.featureNames == ["a", "b"])
+        #expect(try CSVLoader.parse("a,a,y\n1,2,0\n", header: .present).featureNames == nil, "repeated names name nothing")
     }
 
     @Test("quoted fields may hold separators and doubled quotes")

@@ -1,3 +1,4 @@
+import Datasets
 import Federation
 import Foundation
 import Privacy
@@ -59,7 +60,8 @@ struct FederationBuilderTests {
         let checkpoint = try CheckpointReader(directory: dir, verifier: signer.verifier, encryption: nil).loadLatest()
         let provenance = try #require(ModelProvenance(metadata: checkpoint.metadata))
         #expect(provenance == ModelProvenance(run: "provenance", dataset: "wdbc", classNames: ["malignant", "benign"],
-                                              featureClip: 4, privacy: "sample", epsilonBudget: 3, delta: 1e-5))
+                                              featureClip: 4, featureNames: BuiltinDataset.wdbcFeatureNames, privacy: "sample",
+                                              epsilonBudget: 3, delta: 1e-5))
         #expect(checkpoint.round == 2 && checkpoint.metadata["fedtop.strategy"] == "fedavg")
         // An older checkpoint (no provenance) reads as none, not as made-up facts.
         #expect(ModelProvenance(metadata: ["fedtop.strategy": "fedavg"]) == nil)

@@ -31,6 +31,8 @@ struct RouterTests {
             }
             let ok = try await client.execute(uri: "/v1/model", method: .get, headers: [HTTPField.Name("X-API-Key")!: server.predictKey])
             #expect(ok.status == .ok)
+            let card = try JSONDecoder().decode(Components.Schemas.ModelCard.self, from: Data(buffer: ok.body))
+            #expect(card.features.names == ["tumour size (z)", "age (z)"], "the signed provenance's feature names, in record order")
         }
     }
 

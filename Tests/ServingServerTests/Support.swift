@@ -33,6 +33,7 @@ final class TestServer: @unchecked Sendable {
         let signer = try CheckpointSigner.create(keyDirectory: keys, runDirectory: run)
         model = try ModelZoo.mlp(inputShape: [2], hidden: 4, classes: 2, seed: 5)
         let provenance = ModelProvenance(run: "serve-test", dataset: "toy", classNames: ["malignant", "benign"], featureClip: nil,
+                                         featureNames: ["tumour size (z)", "age (z)"],
                                          privacy: "sample", epsilonBudget: 3, delta: 1e-5)
         try CheckpointStore(directory: run, signer: signer, encryptionKey: nil).save(model, round: 7, metadata: provenance.metadata)
         var store = try APIKeyStore.open(path: state + "/keys.json")

@@ -26,6 +26,8 @@ public struct ModelProvenance: Sendable, Equatable {
     public var featureSpace: String
     /// The bound every standardised feature was clipped to in training (`--feature-clip`), if any.
     public var featureClip: Float?
+    /// The name of each feature, when the data named them (a CSV header, WDBC).
+    public var featureNames: [String]?
     /// The run's privacy mode (`sample`, `client`, `both`, `off`).
     public var privacy: String
     /// Each hospital's ε budget (and the federation's under client-level DP); nil without DP.
@@ -33,12 +35,13 @@ public struct ModelProvenance: Sendable, Equatable {
     public var delta: Double
 
     public init(run: String, dataset: String, classNames: [String]?, featureSpace: String = Self.perHospitalZScores,
-                featureClip: Float?, privacy: String, epsilonBudget: Double?, delta: Double) {
+                featureClip: Float?, featureNames: [String]? = nil, privacy: String, epsilonBudget: Double?, delta: Double) {
         self.run = run
         self.dataset = dataset
         self.classNames = classNames
         self.featureSpace = featureSpace
         self.featureClip = featureClip
+        self.featureNames = featureNames
         self.privacy = privacy
         self.epsilonBudget = epsilonBudget
         self.delta = delta
@@ -46,7 +49,7 @@ public struct ModelProvenance: Sendable, Equatable {
 
     enum Key {
         static let run = "fedtop.run", dataset = "fedtop.dataset", classes = "fedtop.classes"
-        static let featureSpace = "fedtop.feature_space", featureClip = "fedtop.feature_clip"
+        static let featureSpace = "fedtop.feature_space", featureClip = "fedtop.feature_clip", featureNames = "fedtop.feature_names"
         static let privacy = "fedtop.dp", epsilon = "fedtop.epsilon", delta = "fedtop.delta"
     }
 
@@ -56,6 +59,7 @@ public struct ModelProvenance: Sendable, Equatable {
                  Key.delta: String(delta)]
         if let classNames, let json = try? JSONEncoder().encode(classNames) { m[Key.classes] = String(decoding: json, as: UTF8.self) }
         if let featureClip { m[Key.featureClip] = String(featureClip) }
+        if let featureNames, let json = try? JSONEncoder().encode(featureNames) { m[Key.featureNames] = String(decoding: json, as: UTF8.self) }
         if let epsilonBudget { m[Key.epsilon] = String(epsilonBudget) }
         return m
     }
@@ -68,6 +72,7 @@ public struct ModelProvenance: Sendable, Equatable {
         classNames = m[Key.classes].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         featureSpace = m[Key.featureSpace] ?? Self.perHospitalZScores
         featureClip = m[Key.featureClip].flatMap(Float.init)
+        featureNames = m[Key.featureNames].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         privacy = m[Key.privacy] ?? "unknown"
         epsilonBudget = m[Key.epsilon].flatMap(Double.init)
         delta = m[Key.delta].flatMap(Double.init) ?? .nan

@@ -159,7 +159,7 @@ public enum FederationBuilder {
             quorum: plan.quorum, deadline: plan.deadline, seed: plan.seed, maxUpdateNorm: plan.maxUpdateNorm,
             startRound: storage.startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation,
             provenance: ModelProvenance(run: plan.name, dataset: layout.facts.name, classNames: layout.facts.classNames,
-                                        featureClip: layout.featureClip, privacy: plan.privacy.rawValue,
+                                        featureClip: layout.featureClip, featureNames: layout.featureNames, privacy: plan.privacy.rawValue,
                                         epsilonBudget: plan.privacy == .off ? nil : plan.epsilon, delta: plan.delta))
         let bus = EventBus()
         let engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,

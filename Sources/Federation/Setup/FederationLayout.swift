@@ -41,6 +41,8 @@ public struct FederationLayout: Sendable {
     public let modelKind: String
     /// The bound every standardised feature is clipped to (`--feature-clip`), if any.
     public let featureClip: Float?
+    /// The features' names, when this process loaded data that names them.
+    public let featureNames: [String]?
 
     /// The records are opened as a ``RecordSource`` and each hospital's share drawn as it is cut, so a
     /// synthetic dataset is never held whole beside the shares (peak memory ≈ the shares themselves).
@@ -58,6 +60,7 @@ public struct FederationLayout: Sendable {
             ?? remoteFacts else { throw .configuration("no data: give --dataset or a remote --hospital") }
         self.facts = facts
         self.featureClip = featureClip
+        featureNames = data?.featureNames
         var centralTest: Dataset?
         if let fraction = centralHoldout, let whole = data {
             let (rest, holdout) = whole.splitIndices(testFraction: fraction, seed: seed ^ 0xce17)
