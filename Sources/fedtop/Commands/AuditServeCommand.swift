@@ -67,12 +67,18 @@ struct AuditServeCommand: ParsableCommand {
         print("fedtop audit serve: report in \(out)/report.html (\(written.count) files)")
         for section in report.sections {
             for table in section.tables {
-                if let verdictColumn = table.columns.firstIndex(of: "verdict") {
-                    let failed = table.rows.filter { $0[verdictColumn] == "FAILED" }.count
-                    print("  \(section.title): \(failed == 0 ? "held" : "\(failed) FAILED")")
-                } else if table.caption.contains("verdict: FAILED") || table.rows.contains(where: { $0 == ["verdict", "FAILED"] }) {
-                    print("  \(section.title): FAILED")
+                let verdict: String?
+                if let column = table.columns.firstIndex(of: "verdict") {
+                    let failed = table.rows.filter { $0[column] == "FAILED" }.count
+                    verdict = failed == 0 ? "held" : "\(failed) FAILED"
+                } else if let row = table.rows.first(where: { $0.first == "verdict" }) {
+                    verdict = row.last
+                } else if let range = table.caption.range(of: "verdict: ") {
+                    verdict = String(table.caption[range.upperBound...].prefix { $0 != ")" })
+                } else {
+                    verdict = nil
                 }
+                if let verdict { print("  \(section.title): \(verdict)") }
             }
         }
     }
