@@ -95,6 +95,12 @@ public final class BenchChildren: @unchecked Sendable {
         return process
     }
 
+    /// Takes a child started elsewhere (a load generator) into the set a signal stops; ``release(_:)``
+    /// gives it back once it has exited.
+    public func adopt(_ process: Process) { lock.withLock { running[process.processIdentifier] = process } }
+
+    public func release(_ process: Process) { _ = lock.withLock { running.removeValue(forKey: process.processIdentifier) } }
+
     /// Stops one child (SIGTERM, then SIGKILL after `grace` seconds) and reaps it.
     public func stop(_ process: Process, grace: Double = 5) {
         let pid = process.processIdentifier

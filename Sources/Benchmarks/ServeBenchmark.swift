@@ -129,12 +129,12 @@ public struct ServeBenchmark: Sendable {
         }
         progress("\(c.name): fedtop serve, \(connections) connections, \(Int(seconds)) s")
         let fedtop = try drive(ServeLoad(url: fedtopURL, headers: auth, body: body, connections: connections, seconds: seconds),
-                               server: server.processIdentifier, group: false, folder: folder)
+                               server: server.processIdentifier, group: false, folder: folder, children: children)
         var python: ServeLoad.Result?
         if let referenceURL, let reference {
             progress("\(c.name): Python reference, \(connections) connections, \(Int(seconds)) s")
             python = try drive(ServeLoad(url: referenceURL, headers: json, body: body, connections: connections, seconds: seconds),
-                               server: reference.processIdentifier, group: true, folder: folder)
+                               server: reference.processIdentifier, group: true, folder: folder, children: children)
         }
         let row = Row(model: c.name, parameters: c.model.parameterCount, features: features, fedtop: fedtop, python: python,
                       probabilityDifference: difference)
@@ -150,10 +150,10 @@ public struct ServeBenchmark: Sendable {
     }
 
     /// Warm-up and measurement with wrk or the built-in generator, with the server's CPU time over the measurement.
-    private func drive(_ load: ServeLoad, server pid: Int32, group: Bool, folder: String) throws -> ServeLoad.Result {
+    private func drive(_ load: ServeLoad, server pid: Int32, group: Bool, folder: String, children: BenchChildren) throws -> ServeLoad.Result {
         if let wrk {
             // wrk warms up in its own run; CPU is read around the measured run only.
-            let tool = WrkLoad(executable: wrk)
+            let tool = WrkLoad(executable: wrk, children: children)
             var warm = load
             warm.seconds = load.warmUpSeconds
             _ = try tool.measure(warm, folder: folder)

@@ -10,8 +10,13 @@ import Foundation
 /// anything it cannot read is a ``BenchmarkError`` quoting wrk's output.
 public struct WrkLoad: Sendable {
     public let executable: String
+    /// When given, wrk is one of these children while it runs (a signal to the bench stops it too).
+    public let children: BenchChildren?
 
-    public init(executable: String) { self.executable = executable }
+    public init(executable: String, children: BenchChildren? = nil) {
+        self.executable = executable
+        self.children = children
+    }
 
     /// The `wrk` on PATH, or nil.
     public static func find() -> String? {
@@ -40,8 +45,10 @@ public struct WrkLoad: Sendable {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { throw BenchmarkError("bench serve: cannot start \(executable): \(error.localizedDescription)") }
+        children?.adopt(process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        children?.release(process)
         guard process.terminationStatus == 0 else { throw BenchmarkError("bench serve: \(executable) failed (\(process.terminationStatus)): \(text.suffix(300))") }
         return try Self.parse(text, seconds: seconds)
     }

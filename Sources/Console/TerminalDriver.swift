@@ -36,6 +36,10 @@ public final class TerminalDriver {
     /// (``note`` then says which); throws when no entry can be used (the caller falls back to lines).
     public func start(options: Options, theme: Theme, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         setlocale(LC_ALL, "")
+        // Characters from the user's locale (wide glyphs), numbers from C's: the process may also parse
+        // numbers with strtod (fedtop serve's request reader), which follows LC_NUMERIC (a "," decimal
+        // point in de_DE would make every "0.5" read short).
+        setlocale(LC_NUMERIC, "C")
         let term = environment["TERM"]
         guard let choice = TerminalEntry.resolve(term: term, known: Self.hasEntry) else {
             throw ConsoleError.terminal(TerminalEntry.noEntryNote(term: term))

@@ -97,7 +97,7 @@ public enum ServeApplication {
             "/v1/predict": [.predict], "/v1/predict/private": [.private], "/v1/model": [.predict, .private], "/metrics": [.metrics],
         ]))
         router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes, deadlineMilliseconds: settings.limits.deadlineMilliseconds))
-        router.add(middleware: PredictBodyMiddleware())
+        router.add(middleware: PredictBodyMiddleware(maxBatch: settings.limits.maxBatch, maxPrivateBatch: settings.limits.maxPrivateBatch))
         // Second pass: the real registration, after the middlewares.
         try parts.api.registerHandlers(on: router, serverURL: serverURL, configuration: Self.openAPI)
         return router

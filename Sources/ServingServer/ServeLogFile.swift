@@ -29,6 +29,21 @@ public struct ServeLogFile: LogHandler {
     /// The file's path, for the messages that point to it.
     public static func path(directory: String) -> String { directory + "/serve.log" }
 
+    /// Control characters (newlines, escape sequences a terminal would obey) written as `\uXXXX`.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     init(label: String, file: AppendOnlyFile, level: Logger.Level) {
         self.label = label
         self.file = file
@@ -38,8 +53,9 @@ public struct ServeLogFile: LogHandler {
     public func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let tags = all.isEmpty ? "" : all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + " "
-        let text = "\(event.message)".replacingOccurrences(of: "\n", with: "\\n")
+        let tags = all.isEmpty ? "" : all.sorted { $0.key < $1.key }.map { "\(Self.escaped($0.key))=\(Self.escaped("\($0.value)"))" }
+            .joined(separator: " ") + " "
+        let text = Self.escaped("\(event.message)")
         try? file.append("\(ServeAuditEntry.timestamp(Date())) \(event.level) \(label): \(tags)[\(event.source)] \(text)")
     }
 }

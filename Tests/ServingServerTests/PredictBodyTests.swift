@@ -104,4 +104,19 @@ struct PredictBodyTests {
             }
         }
     }
+
+    @Test("past the batch limit the reader stops at the first record over it, and the server refuses the batch (422) without reading the rest")
+    func oversizedBatch() async throws {
+        let big = "{\"records\":[" + Array(repeating: "[1,2]", count: 10_000).joined(separator: ",") + ",not json at all"
+        let parsed = try #require(RecordsJSON.parse(Array(big.utf8), allowOutput: true, maxRecords: 64))
+        #expect(parsed.exceeded && parsed.records.count == 65)
+        let fits = try #require(RecordsJSON.parse(Array(#"{"records":[[1,2],[3,4]]}"#.utf8), allowOutput: true, maxRecords: 2))
+        #expect(!fits.exceeded && fits.records == [[1, 2], [3, 4]])
+        let server = try TestServer(); defer { server.remove() }
+        try await server.app().test(.router) { client in
+            let body = "{\"records\":[" + Array(repeating: "[1,2]", count: 65).joined(separator: ",") + "]}"
+            try expectError(try await client.execute(uri: "/v1/predict", method: .post, headers: server.jsonHeaders, body: json(body)),
+                            status: .unprocessableContent, code: .batchTooLarge)
+        }
+    }
 }

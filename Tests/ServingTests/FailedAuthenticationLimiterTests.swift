@@ -12,41 +12,46 @@ final class ManualClock: @unchecked Sendable {
 
 @Suite("Failed authentications per client address: guessing keys is slowed, then refused, in bounded memory")
 struct FailedAuthenticationLimiterTests {
-    @Test("an address may fail `burst` times; then it waits, whatever it sends; other addresses are untouched; time refills it")
+    @Test("an address may fail `burst` times; then it waits; other addresses are untouched; time refills it")
     func perAddress() {
         let clock = ManualClock()
         let limiter = FailedAuthenticationLimiter(burst: 5, perSecond: 0.5, clock: { clock.now() })
-        for _ in 0..<5 {
-            #expect(limiter.wait(address: "203.0.113.9") == nil)
-            limiter.failed(address: "203.0.113.9")
-        }
-        #expect(limiter.wait(address: "203.0.113.9") == 2)  // one token at 0.5 a second
-        #expect(limiter.wait(address: "203.0.113.10") == nil)
+        for _ in 0..<5 { #expect(limiter.fail(address: "203.0.113.9") == nil) }
+        #expect(limiter.fail(address: "203.0.113.9") == 2)  // one token at 0.5 a second
+        #expect(limiter.fail(address: "203.0.113.10") == nil)
         clock.advance(1.9)
-        #expect(limiter.wait(address: "203.0.113.9") == 1)
+        #expect(limiter.fail(address: "203.0.113.9") == 1)
         clock.advance(0.2)
-        #expect(limiter.wait(address: "203.0.113.9") == nil)
-        limiter.failed(address: "203.0.113.9")
-        #expect(limiter.wait(address: "203.0.113.9") != nil, "a refilled token is spent by the next failure")
+        #expect(limiter.fail(address: "203.0.113.9") == nil, "a refilled token pays for one more failure")
+        #expect(limiter.fail(address: "203.0.113.9") != nil)
     }
 
-    @Test("memory is bounded: refilled buckets are dropped, and new addresses past the bound share one overflow bucket")
+    @Test("concurrent failures from one address never get past the allowance")
+    func concurrent() async {
+        let limiter = FailedAuthenticationLimiter(burst: 20, perSecond: 0.001)
+        let allowed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 { group.addTask { limiter.fail(address: "198.51.100.1") == nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(allowed == 20)
+    }
+
+    @Test("memory is bounded: refilled buckets are dropped, and new failing addresses past the bound share one overflow bucket")
     func bounded() {
         let clock = ManualClock()
         let limiter = FailedAuthenticationLimiter(burst: 2, perSecond: 1, maxAddresses: 3, clock: { clock.now() })
-        for a in ["a", "b", "c"] { limiter.failed(address: a) }
+        for a in ["a", "b", "c"] { #expect(limiter.fail(address: a) == nil) }
         #expect(limiter.trackedAddresses == 3)
         // d, e, f: no room, and nothing has refilled: they share the overflow bucket (2 failures).
-        limiter.failed(address: "d")
-        limiter.failed(address: "e")
-        #expect(limiter.wait(address: "f") != nil, "the overflow bucket is spent")
-        #expect(limiter.wait(address: "a") == nil, "known addresses keep their own buckets")
+        #expect(limiter.fail(address: "d") == nil)
+        #expect(limiter.fail(address: "e") == nil)
+        #expect(limiter.fail(address: "f") != nil, "the overflow bucket is spent")
+        #expect(limiter.fail(address: "a") == nil, "known addresses keep their own buckets")
         #expect(limiter.trackedAddresses == 4)
         // Two seconds later every bucket is full again: a new address's failure makes room by dropping them.
         clock.advance(2)
-        limiter.failed(address: "g")
+        #expect(limiter.fail(address: "g") == nil)
         #expect(limiter.trackedAddresses == 1)
-        #expect(limiter.wait(address: "g") == nil)
     }
 
     @Test("the bucket of an address: IPv4 as written, IPv6 by its /64, IPv4-mapped IPv6 as IPv4")

@@ -68,6 +68,7 @@ public struct ServeAPIAudit: Sendable {
         /// Records a request carries in the attacks that send many.
         var batch: Int { max(1, min(maxBatch, burst)) }
         var maxAbsZ: Double
+        var maxRecordVariance: Double
         var classes: [String]
         var run: String
     }
@@ -79,6 +80,9 @@ public struct ServeAPIAudit: Sendable {
         log("sponge and malformed inputs")
         sections.append(try await sponge(card))
         if let records {
+            guard records.targets.members.classNames.count == card.classes.count else {
+                throw AuditError.invalidInput("the run has \(records.targets.members.classNames.count) classes; the served model has \(card.classes.count): --run is not the served run")
+            }
             guard records.targets.members.features.count / max(1, records.targets.count) == card.features else {
                 throw AuditError.invalidInput("the run's records have \(records.targets.members.features.count / max(1, records.targets.count)) features; the served model takes \(card.features): --run is not the served run")
             }
@@ -117,17 +121,26 @@ public struct ServeAPIAudit: Sendable {
 
     func modelCard() async throws -> Card {
         let answer = try await client.send(method: "GET", path: "/v1/model", token: token, body: nil)
+        if answer.status == 429 {
+            throw AuditError.invalidInput("GET \(url)/v1/model answered 429 (Retry-After \(answer.retryAfter.map { "\($0) s" } ?? "not given")): "
+                                          + "this address or key is throttled (an earlier audit's brute force?); wait and run again")
+        }
+        // The card is the server's word: every number is range-checked before the attacks size anything by it.
         guard answer.status == 200, let card = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
-              let features = card["features"] as? [String: Any], let count = features["count"] as? Int,
-              let limits = card["limits"] as? [String: Any], let maxBatch = limits["maxBatch"] as? Int,
-              let maxBody = limits["maxBodyBytes"] as? Int
+              let features = card["features"] as? [String: Any], let count = features["count"] as? Int, (1...1_000_000).contains(count),
+              let limits = card["limits"] as? [String: Any], let maxBatch = limits["maxBatch"] as? Int, maxBatch >= 1,
+              let maxBody = limits["maxBodyBytes"] as? Int, maxBody >= 1
         else {
-            throw AuditError.invalidInput("GET \(url)/v1/model answered \(answer.status)\(answer.code.map { " (\($0))" } ?? ""): the key must have the predict scope")
+            throw AuditError.invalidInput("GET \(url)/v1/model answered \(answer.status)\(answer.code.map { " (\($0))" } ?? "") without a usable model card: "
+                                          + "the key must have the predict scope")
         }
         let classes = card["classes"] as? [String] ?? []
         let run = (card["run"] as? [String: Any])?["name"] as? String ?? "?"
-        let burst = (limits["rateLimit"] as? [String: Any])?["burst"] as? Int ?? maxBatch
-        return Card(features: count, maxBatch: maxBatch, burst: burst, maxBodyBytes: maxBody, maxAbsZ: (features["maxAbsZ"] as? Double) ?? 10,
+        let burst = max(1, (limits["rateLimit"] as? [String: Any])?["burst"] as? Int ?? maxBatch)
+        let maxAbsZ = (features["maxAbsZ"] as? Double).flatMap { $0.isFinite && $0 > 0 ? min($0, 1e30) : nil } ?? 10
+        let maxVariance = (features["maxRecordVariance"] as? Double).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? .infinity
+        return Card(features: count, maxBatch: min(maxBatch, 10_000), burst: min(burst, 10_000), maxBodyBytes: min(maxBody, 256 << 20),
+                    maxAbsZ: maxAbsZ, maxRecordVariance: maxVariance,
                     classes: classes, run: run)
     }
 
@@ -136,14 +149,16 @@ public struct ServeAPIAudit: Sendable {
     func sponge(_ card: Card) async throws -> ReportSection {
         let n = card.features
         func record(_ first: String, rest: String = "0") -> String { "[" + ([first] + Array(repeating: rest, count: n - 1)).joined(separator: ",") + "]" }
-        let alternating = "[" + (0..<n).map { $0 % 2 == 0 ? "\(card.maxAbsZ * 0.999)" : "\(-card.maxAbsZ * 0.999)" }.joined(separator: ",") + "]"
+        // Inside both bounds: |x| ≤ the z bound and a variance (at most the amplitude squared) under the sponge bound.
+        let amplitude = 0.999 * min(card.maxAbsZ, card.maxRecordVariance.squareRoot())
+        let alternating = "[" + (0..<n).map { $0 % 2 == 0 ? "\(amplitude)" : "\(-amplitude)" }.joined(separator: ",") + "]"
         // (what, body, answered): every hostile body must be refused; the control, a record at the edge of the
         // bounds, must be answered (the bounds are the boundary, not a blanket refusal).
         let cases: [(String, String, Bool)] = [
             ("a number beyond Float32 (1e39)", "{\"records\":[\(record("1e39"))]}", false),
             ("a subnormal (1e-45)", "{\"records\":[\(record("1e-45"))]}", false),
             ("a z-score 100× past the bound", "{\"records\":[\(record("\(card.maxAbsZ * 100)"))]}", false),
-            ("control: every value at ±0.999 × the bound (in policy)", "{\"records\":[\(alternating)]}", true),
+            ("control: every value at ±\(String(format: "%.3g", amplitude)), inside both bounds", "{\"records\":[\(alternating)]}", true),
             ("one value too many", "{\"records\":[\(record("0"))".dropLast() + ",0]]}", false),
             ("no records", "{\"records\":[]}", false),
             ("a batch of \(card.maxBatch + 1) records", "{\"records\":[" + Array(repeating: record("0"), count: card.maxBatch + 1).joined(separator: ",") + "]}", false),
@@ -158,7 +173,7 @@ public struct ServeAPIAudit: Sendable {
         for (name, body, answered) in cases {
             var answer = try await client.send(method: "POST", path: "/v1/predict", token: token, body: Array(body.utf8))
             if answer.status == 429, let wait = answer.retryAfter, wait <= 60 {  // the key's own bucket, not a verdict
-                try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000_000)
+                try await Task.sleep(nanoseconds: UInt64(max(1, wait)) * 1_000_000_000)
                 answer = try await client.send(method: "POST", path: "/v1/predict", token: token, body: Array(body.utf8))
             }
             let held = answered ? answer.status == 200 : (400..<500).contains(answer.status) && answer.status != 429
@@ -179,7 +194,8 @@ public struct ServeAPIAudit: Sendable {
     func membership(_ card: Card, _ records: RunRecords) async throws -> ReportSection {
         let members = try await probabilities(card, records.targets.members.features)
         let nonMembers = try await probabilities(card, records.targets.nonMembers.features)
-        func scores(_ p: [[Double]], _ labels: [Int]) -> [Double] { zip(p, labels).map { log(max($0[$1], 1e-300)) } }  // −loss
+        // −loss; a probability list too short for the label (a server that answers other classes) scores as certain non-membership.
+        func scores(_ p: [[Double]], _ labels: [Int]) -> [Double] { zip(p, labels).map { $1 < $0.count && $0[$1].isFinite ? log(max($0[$1], 1e-300)) : -.infinity } }
         let viaAPI = try ROCCurve(memberScores: scores(members, records.targets.members.labels),
                                   nonMemberScores: scores(nonMembers, records.targets.nonMembers.labels))
         let local = try LossThresholdAttack.run(model: records.model, targets: records.targets, target: "model").roc
@@ -249,7 +265,7 @@ public struct ServeAPIAudit: Sendable {
         if let limited {
             rows.append(["refused", "429 \(limited.code ?? "-"), Retry-After \(limited.retryAfter.map { "\($0) s" } ?? "missing")"])
             if let wait = limited.retryAfter, wait <= 60 {
-                try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000_000)
+                try await Task.sleep(nanoseconds: UInt64(max(1, wait)) * 1_000_000_000)
                 let again = try await client.send(method: "POST", path: "/v1/predict", token: token, body: body)
                 rows.append(["after waiting \(wait) s", "\(again.status)"])
                 held = again.status == 200
@@ -282,13 +298,14 @@ public struct ServeAPIAudit: Sendable {
         }
         let accepted = statuses.filter { (200..<300).contains($0.key) }.values.reduce(0, +)
         let held = accepted == 0 && firstThrottle != nil
+        let verdict = accepted > 0 ? "FAILED" : held ? "held" : "not reached"
         let rows = statuses.sorted { $0.key < $1.key }.map { ["\($0.key)", "\($0.value)"] }
         return ReportSection(title: "Key brute force", paragraphs: [
             "\(guesses) random keys of the right form (fedtop_<12 hex>_<43 base64url>: 256 bits of secret) sent to GET /v1/model from one address.",
             accepted > 0 ? "FAILED: \(accepted) random keys were accepted."
                 : firstThrottle.map { "Throttled from guess \($0) on (429, Retry-After \(retryAfter.map { "\($0) s" } ?? "missing")): the address's failures are limited before its guesses are checked. Verdict: held." }
-                ?? "Every guess was refused (401) but the address was never throttled within \(guesses) guesses. Verdict: FAILED (no limit on failed authentications).",
-        ], tables: [ReportTable(name: "brute-force", caption: "Answers to random keys, by status (verdict: \(held ? "held" : "FAILED"))", columns: ["status", "guesses"], rows: rows)])
+                ?? "Every guess was refused (401); the address was not throttled within \(guesses) guesses (the server's allowance of failures, --auth-failure-burst, may be larger, or it has none). Verdict: not reached.",
+        ], tables: [ReportTable(name: "brute-force", caption: "Answers to random keys, by status (verdict: \(verdict))", columns: ["status", "guesses"], rows: rows)])
     }
 
     // MARK: - Helpers
@@ -302,6 +319,9 @@ public struct ServeAPIAudit: Sendable {
             let batch = (start..<min(features.shape[0], start + card.batch)).map { Array(values[$0 * perRecord..<($0 + 1) * perRecord]) }
             let answer = try await predict(batch)
             guard let p = answer.probabilities else {
+                if answer.refusal?.hasPrefix("429") == true {
+                    throw AuditError.invalidInput("POST /v1/predict kept answering 429: the key's rate limit is too slow to wait out; issue the audit a key with --rate 50 or more")
+                }
                 throw AuditError.invalidInput("POST /v1/predict refused the run's own records (\(answer.refusal ?? "no probabilities")): is --run the served run?")
             }
             out += p
@@ -309,13 +329,14 @@ public struct ServeAPIAudit: Sendable {
         return out
     }
 
-    /// One prediction request, waiting out 429s (at most a minute each); nil fields when refused otherwise.
+    /// One prediction request, waiting out 429s (at least 1 s and at most a minute each, ten times at most); nil
+    /// fields and the refusal when refused otherwise.
     func predict(_ batch: [[Float]]) async throws -> (classes: [Int]?, probabilities: [[Double]]?, refusal: String?) {
         let body = Array(("{\"records\":[" + batch.map { "[" + $0.map { "\($0)" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]}").utf8)
-        while true {
+        for attempt in 0... {
             let answer = try await client.send(method: "POST", path: "/v1/predict", token: token, body: body)
-            if answer.status == 429, let wait = answer.retryAfter, wait <= 60 {
-                try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000_000)
+            if answer.status == 429, attempt < 10, let wait = answer.retryAfter, wait <= 60 {
+                try await Task.sleep(nanoseconds: UInt64(max(1, wait)) * 1_000_000_000)
                 continue
             }
             guard answer.status == 200, let json = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
@@ -326,6 +347,7 @@ public struct ServeAPIAudit: Sendable {
             let probabilities = predictions.compactMap { ($0["probabilities"] as? [NSNumber])?.map(\.doubleValue) }
             return (classes.count == batch.count ? classes : nil, probabilities.count == batch.count ? probabilities : nil, nil)
         }
+        fatalError("unreachable: the loop returns")
     }
 
     /// The records with every value clipped to ±`bound`, and how many records had one past it.

@@ -124,10 +124,19 @@ public final class ServeAuditLog: @unchecked Sendable {
         }
     }
 
-    /// Stops the timer and flushes.
+    /// Stops the timer and flushes everything written so far: always an fsync of its own (a timer's
+    /// fsync may still be running outside the lock, and close must not return before the disk has it).
     public func close() {
         timer.cancel()
-        sync()
+        let target: AppendOnlyFile? = lock.withLock {
+            dirty = false
+            return failure == nil ? file : nil
+        }
+        guard let target else { return }
+        do { try target.sync() } catch {
+            let reason = "\(error)"
+            lock.withLock { failure = reason }
+        }
     }
 
     private func rotate() throws {

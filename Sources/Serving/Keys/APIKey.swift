@@ -100,7 +100,8 @@ enum Base64URL {
                 accumulator &= (1 << UInt32(bits)) - 1
             }
         }
-        guard bits < 6, text.utf8.count % 4 != 1 else { return nil }
+        // The leftover bits must be zero: one text per byte string (4 spellings of a key would otherwise all work).
+        guard bits < 6, text.utf8.count % 4 != 1, accumulator == 0 else { return nil }
         return out
     }
 }

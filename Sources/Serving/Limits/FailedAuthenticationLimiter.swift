@@ -6,16 +6,16 @@ import Darwin
 import Foundation
 
 /// Failed authentications per client address: a token bucket of failures for each address (an IPv4
-/// address, or an IPv6 /64, which one host usually holds whole), so a client guessing keys is slowed to
-/// the bucket's rate and then refused before its guesses are even checked (OWASP Authentication Cheat
-/// Sheet, "Protect against automated attacks"). Keys' own buckets only start once a key is known;
-/// this one covers the requests that have none.
+/// address, or an IPv6 /64, which one host usually holds whole). Past its allowance an address's
+/// failures are answered 429 with `Retry-After` instead of 401 (OWASP Authentication Cheat Sheet,
+/// "Protect against automated attacks"), which slows a guessing client and bounds the log and CPU its
+/// failures cost. A valid credential is always served: with 256-bit secrets there is no lucky guess to
+/// hide, and clients behind one NAT must not lose service because one of them holds a revoked key.
 ///
-/// Contract: thread-safe. ``wait(address:)`` answers nil (the address may try) or whole seconds to wait
-/// (1…3600) and spends nothing; ``failed(address:)`` spends one token of the address's bucket (full,
-/// `burst` tokens, on its first failure). Memory is bounded: past `maxAddresses` buckets, those that
-/// have refilled are dropped (at most once a second), and failures from further new addresses share
-/// one overflow bucket — a flood from many addresses slows those addresses, never the known ones.
+/// Contract: thread-safe. ``fail(address:)`` spends one token of the address's bucket (full, `burst`
+/// tokens, on its first failure) and answers nil or the seconds to wait. Memory is bounded: past
+/// `maxAddresses` buckets, those that have refilled are dropped (at most once a second), and failures
+/// from further new addresses share one overflow bucket; addresses that never fail never get one.
 public final class FailedAuthenticationLimiter: @unchecked Sendable {
     public let burst: Int
     public let perSecond: Double
@@ -36,21 +36,12 @@ public final class FailedAuthenticationLimiter: @unchecked Sendable {
         self.clock = clock
     }
 
-    public func wait(address: String) -> Int? {
+    /// Records a failed authentication from `address`: nil while the address is within its allowance
+    /// (answer 401), or whole seconds to wait (1…3600) once it is spent (answer 429). The check and the
+    /// charge are one step, so concurrent guesses cannot all slip past an empty bucket.
+    public func fail(address: String) -> Int? {
         let now = clock()
         return lock.withLock {
-            let key = buckets[address] == nil && buckets.count >= maxAddresses ? Self.overflow : address
-            guard var bucket = buckets[key] else { return nil }
-            _ = bucket.take(0, now: now)  // refill only
-            buckets[key] = bucket
-            guard bucket.tokens < 1 else { return nil }
-            return Int(min(3600, max(1, ((1 - bucket.tokens) / bucket.rate).rounded(.up))))
-        }
-    }
-
-    public func failed(address: String) {
-        let now = clock()
-        lock.withLock {
             var key = address
             if buckets[key] == nil, buckets.count >= maxAddresses {
                 if now - lastPurge >= 1 {
@@ -64,8 +55,9 @@ public final class FailedAuthenticationLimiter: @unchecked Sendable {
                 if buckets.count >= maxAddresses { key = Self.overflow }
             }
             var bucket = buckets[key] ?? TokenBucket(capacity: Double(burst), rate: perSecond, now: now)
-            _ = bucket.take(1, now: now)
+            let wait = bucket.take(1, now: now)
             buckets[key] = bucket
+            return wait.map { Int(min(3600, max(1, $0.rounded(.up)))) }
         }
     }
 

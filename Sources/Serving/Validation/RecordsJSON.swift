@@ -19,27 +19,37 @@ public enum RecordsJSON {
     public struct Body: Sendable, Equatable {
         public var records: [[Double]]
         public var output: String?
+        /// The body holds more than `maxRecords` records: reading stopped at the first one over (the rest
+        /// unread, so an oversized batch costs no more memory than an allowed one).
+        public var exceeded: Bool
 
-        public init(records: [[Double]], output: String?) {
+        public init(records: [[Double]], output: String?, exceeded: Bool = false) {
             self.records = records
             self.output = output
+            self.exceeded = exceeded
         }
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, allowOutput: Bool) -> Body? {
-        var reader = Reader(bytes: bytes)
+    /// - Parameter maxRecords: past this many records the reader stops and answers ``Body/exceeded``.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, allowOutput: Bool, maxRecords: Int = .max) -> Body? {
+        var reader = Reader(bytes: bytes, maxRecords: maxRecords)
         return reader.body(allowOutput: allowOutput)
     }
 
-    public static func parse(_ bytes: [UInt8], allowOutput: Bool) -> Body? {
-        bytes.withUnsafeBytes { parse($0, allowOutput: allowOutput) }
+    public static func parse(_ bytes: [UInt8], allowOutput: Bool, maxRecords: Int = .max) -> Body? {
+        bytes.withUnsafeBytes { parse($0, allowOutput: allowOutput, maxRecords: maxRecords) }
     }
 
     private struct Reader {
         let bytes: UnsafeRawBufferPointer
         var i = 0
+        let maxRecords: Int
+        var exceeded = false
 
-        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+        init(bytes: UnsafeRawBufferPointer, maxRecords: Int) {
+            self.bytes = bytes
+            self.maxRecords = maxRecords
+        }
 
         mutating func body(allowOutput: Bool) -> Body? {
             skipSpace()
@@ -62,6 +72,7 @@ public enum RecordsJSON {
                 switch key {
                 case "records":
                     guard records == nil, let r = recordList() else { return nil }
+                    if exceeded { return Body(records: r, output: nil, exceeded: true) }
                     records = r
                 case "output":
                     guard allowOutput, output == nil, let o = plainString(), o == "label" || o == "probabilities" else { return nil }
@@ -84,6 +95,10 @@ public enum RecordsJSON {
                 skipSpace()
                 guard let record = numbers() else { return nil }
                 list.append(record)
+                if list.count > maxRecords {
+                    exceeded = true
+                    return list
+                }
                 skipSpace()
                 if take(UInt8(ascii: "]")) { return list }
                 guard take(UInt8(ascii: ",")) else { return nil }

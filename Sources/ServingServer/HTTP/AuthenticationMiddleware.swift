@@ -6,8 +6,8 @@ import X509
 
 /// `Authorization: Bearer <key>` or `X-API-Key: <key>` (exactly one), or a verified TLS client certificate.
 /// `/healthz` is exempt. The principal reaches the OpenAPI handlers as `Principal.current` (a task-local).
-/// Each failure spends a token of the client address's bucket (``FailedAuthenticationLimiter``); an
-/// address whose bucket is empty is refused with 429 before its credentials are looked at.
+/// Each failure spends a token of the client address's bucket (``FailedAuthenticationLimiter``); once
+/// it is empty, the address's failures are answered 429 instead of 401. Valid credentials are always served.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = ServeRequestContext
     let keys: KeyRing
@@ -32,13 +32,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         if exemptPaths.contains(ServeRoutes.normalized(request.uri.path)) {
             return try await next(request, context)
         }
-        // No address under HummingbirdTesting's `.router`; every real connection has one.
-        let address = context.remoteAddress?.ipAddress.map(FailedAuthenticationLimiter.bucket(for:))
-        if let address, let wait = failures.wait(address: address) {
-            throw ServeRefusal(.tooManyRequests, .rateLimited, headers: [.retryAfter: String(wait)])
-        }
         guard let principal = try authenticate(request.headers, context: context) else {
-            if let address { failures.failed(address: address) }
+            // No address under HummingbirdTesting's `.router`; every real connection has one.
+            if let address = context.remoteAddress?.ipAddress.map(FailedAuthenticationLimiter.bucket(for:)),
+               let wait = failures.fail(address: address) {
+                throw ServeRefusal(.tooManyRequests, .rateLimited, headers: [.retryAfter: String(wait)])
+            }
             throw ServeRefusal(.unauthorized, .unauthenticated, headers: [.wwwAuthenticate: "Bearer"])
         }
         RequestRecord.current?.set(key: principal.name)
