@@ -27,6 +27,9 @@ struct ServeCommandTests {
         let base = ["serve", "run", dir + "/run", "--state", dir + "/state"]
         let noTLS = try CommandRunner.run(base + ["--listen", "127.0.0.1:0"])
         #expect(noTLS.status != 0 && noTLS.stderr.contains("TLS is required"), "\(noTLS.stderr)")
+        let previous = try CommandRunner.run(["serve", "run", dir + "/run/model.prev.safetensors", "--state", dir + "/state", "--insecure",
+                                              "--listen", "127.0.0.1:0"])
+        #expect(previous.status != 0 && previous.stderr.contains("its current model.safetensors"), "\(previous.stderr)")
         let exposed = try CommandRunner.run(base + ["--insecure", "--listen", "0.0.0.0:0"])
         #expect(exposed.status != 0 && exposed.stderr.contains("only allowed on a loopback"), "\(exposed.stderr)")
 
@@ -90,7 +93,8 @@ struct ServeCommandTests {
         let key = try CommandRunner.run(["serve", "keys", "add", "auditor", "--state", dir + "/state", "--scope", "predict",
                                          "--rate", "200", "--burst", "64"])
         let token = try #require(key.stdout.split(separator: "\n").last { $0.hasPrefix("fedtop_") })
-        let server = try ServerProcess(["serve", "run", dir + "/run", "--insecure", "--listen", "127.0.0.1:0", "--state", dir + "/state"])
+        // Named by its model file, as `fedtop serve MODEL` users would.
+        let server = try ServerProcess(["serve", "run", dir + "/run/model.safetensors", "--insecure", "--listen", "127.0.0.1:0", "--state", dir + "/state"])
         defer { server.stop() }
         let port = try server.port()
         let audit = try await CommandRunner.runOffPool(["audit", "serve", "http://127.0.0.1:\(port)", "--run", dir + "/run",

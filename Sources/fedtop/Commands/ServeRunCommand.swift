@@ -19,7 +19,15 @@ struct ServeRun: ParsableCommand {
         commandName: "run",
         abstract: "Serve a run's latest signed checkpoint over HTTPS (HTTP/2 and HTTP/1.1), authenticated, rate-limited and audited.")
 
-    @Argument(help: ArgumentHelp("The run folder (fedtop run --out).", valueName: "RUN_DIR")) var runDirectory: String
+    @Argument(help: ArgumentHelp("The run folder (fedtop run --out), or its current model.safetensors (.enc).", valueName: "RUN_DIR|MODEL"))
+    var runOrModel: String
+
+    /// The run folder: `runOrModel` itself, or the folder of its current checkpoint file. Only the current file
+    /// names its folder (a `model.prev.safetensors` would otherwise be served as the latest).
+    var runDirectory: String {
+        let url = URL(fileURLWithPath: runOrModel)
+        return ["model.safetensors", "model.safetensors.enc"].contains(url.lastPathComponent) ? url.deletingLastPathComponent().path : runOrModel
+    }
     @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8443"
     @Flag(help: "Plain HTTP/1.1 without TLS; only on a loopback address (127.0.0.1, ::1, localhost).") var insecure = false
     @Option(help: ArgumentHelp("The server's certificate chain (PEM).", valueName: "FILE")) var tlsCert: String?
@@ -48,6 +56,11 @@ struct ServeRun: ParsableCommand {
     var corsOrigins: [String] = []
 
     func validate() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: runOrModel, isDirectory: &isFolder), !isFolder.boolValue,
+           !["model.safetensors", "model.safetensors.enc"].contains(URL(fileURLWithPath: runOrModel).lastPathComponent) {
+            throw ValidationError("\(runOrModel): give the run folder, or its current model.safetensors (or .enc); other files are not served")
+        }
         guard (1...1_024).contains(maxBatch), (1...1_024).contains(maxPrivateBatch) else { throw ValidationError("--max-batch and --max-private-batch must be from 1 to 1024") }
         guard (1_024...(256 << 20)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be from 1024 to 268435456") }
         guard (10...600_000).contains(deadlineMs), (1...10_000).contains(maxConcurrent) else { throw ValidationError("--deadline-ms or --max-concurrent out of range") }
