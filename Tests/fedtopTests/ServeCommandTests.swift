@@ -115,6 +115,24 @@ struct ServeCommandTests {
         #expect(noKey.status != 0 && noKey.stderr.contains("FEDTOP_API_KEY"), "\(noKey.stderr)")
     }
 
+    @Test("started with & from an interactive shell (as the README does), it serves with lines instead of a panel that would stop it")
+    func backgroundJob() async throws {
+        try #require(TmuxSession.available, "tmux is needed for the console's end-to-end tests")
+        let (dir, token) = try Self.prepare()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fedtop = CommandRunner.productsDirectory.appendingPathComponent("fedtop").path
+        let tmux = try TmuxSession(command: "bash --norc --noprofile -i", width: 150, height: 30)
+        try tmux.send("FEDTOP_KEYS=\(CommandRunner.testKeyStore) \(fedtop) serve run \(dir)/run --insecure --listen 127.0.0.1:0 --state \(dir)/state &", "Enter")
+        let screen = try tmux.wait(for: "the listening line", timeout: 120) { $0.contains("listening on http://127.0.0.1:") }
+        let port = try #require(screen.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) })
+        let features = Array(repeating: "0.1", count: 30).joined(separator: ",")
+        #expect(try await Self.post(port: port, token: token, body: "{\"records\":[[\(features)]]}") == 200)
+        try tmux.send("jobs; kill %1", "Enter")
+        let jobs = try tmux.wait(for: "the job list") { $0.contains("Running") || $0.contains("Stopped") }
+        #expect(jobs.contains("Running") && !jobs.contains("Stopped"), "\(jobs)")
+        #expect(try tmux.format("alternate_on") == "0", "no panel took the terminal")
+    }
+
     /// POSTs `body` to /v1/predict; the status.
     static func post(port: Int, token: String, body: String) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/predict")!)

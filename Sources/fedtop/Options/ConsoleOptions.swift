@@ -43,6 +43,10 @@ struct ConsoleOptions: ParsableArguments {
 
     /// Whether stdin and stdout are a terminal (else the console falls back to line output).
     static var hasTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }
+
+    /// Whether this process owns the terminal now: it is in the terminal's foreground process group. A job
+    /// started with `&` is not, and drawing on the terminal would stop it (SIGTTOU/SIGTTIN).
+    static var inForeground: Bool { tcgetpgrp(1) == getpgrp() }
 }
 
 /// `fedtop serve run`'s live panel: on a terminal unless `--lines`; the run console's themes and glyphs.
@@ -58,5 +62,6 @@ struct ServePanelOptions: ParsableArguments {
     }
 
     /// Whether to draw the panel: a terminal on stdin and stdout, and no `--lines`.
-    var wantsPanel: Bool { !lines && ConsoleOptions.hasTerminal }
+    /// A background job (`fedtop serve run … &`) prints lines instead: a panel would stop it.
+    var wantsPanel: Bool { !lines && ConsoleOptions.hasTerminal && ConsoleOptions.inForeground }
 }
