@@ -1,6 +1,7 @@
 import Datasets
 import Federation
 import Foundation
+import Transport
 import Serving
 import TensorCore
 
@@ -117,10 +118,10 @@ public struct ServeBenchmark: Sendable {
         let json = [("content-type", "application/json")]
 
         // Same answers from both, or it is not the same model.
-        let fedtopCheck = try Self.blocking { try await ServeLoad(url: fedtopURL, headers: auth, body: check, connections: 1, seconds: 0).once() }
+        let fedtopCheck = try Blocking.run { try await ServeLoad(url: fedtopURL, headers: auth, body: check, connections: 1, seconds: 0).once() }
         var difference: Double?
         if let referenceURL {
-            let pythonCheck = try Self.blocking { try await ServeLoad(url: referenceURL, headers: json, body: check, connections: 1, seconds: 0).once() }
+            let pythonCheck = try Blocking.run { try await ServeLoad(url: referenceURL, headers: json, body: check, connections: 1, seconds: 0).once() }
             let d = try Self.largestDifference(try Self.probabilities(fedtopCheck), try Self.probabilities(pythonCheck))
             guard d <= 1e-4 else {
                 throw BenchmarkError("bench serve: fedtop and the Python reference disagree on \(c.name)'s probabilities by \(d); not the same model")
@@ -162,7 +163,7 @@ public struct ServeBenchmark: Sendable {
             if let before, let after = ProcessCPU.seconds(pid: pid, includingGroup: group) { result.serverCPUSeconds = after - before }
             return result
         }
-        return try Self.blocking {
+        return try Blocking.run {
             var warm = load
             warm.seconds = load.warmUpSeconds
             _ = try await warm.measure()
@@ -171,18 +172,6 @@ public struct ServeBenchmark: Sendable {
             if let before, let after = ProcessCPU.seconds(pid: pid, includingGroup: group) { result.serverCPUSeconds = after - before }
             return result
         }
-    }
-
-    /// Runs async work from this synchronous code (the bench's commands are synchronous).
-    static func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = ResultBox<T>()
-        Task {
-            do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return try box.get()
     }
 
     /// The run folder (a signed checkpoint with its provenance), the state folder (0700) with one
@@ -252,15 +241,5 @@ public struct ServeBenchmark: Sendable {
         }
         guard bound else { throw BenchmarkError("bench serve: cannot bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<T, any Error>?
-    func set(_ v: Result<T, any Error>) { lock.withLock { value = v } }
-    func get() throws -> T {
-        guard let value = lock.withLock({ value }) else { throw BenchmarkError("bench serve: the load generator did not finish") }
-        return try value.get()
     }
 }

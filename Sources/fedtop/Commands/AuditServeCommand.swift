@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import TensorCore
+import Transport
 
 /// `fedtop audit serve URL`: attacks a running `fedtop serve` from outside (``ServeAPIAudit``) and
 /// writes the report as the other audits do.
@@ -62,7 +63,7 @@ struct AuditServeCommand: ParsableCommand {
                                   command: "fedtop audit serve \(url)" + (runDirectory.map { " --run \($0)" } ?? "") + " --out \(out) --guesses \(guesses)")
         audit.guesses = guesses
         let finished = audit
-        let report = try Self.blocking { try await finished.run(log: { AuditSweepCommand.progress($0) }) }
+        let report = try Blocking.run { try await finished.run(log: { AuditSweepCommand.progress($0) }) }
         let written = try ReportWriter.write(report, to: out)
         print("fedtop audit serve: report in \(out)/report.html (\(written.count) files)")
         for section in report.sections {
@@ -97,18 +98,6 @@ struct AuditServeCommand: ParsableCommand {
             throw RunError("no API key: set $FEDTOP_API_KEY or give --key-file FILE (a key with the predict scope)")
         }
         return key
-    }
-
-    /// Runs async work from this synchronous command.
-    static func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = SharedValue<Result<T, any Error>>()
-        Task {
-            do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return try box.get()!.get()
     }
 }
 

@@ -245,7 +245,7 @@ struct ServeRun: ParsableCommand {
 private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 /// A value set by one thread and read by another.
-final class SharedValue<Value: Sendable>: @unchecked Sendable {
+private final class SharedValue<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value?
     func set(_ v: Value) { lock.withLock { value = v } }
