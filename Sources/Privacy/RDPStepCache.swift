@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The RDP vector of one step at a given setting, computed once per process and shared: by every
@@ -23,23 +24,26 @@ enum RDPStepCache {
     }
 
     static let capacity = 4096
-    private static let entries = Mutex<[Key: (vector: [Double], computations: Int)]>([:])
+    // NSLock (a pthread mutex), not Synchronization.Mutex: on Linux Mutex waits on a futex that Thread
+    // Sanitizer cannot see, so it reported the table's guarded accesses as races (CI, TSan).
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var table: [Key: (vector: [Double], computations: Int)] = [:]
     private static let misses = Atomic<Int>(0)
 
     /// RDP vectors computed (cache misses) since the process started.
     static var evaluations: Int { misses.load(ordering: .relaxed) }
 
     /// How many times the vector of `key` was computed while it stayed in the cache (0: not there).
-    static func computations(of key: Key) -> Int { entries.withLock { $0[key]?.computations ?? 0 } }
+    static func computations(of key: Key) -> Int { lock.withLock { table[key]?.computations ?? 0 } }
 
     /// The cached vector for `key`, or `compute()`'s, stored.
     static func vector(_ key: Key, compute: () -> [Double]) -> [Double] {
-        if let hit = entries.withLock({ $0[key]?.vector }) { return hit }
+        if let hit = lock.withLock({ table[key]?.vector }) { return hit }
         // Computed outside the lock: two threads may both compute a new setting once; both get the
         // same (pure) result.
         let value = compute()
         misses.add(1, ordering: .relaxed)
-        entries.withLock { table in
+        lock.withLock {
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }
             table[key] = (value, (table[key]?.computations ?? 0) + 1)
         }
