@@ -74,6 +74,35 @@ struct PredictBodyTests {
         #expect(fast > decodable / 2, "fast \(fast) of \(decodable) decodable")
     }
 
+    @Test("fuzz (seeded, 200,000 numbers): the fast path and strtod read every number to the same Double, bit for bit")
+    func numbersAsStrtodReadsThem() throws {
+        var g = SeededGenerator(seed: 1990)
+        for _ in 0..<200_000 {
+            let text: String
+            switch Int.random(in: 0..<6, using: &g) {
+            case 0: text = String(Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &g)))
+            case 1: text = String(Double.random(in: -10...10, using: &g))
+            case 2: text = String(Float.random(in: -3...3, using: &g))
+            case 3:  // a random significand of 1–20 digits, a random point and exponent
+                let digits = String((0..<Int.random(in: 1...20, using: &g)).map { _ in Character(String(Int.random(in: 0...9, using: &g))) })
+                let trimmed = digits.count > 1 && digits.first == "0" ? "1" + digits.dropFirst() : digits
+                let point = Int.random(in: 0...trimmed.count, using: &g)
+                var t = point == 0 || point == trimmed.count ? trimmed : String(trimmed.prefix(point)) + "." + trimmed.dropFirst(point)
+                if Bool.random(using: &g) { t += "e" + String(Int.random(in: -40...40, using: &g)) }
+                text = (Bool.random(using: &g) ? "-" : "") + t
+            case 4: text = String(format: "%.\(Int.random(in: 0...17, using: &g))e", Double.random(in: -1e6...1e6, using: &g))
+            default: text = "0." + String(repeating: "0", count: Int.random(in: 0...25, using: &g)) + String(Int.random(in: 1...9_999_999, using: &g))
+            }
+            let body = RecordsJSON.parse(Array("{\"records\":[[\(text)]]}".utf8), allowOutput: false)
+            guard let reference = Double(text), reference.isFinite, reference == 0 || reference.magnitude >= Double.leastNormalMagnitude else {
+                #expect(body == nil, "\(text) is not a finite normal Double, yet it was read")
+                continue
+            }
+            let value = try #require(body?.records.first?.first, "\(text) was not read")
+            #expect(value.bitPattern == reference.bitPattern, "\(text): \(value) vs strtod's \(reference)")
+        }
+    }
+
     @Test("output is refused on the private route; escapes, unknown keys and duplicates are left to the decoder")
     func leftToTheDecoder() {
         #expect(RecordsJSON.parse(Array(#"{"records":[[1]],"output":"label"}"#.utf8), allowOutput: false) == nil)

@@ -121,23 +121,52 @@ public enum RecordsJSON {
         }
 
         /// An RFC 8259 number whose value is a finite Double that did not underflow.
+        ///
+        /// Clinger's fast path (Clinger 1990, "How to read floating point numbers accurately"; the first
+        /// step of fast_float and of Go's strconv): when the decimal significand w fits in 53 bits and
+        /// the decimal exponent k has |k| ≤ 22, both w and 10^|k| are exact Doubles, so one IEEE
+        /// multiplication or division gives the correctly rounded value — the same Double strtod gives.
+        /// A Float's shortest form (what most clients send) always takes it; anything else goes to strtod.
         mutating func number() -> Double? {
             let start = i
-            _ = take(UInt8(ascii: "-"))
+            let negative = take(UInt8(ascii: "-"))
             guard i < bytes.count else { return nil }
+            var significand: UInt64 = 0
+            var exact = true  // false once the significand no longer fits in 53 bits
+            var exponent = 0
             if bytes[i] == UInt8(ascii: "0") {
                 i += 1
             } else {
-                guard digits() > 0 else { return nil }
+                guard accumulate(&significand, &exact) > 0 else { return nil }
             }
-            if take(UInt8(ascii: ".")) { guard digits() > 0 else { return nil } }
+            if take(UInt8(ascii: ".")) {
+                let fraction = accumulate(&significand, &exact)
+                guard fraction > 0 else { return nil }
+                exponent = -fraction
+            }
             if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
                 i += 1
-                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-                guard digits() > 0 else { return nil }
+                var sign = 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
+                    if bytes[i] == UInt8(ascii: "-") { sign = -1 }
+                    i += 1
+                }
+                var written = 0, digitCount = 0
+                while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+                    if written < 100_000 { written = written * 10 + Int(bytes[i] &- UInt8(ascii: "0")) }
+                    i += 1
+                    digitCount += 1
+                }
+                guard digitCount > 0 else { return nil }
+                exponent += sign * written
             }
             let length = i - start
             guard length < 64 else { return nil }  // longer than any Double needs: let the contract's decoder judge
+            if exact, exponent >= -22, exponent <= 22 {
+                let w = Double(significand)
+                let value = exponent < 0 ? w / Self.powersOfTen[-exponent] : w * Self.powersOfTen[exponent]
+                return negative ? -value : value
+            }
             // strtod on a NUL-terminated copy (the body is not terminated).
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> Double? in
                 for k in 0..<length { buffer[k] = CChar(bitPattern: bytes[start + k]) }
@@ -150,9 +179,20 @@ public enum RecordsJSON {
             }
         }
 
-        mutating func digits() -> Int {
+        /// 10^0 … 10^22: every one an exact Double.
+        static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+
+        /// Reads decimal digits into `significand` while it stays below 2^53; answers how many were read.
+        mutating func accumulate(_ significand: inout UInt64, _ exact: inout Bool) -> Int {
             var n = 0
-            while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1; n += 1 }
+            while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+                if exact {
+                    significand = significand &* 10 &+ UInt64(bytes[i] &- UInt8(ascii: "0"))
+                    if significand > 1 << 53 { exact = false }
+                }
+                i += 1
+                n += 1
+            }
             return n
         }
 

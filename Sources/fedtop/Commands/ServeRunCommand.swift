@@ -87,6 +87,7 @@ struct ServeRun: ParsableCommand {
     }
 
     func run() throws {
+        ServeApplication.runConcurrencyOnEventLoops()
         let (host, port) = try address()
         // No open door: TLS unless --insecure on loopback; keys before anything listens.
         let tls = try tlsConfiguration(host: host)
