@@ -99,6 +99,7 @@ public enum ServeApplication {
         ]))
         router.add(middleware: BodyLimitMiddleware(maxBytes: settings.limits.maxBodyBytes, deadlineMilliseconds: settings.limits.deadlineMilliseconds))
         router.add(middleware: PredictBodyMiddleware(maxBatch: settings.limits.maxBatch, maxPrivateBatch: settings.limits.maxPrivateBatch))
+        router.add(middleware: SingleWriteResponseMiddleware())
         // Second pass: the real registration, after the middlewares.
         try parts.api.registerHandlers(on: router, serverURL: serverURL, configuration: Self.openAPI)
         return router

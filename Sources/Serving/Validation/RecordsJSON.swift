@@ -180,20 +180,24 @@ public enum RecordsJSON {
         }
 
         /// 10^0 … 10^22: every one an exact Double.
-        static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+        static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
         /// Reads decimal digits into `significand` while it stays below 2^53; answers how many were read.
         mutating func accumulate(_ significand: inout UInt64, _ exact: inout Bool) -> Int {
-            var n = 0
-            while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
-                if exact {
-                    significand = significand &* 10 &+ UInt64(bytes[i] &- UInt8(ascii: "0"))
-                    if significand > 1 << 53 { exact = false }
-                }
+            let first = i
+            while i < bytes.count {
+                let digit = bytes[i] &- UInt8(ascii: "0")
+                guard digit <= 9 else { break }
+                significand = significand &* 10 &+ UInt64(digit)
                 i += 1
-                n += 1
+                if significand > 1 << 53 {  // too long for the fast path: count the rest only
+                    exact = false
+                    while i < bytes.count, bytes[i] &- UInt8(ascii: "0") <= 9 { i += 1 }
+                    break
+                }
             }
-            return n
+            return i - first
         }
 
         /// A string of printable ASCII without escapes.

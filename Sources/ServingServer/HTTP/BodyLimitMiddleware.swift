@@ -25,7 +25,7 @@ public struct BodyLimitMiddleware: RouterMiddleware {
             throw ServeRefusal.bodyTooLarge
         }
         let remaining = Double(deadlineMilliseconds) - (RequestRecord.current?.elapsedMilliseconds ?? 0)
-        let maxBytes = self.maxBytes
+        let maxBytes = self.maxBytes, loop = context.channel.eventLoop
         let collected: Request?
         do {
             collected = try await withThrowingTaskGroup(of: Request?.self) { group in
@@ -35,7 +35,14 @@ public struct BodyLimitMiddleware: RouterMiddleware {
                     return request
                 }
                 group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(max(0, remaining) * 1e6))
+                    // The deadline on the connection's event loop (a NIO timer is an entry in that loop's
+                    // queue; Task.sleep would arm a Dispatch timer and wake its manager thread per request).
+                    let timer = loop.scheduleTask(in: .nanoseconds(Int64(max(0, remaining) * 1e6))) {}
+                    try await withTaskCancellationHandler {
+                        try await timer.futureResult.get()
+                    } onCancel: {
+                        timer.cancel()
+                    }
                     return nil
                 }
                 defer { group.cancelAll() }
