@@ -65,12 +65,12 @@ struct AdversarialExamplesTests {
         let x = Self.randomTensor([40, 6], seed: 2, std: 2)
         let y = Self.randomLabels(40, classes: 3, seed: 3)
         for attack in Self.attacks {
-            let adversarial = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: attack, seed: 4)
+            let adversarial = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: attack, seed: 4)
             #expect(adversarial.shape == x.shape)
             #expect(Self.maxDistance(adversarial, x) <= epsilon + 1e-6, "\(attack.name) at ε \(epsilon)")
             #expect(Self.maxDistance(adversarial, x) > epsilon / 2, "\(attack.name) barely moved")
         }
-        let fgsm = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: .fgsm, seed: 4)
+        let fgsm = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: .fgsm, seed: 4)
         let g = model.inputGradient(x, labels: y).gradient
         for k in 0..<x.count where g[flat: k] != 0 {
             #expect(abs(abs(Double(fgsm[flat: k]) - Double(x[flat: k])) - epsilon) <= 1e-6)
@@ -84,7 +84,7 @@ struct AdversarialExamplesTests {
         let x = Tensor(shape: [20, 1, 4, 4]) { for k in 0..<$0.count { $0[k] = g.nextUnitFloat() } }
         let y = Self.randomLabels(20, classes: 3, seed: 7)
         for attack in Self.attacks {
-            let adversarial = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0.3, attack: attack,
+            let adversarial = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0.3, attack: attack,
                                               bounds: 0...1, seed: 8)
             #expect(adversarial.scalars.allSatisfy { (0...1).contains($0) }, "\(attack.name)")
             #expect(Self.maxDistance(adversarial, x) <= 0.3 + 1e-6, "\(attack.name)")
@@ -97,15 +97,15 @@ struct AdversarialExamplesTests {
         let x = Self.randomTensor([10, 5], seed: 10)
         let y = Self.randomLabels(10, classes: 2, seed: 11)
         for attack in Self.attacks {
-            let same = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0, attack: attack, bounds: -0.1...0.1, seed: 12)
+            let same = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0, attack: attack, bounds: -0.1...0.1, seed: 12)
             #expect(same == x, "\(attack.name)")
-            let a = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0.2, attack: attack, seed: 12)
-            let b = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0.2, attack: attack, seed: 12)
+            let a = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0.2, attack: attack, seed: 12)
+            let b = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0.2, attack: attack, seed: 12)
             #expect(a == b, "\(attack.name)")
         }
-        let first = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0.2,
+        let first = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0.2,
                                     attack: .pgd(steps: 1, stepSize: 0.01, randomStart: true), seed: 12)
-        let second = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: 0.2,
+        let second = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: 0.2,
                                      attack: .pgd(steps: 1, stepSize: 0.01, randomStart: true), seed: 13)
         #expect(first != second, "the random start ignores the seed")
     }
@@ -118,7 +118,7 @@ struct AdversarialExamplesTests {
         let x = Self.randomTensor([12, 4], seed: 15)
         let y = Self.randomLabels(12, classes: 2, seed: 16)
         let epsilon = 0.125
-        let adversarial = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: .fgsm, seed: 0)
+        let adversarial = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: .fgsm, seed: 0)
         for i in 0..<12 {
             let (wrong, right) = y[i] == 0 ? (w1, w0) : (w0, w1)
             for j in 0..<4 {
@@ -128,7 +128,7 @@ struct AdversarialExamplesTests {
             }
         }
         // With two classes the sign direction does not depend on x, so PGD ends in the same corner.
-        let pgd = Evasion.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: Self.pgd, seed: 17)
+        let pgd = AdversarialExamples.perturb(model: model, inputs: x, labels: y, epsilon: epsilon, attack: Self.pgd, seed: 17)
         #expect(Self.maxDistance(pgd, adversarial) <= 1e-6)
     }
 
@@ -173,7 +173,7 @@ struct AdversarialExamplesTests {
         #expect(pgd[6] < 0.1)
         #expect(zip(pgd, fgsm).contains { $0 < $1 }, "PGD should find examples FGSM misses at some ε: \(pgd) vs \(fgsm)")
         for epsilon in [0.25, 1.0] {
-            let adversarial = Evasion.perturb(model: model, inputs: data.features, labels: data.labels,
+            let adversarial = AdversarialExamples.perturb(model: model, inputs: data.features, labels: data.labels,
                                               epsilon: epsilon, attack: Self.pgd, seed: 24)
             #expect(Self.meanLoss(model, adversarial, data.labels) > Self.meanLoss(model, data.features, data.labels))
         }

@@ -217,7 +217,7 @@ public struct ServeAPIAudit: Sendable {
         var rows: [[String]] = [], series: [String: [ChartPoint]] = [:]
         for attack in [AdversarialAttack.fgsm, .pgd(steps: 10, stepSize: nil, randomStart: false)] {
             for epsilon in records.perturbations {
-                let adversarial = Evasion.perturb(model: records.model, inputs: records.test.features, labels: records.test.labels, epsilon: epsilon,
+                let adversarial = AdversarialExamples.perturb(model: records.model, inputs: records.test.features, labels: records.test.labels, epsilon: epsilon,
                                                   attack: attack, seed: records.seed)
                 let local = Evasion.accuracy(model: records.model, inputs: adversarial, labels: records.test.labels)
                 var correct = 0, answered = 0, refused = 0

@@ -1,5 +1,3 @@
-import TensorCore
-
 /// A white-box evasion attack under an L∞ budget ε: it moves each input by at most ε per feature so
 /// as to raise the model's loss on the true label (untargeted), using ``Sequential/inputGradient(_:labels:chunkSize:)``.
 ///
@@ -10,7 +8,7 @@ import TensorCore
 ///   (Madry et al. 2018, "Towards deep learning models resistant to adversarial attacks"). The step
 ///   α defaults to 2.5·ε/steps, Madry et al.'s choice: enough to cross the ball from any start.
 ///
-/// Contract: `steps` ≥ 1 and a given `stepSize` is positive and finite (checked by ``Evasion``).
+/// Contract: `steps` ≥ 1 and a given `stepSize` is positive and finite (checked by ``AdversarialExamples``).
 /// ``name`` is the attack's short name, `fgsm` or `pgd-<steps>`, usable as a CSV stem.
 public enum AdversarialAttack: Sendable, Equatable {
     case fgsm
@@ -24,28 +22,8 @@ public enum AdversarialAttack: Sendable, Equatable {
     }
 }
 
-/// A model's accuracy on inputs perturbed by one attack at one budget.
-///
-/// Contract: `accuracy` is the fraction of the `count` samples whose perturbed input is still
-/// classified as its label (0 when `count` is 0); at `epsilon` 0 it is the clean accuracy.
-public struct EvasionResult: Sendable, Equatable {
-    /// ``AdversarialAttack/name``.
-    public var attack: String
-    /// The L∞ budget, in the model's input space.
-    public var epsilon: Double
-    public var accuracy: Double
-    public var count: Int
-
-    public init(attack: String, epsilon: Double, accuracy: Double, count: Int) {
-        self.attack = attack
-        self.epsilon = epsilon
-        self.accuracy = accuracy
-        self.count = count
-    }
-}
-
-/// Evasion attacks on a trained model: adversarial examples (FGSM, Goodfellow et al. 2015; PGD under
-/// L∞, Madry et al. 2018) and the robust accuracy they leave.
+/// Adversarial examples (FGSM, Goodfellow et al. 2015; PGD under L∞, Madry et al. 2018): what the
+/// audit's evasion attacks send and what adversarial training (``AdversarialTraining`` in Privacy) trains on.
 ///
 /// Perturbations are measured in the model's *input space*. fedtop standardises every feature (zero
 /// mean, unit variance on the training data), so ε is in units of each feature's standard deviation:
@@ -61,22 +39,22 @@ public struct EvasionResult: Sendable, Equatable {
 ///   the ball for an input already outside them.
 /// - Deterministic: the same `seed` gives the same examples (the random start of PGD draws from a
 ///   ``SeededGenerator``; FGSM and PGD without a random start do not use the seed).
-public enum Evasion {
+public enum AdversarialExamples {
     /// Adversarial versions of `inputs` under `attack` with budget `epsilon`.
     public static func perturb(model: Sequential, inputs: Tensor, labels: [Int], epsilon: Double,
                                attack: AdversarialAttack, bounds: ClosedRange<Float>? = nil, seed: UInt64) -> Tensor {
-        precondition(epsilon.isFinite && epsilon >= 0, "Evasion: ε must be finite and ≥ 0, got \(epsilon)")
+        precondition(epsilon.isFinite && epsilon >= 0, "AdversarialExamples: ε must be finite and ≥ 0, got \(epsilon)")
         precondition(inputs.rank >= 1 && labels.count == inputs.shape[0],
-                     "Evasion: \(labels.count) labels for inputs of shape \(inputs.shape)")
+                     "AdversarialExamples: \(labels.count) labels for inputs of shape \(inputs.shape)")
         guard epsilon > 0 else { return inputs }
         switch attack {
         case .fgsm:
             let gradient = model.inputGradient(inputs, labels: labels).gradient
             return signStep(from: inputs, along: gradient, by: epsilon, center: inputs, epsilon: epsilon, bounds: bounds)
         case let .pgd(steps, stepSize, randomStart):
-            precondition(steps >= 1, "Evasion: PGD needs at least one step, got \(steps)")
+            precondition(steps >= 1, "AdversarialExamples: PGD needs at least one step, got \(steps)")
             let alpha = stepSize ?? 2.5 * epsilon / Double(steps)
-            precondition(alpha.isFinite && alpha > 0, "Evasion: PGD step size must be positive and finite, got \(alpha)")
+            precondition(alpha.isFinite && alpha > 0, "AdversarialExamples: PGD step size must be positive and finite, got \(alpha)")
             var x = randomStart ? uniformStart(center: inputs, epsilon: epsilon, bounds: bounds, seed: seed) : inputs
             for _ in 0..<steps {
                 let gradient = model.inputGradient(x, labels: labels).gradient
@@ -84,38 +62,6 @@ public enum Evasion {
             }
             return x
         }
-    }
-
-    /// The model's accuracy under each attack at each budget, attack-major: for each of `attacks` in
-    /// order, one result per ε of `epsilons` in order. At ε = 0 every attack reports the clean accuracy.
-    /// Every (attack, ε) uses the same `seed` (common random numbers), so rows differ by ε and attack,
-    /// not by the draw.
-    public static func robustAccuracy(model: Sequential, features: Tensor, labels: [Int], epsilons: [Double],
-                                      attacks: [AdversarialAttack], bounds: ClosedRange<Float>? = nil,
-                                      seed: UInt64) -> [EvasionResult] {
-        precondition(features.rank >= 1 && labels.count == features.shape[0],
-                     "Evasion: \(labels.count) labels for features of shape \(features.shape)")
-        let clean = accuracy(model: model, inputs: features, labels: labels)
-        var results: [EvasionResult] = []
-        for attack in attacks {
-            for epsilon in epsilons {
-                let value = epsilon == 0
-                    ? clean
-                    : accuracy(model: model, inputs: perturb(model: model, inputs: features, labels: labels,
-                                                             epsilon: epsilon, attack: attack, bounds: bounds, seed: seed),
-                               labels: labels)
-                results.append(EvasionResult(attack: attack.name, epsilon: epsilon, accuracy: value, count: labels.count))
-            }
-        }
-        return results
-    }
-
-    /// The fraction of samples whose largest logit is their label (first on ties, as the loss counts it).
-    static func accuracy(model: Sequential, inputs: Tensor, labels: [Int]) -> Double {
-        guard !labels.isEmpty else { return 0 }
-        let predictions = model.logits(for: inputs).argmaxRows()
-        let correct = zip(predictions, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
-        return Double(correct) / Double(labels.count)
     }
 
     /// Π(x + step·sign(g)) onto the ε-ball around `center`, then onto `bounds`. sign(0) = 0, and a NaN
