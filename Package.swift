@@ -123,7 +123,7 @@ let package = Package(
         // A run's options, declared once in a table: the command line, run files (TOML, YAML), run.json,
         // `fedtop init`'s example and the resolved plan of a run.
         .target(name: "RunConfiguration", dependencies: [
-            "Federation", "Transport", "Audit", "Datasets", "TensorCore",
+            "Federation", "Transport", "Audit", "Datasets", "TensorCore", "Privacy",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Yams", package: "Yams"),
         ]),

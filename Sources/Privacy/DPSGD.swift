@@ -35,13 +35,21 @@ public struct DPSGDSettings: Sendable, Equatable {
 ///    under one key — from the kernel (``ChaCha20Generator/secureKey()``) unless the run is seeded;
 /// 4. the sum is divided by the *expected* batch size q·N (not the realised one, which would leak it);
 /// 5. the optimiser steps. The caller accounts one step of (q, σ) per call.
+///
+/// With ``adversarial`` set, step 1's batch has some of its records replaced by adversarial examples
+/// against the current model before step 2 (``AdversarialTraining``: one example per record, so the
+/// accounting is the same).
 public struct DPSGD {
     public var settings: DPSGDSettings
+    /// Adversarial training inside the steps, or nil for clean batches.
+    public var adversarial: AdversarialTraining?
     /// Whether the noise is secure (false for seeded, reproducible runs: ε reported for those says so).
     public let isSecure: Bool
     private let key: [UInt8]
     private var sampler: ChaCha20Generator
     private var step: UInt64 = 0
+    /// Seeds which records of a step become adversarial and PGD's start (not secret: see ``AdversarialTraining``).
+    private let adversarialSeed: UInt64
     /// Noise is drawn in this many parallel streams per step, whatever the core count, so a seeded
     /// run draws the same noise on any machine.
     public static let noiseStreams = 8
@@ -58,6 +66,9 @@ public struct DPSGD {
         }
         // Stream 0 draws the Poisson samples; noise streams start at 1.
         sampler = ChaCha20Generator(key: key, stream: 0, secure: isSecure)
+        // A stream of its own (the last one), so the key itself never seeds anything else.
+        var adversarialStream = ChaCha20Generator(key: key, stream: .max, secure: isSecure)
+        adversarialSeed = adversarialStream.next()
     }
 
     /// The records of one Poisson-subsampled batch out of `count`.
@@ -80,8 +91,12 @@ public struct DPSGD {
             result = BatchGradient(gradient: Tensor(shape: [model.parameterCount]), lossSum: 0, correct: 0,
                                    count: 0, clippedCount: 0, perSampleNorms: [])
         } else {
-            result = computer.compute(model: model, inputs: features.gathering(batch), labels: batch.map { labels[$0] },
-                                      clipNorm: Float(settings.clipNorm))
+            let batchLabels = batch.map { labels[$0] }
+            var inputs = features.gathering(batch)
+            if let adversarial {
+                inputs = adversarial.mix(model: model, inputs: inputs, labels: batchLabels, seed: adversarialSeed &+ step)
+            }
+            result = computer.compute(model: model, inputs: inputs, labels: batchLabels, clipNorm: Float(settings.clipNorm))
         }
         step += 1
         let std = Float(settings.noiseMultiplier * settings.clipNorm)

@@ -49,6 +49,8 @@ public enum PrivacyError: Error, Equatable, CustomStringConvertible {
     case invalidSetting(name: String, value: Double, expected: String)
     /// A history segment that is not `q:σ:steps`.
     case malformedSegment(String)
+    /// A specification (`--adversarial`, …) that does not read; the text says what was expected.
+    case malformedSpecification(String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum PrivacyError: Error, Equatable, CustomStringConvertible {
             return "invalid \(name): \(value) (expected \(expected))"
         case let .malformedSegment(text):
             return "malformed segment '\(text)' (expected q:sigma:steps, e.g. 0.01:1.1:1000, joined by ';')"
+        case let .malformedSpecification(text):
+            return text
         }
     }
 }

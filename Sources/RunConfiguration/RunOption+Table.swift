@@ -1,5 +1,6 @@
 import Datasets
 import Federation
+import Privacy
 import Transport
 
 /// The option table: every option of `fedtop run`, in the order `--help` and `fedtop init` list them.
@@ -11,7 +12,7 @@ extension RunOption {
     public static let all: [RunOption] = [
         hospitals, hospital, certs, rounds, perRound, sampleRate, quorum, deadline, strategy, maxUpdateNorm,
         dataset, partition, testFraction, centralHoldout, featureClip,
-        model, localEpochs, batchSize, learningRate, momentum, seed,
+        model, localEpochs, batchSize, learningRate, momentum, seed, adversarial, adversarialRatio,
         dp, epsilon, delta, clip, noise, clientNoise, clientClip, adaptiveClip, noiseSeed,
         secureAggregation, secaggBits, secaggRange, secaggPhaseTimeout,
         out, name, headless, json,
@@ -98,6 +99,18 @@ extension RunOption {
         check: number { Float($0) >= 0 && Float($0) < 1 ? nil : "must be in [0, 1), got \($0)" })
     public static let seed = RunOption(
         "seed", .seed, .training, help: "Seed for the split, initialisation, selection and batches.", default: .seed(plan.seed))
+    public static let adversarial = RunOption(
+        "adversarial", .string, .training,
+        help: "Local hospitals train on adversarial examples made each step from their current model, inside DP-SGD "
+            + "(the accounting is unchanged): fgsm:EPS | pgd:EPS:STEPS[:ALPHA], ε in standard deviations of each feature.",
+        otherwise: "clean batches", example: .string("pgd:0.1:5"), check: string { text in
+            do { _ = try AdversarialTraining(parsing: text) } catch { return "\(error)" }
+            return nil
+        })
+    public static let adversarialRatio = RunOption(
+        "adversarial-ratio", .number, .training,
+        help: "With --adversarial: the chance that each record of a batch is replaced by its adversarial example.",
+        default: .number(0.5), check: number { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1], got \($0)" })
 
     // MARK: Privacy
 

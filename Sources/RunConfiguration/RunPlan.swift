@@ -1,5 +1,6 @@
 import Datasets
 import Federation
+import Privacy
 import Foundation
 import TensorCore
 import Transport
@@ -129,6 +130,7 @@ public struct RunPlan {
         let training = o.training(TrainingDefaults.forModel(
             o[.model]?.string ?? (localCount > 0 ? DatasetSource.modelNamed(byFormOf: o.string(.dataset)) : nil),
             dpSGD: privacy.sampleLevel))
+        let adversarial = try o.adversarialTraining()
         self.federation = FederationPlan(
             name: o[.name]?.string ?? "", rounds: o.integer(.rounds), localEpochs: o.integer(.localEpochs),
             batchSize: training.batchSize, learningRate: training.learningRate, momentum: Float(o.number(.momentum)),
@@ -136,7 +138,7 @@ public struct RunPlan {
             noise: o[.noise]?.number, clip: training.clipNorm, clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
             adaptiveClip: o.flag(.adaptiveClip), budgetReason: raiseBudget, selection: selection, quorum: quorum,
             deadline: o[.deadline]?.number, maxUpdateNorm: o[.maxUpdateNorm]?.number, seed: o.seed(.seed),
-            noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure)
+            noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure, adversarial: adversarial)
         self.hospitals = localCount
         self.remoteHospitals = remote
         self.certs = certs
@@ -165,6 +167,17 @@ public struct RunPlan {
     }
 }
 extension RunOptions {
+    /// `--adversarial` with `--adversarial-ratio` (`fedtop run` and `fedtop hospital`), or nil.
+    public func adversarialTraining() throws(UsageError) -> AdversarialTraining? {
+        guard let spec = self[.adversarial]?.string else {
+            if isSet(.adversarialRatio) { throw UsageError("--adversarial-ratio needs --adversarial") }
+            return nil
+        }
+        do { return try AdversarialTraining(parsing: spec, ratio: number(.adversarialRatio)) } catch {
+            throw UsageError("--adversarial \(spec): \(error)")
+        }
+    }
+
     /// The options a run uses: a resumed run's `run.json` (in `resume`), overridden by the run file at
     /// `config`, overridden by `commandLine`. `out` is the resumed directory.
     public static func merged(config: String?, resume: String?, commandLine: RunOptions) throws(UsageError) -> RunOptions {

@@ -30,10 +30,11 @@ struct HospitalTrainerTests {
                   seal: try LedgerSeal.loadOrCreate(directory: directory + "/seal", name: "h"), raiseReason: raise)
         }
 
-        func trainer(policy: HospitalPolicy = HospitalPolicy(), budget: Double = 5, data: HospitalData? = nil) throws -> HospitalTrainer {
+        func trainer(policy: HospitalPolicy = HospitalPolicy(), budget: Double = 5, data: HospitalData? = nil,
+                     adversarial: AdversarialTraining? = nil) throws -> HospitalTrainer {
             try FileManager.default.createDirectory(atPath: directory + "/ledgers", withIntermediateDirectories: true)
             return try HospitalTrainer(name: "h", data: data ?? self.data, architecture: model, privacy: privacy(budget: budget),
-                                       policy: policy, seed: 9, gate: ComputeGate(slots: 1))
+                                       policy: policy, seed: 9, gate: ComputeGate(slots: 1), adversarial: adversarial)
         }
 
         var ledgerBytes: Data { (try? Data(contentsOf: URL(fileURLWithPath: directory + "/ledgers/h.ledger"))) ?? Data() }
@@ -64,6 +65,25 @@ struct HospitalTrainerTests {
         #expect(f.ledgerBytes == before && trainer.epsilonSpent == 0 && trainer.status == .idle)
         let update = try trainer.train(globalModel: f.model.parameters, settings: Self.settings()) { _ in }
         #expect(update.epsilonSpent == trainer.epsilonSpent && trainer.epsilonSpent > 0)
+    }
+
+    @Test("adversarial training inside DP-SGD: the ledger charges exactly what clean training charges; the update differs")
+    func adversarialTrainingKeepsTheAccounting() throws {
+        let clean = try Fixture(), robust = try Fixture(); defer { clean.remove(); robust.remove() }
+        let a = try clean.trainer(), b = try robust.trainer(adversarial: AdversarialTraining(parsing: "pgd:0.3:3", ratio: 1))
+        #expect(b.adversarial?.spec == "pgd:0.3:3")
+        var model = clean.model.parameters
+        for round in 1...2 {
+            let u = try a.train(globalModel: model, settings: Self.settings(round: round)) { _ in }
+            let v = try b.train(globalModel: model, settings: Self.settings(round: round)) { _ in }
+            // The same Poisson batches and noise (seeded alike): only the examples differ.
+            #expect(u.epsilonSpent == v.epsilonSpent && (u.epsilonSpent ?? 0) > 0)
+            #expect(u.sampleCount == v.sampleCount && u.spend == v.spend && u.spend != nil)
+            #expect(u.delta.scalars != v.delta.scalars, "adversarial examples changed nothing")
+            model.add(u.delta, scaledBy: 1)
+        }
+        #expect(a.epsilonSpent == b.epsilonSpent)
+        #expect(a.accountant?.segments == b.accountant?.segments)
     }
 
     @Test("evaluations: the policy's number per trained round, then refused until the next round; refused outright on a small test split")

@@ -73,19 +73,24 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
     public let policy: HospitalPolicy
     /// The ε budget its ledger held before this open (nil: a new ledger, or no ledger).
     public let budgetAtOpen: Double?
+    /// Adversarial training in every round it trains, with or without DP-SGD (``AdversarialTraining``);
+    /// the hospital's own choice, like its policy.
+    public let adversarial: AdversarialTraining?
 
     /// - Parameters:
     ///   - architecture: the model's layers (its parameters are replaced by the global model's).
     ///   - privacy: the ledger and budget for sample-level DP, or nil for a hospital that never
     ///     trains with DP-SGD (asked to, it refuses).
     ///   - policy: what it accepts (``HospitalPolicy``).
+    ///   - adversarial: train on adversarial examples (``AdversarialTraining``), or nil for clean batches.
     public init(name: String, data: HospitalData, architecture: Sequential, privacy: Privacy?,
-                policy: HospitalPolicy, seed: UInt64, gate: ComputeGate) throws(HospitalError) {
+                policy: HospitalPolicy, seed: UInt64, gate: ComputeGate, adversarial: AdversarialTraining? = nil) throws(HospitalError) {
         if let problem = policy.problem { throw .invalidSettings(hospital: name, reason: "privacy policy: \(problem)") }
         if policy.requiresDPSGD, privacy == nil {
             throw .invalidSettings(hospital: name, reason: "privacy policy requires DP-SGD but the hospital has no ledger")
         }
         self.policy = policy
+        self.adversarial = adversarial
         self.name = name
         self.data = data
         self.architecture = architecture
@@ -270,6 +275,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         try lock.withLock {
             var state = try dpsgd ?? DPSGD(settings: settings, seed: noiseSeed)
             state.settings = settings
+            state.adversarial = adversarial
             return state
         }
     }
@@ -301,7 +307,13 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
                 indices.shuffle(using: &order)
                 for start in stride(from: 0, to: n, by: settings.batchSize) {
                     let batch = Array(indices[start..<min(start + settings.batchSize, n)])
-                    var g = computer.compute(model: model, inputs: features.gathering(batch), labels: batch.map { labels[$0] })
+                    let batchLabels = batch.map { labels[$0] }
+                    var inputs = features.gathering(batch)
+                    if let adversarial {
+                        inputs = adversarial.mix(model: model, inputs: inputs, labels: batchLabels,
+                                                 seed: seed ^ (UInt64(settings.round) << 32 | UInt64(done)))
+                    }
+                    var g = computer.compute(model: model, inputs: inputs, labels: batchLabels)
                     lossSum += g.lossSum
                     seen += g.count
                     g.gradient.scale(by: 1 / Float(g.count))

@@ -47,12 +47,13 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
     ///     trains with DP-SGD (asked to, it refuses).
     ///   - policy: what it accepts (``HospitalPolicy``); a simulated hospital of a run without
     ///     sample-level DP takes ``HospitalPolicy/permissive``.
+    ///   - adversarial: train on adversarial examples (``AdversarialTraining``).
     public convenience init(name: String, data: HospitalData, architecture: Sequential, privacy: Privacy?,
                             policy: HospitalPolicy = .permissive, knobs: SimulationKnobs = .init(),
-                            seed: UInt64, gate: ComputeGate) throws(HospitalError) {
+                            seed: UInt64, gate: ComputeGate, adversarial: AdversarialTraining? = nil) throws(HospitalError) {
         if let problem = knobs.problem { throw .invalidSettings(hospital: name, reason: problem) }
         try self.init(trainer: HospitalTrainer(name: name, data: data, architecture: architecture, privacy: privacy,
-                                               policy: policy, seed: seed, gate: gate),
+                                               policy: policy, seed: seed, gate: gate, adversarial: adversarial),
                       knobs: knobs)
     }
 

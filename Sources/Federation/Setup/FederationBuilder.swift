@@ -102,7 +102,8 @@ public enum FederationBuilder {
             do {
                 let hospital = try LocalHospital(name: name, data: share, architecture: model, privacy: privacy,
                                                  policy: .simulated(requiresDPSGD: plan.privacy.sampleLevel),
-                                                 knobs: simulation.knobs, seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate)
+                                                 knobs: simulation.knobs, seed: plan.seed &+ UInt64(i + 1) &* 7919, gate: gate,
+                                                 adversarial: plan.adversarial)
                 hospital.attack = simulation.attack
                 locals.append(hospital)
             } catch { throw FederationError.configuration("\(error)") }

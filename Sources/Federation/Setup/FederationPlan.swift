@@ -46,6 +46,8 @@ public struct FederationPlan: Sendable {
     public var secureAggregation: SecureAggregationSettings?
     /// Simulated misbehaviour of local hospitals, by name (`hospital-2`).
     public var simulations: [String: SimulatedHospital]
+    /// Local hospitals train on adversarial examples (``AdversarialTraining``); nil: clean batches.
+    public var adversarial: AdversarialTraining?
 
     /// A plan on fedtop's defaults: 30 rounds of FedAvg, DP-SGD with ε = 3 at δ = 1e-5, 2 hospitals
     /// per round at least.
@@ -54,7 +56,8 @@ public struct FederationPlan: Sendable {
                 delta: Double = 1e-5, noise: Double? = nil, clip: Double = 1, clientNoise: Double? = nil, clientClip: Double = 1,
                 adaptiveClip: Bool = false, budgetReason: String? = nil, selection: HospitalSelection, quorum: Int = 2,
                 deadline: Double? = nil, maxUpdateNorm: Double? = nil, seed: UInt64 = 1, noiseSeed: UInt64? = nil,
-                secureAggregation: SecureAggregationSettings? = nil, simulations: [String: SimulatedHospital] = [:]) {
+                secureAggregation: SecureAggregationSettings? = nil, simulations: [String: SimulatedHospital] = [:],
+                adversarial: AdversarialTraining? = nil) {
         self.name = name
         self.rounds = rounds
         self.localEpochs = localEpochs
@@ -79,9 +82,10 @@ public struct FederationPlan: Sendable {
         self.noiseSeed = noiseSeed
         self.secureAggregation = secureAggregation
         self.simulations = simulations
+        self.adversarial = adversarial
     }
 
-    /// The defaults of ``init(name:rounds:localEpochs:batchSize:learningRate:momentum:strategy:privacy:epsilon:delta:noise:clip:clientNoise:clientClip:adaptiveClip:budgetReason:selection:quorum:deadline:maxUpdateNorm:seed:noiseSeed:secureAggregation:simulations:)``,
+    /// The defaults of ``init(name:rounds:localEpochs:batchSize:learningRate:momentum:strategy:privacy:epsilon:delta:noise:clip:clientNoise:clientClip:adaptiveClip:budgetReason:selection:quorum:deadline:maxUpdateNorm:seed:noiseSeed:secureAggregation:simulations:adversarial:)``,
     /// where they are declared: fedtop's option table shows and applies these.
     public static let defaults = FederationPlan(name: "", selection: .count(1))
 }

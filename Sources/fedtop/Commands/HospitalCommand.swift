@@ -24,7 +24,8 @@ struct HospitalCommand: ParsableCommand {
             """ + "\n\n" + RunOptionArguments.help(sharedOptions))
 
     /// The options a hospital shares with `fedtop run` (from the option table): its data and its noise.
-    static let sharedOptions: [RunOption] = [.dataset, .partition, .testFraction, .featureClip, .seed, .delta, .noiseSeed]
+    static let sharedOptions: [RunOption] = [.dataset, .partition, .testFraction, .featureClip, .seed, .delta, .noiseSeed,
+                                             .adversarial, .adversarialRatio]
     /// The shared options' arguments (`--dataset wdbc`, …), parsed by ``RunOptionArguments``.
     @Argument(parsing: .allUnrecognized, help: .hidden) var sharedArguments: [String] = []
 
@@ -69,6 +70,8 @@ struct HospitalCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         let seed = shared.seed(.seed), delta = shared.number(.delta), noiseSeed = shared[.noiseSeed]?.seed
+        let adversarial: AdversarialTraining?
+        do { adversarial = try shared.adversarialTraining() } catch { throw ValidationError(error.description) }
         // Everything that can be refused is checked before anything is created: a refused start leaves no file.
         let (host, port) = try Self.parseListen(listen)
         if let problem = HospitalName.problem(with: name) { throw ValidationError("--name '\(name)': \(problem)") }
@@ -112,7 +115,7 @@ struct HospitalCommand: ParsableCommand {
                     name: name, data: data, architecture: architecture,
                     privacy: .init(ledgerPath: ledgerPath, epsilonBudget: asked, delta: delta, noiseSeed: noiseSeed,
                                    seal: ledgerSeal, raiseReason: raiseBudget, allowNewLedger: newLedger),
-                    policy: policy, seed: seed &+ 7919, gate: ComputeGate())
+                    policy: policy, seed: seed &+ 7919, gate: ComputeGate(), adversarial: adversarial)
                 if let spec {
                     let simulated = try LocalHospital(trainer: trainer, knobs: spec.knobs)
                     simulated.attack = attack
