@@ -63,6 +63,7 @@ public struct DashboardModel: Sendable, Equatable {
         hospitals = facts.hospitals.map {
             var row = HospitalRow(name: $0.name, location: $0.location, records: $0.records)
             row.policy = $0.policy
+            row.training = $0.training
             return row
         }
     }
@@ -405,6 +406,8 @@ public struct HospitalRow: Sendable, Equatable {
     public var records: Int
     /// Its own privacy policy in one line, as it announced it.
     public var policy: String?
+    /// How it trains besides DP-SGD (``FederationFacts/Hospital/training``).
+    public var training: String?
     public var status = Status.idle
     public var lastLoss: Double?
     public var epsilon: Double?

@@ -14,13 +14,17 @@ public struct FederationFacts: Sendable, Codable, Equatable {
         public var testRecords: Int
         /// The hospital's own privacy policy in one line (``HospitalPolicy/summary``), nil when it told none.
         public var policy: String?
+        /// How it trains, when it is not on clean batches: `adversarial pgd:0.1:3, 50 % of records`
+        /// (``AdversarialTraining``). Nil for clean training, and for a remote hospital (its own choice).
+        public var training: String?
 
-        public init(name: String, location: String, records: Int, testRecords: Int, policy: String? = nil) {
+        public init(name: String, location: String, records: Int, testRecords: Int, policy: String? = nil, training: String? = nil) {
             self.name = name
             self.location = location
             self.records = records
             self.testRecords = testRecords
             self.policy = policy
+            self.training = training
         }
     }
 

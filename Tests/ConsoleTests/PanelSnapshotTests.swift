@@ -99,11 +99,12 @@ struct PanelSnapshotTests {
         try Snapshot.check(Snapshot.serialize(detail, attributes: false), named: "detail-160x48-unicode")
     }
 
-    @Test("the detail view shows the hospital's own privacy policy, as its Hello announced it")
+    @Test("the detail view shows the hospital's own privacy policy, as its Hello announced it, and adversarial training where it is on")
     func detailShowsPolicy() {
         let facts = FederationFacts(hospitals: [
             .init(name: "alice", location: "127.0.0.1:7441", records: 150, testRecords: 38, policy: "DP-SGD required, σ ≥ 0.8, ε/round ≤ 0.5"),
-            .init(name: "hospital-2", location: "local", records: 150, testRecords: 38),
+            .init(name: "hospital-2", location: "local", records: 150, testRecords: 38,
+                  training: "adversarial pgd:0.1:3, 50 % of records"),
         ], privacy: .sample)
         var c = ConsoleController()
         c.showDetail = true
@@ -114,6 +115,8 @@ struct PanelSnapshotTests {
         let local = Snapshot.render(ConsoleView(model: DashboardModel(facts: facts), controller: c, themeName: "default"),
                                     width: 160, height: 48, .unicode)
         #expect(!local.contains("policy:"))
+        #expect(local.contains("training: adversarial pgd:0.1:3, 50 % of records"))
+        #expect(!alice.contains("training:"))
     }
 
     @Test("a terminal below 80×24 says so; sizes between adapt without overlapping panels",

@@ -86,6 +86,7 @@ public enum HospitalDetail {
             ("\(g.epsilon) \(fmtEpsilon(h.epsilon ?? 0)) / \(fmt(m.epsilonBudget ?? .infinity))  progress \(h.stepsDone)/\(h.stepsTotal) steps", .text),
         ]
         if let policy = h.policy { lines.append(("policy: \(context.text(policy))", .text)) }
+        if let training = h.training { lines.append(("training: \(context.text(training))", .text)) }
         if let note = h.note { lines.append(("last problem: \(context.text(note))", .warning)) }
         lines.append(("enter/esc: back   d: \(h.dropped ? "restore" : "drop")   x: \(h.malicious ? "honest" : "malicious")", .dim))
         // Long lines (a policy, a reason) wrap rather than being cut.

@@ -12,7 +12,8 @@ extension FederationSetup {
             hospitals: hospitals.map { h in
                 let summary = try? h.summary()
                 return .init(name: h.name, location: h.location.description, records: h.trainRecords,
-                             testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary)
+                             testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary,
+                             training: h.location == .local ? plan.adversarial.map { "adversarial \($0)" } : nil)
             },
             privacy: plan.privacy, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil,
             majorityBaseline: majorityBaseline)
