@@ -36,6 +36,28 @@ struct AuditCommandTests {
         }
     }
 
+    @Test("the robustness sweep: a row per (DP ε, training, attack), mean ± sd over the seeds; adversarial training raises PGD accuracy")
+    func robustness() async throws {
+        let out = Self.scratch("robustness")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try await CommandRunner.runOffPool([
+            "audit", "sweep", "--sweeps", "robustness", "--dataset", "wdbc", "--robustness-epsilons", "inf", "--adversarial", "pgd:0.5:5",
+            "--adversarial-ratio", "1", "--seeds", "2", "--perturbations", "0,0.5", "--hospitals", "3", "--rounds", "5", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("[4/4]"), "2 trainings × 2 seeds: \(r.stderr)")
+        let rows = try String(contentsOfFile: out + "/robustness.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(rows.first == ["DP", "training", "seeds", "clean accuracy", "attack", "δ∞=0.5"])
+        #expect(rows.count == 5, "clean and pgd:0.5:5, each under FGSM and PGD: \(rows)")
+        func mean(_ cell: String) throws -> Double { try #require(Double(cell.split(separator: " ").first ?? "")) }
+        let clean = try #require(rows.first { $0[1] == "clean" && $0[4] == "pgd-10" })
+        let robust = try #require(rows.first { $0[1] == "pgd:0.5:5 (100 %)" && $0[4] == "pgd-10" })
+        #expect(clean[2] == "2" && clean[5].contains(" ± "))
+        #expect(try mean(robust[5]) > mean(clean[5]), "PGD accuracy at 0.5: adversarially trained \(robust[5]) vs clean \(clean[5])")
+        #expect(try String(contentsOfFile: out + "/report.md", encoding: .utf8).contains("Robustness: adversarial training"))
+    }
+
     @Test("audit --run audits a finished run's last checkpoint")
     func finishedRun() async throws {
         let dir = Self.scratch("run")
@@ -55,6 +77,8 @@ struct AuditCommandTests {
     func badArguments() throws {
         for args in [["audit"], ["audit", "sweep", "--epsilons", "1,abc"], ["audit", "sweep", "--malicious", "7"],
                      ["audit", "sweep", "--defences", "fedavg,bogus"], ["audit", "sweep", "--sweeps", "frontier,nope"],
+                     ["audit", "sweep", "--adversarial", "pgd:0.1"], ["audit", "sweep", "--seeds", "0"],
+                     ["audit", "sweep", "--robustness-epsilons", "0"],
                      ["audit", "--run", "/nonexistent/run", "--shadows", "1"]] {
             let r = try CommandRunner.run(args)
             #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")

@@ -62,7 +62,7 @@ extension AuditSections {
             paragraphs: ["FGSM (Goodfellow et al. 2015) and PGD with 10 steps and a random start (Madry et al. 2018) against each frontier "
                          + "model, L∞ perturbations in the model's input space (standardised features: 0.1 is a tenth of each feature's "
                          + "standard deviation), on the non-member hold-out. DP does not make a model robust to evasion; "
-                         + "adversarial training would, and is not part of this audit."],
+                         + "adversarial training is what does (the robustness sweep measures it)."],
             tables: [ReportTable(name: "strength", caption: "Accuracy against perturbation size", columns: ["model", "attack", "perturbation", "accuracy"],
                                  rows: rows)],
             charts: [ReportChart(name: "strength-chart", title: "Accuracy against perturbation size", xLabel: "L∞ perturbation (standard deviations)",

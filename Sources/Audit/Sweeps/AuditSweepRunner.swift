@@ -1,4 +1,5 @@
 import Foundation
+import Privacy
 
 /// What a sweep trains and attacks: the base setting, and what each sweep varies.
 public struct AuditSweepPlan: Sendable {
@@ -21,6 +22,11 @@ public struct AuditSweepPlan: Sendable {
     public var maxUpdateNorm: Double
     public var ablationEpsilon: Double
     public var measures: AuditTrial.Measures
+    /// Robustness: the sample-level ε of the federations compared (∞: no DP), the adversarial
+    /// trainings compared with clean training, and the seeds each setting is trained with.
+    public var robustnessEpsilons: [Double] = [1, 4, .infinity]
+    public var adversarialTrainings: [AdversarialTraining] = []
+    public var robustnessSeeds = 5
 
     public init(base: AuditTrial.Setting, epsilons: [Double], malicious: [Int], defences: [String], attacks: [AuditPoisoning],
                 perturbations: [Double], clientDP: (clip: Double, noise: Double), dpLocalEpochs: Int, dpLearningRate: Float,
@@ -52,7 +58,7 @@ public struct AuditSweepPlan: Sendable {
 public final class AuditSweepRunner {
     /// One exercise of the sweep, by the name `--sweeps` takes.
     public enum Sweep: String, CaseIterable, Sendable {
-        case frontier, poisoning, ablation, strength
+        case frontier, poisoning, ablation, strength, robustness
     }
 
     public let plan: AuditSweepPlan
@@ -78,6 +84,7 @@ public final class AuditSweepRunner {
         total = (sweeps.contains(.frontier) || sweeps.contains(.strength) ? plan.epsilons.count : 0)
             + (sweeps.contains(.poisoning) ? poisoningSettings().count : 0)
             + (sweeps.contains(.ablation) ? ablationSettings().count : 0)
+            + (sweeps.contains(.robustness) ? robustnessSettings().count : 0)
         var sections: [ReportSection] = []
         let b = plan.base
         let setup = [
@@ -94,6 +101,7 @@ public final class AuditSweepRunner {
         if sweeps.contains(.poisoning) { sections += AuditSections.poisoning(try runPoisoning(), plan: plan) }
         if sweeps.contains(.ablation) { sections.append(AuditSections.ablation(try runAblation(), plan: plan)) }
         if sweeps.contains(.strength) { sections.append(try AuditSections.strength(frontier, plan: plan, log: progress)) }
+        if sweeps.contains(.robustness) { sections.append(AuditSections.robustness(try runRobustness(), plan: plan)) }
         return AuditReport(title: "fedtop audit: \(b.dataset), \(b.hospitals) hospitals", setup: setup, sections: sections)
     }
 
@@ -185,5 +193,41 @@ public final class AuditSweepRunner {
         var loss = plan.measures
         loss.shadows = 0
         return try ablationSettings().map { try trial($0, measures: loss) }
+    }
+
+    /// Every (ε, training) pair, each with `robustnessSeeds` seeds: clean training first, then each
+    /// adversarial training, under DP-SGD's recipe where ε is finite.
+    func robustnessSettings() -> [AuditTrial.Setting] {
+        var out: [AuditTrial.Setting] = []
+        for e in plan.robustnessEpsilons {
+            for training in [nil] + plan.adversarialTrainings.map(Optional.some) {
+                for k in 0..<plan.robustnessSeeds {
+                    var s = plan.base
+                    s.epsilon = e.isFinite ? e : nil
+                    if e.isFinite {
+                        s.localEpochs = plan.dpLocalEpochs
+                        s.learningRate = plan.dpLearningRate
+                    }
+                    s.adversarial = training
+                    s.seed = plan.base.seed &+ UInt64(k)
+                    s.label = "robustness ε=\(e.isFinite ? AuditSections.number(e) : "∞") \(training?.spec ?? "clean") seed \(s.seed)"
+                    out.append(s)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Trains each robustness setting and measures FGSM and PGD accuracy on its hold-out.
+    private func runRobustness() throws -> [AuditSections.RobustnessTrial] {
+        var measures = plan.measures
+        measures.membership = false
+        return try robustnessSettings().map { s in
+            let o = try trial(s, measures: measures)
+            progress("\(s.label): FGSM and PGD on the hold-out")
+            return AuditSections.RobustnessTrial(setting: s, accuracy: o.accuracy,
+                                                 evasion: AuditSections.evasionCurves(model: o.model, test: o.test,
+                                                                                      perturbations: plan.perturbations, seed: s.seed))
+        }
     }
 }

@@ -45,6 +45,8 @@ public struct AuditTrial {
         public var seed: UInt64 = 1
         /// Fraction of the records held out centrally before the split.
         public var holdout = 0.4
+        /// Every hospital trains on adversarial examples (``AdversarialTraining``); nil: clean batches.
+        public var adversarial: AdversarialTraining?
 
         public init(label: String) { self.label = label }
     }
@@ -107,6 +109,7 @@ public struct AuditTrial {
             selection: s.clientDP != nil ? .rate(1) : .count(s.hospitals), quorum: min(s.quorum, s.hospitals),
             maxUpdateNorm: s.maxUpdateNorm, seed: s.seed, simulations: simulations)
         if let clip = s.clientDP?.clip { plan.clientClip = clip }
+        plan.adversarial = s.adversarial
         let folder = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         defer {
             try? FileManager.default.removeItem(atPath: folder)

@@ -3,6 +3,7 @@ import ArgumentParser
 import Audit
 import Federation
 import Foundation
+import Privacy
 
 /// `fedtop audit`: attack the federation and measure what the defences buy. `--run DIR` audits a
 /// finished run; `fedtop audit sweep` trains federations across ε, malicious hospitals, defences and
@@ -82,13 +83,19 @@ struct AuditSweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep", abstract: "Train federations across ε, malicious hospitals and defences; attack them; write the report.")
 
-    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength.") var sweeps = "frontier,poisoning,ablation,strength"
+    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength, robustness (adversarial training; not run unless named).")
+    var sweeps = "frontier,poisoning,ablation,strength"
     @Option(help: "Frontier: sample-level ε of every hospital (inf: no DP).") var epsilons = "0.5,1,2,4,8,inf"
     @Option(help: "Poisoning: how many of the hospitals are malicious.") var malicious = "0,1,2"
     @Option(help: "Poisoning: the defences (strategies; client-dp = DP-FedAvg with --client-clip and --client-noise).")
     var defences = "fedavg,median,trimmed:0.2,krum:1,multikrum:1:3,normbound:0.5,client-dp"
     @Option(help: "Poisoning: the attacks (flip: label flipping; backdoor: pixel trigger with model replacement).") var attacks = "flip,backdoor"
     @Option(help: "Strength: FGSM/PGD perturbation sizes, in standard deviations of each feature.") var perturbations = "0,0.05,0.1,0.2,0.3,0.5"
+    @Option(help: "Robustness: sample-level ε of the federations compared (inf: no DP).") var robustnessEpsilons = "1,4,inf"
+    @Option(help: "Robustness: the adversarial trainings compared with clean training, comma-separated (fgsm:EPS or pgd:EPS:STEPS[:ALPHA]).")
+    var adversarial = "fgsm:0.3,pgd:0.3:5"
+    @Option(help: "Robustness: the chance that each record of a batch is replaced by its adversarial example.") var adversarialRatio = 0.5
+    @Option(help: "Robustness: seeds per setting (seed, seed+1, …); each cell of its table is a mean ± sd over them.") var seeds = 5
     @Option(help: "The data (image data for the backdoor: digits or lesions).") var dataset = "digits"
     @Option(help: "Hospitals in every federation.") var hospitals = 5
     @Option(help: "Fraction of the records held out centrally (non-member targets and the attacker's population); the rest is split among the hospitals.")
@@ -132,6 +139,19 @@ struct AuditSweepCommand: ParsableCommand {
             do { _ = try StrategyParser.parse(String(d)) } catch { throw ValidationError("--defences: \(error)") }
         }
         _ = try Self.numbers(perturbations, option: "--perturbations", allowInfinity: false)
+        let r = try Self.numbers(robustnessEpsilons, option: "--robustness-epsilons", allowInfinity: true)
+        guard r.allSatisfy({ $0 > 0 }) else { throw ValidationError("--robustness-epsilons must be > 0 (inf for no DP), got '\(robustnessEpsilons)'") }
+        _ = try adversarialTrainings()
+        guard seeds >= 1, seeds <= 100 else { throw ValidationError("--seeds must be in 1…100, got \(seeds)") }
+    }
+
+    /// `--adversarial`'s trainings at `--adversarial-ratio`.
+    func adversarialTrainings() throws -> [AdversarialTraining] {
+        try adversarial.split(separator: ",").map { spec in
+            do { return try AdversarialTraining(parsing: String(spec), ratio: adversarialRatio) } catch {
+                throw ValidationError("--adversarial \(spec): \(error)")
+            }
+        }
     }
 
     /// Comma-separated numbers (`inf` allowed where asked).
@@ -172,7 +192,7 @@ struct AuditSweepCommand: ParsableCommand {
         base.learningRate = learningRate
         base.seed = seed
         base.holdout = holdout
-        let plan = AuditSweepPlan(base: base, epsilons: try Self.numbers(epsilons, option: "--epsilons", allowInfinity: true),
+        var plan = AuditSweepPlan(base: base, epsilons: try Self.numbers(epsilons, option: "--epsilons", allowInfinity: true),
                                   malicious: try Self.numbers(malicious, option: "--malicious", allowInfinity: false).map { Int($0) },
                                   defences: defences.split(separator: ",").map(String.init),
                                   attacks: attacks.split(separator: ",").compactMap { AuditPoisoning(rawValue: String($0)) },
@@ -180,6 +200,9 @@ struct AuditSweepCommand: ParsableCommand {
                                   clientDP: (clientClip, clientNoise), dpLocalEpochs: dpLocalEpochs, dpLearningRate: dpLearningRate,
                                   maxUpdateNorm: maxUpdateNorm, ablationEpsilon: ablationEpsilon,
                                   measures: .init(membership: true, shadows: shadows, targetLimit: targets))
+        plan.robustnessEpsilons = try Self.numbers(robustnessEpsilons, option: "--robustness-epsilons", allowInfinity: true)
+        plan.adversarialTrainings = try adversarialTrainings()
+        plan.robustnessSeeds = seeds
         let runner = AuditSweepRunner(plan: plan, scratch: scratch,
                                       command: "fedtop audit sweep " + CommandLine.arguments.dropFirst(3).joined(separator: " "),
                                       progress: Self.progress)
