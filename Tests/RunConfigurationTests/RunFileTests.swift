@@ -241,7 +241,8 @@ struct RunFileTests {
             .strategy: .string("s"), .rounds: .integer(6), .dataset: .string("d"), .partition: .string("iid"),
             .testFraction: .number(0.7), .centralHoldout: .number(0.21), .featureClip: .number(4.5),
             .model: .string("m"), .localEpochs: .integer(8), .batchSize: .integer(9),
-            .learningRate: .number(0.11), .momentum: .number(0.12), .seed: .seed(13), .dp: .string("both"),
+            .learningRate: .number(0.11), .momentum: .number(0.12), .seed: .seed(13),
+            .adversarial: .string("pgd:0.1:5"), .adversarialRatio: .number(0.4), .dp: .string("both"),
             .epsilon: .number(14), .delta: .number(0.015), .noise: .number(16), .clip: .number(17),
             .clientNoise: .number(18), .clientClip: .number(19), .adaptiveClip: .boolean(true),
             .noiseSeed: .seed(20), .secureAggregation: .boolean(true), .secaggBits: .integer(12),
@@ -258,7 +259,7 @@ struct RunFileTests {
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOption.all.count == 38)
+        #expect(RunOption.all.count == 40)
         #expect(RunOption.closest(to: "LEARNING_RATE") == .learningRate)
         #expect(RunOption.closest(to: "noiseSeed") == .noiseSeed)
         #expect(RunOption.closest(to: "epsilion") == .epsilon)

@@ -43,6 +43,30 @@ struct FederatedRunTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
     }
 
+    @Test("--adversarial: the same ε as clean training (seeded alike), a different model, run.json carries it; a bad spec exits 2")
+    func adversarialTraining() throws {
+        var spent: [String: String] = [:]
+        for adversarial in [nil, "pgd:0.3:3"] {
+            let dir = Self.scratch()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "2", "--epsilon", "4", "--noise-seed", "3",
+                                           "--out", dir] + (adversarial.map { ["--adversarial", $0, "--adversarial-ratio", "1"] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = roundLines(r.stdout)
+            #expect(lines.count == 2)
+            spent[adversarial ?? "clean"] = lines.map { String($0[$0.range(of: "ε(seeded)")!.lowerBound...].prefix(40)) }.joined(separator: "|")
+            spent[(adversarial ?? "clean") + " loss"] = lines.map { String(value(after: "loss", in: $0) ?? .nan) }.joined(separator: "|")
+            let runJSON = try String(contentsOfFile: dir + "/run.json", encoding: .utf8)
+            #expect(runJSON.contains("pgd:0.3:3") == (adversarial != nil))
+        }
+        #expect(spent["clean"] == spent["pgd:0.3:3"], "ε differs: \(spent)")
+        #expect(spent["clean loss"] != spent["pgd:0.3:3 loss"], "the adversarial run trained the same model: \(spent)")
+        for bad in [["--adversarial", "pgd:0.1"], ["--adversarial", "fgsm:20"], ["--adversarial-ratio", "0.5"]] {
+            let r = try CommandRunner.run(["run", "--headless", "--dataset", "wdbc", "--rounds", "1"] + bad)
+            #expect(r.status == 2 && r.stderr.contains("--adversarial"), "\(bad): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test("digits (MLP) and lesions (CNN) on their defaults: every round completes and the evaluation loss falls",
           arguments: [("digits", 6), ("lesions:2000", 8)])
     func builtinDatasets(dataset: String, rounds: Int) async throws {
