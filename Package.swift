@@ -52,7 +52,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Datasets", dependencies: ["TensorCore"],
-                resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv")]),
+                resources: [.copy("Resources/wdbc.csv"), .copy("Resources/digits.csv"), .copy("Resources/patients.csv"),
+                            .copy("Resources/patients.schema")]),
         .target(name: "Privacy", dependencies: [
             "TensorCore",
             .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -17,6 +17,9 @@ struct CSVReader {
     private let bytes: ArraySlice<UInt8>
     private let file: String
     private let separator: UInt8
+    /// Columns (0-based) whose cells are skipped: returned as "" without their bytes being copied or
+    /// decoded (identifier columns, ``PatientTable``).
+    var skipped: [Bool] = []
     private var position: Int
     private var line: Int
 
@@ -58,6 +61,7 @@ struct CSVReader {
         var i = range.lowerBound
         while true {
             let column = cells.count + 1
+            let skip = column <= skipped.count && skipped[column - 1]
             while i < range.upperBound, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
             if i < range.upperBound, bytes[i] == 0x22 {
                 var value: [UInt8] = []
@@ -66,7 +70,7 @@ struct CSVReader {
                 while i < range.upperBound {
                     if bytes[i] == 0x22 {
                         if i + 1 < range.upperBound, bytes[i + 1] == 0x22 {
-                            value.append(0x22)
+                            if !skip { value.append(0x22) }
                             i += 2
                             continue
                         }
@@ -74,7 +78,7 @@ struct CSVReader {
                         i += 1
                         break
                     }
-                    value.append(bytes[i])
+                    if !skip { value.append(bytes[i]) }
                     i += 1
                 }
                 guard closed else {
@@ -88,13 +92,13 @@ struct CSVReader {
                         expected: "a separator after the closing quote",
                         found: "'\(String(decoding: [bytes[i]], as: UTF8.self))'")
                 }
-                cells.append(String(decoding: value, as: UTF8.self))
+                cells.append(skip ? "" : String(decoding: value, as: UTF8.self))
             } else {
                 let start = i
                 while i < range.upperBound, bytes[i] != separator { i += 1 }
                 var end = i
                 while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-                cells.append(String(decoding: bytes[start..<end], as: UTF8.self))
+                cells.append(skip ? "" : String(decoding: bytes[start..<end], as: UTF8.self))
             }
             if i < range.upperBound {
                 i += 1  // the separator; a field follows, possibly empty

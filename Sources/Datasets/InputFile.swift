@@ -21,6 +21,40 @@ enum InputFile {
         }
     }
 
+    /// Calls `body` with the bytes of the file at `path`, read with POSIX `read` into one buffer that is
+    /// zeroed before it is freed: no copy of the file's bytes outlives the call (Foundation's `Data`
+    /// would leave freed copies, or map the file). For files holding what must not stay in memory
+    /// (``PatientTable``'s identifier columns).
+    static func withBytesZeroedAfter<T>(at path: String, _ body: (ArraySlice<UInt8>) throws -> T) throws -> T {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DatasetError.unreadable(file: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw DatasetError.unreadable(file: path, reason: "it is a directory, not a file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DatasetError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        let size = Int(info.st_size)
+        guard size <= 1 << 30 else { throw DatasetError.unreadable(file: path, reason: "larger than 1 GiB (\(size) bytes)") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        defer {
+            // The only buffer: uniquely referenced once `body` has returned, so this zeroes it in place.
+            bytes.withUnsafeMutableBytes { b in if let base = b.baseAddress { memset(base, 0, b.count) } }
+        }
+        var done = 0
+        try bytes.withUnsafeMutableBytes { b in
+            while done < size {
+                let n = read(fd, b.baseAddress! + done, size - done)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw DatasetError.unreadable(file: path, reason: n == 0 ? "shorter than its size" : String(cString: strerror(errno))) }
+                done += n
+            }
+        }
+        return try body(bytes[...])
+    }
+
     /// Throws a clear error when `bytes` is a compressed or archived file rather than the raw format
     /// (`format` names it for the message, e.g. "IDX").
     static func rejectCompressed(_ bytes: [UInt8], file: String, format: String) throws {

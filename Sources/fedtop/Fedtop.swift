@@ -13,7 +13,7 @@ struct Fedtop: ParsableCommand {
         abstract: "A terminal console for privacy-preserving federated learning across hospitals.",
         version: "fedtop 0.18.0",
         subcommands: [Run.self, InitCommand.self, HospitalCommand.self, CertsCommand.self, PrivacyCommand.self, ReplayCommand.self, AuditCommand.self,
-                      ServeCommand.self, Bench.self],
+                      ServeCommand.self, DataCommand.self, Bench.self],
         defaultSubcommand: Run.self)
 }
 

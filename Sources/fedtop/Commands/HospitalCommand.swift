@@ -59,6 +59,11 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "Most local epochs one round may ask for (default \(WorkLimits.standard.maxLocalEpochs)).") var maxLocalEpochs: Int?
     @Option(help: "Most optimiser steps one round may ask for (default \(WorkLimits.standard.maxStepsPerRound)).") var maxSteps: Int?
     @Option(help: "Calls a second allowed from one peer (with a burst of twice that).") var rateLimit = 20.0
+    @Option(help: "A schema for --dataset csv:PATH (`fedtop data check`): identifier and sensitive columns are never read, quasi-identifiers are not model inputs, and the table must be k-anonymous.")
+    var schema: String?
+    @Option(help: "With --schema: the k the table must meet (every quasi-identifier combination shared by ≥ k records).") var k = 5
+    @Flag(help: "With --schema: serve a table that is not k-anonymous (said on standard error at start).") var allowBelowK = false
+    @Flag(help: "With --schema: train on the quasi-identifiers too (numbers as they are, text as category indices).") var allowQuasiFeatures = false
     @Option(help: "Simulate a slow, straggling or malicious hospital (demos and tests): speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=flip|backdoor|nan|inf|scale=K|counts.")
     var simulate: String?
     @Flag(help: "Plaintext, no certificates, unsigned models: loopback demos only (refused on any other address).")
@@ -70,6 +75,8 @@ struct HospitalCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         let seed = shared.seed(.seed), delta = shared.number(.delta), noiseSeed = shared[.noiseSeed]?.seed
+        if schema == nil, allowBelowK || allowQuasiFeatures { throw ValidationError("--allow-below-k and --allow-quasi-features need --schema") }
+        guard k >= 2 else { throw ValidationError("--k must be at least 2, got \(k)") }
         let adversarial: AdversarialTraining?
         do { adversarial = try shared.adversarialTraining() } catch { throw ValidationError(error.description) }
         // Everything that can be refused is checked before anything is created: a refused start leaves no file.
@@ -218,7 +225,11 @@ struct HospitalCommand: ParsableCommand {
             throw ValidationError("--shard '\(shard)': expected i/n with 1 ≤ i ≤ n")
         }
         let whole: any RecordSource
-        do { whole = try DatasetSource.open(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
+        if let schema {
+            whole = try minimisedTable(dataset: dataset, schema: schema)
+        } else {
+            do { whole = try DatasetSource.open(dataset) } catch { throw ValidationError("--dataset \(dataset): \(error)") }
+        }
         let scheme: PartitionScheme
         do { scheme = try PartitionScheme(parsing: o.string(.partition)) } catch { throw ValidationError("--partition: \(error)") }
         let data: HospitalData
@@ -227,6 +238,23 @@ struct HospitalCommand: ParsableCommand {
                                             featureClip: featureClip.map { Float($0) })
         } catch { throw ValidationError("--shard \(shard) of \(whole.name): \(error)") }
         return (data, .init(datasetName: whole.name, featureShape: whole.featureShape, classNames: whole.classNames))
+    }
+
+    /// `--dataset csv:PATH` read under `--schema`, refused when it is not `--k`-anonymous (unless
+    /// `--allow-below-k`): the hospital's own check, before any record is served.
+    private func minimisedTable(dataset: String, schema: String) throws -> Dataset {
+        guard dataset.hasPrefix("csv:") else { throw ValidationError("--schema needs --dataset csv:PATH, got '\(dataset)'") }
+        let path = String(dataset.dropFirst(4))
+        let table = try DataCheckCommand.load(file: path, schema: schema)
+        let report = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k)
+        if !report.holds {
+            let line = "\(path) is not \(k)-anonymous under \(schema): the smallest equivalence class has \(report.smallestClass) record(s), "
+                + "\(report.recordsAtRisk) of \(report.records) records are in classes below \(k) "
+                + "(generalise it first: fedtop data check \(path) --schema \(schema) --k \(k) --generalise --out FILE)"
+            guard allowBelowK else { throw ValidationError(line) }
+            FileHandle.standardError.write(Data("fedtop hospital: serving although \(line); --allow-below-k\n".utf8))
+        }
+        return table.dataset(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, includingQuasi: allowQuasiFeatures)
     }
 
     static func parseListen(_ text: String) throws -> (host: String, port: Int) {
