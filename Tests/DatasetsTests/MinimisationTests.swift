@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Datasets
+@testable import Datasets
 import Foundation
 import TensorCore
 import Testing
@@ -97,6 +97,17 @@ struct MinimisationTests {
             #expect(!ProcessMemory.contains(masked: id), "the \(column) token is still in memory after loading")
             withExtendedLifetime(table) {}
         }
+    }
+
+    @Test("the reader hands back a skipped column's cells empty, quoted or not, and reads the others as before")
+    func skippedCellsAreNotDecoded() throws {
+        let text = "P-1,\"Doe, Jane\",44\n\"P-2\",  Roe ,51\n"
+        var reader = CSVReader(bytes: Array(text.utf8)[...], file: "t.csv", separator: UInt8(ascii: ","))
+        reader.skipped = [true, true, false]
+        #expect(try reader.next()?.cells == ["", "", "44"])
+        #expect(try reader.next()?.cells == ["", "", "51"])
+        var plain = CSVReader(bytes: Array(text.utf8)[...], file: "t.csv", separator: UInt8(ascii: ","))
+        #expect(try plain.next()?.cells == ["P-1", "Doe, Jane", "44"])
     }
 
     @Test("every column needs a role, and every quasi-identifier, feature and label column must be there; named")
