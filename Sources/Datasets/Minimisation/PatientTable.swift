@@ -76,8 +76,10 @@ public struct PatientTable: Sendable {
     }
 
     /// The model's records: the feature columns, and with `includingQuasi` the quasi-identifiers too
-    /// (numbers as they are, other text as the index of its value among the column's sorted values).
-    public func dataset(name: String, includingQuasi: Bool = false) -> Dataset {
+    /// (numbers as they are, other text as the index of its value among the column's sorted values) —
+    /// `quasi`'s columns instead of the table's when given (generalised ones, ``Datafly``).
+    public func dataset(name: String, includingQuasi: Bool = false, quasi replacement: [[String]]? = nil) -> Dataset {
+        let quasi = replacement ?? self.quasi
         let n = count, f = featureNames.count
         guard includingQuasi, !quasiNames.isEmpty else {
             return Dataset(name: name, features: Tensor(shape: [n, f], scalars: features), labels: labels,
