@@ -54,7 +54,11 @@ struct FederatedRunTests {
             #expect(r.status == 0, "\(r.stderr)")
             let lines = roundLines(r.stdout)
             #expect(lines.count == 2)
-            spent[adversarial ?? "clean"] = lines.map { String($0[$0.range(of: "ε(seeded)")!.lowerBound...].prefix(40)) }.joined(separator: "|")
+            // `ε(seeded) [a b c] / 4.00` of each round line (the round's seconds after it differ).
+            spent[adversarial ?? "clean"] = lines.map { line in
+                let from = line.range(of: "ε(seeded)")!.lowerBound, to = line.range(of: "/ 4.00")!.upperBound
+                return String(line[from..<to])
+            }.joined(separator: "|")
             spent[(adversarial ?? "clean") + " loss"] = lines.map { String(value(after: "loss", in: $0) ?? .nan) }.joined(separator: "|")
             let runJSON = try String(contentsOfFile: dir + "/run.json", encoding: .utf8)
             #expect(runJSON.contains("pgd:0.3:3") == (adversarial != nil))
