@@ -47,9 +47,34 @@ struct CSVReader {
             let start = position
             position = end < bytes.endIndex ? end + 1 : end
             if isBlank(start..<contentEnd) { continue }
+            if !skipped.isEmpty {
+                // With skipped columns, a row of another width is answered before any cell is decoded: a
+                // comma inside an unquoted identifier would otherwise shift its tail into a decoded column.
+                guard let count = fieldCount(start..<contentEnd) else {
+                    throw DatasetError.malformed(SourceLocation(file: file, line: line),
+                                                 expected: "fields quoted as RFC 4180 says", found: "an unbalanced quote")
+                }
+                if count != skipped.count { return Record(line: line, cells: [String](repeating: "", count: count)) }
+            }
             return Record(line: line, cells: try fields(start..<contentEnd))
         }
         return nil
+    }
+
+    /// The number of fields on the line, reading quotes but copying nothing; nil for a quote left open.
+    private func fieldCount(_ range: Range<Int>) -> Int? {
+        var count = 1, quoted = false, i = range.lowerBound
+        while i < range.upperBound {
+            let b = bytes[i]
+            if b == 0x22 {
+                if quoted, i + 1 < range.upperBound, bytes[i + 1] == 0x22 { i += 2; continue }
+                quoted.toggle()
+            } else if b == separator, !quoted {
+                count += 1
+            }
+            i += 1
+        }
+        return quoted ? nil : count
     }
 
     private func isBlank(_ range: Range<Int>) -> Bool {
@@ -90,7 +115,7 @@ struct CSVReader {
                     throw DatasetError.malformed(
                         SourceLocation(file: file, line: line, column: column),
                         expected: "a separator after the closing quote",
-                        found: "'\(String(decoding: [bytes[i]], as: UTF8.self))'")
+                        found: skip ? "more text (in a column that is not read)" : "'\(String(decoding: [bytes[i]], as: UTF8.self))'")
                 }
                 cells.append(skip ? "" : String(decoding: value, as: UTF8.self))
             } else {

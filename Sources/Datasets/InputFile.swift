@@ -24,7 +24,7 @@ enum InputFile {
     /// Calls `body` with the bytes of the file at `path`, read with POSIX `read` into one buffer that is
     /// zeroed before it is freed: no copy of the file's bytes outlives the call (Foundation's `Data`
     /// would leave freed copies, or map the file). For files holding what must not stay in memory
-    /// (``PatientTable``'s identifier columns).
+    /// (``PatientTable``'s identifier columns). `body` must not keep the slice past its return.
     static func withBytesZeroedAfter<T>(at path: String, _ body: (ArraySlice<UInt8>) throws -> T) throws -> T {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -39,9 +39,14 @@ enum InputFile {
         let size = Int(info.st_size)
         guard size <= 1 << 30 else { throw DatasetError.unreadable(file: path, reason: "larger than 1 GiB (\(size) bytes)") }
         var bytes = [UInt8](repeating: 0, count: size)
+        let original = bytes.withUnsafeBytes { $0.baseAddress }
         defer {
-            // The only buffer: uniquely referenced once `body` has returned, so this zeroes it in place.
-            bytes.withUnsafeMutableBytes { b in if let base = b.baseAddress { memset(base, 0, b.count) } }
+            // The only buffer: uniquely referenced once `body` has returned (it must not keep the slice), so
+            // this zeroes it in place. Were it shared, copy-on-write would zero a copy: checked, not assumed.
+            bytes.withUnsafeMutableBytes { b in
+                precondition(UnsafeRawPointer(b.baseAddress) == original || size == 0, "InputFile: the file's buffer was kept past the call; it cannot be zeroed")
+                if let base = b.baseAddress { memset(base, 0, b.count) }
+            }
         }
         var done = 0
         try bytes.withUnsafeMutableBytes { b in

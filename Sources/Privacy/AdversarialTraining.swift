@@ -12,8 +12,12 @@ import TensorCore
 /// gradient, clipped to C, so adding or removing one record still changes the clipped sum by at most
 /// C in L2, and each step is the same Poisson-subsampled Gaussian mechanism with (q, σ) that the
 /// accountant charges. That is why examples *replace* records rather than join them: x'ᵢ beside xᵢ
-/// would give record i two clipped gradients and double the sensitivity. Which records are replaced
-/// is drawn from a seeded stream independent of the data, so the choice reveals nothing either.
+/// would give record i two clipped gradients and double the sensitivity. Which records are replaced,
+/// and PGD's random start, are drawn independently of the data from the mechanism's own secret
+/// randomness (a ChaCha20 stream of DP-SGD's noise key, ``DPSGD``), i.i.d. per batch position: for
+/// neighbouring datasets the common records' draws can be coupled, so only the differing record's term
+/// differs. (Draws an adversary could predict would break that coupling; a seeded run's noise is
+/// predictable too, and fedtop reports its ε as seeded, not secure.)
 ///
 /// ε is in the model's input space: fedtop standardises every feature, so ε = 0.1 moves each feature
 /// by at most a tenth of its standard deviation.

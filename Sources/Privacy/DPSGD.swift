@@ -48,7 +48,8 @@ public struct DPSGD {
     private let key: [UInt8]
     private var sampler: ChaCha20Generator
     private var step: UInt64 = 0
-    /// Seeds which records of a step become adversarial and PGD's start (not secret: see ``AdversarialTraining``).
+    /// Seeds which records of a step become adversarial and PGD's start: part of the mechanism's secret
+    /// randomness, like the noise (see ``AdversarialTraining``).
     private let adversarialSeed: UInt64
     /// Noise is drawn in this many parallel streams per step, whatever the core count, so a seeded
     /// run draws the same noise on any machine.

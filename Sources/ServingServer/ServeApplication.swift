@@ -107,12 +107,16 @@ public enum ServeApplication {
 
     /// Runs Swift concurrency's jobs on NIO's event loops (the ones the server listens on), so that a
     /// request's handler does not hop from the event loop to the cooperative pool and back: on two
-    /// cores that hand-off was a fifth of the server's time. Call once, before anything async starts;
-    /// false when this platform or toolchain does not allow it (the server then works as before).
+    /// cores that hand-off was a fifth of the server's time. The price: a handler's blocking work (the
+    /// model's arithmetic, a private answer's ledger fsync, the audit line's write) runs on the loop and
+    /// holds that loop's other connections meanwhile — on two cores the pool had no more threads to
+    /// give either. Only `fedtop serve run` calls it, before anything async starts; later calls answer
+    /// the first one's result (NIO allows one install per process). False when this platform or
+    /// toolchain does not allow it (the server then works as before).
     @discardableResult
-    public static func runConcurrencyOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
+    public static func runConcurrencyOnEventLoops() -> Bool { installed }
+
+    private static let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
     /// `onServerRunning` is called with the listening channel once the server accepts connections
     /// (its `localAddress` has the port, also when 0 was asked for).

@@ -53,6 +53,12 @@ struct MinimisationTests {
         #expect(Generalisation.prefix.apply("02139", level: 2, levels: 5) == "021**")
         #expect(Generalisation.prefix.apply("02139", level: 5, levels: 5) == "*")
         #expect(Generalisation.suppress.apply("F", level: 1, levels: 1) == "*")
+        // Edges where x / w rounds across an interval's edge (0.6 / 0.1 = 5.999…), and negatives.
+        let tenths = Generalisation.bins(width: 0.1)
+        #expect(tenths.apply("0.6", level: 1, levels: 3) == "[0.6, 0.7)")
+        #expect(tenths.apply("0.3", level: 1, levels: 3) == "[0.3, 0.4)")
+        #expect(bins.apply("-5", level: 1, levels: levels) == "[-10, 0)")
+        #expect(bins.apply("-10", level: 1, levels: levels) == "[-10, 0)")
     }
 
     /// Writes `head` then a line holding the token (unmasked only in a buffer zeroed after the write), then `tail`.
@@ -108,6 +114,10 @@ struct MinimisationTests {
         #expect(try reader.next()?.cells == ["", "", "51"])
         var plain = CSVReader(bytes: Array(text.utf8)[...], file: "t.csv", separator: UInt8(ascii: ","))
         #expect(try plain.next()?.cells == ["P-1", "Doe, Jane", "44"])
+        // A comma inside an unquoted identifier: the row is too wide, and none of its cells is decoded.
+        var shifted = CSVReader(bytes: Array("P-1,Doe, Jane,44\n".utf8)[...], file: "t.csv", separator: UInt8(ascii: ","))
+        shifted.skipped = [true, true, false]
+        #expect(try shifted.next()?.cells == ["", "", "", ""])
     }
 
     @Test("every column needs a role, and every quasi-identifier, feature and label column must be there; named")
@@ -152,7 +162,7 @@ struct MinimisationTests {
             let names = columns.indices.map { "q\($0)" }
             let brute = Self.bruteSizes(columns)
             #expect(KAnonymity.classSizes(columns) == brute)
-            let r = KAnonymity.report(columns: columns, names: names, k: k)
+            let r = KAnonymity.report(columns: columns, names: names, k: k, records: columns[0].count)
             #expect(r.smallestClass == brute.min()! && r.recordsAtRisk == brute.filter { $0 < k }.count)
             #expect(r.classes == Set(columns.first!.indices.map { i in columns.map { $0[i] } }).count)
             for (i, d) in r.drivers.enumerated() {
@@ -162,6 +172,13 @@ struct MinimisationTests {
                 #expect(d.column == names[i] && d.atRiskWithout == expected)
             }
         }
+    }
+
+    @Test("no quasi-identifiers: one class of all the records, k-anonymous exactly when there are at least k")
+    func noQuasiIdentifiers() {
+        let few = KAnonymity.report(columns: [], names: [], k: 5, records: 3), many = KAnonymity.report(columns: [], names: [], k: 5, records: 9)
+        #expect(few.records == 3 && few.smallestClass == 3 && few.classes == 1 && !few.holds && few.recordsAtRisk == 3)
+        #expect(many.records == 9 && many.smallestClass == 9 && many.holds)
     }
 
     @Test("Datafly on 200 random numeric tables: the result is k-anonymous by brute force whenever n ≥ k, each column at one level of its hierarchy")

@@ -48,7 +48,7 @@ struct AuditCommandTests {
         let rows = try String(contentsOfFile: out + "/robustness.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         }
-        #expect(rows.first == ["DP", "training", "seeds", "clean accuracy", "attack", "δ∞=0.5"])
+        #expect(rows.first == ["DP", "training", "seeds", "clean accuracy", "attack", "L∞ 0.5"])
         #expect(rows.count == 5, "clean and pgd:0.5:5, each under FGSM and PGD: \(rows)")
         func mean(_ cell: String) throws -> Double { try #require(Double(cell.split(separator: " ").first ?? "")) }
         let clean = try #require(rows.first { $0[1] == "clean" && $0[4] == "pgd-10" })

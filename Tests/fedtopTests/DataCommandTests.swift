@@ -28,6 +28,9 @@ struct DataCommandTests {
                                              "--dataset", "csv:" + csv, "--schema", schema, "--k", "5"], directory: dir)
         #expect(refused.status == 2 && refused.stderr.contains("is not 5-anonymous") && refused.stderr.contains("--generalise"),
                 "\(refused.status) \(refused.stderr)")
+        let noSchema = try CommandRunner.run(["hospital", "--name", "alice", "--insecure", "--listen", "127.0.0.1:0", "--dataset", "csv:" + csv,
+                                              "--k", "5"], directory: dir)
+        #expect(noSchema.status == 2 && noSchema.stderr.contains("need --schema"), "\(noSchema.stderr)")
         for bad in [["data", "check", csv, "--schema", schema, "--k", "1"], ["data", "check", csv, "--schema", dir + "/none"],
                     ["data", "check", csv, "--schema", schema, "--out", dir + "/x.csv"]] {
             let r = try CommandRunner.run(bad)

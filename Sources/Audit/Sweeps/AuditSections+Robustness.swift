@@ -1,8 +1,8 @@
 import Foundation
 
 extension AuditSections {
-    /// One robustness federation: its setting, its clean accuracy on the central test split, and FGSM and
-    /// PGD accuracy on its hold-out at each perturbation size.
+    /// One robustness federation: its setting, and its clean, FGSM and PGD accuracy on its non-member
+    /// hold-out at each perturbation size.
     struct RobustnessTrial {
         var setting: AuditTrial.Setting
         var accuracy: Double
@@ -55,13 +55,13 @@ extension AuditSections {
                 "Each hospital trains on clean batches or on adversarial examples made at every step from its current model "
                     + "(\(trainings.isEmpty ? "none asked for" : trainings.joined(separator: "; "))), inside DP-SGD: every record is "
                     + "replaced by its example, never joined, so each step is the same subsampled Gaussian mechanism and ε is "
-                    + "charged exactly as for clean training. Clean accuracy is on the central test split; FGSM and PGD (10 steps, "
-                    + "random start) accuracy on the non-member hold-out, perturbations in standard deviations of each feature.",
+                    + "charged exactly as for clean training. Clean, FGSM and PGD (10 steps, random start) accuracy are on the "
+                    + "same non-member hold-out, perturbations (L∞) in standard deviations of each feature.",
                 "Each cell is the mean ± sample standard deviation over \(plan.robustnessSeeds) seed(s) (data split, "
                     + "initialisation, batches and noise all change with the seed).",
             ],
             tables: [ReportTable(name: "robustness", caption: "Clean and robust accuracy by training and DP budget",
-                                 columns: ["DP", "training", "seeds", "clean accuracy", "attack"] + attacked.map { "δ∞=\(number($0))" },
+                                 columns: ["DP", "training", "seeds", "clean accuracy", "attack"] + attacked.map { "L∞ \(number($0))" },
                                  rows: rows)],
             charts: [ReportChart(name: "robustness-chart", title: "PGD accuracy against perturbation size (mean over seeds)",
                                  xLabel: "L∞ perturbation (standard deviations)", yLabel: "accuracy", yRange: 0...1, series: series)])

@@ -225,9 +225,11 @@ public final class AuditSweepRunner {
         return try robustnessSettings().map { s in
             let o = try trial(s, measures: measures)
             progress("\(s.label): FGSM and PGD on the hold-out")
-            return AuditSections.RobustnessTrial(setting: s, accuracy: o.accuracy,
-                                                 evasion: AuditSections.evasionCurves(model: o.model, test: o.test,
-                                                                                      perturbations: plan.perturbations, seed: s.seed))
+            // Clean accuracy on the same hold-out as the attacks (ε = 0 of the curves).
+            let curves = AuditSections.evasionCurves(model: o.model, test: o.test,
+                                                     perturbations: [0] + plan.perturbations.filter { $0 > 0 }, seed: s.seed)
+            return AuditSections.RobustnessTrial(setting: s, accuracy: curves.first { $0.epsilon == 0 }?.accuracy ?? o.accuracy,
+                                                 evasion: curves)
         }
     }
 }

@@ -126,12 +126,20 @@ public enum Generalisation: Sendable, Equatable {
         case .bins(let width):
             guard let x = Double(value) else { return "*" }
             let w = width * Double(1 << (level - 1))
-            let low = (x / w).rounded(.down) * w
-            return "[\(Self.format(low)), \(Self.format(low + w)))"
+            // The interval index; a quotient a hair below a whole number is that number (0.6 / 0.1 =
+            // 5.999…: 0.6 belongs to [0.6, 0.7), as a person reads the edges).
+            let q = x / w
+            var index = q.rounded(.down)
+            if q - index > 1 - 1e-9 { index += 1 }
+            return "[\(Self.format(index * w)), \(Self.format((index + 1) * w)))"
         }
     }
 
-    static func format(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+    /// An edge as a person writes it: whole numbers without a point, others to 12 significant digits
+    /// (so 3 × 0.1 shows as 0.3, not 0.30000000000000004).
+    static func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.12g", x)
+    }
 }
 
 /// The synthetic patient table fedtop ships to show data minimisation: 600 patients with identifiers

@@ -25,14 +25,15 @@ public struct GeneralisationResult: Sendable {
 }
 
 public enum Datafly {
-    public static func generalise(columns: [[String]], names: [String], hierarchies: [Generalisation], k: Int) -> GeneralisationResult {
+    public static func generalise(columns: [[String]], names: [String], hierarchies: [Generalisation], k: Int,
+                                  records: Int? = nil) -> GeneralisationResult {
         precondition(columns.count == names.count && columns.count == hierarchies.count, "Datafly: one name and hierarchy per column")
         let maxLevels = zip(hierarchies, columns).map { $0.levels(for: $1) }
         var levels = [Int](repeating: 0, count: columns.count)
         var current = columns
         func distinct(_ c: [String]) -> Int { Set(c).count }
         while true {
-            let report = KAnonymity.report(columns: current, names: names, k: k)
+            let report = KAnonymity.report(columns: current, names: names, k: k, records: records)
             if report.holds || zip(levels, maxLevels).allSatisfy({ $0 >= $1 }) {
                 return GeneralisationResult(names: names, columns: current, levels: levels, maxLevels: maxLevels,
                                             distinctBefore: columns.map(distinct), distinctAfter: current.map(distinct), report: report)

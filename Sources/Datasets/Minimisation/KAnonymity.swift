@@ -5,6 +5,7 @@
 /// Contract: `columns` are the quasi-identifier columns, each with one value per record (all the same
 /// length). ``smallestClass`` is the size of the smallest class (0 for no records; the record count
 /// when there are no columns); ``recordsAtRisk`` counts the records in classes smaller than `k`;
+/// a table with no columns is one class of all its records (`records` gives their number);
 /// ``drivers`` says, for each column, how many records would still be at risk without it — the
 /// columns whose removal helps most drive the risk.
 public struct KAnonymityReport: Sendable, Equatable {
@@ -47,11 +48,13 @@ public enum KAnonymity {
         return classOf.map { sizes[$0] }
     }
 
-    public static func report(columns: [[String]], names: [String], k: Int) -> KAnonymityReport {
+    /// - Parameter records: the table's record count (needed when there are no columns; otherwise the columns' length).
+    public static func report(columns: [[String]], names: [String], k: Int, records: Int? = nil) -> KAnonymityReport {
         precondition(names.count == columns.count, "KAnonymity: \(names.count) names for \(columns.count) columns")
-        let sizes = classSizes(columns)
-        let n = sizes.count
-        let classes = Set((0..<n).map { r in columns.map { $0[r] } }).count
+        let n = columns.first?.count ?? records ?? 0
+        precondition(records == nil || records == n, "KAnonymity: \(records!) records but columns of \(n)")
+        let sizes = columns.isEmpty ? [Int](repeating: n, count: n) : classSizes(columns)
+        let classes = columns.isEmpty ? (n > 0 ? 1 : 0) : Set((0..<n).map { r in columns.map { $0[r] } }).count
         var drivers: [(String, Int)] = []
         for (i, name) in names.enumerated() {
             var rest = columns
@@ -59,7 +62,7 @@ public enum KAnonymity {
             drivers.append((name, rest.isEmpty ? (n < k ? n : 0) : classSizes(rest).filter { $0 < k }.count))
         }
         return KAnonymityReport(k: k, records: n, classes: classes,
-                                smallestClass: columns.isEmpty ? n : (sizes.min() ?? 0),
+                                smallestClass: sizes.min() ?? 0,
                                 recordsAtRisk: sizes.filter { $0 < k }.count, drivers: drivers)
     }
 }

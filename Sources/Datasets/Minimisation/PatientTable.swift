@@ -76,7 +76,8 @@ public struct PatientTable: Sendable {
     }
 
     /// The model's records: the feature columns, and with `includingQuasi` the quasi-identifiers too
-    /// (numbers as they are, other text as the index of its value among the column's sorted values) —
+    /// (finite numbers as they are, other text as the index of its value among this table's sorted values
+    /// of the column: a vocabulary of this table, so hospitals of one federation should agree on one) —
     /// `quasi`'s columns instead of the table's when given (generalised ones, ``Datafly``).
     public func dataset(name: String, includingQuasi: Bool = false, quasi replacement: [[String]]? = nil) -> Dataset {
         let quasi = replacement ?? self.quasi
@@ -86,7 +87,7 @@ public struct PatientTable: Sendable {
                            classNames: classNames, featureNames: featureNames)
         }
         let encoded: [[Float]] = quasi.map { column in
-            if column.allSatisfy({ Double($0) != nil }) { return column.map { Float(Double($0)!) } }
+            if column.allSatisfy({ Double($0).map { Float($0).isFinite } ?? false }) { return column.map { Float(Double($0)!) } }
             let order = Dictionary(uniqueKeysWithValues: Array(Set(column)).sorted().enumerated().map { ($1, Float($0)) })
             return column.map { order[$0]! }
         }

@@ -126,7 +126,8 @@ public enum RecordsJSON {
         /// step of fast_float and of Go's strconv): when the decimal significand w fits in 53 bits and
         /// the decimal exponent k has |k| ≤ 22, both w and 10^|k| are exact Doubles, so one IEEE
         /// multiplication or division gives the correctly rounded value — the same Double strtod gives.
-        /// A Float's shortest form (what most clients send) always takes it; anything else goes to strtod.
+        /// A Float's shortest form of magnitude between about 1e-15 and 1e22 (any feature a client sends)
+        /// takes it; anything else (more than 53 bits of digits, a larger exponent) goes to strtod.
         mutating func number() -> Double? {
             let start = i
             let negative = take(UInt8(ascii: "-"))

@@ -38,10 +38,15 @@ public struct BodyLimitMiddleware: RouterMiddleware {
                     // The deadline on the connection's event loop (a NIO timer is an entry in that loop's
                     // queue; Task.sleep would arm a Dispatch timer and wake its manager thread per request).
                     let timer = loop.scheduleTask(in: .nanoseconds(Int64(max(0, remaining) * 1e6))) {}
-                    try await withTaskCancellationHandler {
-                        try await timer.futureResult.get()
-                    } onCancel: {
-                        timer.cancel()
+                    do {
+                        try await withTaskCancellationHandler {
+                            try await timer.futureResult.get()
+                        } onCancel: {
+                            timer.cancel()
+                        }
+                    } catch {
+                        // Cancelled (the body came first) or the loop shutting down: not the request's error.
+                        throw CancellationError()
                     }
                     return nil
                 }

@@ -8,7 +8,7 @@ import NIOCore
 /// On a small answer such as the WDBC MLP's that was an eighth of the server's time.
 ///
 /// Contract: the bytes, status and headers are unchanged. A body of unknown length or longer than
-/// `maxBytes` streams as before. Trailing headers are not carried (no route of this API sends any).
+/// `maxBytes` streams as before, and an empty one is left as it is. Trailing headers are not carried (no route of this API sends any).
 public struct SingleWriteResponseMiddleware: RouterMiddleware {
     public typealias Context = ServeRequestContext
     let maxBytes: Int
@@ -23,7 +23,7 @@ public struct SingleWriteResponseMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var response = try await next(request, context)
-        guard let length = response.body.contentLength, length <= maxBytes else { return response }
+        guard let length = response.body.contentLength, length > 0, length <= maxBytes else { return response }
         let collector = BodyCollector(capacity: length)
         let body = response.body
         try await body.write(collector)

@@ -41,7 +41,7 @@ struct DataCheckCommand: ParsableCommand {
 
     func run() throws {
         let table = try Self.load(file: file, schema: schema)
-        let before = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k)
+        let before = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k, records: table.count)
         Swift.print("fedtop data: \(file): \(table.count) records; quasi-identifiers \(table.quasiNames.joined(separator: ", ")); "
               + "not read: \(table.schema.names(.identifier).joined(separator: ", ")) (identifiers), "
               + "\(table.schema.names(.sensitive).joined(separator: ", ")) (sensitive)")
@@ -51,7 +51,7 @@ struct DataCheckCommand: ParsableCommand {
         defer { if let evaluate { Self.evaluate(table, generalised: generalisedQuasi, seeds: evaluate) } }
         if generalise {
             let result = Datafly.generalise(columns: table.quasi, names: table.quasiNames,
-                                            hierarchies: table.schema.quasiIdentifiers.map(\.generalisation), k: k)
+                                            hierarchies: table.schema.quasiIdentifiers.map(\.generalisation), k: k, records: table.count)
             Self.show(result.report, title: "generalised")
             for i in result.names.indices {
                 Swift.print("  \(result.names[i]): level \(result.levels[i])/\(result.maxLevels[i]), "

@@ -61,7 +61,7 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "Calls a second allowed from one peer (with a burst of twice that).") var rateLimit = 20.0
     @Option(help: "A schema for --dataset csv:PATH (`fedtop data check`): identifier and sensitive columns are never read, quasi-identifiers are not model inputs, and the table must be k-anonymous.")
     var schema: String?
-    @Option(help: "With --schema: the k the table must meet (every quasi-identifier combination shared by ≥ k records).") var k = 5
+    @Option(help: "With --schema: the k the table must meet (every quasi-identifier combination shared by ≥ k records; default 5).") var k: Int?
     @Flag(help: "With --schema: serve a table that is not k-anonymous (said on standard error at start).") var allowBelowK = false
     @Flag(help: "With --schema: train on the quasi-identifiers too (numbers as they are, text as category indices).") var allowQuasiFeatures = false
     @Option(help: "Simulate a slow, straggling or malicious hospital (demos and tests): speed=S,delay=SECONDS,fail=P,offline=A-B,malicious=flip|backdoor|nan|inf|scale=K|counts.")
@@ -75,8 +75,10 @@ struct HospitalCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         let seed = shared.seed(.seed), delta = shared.number(.delta), noiseSeed = shared[.noiseSeed]?.seed
-        if schema == nil, allowBelowK || allowQuasiFeatures { throw ValidationError("--allow-below-k and --allow-quasi-features need --schema") }
-        guard k >= 2 else { throw ValidationError("--k must be at least 2, got \(k)") }
+        if schema == nil, allowBelowK || allowQuasiFeatures || k != nil {
+            throw ValidationError("--k, --allow-below-k and --allow-quasi-features need --schema")
+        }
+        if let k, k < 2 { throw ValidationError("--k must be at least 2, got \(k)") }
         let adversarial: AdversarialTraining?
         do { adversarial = try shared.adversarialTraining() } catch { throw ValidationError(error.description) }
         // Everything that can be refused is checked before anything is created: a refused start leaves no file.
@@ -246,7 +248,8 @@ struct HospitalCommand: ParsableCommand {
         guard dataset.hasPrefix("csv:") else { throw ValidationError("--schema needs --dataset csv:PATH, got '\(dataset)'") }
         let path = String(dataset.dropFirst(4))
         let table = try DataCheckCommand.load(file: path, schema: schema)
-        let report = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k)
+        let k = self.k ?? 5
+        let report = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k, records: table.count)
         if !report.holds {
             let line = "\(path) is not \(k)-anonymous under \(schema): the smallest equivalence class has \(report.smallestClass) record(s), "
                 + "\(report.recordsAtRisk) of \(report.records) records are in classes below \(k) "
