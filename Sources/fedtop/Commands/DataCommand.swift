@@ -21,7 +21,7 @@ struct DataCheckCommand: ParsableCommand {
         discussion: """
             The schema gives each column a role (identifier, quasi, sensitive, feature, label) and each \
             quasi-identifier a generalisation (bins:WIDTH, prefix, suppress); `fedtop data example DIR` writes \
-            one. Identifier and sensitive columns are never read. Exit status 0 when k-anonymity holds (after \
+            one. Identifier and sensitive cells are never decoded (the file buffer is zeroed after reading). Exit status 0 when k-anonymity holds (after \
             --generalise, if given), 3 when it does not.
             """)
 
@@ -43,7 +43,7 @@ struct DataCheckCommand: ParsableCommand {
         let table = try Self.load(file: file, schema: schema)
         let before = KAnonymity.report(columns: table.quasi, names: table.quasiNames, k: k, records: table.count)
         Swift.print("fedtop data: \(file): \(table.count) records; quasi-identifiers \(table.quasiNames.joined(separator: ", ")); "
-              + "not read: \(table.schema.names(.identifier).joined(separator: ", ")) (identifiers), "
+              + "never decoded: \(table.schema.names(.identifier).joined(separator: ", ")) (identifiers), "
               + "\(table.schema.names(.sensitive).joined(separator: ", ")) (sensitive)")
         Self.show(before, title: "as it is")
         var holds = before.holds

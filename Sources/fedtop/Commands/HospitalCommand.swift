@@ -59,7 +59,7 @@ struct HospitalCommand: ParsableCommand {
     @Option(help: "Most local epochs one round may ask for (default \(WorkLimits.standard.maxLocalEpochs)).") var maxLocalEpochs: Int?
     @Option(help: "Most optimiser steps one round may ask for (default \(WorkLimits.standard.maxStepsPerRound)).") var maxSteps: Int?
     @Option(help: "Calls a second allowed from one peer (with a burst of twice that).") var rateLimit = 20.0
-    @Option(help: "A schema for --dataset csv:PATH (`fedtop data check`): identifier and sensitive columns are never read, quasi-identifiers are not model inputs, and the table must be k-anonymous.")
+    @Option(help: "A schema for --dataset csv:PATH (`fedtop data check`): identifier and sensitive cells are never decoded, quasi-identifiers are not model inputs, and the table must be k-anonymous.")
     var schema: String?
     @Option(help: "With --schema: the k the table must meet (every quasi-identifier combination shared by ≥ k records; default 5).") var k: Int?
     @Flag(help: "With --schema: serve a table that is not k-anonymous (said on standard error at start).") var allowBelowK = false
