@@ -121,4 +121,24 @@ struct ServeAuditLogTests {
         }
         #expect(try FileManager.default.attributesOfItem(atPath: s.path("audit.jsonl"))[.posixPermissions] as? Int == 0o600)
     }
+
+    @Test("a rotation after every line, many in one millisecond: no rotated file replaces another, names sort in request order, the newest 10 kept")
+    func rapidRotation() throws {
+        let s = try ServingScratch(); defer { s.remove() }
+        let log = try ServeAuditLog(directory: s.root, rotateBytes: 1)
+        for i in 0..<14 {
+            log.record(ServeAuditEntry(request: "r\(i)", key: "0123456789ab", route: "predict", status: 200, decision: "ok",
+                                       records: 1, milliseconds: 1))
+        }
+        log.close()
+        #expect(log.failed == nil)
+        let rotated = try FileManager.default.contentsOfDirectory(atPath: s.root).filter { $0.hasPrefix("audit-") }.sorted()
+        #expect(rotated.count == ServeAuditLog.keepRotated)
+        let requests = try rotated.map { f -> String in
+            let line = try String(contentsOfFile: s.path(f), encoding: .utf8).split(separator: "\n")
+            let object = try JSONSerialization.jsonObject(with: Data(line.first!.utf8)) as! [String: Any]
+            return object["request"] as! String
+        }
+        #expect(requests == (4..<14).map { "r\($0)" })
+    }
 }

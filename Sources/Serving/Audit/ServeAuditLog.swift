@@ -58,7 +58,7 @@ public struct ServeAuditEntry: Codable, Sendable, Equatable {
 }
 
 /// The server's audit log: `audit.jsonl` (mode 0600) in its state folder, one JSON object a line,
-/// rotated at `rotateBytes` (64 MiB by default; renamed `audit-<UTC time>.jsonl`, the newest
+/// rotated at `rotateBytes` (64 MiB by default; renamed `audit-<UTC time>-<n>.jsonl`, the newest
 /// ``keepRotated`` kept).
 ///
 /// Contract: ``record(_:)`` appends the line at once (one `write`) and the file is fsynced at most
@@ -145,7 +145,12 @@ public final class ServeAuditLog: @unchecked Sendable {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
-        let rotated = directory + "/audit-\(formatter.string(from: Date())).jsonl"
+        // Two rotations in one millisecond must not share a name (the second rename would replace the
+        // first file): a sequence number that sorts with the time.
+        let stem = directory + "/audit-\(formatter.string(from: Date()))"
+        var sequence = 0
+        while FileManager.default.fileExists(atPath: stem + String(format: "-%03d.jsonl", sequence)) { sequence += 1 }
+        let rotated = stem + String(format: "-%03d.jsonl", sequence)
         guard rename(path, rotated) == 0 else { throw FederationError.runFile(path: path, reason: "cannot rotate") }
         file = try AppendOnlyFile(path: path, mode: 0o600)
         written = file.size
