@@ -41,6 +41,8 @@ public struct DashboardModel: Sendable, Equatable {
     public private(set) var updatesIn = 0
     public private(set) var rejected: [(hospital: String, reason: String)] = []
     public private(set) var lastCheckpoint: String?
+    /// The last round's model exchange: bytes each way and federated dropout's kept fraction.
+    public private(set) var communication: RoundCommunication?
     /// The current (or last) secure round's phase and counts, when secure aggregation is on.
     public private(set) var secureAggregation: SecureAggregationStatus?
     public private(set) var federationBudgetSpent = false
@@ -254,6 +256,8 @@ public struct DashboardModel: Sendable, Equatable {
             if let n = s.noiseMultiplier { noiseMultiplier = n }
             if let c = s.clipNorm { clipNorm = c }
             if let ev = s.evaluation ?? s.centralEvaluation { lastEvaluation = ev }
+            // From a recording or a stream: shown only when its figures are sane.
+            if let c = s.communication, c.problem == nil { communication = c }
             var text = "round \(s.round) done: train loss \(fmt(s.trainLoss, 4))"
             if let ev = s.evaluation { text += ", eval loss \(fmt(ev.loss, 4)), accuracy \(fmt(ev.accuracy, 3))" }
             text += ", \(s.aggregated)/\(s.selected) updates, \(fmt(s.seconds, 1)) s"

@@ -10,7 +10,7 @@ extension RunOption {
     private static let plan = FederationPlan.defaults
 
     public static let all: [RunOption] = [
-        hospitals, hospital, certs, rounds, perRound, sampleRate, quorum, deadline, strategy, maxUpdateNorm,
+        hospitals, hospital, certs, rounds, perRound, sampleRate, quorum, deadline, strategy, maxUpdateNorm, federatedDropout,
         dataset, partition, testFraction, centralHoldout, featureClip,
         model, localEpochs, batchSize, learningRate, momentum, seed, adversarial, adversarialRatio,
         dp, epsilon, delta, clip, noise, clientNoise, clientClip, adaptiveClip, noiseSeed,
@@ -54,6 +54,12 @@ extension RunOption {
     public static let maxUpdateNorm = RunOption(
         "max-update-norm", .number, .federation, help: "Reject updates whose L2 norm exceeds this.",
         otherwise: "a bound derived from the round's settings", example: .number(10), check: positive)
+    public static let federatedDropout = RunOption(
+        "federated-dropout", .number, .federation,
+        help: "Federated dropout: each round trains a random sub-model keeping this share of every hidden layer's units "
+            + "(one mask per round, drawn from the seed); only the sub-model is sent and returned.",
+        otherwise: "the full model", example: .number(0.75),
+        check: number { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1], got \($0)" })
 
     // MARK: Data
 

@@ -138,7 +138,8 @@ public struct RunPlan {
             noise: o[.noise]?.number, clip: training.clipNorm, clientNoise: o[.clientNoise]?.number, clientClip: clientClip,
             adaptiveClip: o.flag(.adaptiveClip), budgetReason: raiseBudget, selection: selection, quorum: quorum,
             deadline: o[.deadline]?.number, maxUpdateNorm: o[.maxUpdateNorm]?.number, seed: o.seed(.seed),
-            noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure, adversarial: adversarial)
+            noiseSeed: o[.noiseSeed]?.seed, secureAggregation: secure, adversarial: adversarial,
+            federatedDropout: o[.federatedDropout]?.number)
         self.hospitals = localCount
         self.remoteHospitals = remote
         self.certs = certs

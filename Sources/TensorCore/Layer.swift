@@ -142,6 +142,8 @@ public indirect enum ModelError: Error, CustomStringConvertible, Equatable {
     case unknownModel(String)
     /// One of the errors above, in the weights file at `path`.
     case inFile(path: String, ModelError)
+    /// A federated-dropout mask that does not fit the model (``SubModelMask``).
+    case subModel(String)
 
     public var description: String {
         switch self {
@@ -159,6 +161,8 @@ public indirect enum ModelError: Error, CustomStringConvertible, Equatable {
             return "unknown model '\(name)' (known: \(ModelZoo.names.joined(separator: ", ")))"
         case let .inFile(path, error):
             return "\(path): \(error.description)"
+        case let .subModel(reason):
+            return "federated-dropout mask refused: \(reason)"
         }
     }
 }

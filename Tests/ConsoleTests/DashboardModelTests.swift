@@ -120,3 +120,37 @@ struct AuditViewTests {
         #expect(m.membershipHistory == [0.61])
     }
 }
+
+@Suite("Federated dropout in the aggregator panel")
+struct CommunicationViewTests {
+    static func completed(_ c: RoundCommunication) -> EngineEvent {
+        var s = Scenario.summary(4, sigma: 1.21)
+        s.communication = c
+        return EngineEvent(time: 30, wallTime: 0, round: 4, kind: .roundCompleted(s))
+    }
+
+    @Test("the panel shows the model bytes a round moved and the share federated dropout keeps; a full model shows no share")
+    func shown() {
+        var m = Scenario.model
+        m.apply(Self.completed(RoundCommunication(parameters: 1058, fullParameters: 2114, selected: 3, delivered: 3)))
+        let text = Snapshot.render(ConsoleView(model: m), width: 120, height: 36, .unicode).text()
+        #expect(text.contains("model 25.4 kB/round"))
+        #expect(text.contains("dropout keeps 50%"))
+        m.apply(Self.completed(RoundCommunication(parameters: 2114, fullParameters: 2114, selected: 3, delivered: 3)))
+        let full = Snapshot.render(ConsoleView(model: m), width: 120, height: 36, .unicode).text()
+        #expect(full.contains("model 50.7 kB/round") && !full.contains("dropout keeps"))
+        #expect(AggregatorPanel.byteCount(999) == "999 B" && AggregatorPanel.byteCount(4_100_000) == "4.1 MB")
+    }
+
+    @Test("figures that cannot be true (from a recording) are not shown, and nothing overflows")
+    func refused() {
+        var m = Scenario.model
+        var bad = RoundCommunication(parameters: 10, fullParameters: 20, selected: 1, delivered: 1)
+        bad.bytesDown = Int.max
+        bad.bytesUp = Int.max
+        m.apply(Self.completed(bad))
+        #expect(m.communication == nil)
+        let text = Snapshot.render(ConsoleView(model: m), width: 120, height: 36, .unicode).text()
+        #expect(!text.contains("kB/round"))
+    }
+}

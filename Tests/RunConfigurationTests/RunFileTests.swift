@@ -259,7 +259,7 @@ struct RunFileTests {
         }
         #expect(RunOptions().overriding(with: all) == all)
         #expect(throws: Never.self) { try all.validate() }
-        #expect(RunOption.all.count == 40)
+        #expect(RunOption.all.count == 41)
         #expect(RunOption.closest(to: "LEARNING_RATE") == .learningRate)
         #expect(RunOption.closest(to: "noiseSeed") == .noiseSeed)
         #expect(RunOption.closest(to: "epsilion") == .epsilon)

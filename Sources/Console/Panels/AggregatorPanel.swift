@@ -53,6 +53,10 @@ public enum AggregatorPanel {
         var parts = ["updates \(m.updatesIn)/\(m.selected.count)", m.run?.strategy ?? "-",
                      "secagg " + (m.facts.secureAggregation ? "on" + (m.secureAggregation.map { " t=\($0.threshold)/\($0.selected) \($0.graph)" } ?? "") : "off")]
         if !m.rejected.isEmpty { parts.append("rejected \(m.rejected.count)") }
+        if let c = m.communication {
+            parts.append("model \(byteCount(c.bytesDown + c.bytesUp))/round")
+            if c.parameters < c.fullParameters { parts.append("dropout keeps \(fmt(100 * c.keptFraction, 0))%") }
+        }
         // As many parts per line as fit.
         var text = ""
         for part in parts {
@@ -103,6 +107,15 @@ public enum AggregatorPanel {
                           verdict == "pulls" ? .warning : .ok))
         }
         return lines
+    }
+
+    /// Bytes in the units people read: `812 B`, `27.3 kB`, `4.1 MB` (decimal, as network figures are).
+    public static func byteCount(_ n: Int) -> String {
+        let v = Double(max(0, n))
+        if v < 1000 { return "\(Int(v)) B" }
+        if v < 1e6 { return fmt(v / 1e3, 1) + " kB" }
+        if v < 1e9 { return fmt(v / 1e6, 1) + " MB" }
+        return fmt(v / 1e9, 2) + " GB"
     }
 
     static let secureSteps: [(SecureAggregationStatus.Stage, String)] = [(.advertise, "keys"), (.share, "shares"),

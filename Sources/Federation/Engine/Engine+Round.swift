@@ -36,7 +36,13 @@ extension Engine {
         let available = eligible.filter { !busy.contains($0) }
         let selected = HospitalSampler.select(from: available, selection: configuration.selection,
                                               seed: configuration.seed, round: r)
-        let settings = roundSettings(round: r)
+        // Federated dropout: this round's sub-model, kept to map the aggregate back (``FederatedDropout``).
+        let full = model.parameters
+        let dropout = configuration.federatedDropout.flatMap {
+            FederatedDropout(keep: $0, seed: configuration.seed).subModel(of: model, round: r)
+        }
+        var settings = roundSettings(round: r)
+        settings.subModel = dropout?.mask
         publish(.roundStarted(selected: selected.map { hospitals[$0].name }, settings: settings))
         guard selected.count >= configuration.quorum else {
             publish(.roundFailed(reason: "\(selected.count) hospital(s) selected of \(available.count) available, "
@@ -46,7 +52,7 @@ extension Engine {
 
         // 2–6. Broadcast, train, collect, validate and combine: in the clear, or through the secure-aggregation
         // phases, after which the aggregator holds only the sum.
-        let global = model.parameters
+        let global = dropout?.model.parameters ?? full
         // What the server keeps besides the model (FedOpt's moments, an adaptive clip norm), to put back with the
         // model if the round diverges. (The noise generators are not part of it: they never repeat.)
         let serverBefore = strategy.serverState
@@ -58,11 +64,11 @@ extension Engine {
         case .success(let c): collected = c
         case .failure(let stop): return stop.result
         }
-        let aggregate = collected.aggregate
+        let aggregate = dropout.map { $0.scatter(collected.aggregate) } ?? collected.aggregate
         let acceptedIndices = collected.indices
         let federationEpsilon = collected.federationEpsilon
         let aggregationStarted = collected.aggregationStarted
-        var parameters = global
+        var parameters = full
         strategy.apply(aggregate, to: &parameters)
         guard parameters.isFinite else {
             try? strategy.restoreServerState(serverBefore)
@@ -77,7 +83,7 @@ extension Engine {
         let evaluation = evaluate(on: acceptedIndices, parameters: parameters)
         let central = centralTest.map { ModelEvaluation.evaluate(model, features: $0.features, labels: $0.labels) }
         if let reason = divergence.verdict(trainLoss: collected.trainLoss, evalLoss: evaluation?.loss ?? central?.loss) {
-            model.parameters = global
+            model.parameters = full
             try? strategy.restoreServerState(serverBefore)
             publish(.roundFailed(reason: "diverged: \(reason); the global model is back to round \(r - 1)'s"))
             return .diverged(reason)
@@ -103,7 +109,9 @@ extension Engine {
             round: r, selected: selected.count, aggregated: acceptedIndices.count, trainLoss: collected.trainLoss, evaluation: evaluation,
             centralEvaluation: central, hospitalEpsilon: hospitalEpsilon, federationEpsilon: federationEpsilon,
             noiseMultiplier: sigma, clipNorm: clip, seconds: roundStarted.duration(to: .now) / .seconds(1),
-            trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds, rejected: collected.rejected)
+            trainingSeconds: collected.trainingSeconds, aggregationSeconds: aggregationSeconds, rejected: collected.rejected,
+            communication: RoundCommunication(parameters: global.count, fullParameters: full.count, selected: selected.count,
+                                              delivered: collected.delivered))
         publish(.roundCompleted(summary))
         // The live audit of this round's model, beside the next round (its snapshot follows this round's completion).
         audits?.submit(model: model, round: r)
@@ -123,6 +131,8 @@ extension Engine {
         var aggregationStarted: ContinuousClock.Instant
         /// Updates refused by validation this round.
         var rejected = 0
+        /// Updates that reached the aggregator this round (accepted or refused).
+        var delivered = 0
     }
 
     /// Why a round stopped before its server step.
@@ -142,7 +152,9 @@ extension Engine {
         let small = selected.count <= Self.influenceLimit
         let fold = small ? nil : strategy.foldRule.map { UpdateFold(rule: $0, parameters: global.count) }
         var intake = RoundIntake(order: selected, fold: fold, globalNorm: global.norm())
-        let judge = intakeJudge(round: r, settings: settings)
+        var validator = self.validator
+        validator.parameterCount = global.count
+        let judge = intakeJudge(round: r, settings: settings, validator: validator)
         enter(.broadcasting)
         collect(selected: selected, global: global, settings: settings) { index, result in
             intake.receive(index, result, judge: judge)
@@ -192,11 +204,11 @@ extension Engine {
         }
         return .success(Collected(aggregate: aggregate, indices: intake.acceptedIndices, trainLoss: intake.trainLoss,
                                   trainingSeconds: intake.trainingSeconds, federationEpsilon: federationEpsilon,
-                                  aggregationStarted: aggregationStarted, rejected: intake.rejected))
+                                  aggregationStarted: aggregationStarted, rejected: intake.rejected, delivered: intake.delivered))
     }
 
     /// How the intake decides and reports each answer of round `r`.
-    private func intakeJudge(round r: Int, settings: RoundSettings) -> RoundIntake.Judge {
+    private func intakeJudge(round r: Int, settings: RoundSettings, validator: UpdateValidator) -> RoundIntake.Judge {
         RoundIntake.Judge(
             problem: { [self] index, update in
                 let name = hospitals[index].name

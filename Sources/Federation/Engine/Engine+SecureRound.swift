@@ -153,7 +153,7 @@ extension Engine {
         let trainLoss = delivered.map(\.trainLoss).reduce(0, +) / Double(max(delivered.count, 1))
         return .success(Collected(aggregate: aggregate, indices: survivors, trainLoss: trainLoss,
                                   trainingSeconds: delivered.map(\.seconds).max() ?? 0, federationEpsilon: federationEpsilon,
-                                  aggregationStarted: aggregationStarted))
+                                  aggregationStarted: aggregationStarted, delivered: server.masked.count))
     }
 
     /// The encoding every hospital uses this round: the settings' range and bits, FedAvg's sample-count

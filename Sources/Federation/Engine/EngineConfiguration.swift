@@ -61,12 +61,16 @@ public struct EngineConfiguration: Sendable {
     public var secureAggregation: SecureAggregationSettings?
     /// The facts every checkpoint carries about its model, signed with it (nil: the strategy only).
     public var provenance: ModelProvenance?
+    /// Federated dropout (Caldas et al. 2018): the share of each hidden layer's units a round's sub-model
+    /// keeps, in (0, 1] (nil or 1: every round trains the full model). See ``FederatedDropout``.
+    public var federatedDropout: Double?
 
     public init(name: String, dataset: String, rounds: Int, localEpochs: Int, batchSize: Int, learningRate: Float,
                 momentum: Float, privacy: PrivacyMode, noiseMultiplier: Double, clipNorm: Double, delta: Double,
                 epsilonBudget: Double?, selection: HospitalSelection, quorum: Int, deadline: Double?, seed: UInt64,
                 maxUpdateNorm: Double? = nil, startRound: Int = 1, secureNoise: Bool = true,
-                secureAggregation: SecureAggregationSettings? = nil, provenance: ModelProvenance? = nil) {
+                secureAggregation: SecureAggregationSettings? = nil, provenance: ModelProvenance? = nil,
+                federatedDropout: Double? = nil) {
         self.name = name
         self.dataset = dataset
         self.rounds = rounds
@@ -88,6 +92,7 @@ public struct EngineConfiguration: Sendable {
         self.startRound = startRound
         self.secureNoise = secureNoise
         self.secureAggregation = secureAggregation
+        self.federatedDropout = federatedDropout
     }
 
     /// The first thing wrong with this configuration, or nil.
@@ -108,6 +113,9 @@ public struct EngineConfiguration: Sendable {
         if privacy != .off, epsilonBudget == nil { return "DP needs an ε budget" }
         if let e = epsilonBudget, !(e > 0) { return "ε budget must be > 0, got \(e)" }
         if let problem = secureAggregation?.problem { return problem }
+        if let keep = federatedDropout, !(keep > 0 && keep <= 1) {
+            return "federated dropout's kept fraction must be in (0, 1], got \(keep)"
+        }
         let probe = RoundSettings(round: 1, localEpochs: localEpochs, batchSize: batchSize, learningRate: learningRate,
                                   momentum: momentum, samplePrivacy: privacy.sampleLevel
                                       ? .init(noiseMultiplier: noiseMultiplier, clipNorm: clipNorm) : nil)

@@ -116,12 +116,15 @@ public struct RoundSummary: Sendable, Codable, Equatable {
     public var aggregationSeconds: Double
     /// Updates refused by validation this round (nil in recordings made before it was counted).
     public var rejected: Int?
+    /// The model exchange's size, with federated dropout's kept fraction (nil in older recordings).
+    public var communication: RoundCommunication?
 
     public init(round: Int, selected: Int, aggregated: Int, trainLoss: Double, evaluation: EvaluationMetrics?,
                 centralEvaluation: EvaluationMetrics?, hospitalEpsilon: [String: Double], federationEpsilon: Double?,
                 noiseMultiplier: Double?, clipNorm: Double?, seconds: Double, trainingSeconds: Double,
-                aggregationSeconds: Double, rejected: Int? = 0) {
+                aggregationSeconds: Double, rejected: Int? = 0, communication: RoundCommunication? = nil) {
         self.rejected = rejected
+        self.communication = communication
         self.round = round
         self.selected = selected
         self.aggregated = aggregated

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// What the aggregator asks of a hospital for one round. Validated by the hospital, which refuses
 /// settings outside ``Bounds`` (a bound on the work one request may ask for).
 public struct RoundSettings: Sendable, Equatable, Codable {
@@ -11,6 +13,9 @@ public struct RoundSettings: Sendable, Equatable, Codable {
     public var samplePrivacy: SamplePrivacy?
     /// FedProx's proximal coefficient μ (0: plain local SGD).
     public var proximalMu: Float
+    /// Federated dropout (Caldas et al. 2018): the sub-model this round trains, or nil for the full model.
+    /// The global model sent is the sub-model's parameters, and the update covers them only.
+    public var subModel: SubModelMask?
 
     /// Sample-level DP-SGD settings for the round.
     public struct SamplePrivacy: Sendable, Equatable, Codable {
@@ -24,7 +29,7 @@ public struct RoundSettings: Sendable, Equatable, Codable {
     }
 
     public init(round: Int, localEpochs: Int, batchSize: Int, learningRate: Float, momentum: Float,
-                samplePrivacy: SamplePrivacy?, proximalMu: Float = 0) {
+                samplePrivacy: SamplePrivacy?, proximalMu: Float = 0, subModel: SubModelMask? = nil) {
         self.round = round
         self.localEpochs = localEpochs
         self.batchSize = batchSize
@@ -32,6 +37,7 @@ public struct RoundSettings: Sendable, Equatable, Codable {
         self.momentum = momentum
         self.samplePrivacy = samplePrivacy
         self.proximalMu = proximalMu
+        self.subModel = subModel
     }
 
     /// The most work one request may ask for.
@@ -53,6 +59,14 @@ public struct RoundSettings: Sendable, Equatable, Codable {
         if let p = samplePrivacy {
             if !(p.noiseMultiplier >= 0) || !p.noiseMultiplier.isFinite { return "noise multiplier σ \(p.noiseMultiplier) must be ≥ 0" }
             if !(p.clipNorm > 0) || !p.clipNorm.isFinite { return "clip norm C \(p.clipNorm) must be > 0" }
+        }
+        if let mask = subModel {
+            if mask.keptUnits.count > SubModelMask.maxLayers {
+                return "sub-model names \(mask.keptUnits.count) layers, more than \(SubModelMask.maxLayers)"
+            }
+            if let big = mask.keptUnits.first(where: { $0.count > SubModelMask.maxUnits }) {
+                return "sub-model keeps \(big.count) units of one layer, more than \(SubModelMask.maxUnits)"
+            }
         }
         return nil
     }

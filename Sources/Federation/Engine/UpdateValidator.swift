@@ -5,7 +5,8 @@ import TensorCore
 /// the operator's bound and the automatic one (``UpdateNormBound``). A rejected update becomes an
 /// event with the reason, never a crash.
 public struct UpdateValidator: Sendable {
-    public let parameterCount: Int
+    /// The length every update must have (under federated dropout, the round's sub-model's).
+    public var parameterCount: Int
     /// Updates with a larger L2 norm are rejected (nil: no fixed bound; the automatic one still applies).
     public var maxNorm: Double?
 

@@ -195,6 +195,14 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
                progress: @escaping @Sendable (TrainingProgress) -> Void) throws(HospitalError) -> HospitalUpdate {
         let started = ContinuousClock.now
         if let problem = settings.problem { throw .invalidSettings(hospital: name, reason: problem) }
+        // Federated dropout: the round trains the sub-model the mask names, thinned from the hospital's own
+        // architecture (the mask is checked against it; the sent parameters must fit the sub-model).
+        var architecture = architecture
+        if let mask = settings.subModel {
+            do { architecture = try architecture.subModel(mask).model } catch {
+                throw .invalidSettings(hospital: name, reason: "\(error)")
+            }
+        }
         guard globalModel.count == architecture.parameterCount else {
             throw .invalidSettings(hospital: name, reason: "model has \(globalModel.count) parameters, expected \(architecture.parameterCount)")
         }

@@ -161,7 +161,8 @@ public enum FederationBuilder {
             startRound: storage.startRound, secureNoise: plan.noiseSeed == nil, secureAggregation: plan.secureAggregation,
             provenance: ModelProvenance(run: plan.name, dataset: layout.facts.name, classNames: layout.facts.classNames,
                                         featureClip: layout.featureClip, featureNames: layout.featureNames, privacy: plan.privacy.rawValue,
-                                        epsilonBudget: plan.privacy == .off ? nil : plan.epsilon, delta: plan.delta))
+                                        epsilonBudget: plan.privacy == .off ? nil : plan.epsilon, delta: plan.delta),
+            federatedDropout: plan.federatedDropout)
         let bus = EventBus()
         let engine = try Engine(configuration: configuration, model: model, hospitals: hospitals, strategy: strategy,
                                 federationLedger: federationLedger, centralTest: layout.centralTest, checkpoint: storage.checkpoints,

@@ -48,6 +48,9 @@ public struct FederationPlan: Sendable {
     public var simulations: [String: SimulatedHospital]
     /// Local hospitals train on adversarial examples (``AdversarialTraining``); nil: clean batches.
     public var adversarial: AdversarialTraining?
+    /// Federated dropout: the share of each hidden layer's units a round's sub-model keeps (``FederatedDropout``);
+    /// nil: the full model every round.
+    public var federatedDropout: Double?
 
     /// A plan on fedtop's defaults: 30 rounds of FedAvg, DP-SGD with ε = 3 at δ = 1e-5, 2 hospitals
     /// per round at least.
@@ -57,7 +60,7 @@ public struct FederationPlan: Sendable {
                 adaptiveClip: Bool = false, budgetReason: String? = nil, selection: HospitalSelection, quorum: Int = 2,
                 deadline: Double? = nil, maxUpdateNorm: Double? = nil, seed: UInt64 = 1, noiseSeed: UInt64? = nil,
                 secureAggregation: SecureAggregationSettings? = nil, simulations: [String: SimulatedHospital] = [:],
-                adversarial: AdversarialTraining? = nil) {
+                adversarial: AdversarialTraining? = nil, federatedDropout: Double? = nil) {
         self.name = name
         self.rounds = rounds
         self.localEpochs = localEpochs
@@ -83,9 +86,10 @@ public struct FederationPlan: Sendable {
         self.secureAggregation = secureAggregation
         self.simulations = simulations
         self.adversarial = adversarial
+        self.federatedDropout = federatedDropout
     }
 
-    /// The defaults of ``init(name:rounds:localEpochs:batchSize:learningRate:momentum:strategy:privacy:epsilon:delta:noise:clip:clientNoise:clientClip:adaptiveClip:budgetReason:selection:quorum:deadline:maxUpdateNorm:seed:noiseSeed:secureAggregation:simulations:adversarial:)``,
+    /// The defaults of ``init(name:rounds:localEpochs:batchSize:learningRate:momentum:strategy:privacy:epsilon:delta:noise:clip:clientNoise:clientClip:adaptiveClip:budgetReason:selection:quorum:deadline:maxUpdateNorm:seed:noiseSeed:secureAggregation:simulations:adversarial:federatedDropout:)``,
     /// where they are declared: fedtop's option table shows and applies these.
     public static let defaults = FederationPlan(name: "", selection: .count(1))
 }

@@ -299,8 +299,15 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
     func signedHeader(_ model: Tensor, purpose: ModelSignature.Purpose, settings: RoundSettings?,
                       plan: SecureRoundPlan? = nil) throws(HospitalError) -> Fedtop_V1_ModelHeader {
-        guard let (architecture, shapes) = lock.withLock({ self.model }) else {
+        guard var (architecture, shapes) = lock.withLock({ self.model }) else {
             throw .failed(hospital: name, reason: "no model adopted (RemoteHospital.adopt)")
+        }
+        // Federated dropout: the header names the full architecture and the sub-model's shapes.
+        if let mask = settings?.subModel {
+            do { architecture = try architecture.subModel(mask).model } catch {
+                throw .invalidSettings(hospital: name, reason: "\(error)")
+            }
+            shapes = WireFormat.shapes(of: architecture)
         }
         guard model.count == architecture.parameterCount else {
             throw .invalidSettings(hospital: name, reason: "model of \(model.count) parameters, \(architecture.kind) has \(architecture.parameterCount)")

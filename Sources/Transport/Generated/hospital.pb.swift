@@ -331,11 +331,49 @@ public nonisolated struct Fedtop_V1_RoundSettings: Sendable {
 
   public var proximalMu: Float = 0
 
+  /// Federated dropout: the sub-model this round trains (absent: the full model). The model sent and the
+  /// update returned are the sub-model's parameters; the header's shapes are the sub-model's.
+  public var subModel: Fedtop_V1_SubModel {
+    get {_subModel ?? Fedtop_V1_SubModel()}
+    set {_subModel = newValue}
+  }
+  /// Returns true if `subModel` has been explicitly set.
+  public var hasSubModel: Bool {self._subModel != nil}
+  /// Clears the value of `subModel`. Subsequent reads from it will return its default value.
+  public mutating func clearSubModel() {self._subModel = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _samplePrivacy: Fedtop_V1_SamplePrivacy? = nil
+  fileprivate var _subModel: Fedtop_V1_SubModel? = nil
+}
+
+/// The hidden units a federated-dropout sub-model keeps: for each hidden parametric layer in order (all
+/// linear and convolution layers but the last), its kept output units, ascending.
+public nonisolated struct Fedtop_V1_SubModel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var layers: [Fedtop_V1_KeptUnits] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fedtop_V1_KeptUnits: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var units: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Fedtop_V1_SamplePrivacy: Sendable {
@@ -398,7 +436,8 @@ public nonisolated struct Fedtop_V1_ModelHeader: @unchecked Sendable {
 
   /// Ed25519 over the canonical bytes of (purpose, run_id, nonce, architecture, settings, shapes,
   /// parameters): see ModelSignature in the Swift sources. The purpose is "train" or "evaluate"; on
-  /// SecureTrain it is "secure-train" and the session's fields follow the settings (below).
+  /// SecureTrain it is "secure-train" and the session's fields follow the settings (below). Under
+  /// federated dropout, the settings' sub_model follows the parameters ("sub-model", then its units).
   public var signature: Data {
     get {_storage._signature}
     set {_uniqueStorage()._signature = newValue}
@@ -1398,7 +1437,7 @@ nonisolated extension Fedtop_V1_WorkLimits: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fedtop_V1_RoundSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RoundSettings"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{3}local_epochs\0\u{3}batch_size\0\u{3}learning_rate\0\u{1}momentum\0\u{3}sample_privacy\0\u{3}proximal_mu\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{3}local_epochs\0\u{3}batch_size\0\u{3}learning_rate\0\u{1}momentum\0\u{3}sample_privacy\0\u{3}proximal_mu\0\u{3}sub_model\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1413,6 +1452,7 @@ nonisolated extension Fedtop_V1_RoundSettings: SwiftProtobuf.Message, SwiftProto
       case 5: try { try decoder.decodeSingularFloatField(value: &self.momentum) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._samplePrivacy) }()
       case 7: try { try decoder.decodeSingularFloatField(value: &self.proximalMu) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._subModel) }()
       default: break
       }
     }
@@ -1444,6 +1484,9 @@ nonisolated extension Fedtop_V1_RoundSettings: SwiftProtobuf.Message, SwiftProto
     if self.proximalMu.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.proximalMu, fieldNumber: 7)
     }
+    try { if let v = self._subModel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1455,6 +1498,67 @@ nonisolated extension Fedtop_V1_RoundSettings: SwiftProtobuf.Message, SwiftProto
     if lhs.momentum != rhs.momentum {return false}
     if lhs._samplePrivacy != rhs._samplePrivacy {return false}
     if lhs.proximalMu != rhs.proximalMu {return false}
+    if lhs._subModel != rhs._subModel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_SubModel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SubModel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}layers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.layers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.layers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.layers, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_SubModel, rhs: Fedtop_V1_SubModel) -> Bool {
+    if lhs.layers != rhs.layers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_KeptUnits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeptUnits"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}units\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.units) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.units.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.units, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_KeptUnits, rhs: Fedtop_V1_KeptUnits) -> Bool {
+    if lhs.units != rhs.units {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

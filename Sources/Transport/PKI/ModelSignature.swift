@@ -20,6 +20,10 @@ import TensorCore
 ///   settings group, one byte 0/1 and the session's fields (``secureSession``: its id, round, graph,
 ///   threshold, input length, this hospital's id and the encoding, in the `.proto`'s order). The bytes
 ///   of `train` and `evaluate` signatures carry no such group and are unchanged.
+/// - A round under federated dropout signs its sub-model mask too: after the parameters, the string
+///   `sub-model`, the hidden-layer count, then each layer's kept-unit count and units (integers). The
+///   parameters' count fixes where they end, so a message with the group cannot read as one without it;
+///   rounds without federated dropout carry no group and their bytes are unchanged.
 /// - Ed25519 (RFC 8032) through swift-crypto; verification is strict (a malformed signature fails).
 public struct ModelSignature: Sendable {
     /// What the model is sent for; a signature for one purpose does not verify for another.
@@ -86,6 +90,16 @@ public struct ModelSignature: Sendable {
         parameters.withUnsafeBufferPointer { p in
             // Float32 is little-endian on every platform Swift runs fedtop on; the bytes are the wire's.
             hash.update(bufferPointer: UnsafeRawBufferPointer(p))
+        }
+        if let mask = settings?.subModel {
+            var tail = CanonicalBytes()
+            tail.append(string: "sub-model")
+            tail.append(integer: UInt64(mask.keptUnits.count))
+            for units in mask.keptUnits {
+                tail.append(integer: UInt64(units.count))
+                for u in units { tail.append(integer: UInt64(clamping: u)) }
+            }
+            hash.update(data: tail.bytes)
         }
         return Array(hash.finalize())
     }

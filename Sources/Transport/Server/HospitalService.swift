@@ -352,12 +352,20 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         do { template = try self.template(header.architecture) } catch {
             throw refuse(.invalidArgument, "\(header.architecture) does not fit this hospital's data: \(error)")
         }
-        let shapes = WireFormat.shapes(of: template)
+        // Federated dropout: what is sent is the sub-model the mask names, thinned from this hospital's own template
+        // (the trainer thins the template again from the same mask; a mask that does not fit is refused here).
+        var sent = template
+        if let mask = settings?.subModel {
+            do { sent = try template.subModel(mask).model } catch {
+                throw refuse(.invalidArgument, "\(error)")
+            }
+        }
+        let shapes = WireFormat.shapes(of: sent)
         let announced = WireFormat.shapes(header.shapes)
-        guard count == template.parameterCount, announced.map(\.name) == shapes.map(\.name),
+        guard count == sent.parameterCount, announced.map(\.name) == shapes.map(\.name),
               announced.map(\.dims) == shapes.map(\.dims) else {
             throw refuse(.invalidArgument, "the model's shapes (\(count) parameters) do not match \(header.architecture) "
-                         + "on this hospital's data (\(template.parameterCount) parameters)")
+                         + "on this hospital's data (\(sent.parameterCount) parameters)")
         }
         if let plan, let settings {
             guard plan.parameters.vectorLength == SecureEncoding.vectorLength(parameters: count) else {

@@ -28,6 +28,11 @@ enum WireFormat {
                 $0.clipNorm = p.clipNorm
             }
         }
+        if let mask = s.subModel {
+            m.subModel = .with { sub in
+                sub.layers = mask.keptUnits.map { units in .with { $0.units = units.map { UInt32(clamping: $0) } } }
+            }
+        }
         return m
     }
 
@@ -36,7 +41,8 @@ enum WireFormat {
                       learningRate: m.learningRate, momentum: m.momentum,
                       samplePrivacy: m.hasSamplePrivacy
                           ? .init(noiseMultiplier: m.samplePrivacy.noiseMultiplier, clipNorm: m.samplePrivacy.clipNorm) : nil,
-                      proximalMu: m.proximalMu)
+                      proximalMu: m.proximalMu,
+                      subModel: m.hasSubModel ? SubModelMask(keptUnits: m.subModel.layers.map { $0.units.map { Int($0) } }) : nil)
     }
 
     static func message(_ p: HospitalPolicy) -> Fedtop_V1_HospitalPolicy {
