@@ -36,6 +36,8 @@ public struct BenchFederationSpec: Sendable, Equatable {
     /// hospitals; remote hospitals' records are not there to attack, so a local/remote comparison
     /// turns it off on both sides).
     public var liveAudit = true
+    /// Federated dropout's kept share of each hidden layer; nil: the full model.
+    public var federatedDropout: Double?
 
     public init(dataset: String, hospitals: Int? = nil, perRound: Int? = nil, rounds: Int, localEpochs: Int? = nil,
                 batchSize: Int? = nil, model: String? = nil, learningRate: Float? = nil, momentum: Float? = nil,

@@ -21,7 +21,7 @@ struct Fedtop: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor core, DP-SGD training, the privacy accountant, engine rounds, the transport and serving.",
-        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self, BenchScale.self, BenchServe.self,
+        subcommands: [BenchTensor.self, BenchDPSGD.self, BenchAccountant.self, BenchNoise.self, BenchUtility.self, BenchRounds.self, BenchDropout.self, BenchScale.self, BenchServe.self,
                       BenchTransport.self, BenchSecAgg.self])
 
     /// This executable, as the benchmarks' child processes run it.

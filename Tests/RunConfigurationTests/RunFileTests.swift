@@ -247,6 +247,7 @@ struct RunFileTests {
             .clientNoise: .number(18), .clientClip: .number(19), .adaptiveClip: .boolean(true),
             .noiseSeed: .seed(20), .secureAggregation: .boolean(true), .secaggBits: .integer(12),
             .secaggRange: .number(0.25), .maxUpdateNorm: .number(7), .secaggPhaseTimeout: .number(9), .out: .string("o"), .name: .string("n"),
+            .federatedDropout: .number(0.6),
             .headless: .boolean(false), .json: .boolean(true)])
         for key in RunOption.all {
             let value = try #require(all[key], "\(key)")

@@ -55,6 +55,18 @@ struct RunPlanTests {
         }
     }
 
+    @Test("--federated-dropout reaches the library's plan; a share outside (0, 1] is refused naming the option")
+    func federatedDropout() throws {
+        #expect(try plan(["--federated-dropout", "0.5"]).federation.federatedDropout == 0.5)
+        #expect(try plan([]).federation.federatedDropout == nil)
+        for bad in ["0", "1.5", "-0.2"] {
+            #expect(throws: UsageError.self) { try plan(["--federated-dropout", bad]) }
+            do { _ = try plan(["--federated-dropout", bad]) } catch {
+                #expect("\(error)".contains("--federated-dropout"), "\(error)")
+            }
+        }
+    }
+
     @Test("combinations a run cannot honour are refused naming the options", arguments: [
         (["--per-round", "2", "--sample-rate", "0.5"], "give per-round or sample-rate, not both"),
         (["--json"], "--json needs --headless"),

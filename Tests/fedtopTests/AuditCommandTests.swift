@@ -58,6 +58,34 @@ struct AuditCommandTests {
         #expect(try String(contentsOfFile: out + "/report.md", encoding: .utf8).contains("Robustness: adversarial training"))
     }
 
+    @Test("the dropout sweep: a row per (DP ε, kept share), mean ± sd over the seeds; half the units send about half the bytes")
+    func dropout() async throws {
+        let out = Self.scratch("dropout")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try await CommandRunner.runOffPool([
+            "audit", "sweep", "--sweeps", "dropout", "--dataset", "wdbc", "--dropout-epsilons", "4,inf", "--dropout-keeps", "1,0.5",
+            "--seeds", "2", "--hospitals", "3", "--rounds", "4", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("[8/8]"), "2 ε × 2 shares × 2 seeds: \(r.stderr)")
+        let rows = try String(contentsOfFile: out + "/dropout.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(rows.first == ["DP", "kept share of units", "seeds", "parameters sent (share)", "accuracy", "model bytes per round",
+                               "bytes vs full model"])
+        #expect(rows.count == 5, "\(rows)")
+        let half = try #require(rows.first { $0[0] == "ε=4" && $0[1] == "0.5" })
+        #expect(half[2] == "2" && half[4].contains(" ± "))
+        // The MLP's hidden layer halves; its input and output layers keep their inputs and outputs, so the share is ≈ 0.5.
+        let share = try #require(Double(half[3]))
+        #expect(share > 0.45 && share < 0.55)
+        #expect(half[6] == String(format: "%.2f×", share))
+        #expect(rows.first { $0[0] == "ε=∞" && $0[1] == "1" }?[6] == "1.00×")
+        let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        #expect(report.contains("Federated dropout: accuracy and bytes per round"))
+        let bad = try CommandRunner.run(["audit", "sweep", "--sweeps", "dropout", "--dropout-keeps", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--dropout-keeps"))
+    }
+
     @Test("audit --run audits a finished run's last checkpoint")
     func finishedRun() async throws {
         let dir = Self.scratch("run")

@@ -31,6 +31,18 @@ struct BenchCommandTests {
         #expect(object["target_dpsgd_samples_per_s"] as? Int == 8000)
     }
 
+    @Test("bench dropout prints a row per kept share beside the full model: fewer parameters, fewer bytes, the same ε")
+    func dropout() throws {
+        let r = try CommandRunner.run(["bench", "dropout", "--dataset", "wdbc", "--model", "mlp", "--rounds", "3", "--keeps", "1,0.75,0.5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("1 ") || $0.hasPrefix("0.75") || $0.hasPrefix("0.5") }
+        #expect(rows.count == 3, "\(r.stdout)")
+        #expect(rows.first?.contains("1.00×") == true && rows.last?.contains("0.50×") == true, "\(r.stdout)")
+        #expect(rows.allSatisfy { $0.hasSuffix("3.00") }, "the same ε for every share: \(r.stdout)")
+        let bad = try CommandRunner.run(["bench", "dropout", "--keeps", "0,1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--keeps"))
+    }
+
     @Test("bad bench arguments exit with status 2 and name the option")
     func badArguments() throws {
         let r = try CommandRunner.run(["bench", "dpsgd", "--batch-size", "0"])

@@ -27,6 +27,10 @@ public struct AuditSweepPlan: Sendable {
     public var robustnessEpsilons: [Double] = [1, 4, .infinity]
     public var adversarialTrainings: [AdversarialTraining] = []
     public var robustnessSeeds = 5
+    /// Federated dropout: the kept shares compared (1: the full model) and the sample-level ε of each
+    /// comparison (∞: no DP); seeds as for robustness.
+    public var dropoutKeeps: [Double] = [1, 0.75, 0.5]
+    public var dropoutEpsilons: [Double] = [4, .infinity]
 
     public init(base: AuditTrial.Setting, epsilons: [Double], malicious: [Int], defences: [String], attacks: [AuditPoisoning],
                 perturbations: [Double], clientDP: (clip: Double, noise: Double), dpLocalEpochs: Int, dpLearningRate: Float,
@@ -58,7 +62,7 @@ public struct AuditSweepPlan: Sendable {
 public final class AuditSweepRunner {
     /// One exercise of the sweep, by the name `--sweeps` takes.
     public enum Sweep: String, CaseIterable, Sendable {
-        case frontier, poisoning, ablation, strength, robustness
+        case frontier, poisoning, ablation, strength, robustness, dropout
     }
 
     public let plan: AuditSweepPlan
@@ -85,6 +89,7 @@ public final class AuditSweepRunner {
             + (sweeps.contains(.poisoning) ? poisoningSettings().count : 0)
             + (sweeps.contains(.ablation) ? ablationSettings().count : 0)
             + (sweeps.contains(.robustness) ? robustnessSettings().count : 0)
+            + (sweeps.contains(.dropout) ? dropoutSettings().count : 0)
         var sections: [ReportSection] = []
         let b = plan.base
         let setup = [
@@ -102,6 +107,7 @@ public final class AuditSweepRunner {
         if sweeps.contains(.ablation) { sections.append(AuditSections.ablation(try runAblation(), plan: plan)) }
         if sweeps.contains(.strength) { sections.append(try AuditSections.strength(frontier, plan: plan, log: progress)) }
         if sweeps.contains(.robustness) { sections.append(AuditSections.robustness(try runRobustness(), plan: plan)) }
+        if sweeps.contains(.dropout) { sections.append(AuditSections.dropout(try runDropout(), plan: plan)) }
         return AuditReport(title: "fedtop audit: \(b.dataset), \(b.hospitals) hospitals", setup: setup, sections: sections)
     }
 
@@ -231,5 +237,34 @@ public final class AuditSweepRunner {
             return AuditSections.RobustnessTrial(setting: s, accuracy: curves.first { $0.epsilon == 0 }?.accuracy ?? o.accuracy,
                                                  evasion: curves)
         }
+    }
+
+    /// Every (ε, kept share) pair, each with `robustnessSeeds` seeds, under DP-SGD's recipe where ε is finite.
+    func dropoutSettings() -> [AuditTrial.Setting] {
+        var out: [AuditTrial.Setting] = []
+        for e in plan.dropoutEpsilons {
+            for keep in plan.dropoutKeeps {
+                for k in 0..<plan.robustnessSeeds {
+                    var s = plan.base
+                    s.epsilon = e.isFinite ? e : nil
+                    if e.isFinite {
+                        s.localEpochs = plan.dpLocalEpochs
+                        s.learningRate = plan.dpLearningRate
+                    }
+                    s.federatedDropout = keep < 1 ? keep : nil
+                    s.seed = plan.base.seed &+ UInt64(k)
+                    s.label = "dropout ε=\(e.isFinite ? AuditSections.number(e) : "∞") keep \(AuditSections.number(keep)) seed \(s.seed)"
+                    out.append(s)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Trains each federated-dropout setting: accuracy on the hold-out and the bytes its rounds moved.
+    private func runDropout() throws -> [AuditTrial.Outcome] {
+        var measures = plan.measures
+        measures.membership = false
+        return try dropoutSettings().map { try trial($0, measures: measures) }
     }
 }

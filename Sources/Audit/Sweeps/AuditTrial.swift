@@ -47,6 +47,8 @@ public struct AuditTrial {
         public var holdout = 0.4
         /// Every hospital trains on adversarial examples (``AdversarialTraining``); nil: clean batches.
         public var adversarial: AdversarialTraining?
+        /// Federated dropout's kept share of each hidden layer (``FederatedDropout``); nil: the full model.
+        public var federatedDropout: Double?
 
         public init(label: String) { self.label = label }
     }
@@ -64,6 +66,10 @@ public struct AuditTrial {
         /// The hold-out half the attacks use as non-members (and the evasion test set).
         public var test: Dataset
         public var seconds: Double
+        /// Model bytes moved per completed round (sent and received, ``RoundCommunication``), mean over rounds.
+        public var bytesPerRound: Double = 0
+        /// The share of the model's parameters each hospital trained, mean over rounds.
+        public var keptFraction: Double = 1
     }
 
     /// What to measure besides accuracy.
@@ -110,6 +116,7 @@ public struct AuditTrial {
             maxUpdateNorm: s.maxUpdateNorm, seed: s.seed, simulations: simulations)
         if let clip = s.clientDP?.clip { plan.clientClip = clip }
         plan.adversarial = s.adversarial
+        plan.federatedDropout = s.federatedDropout
         let folder = "\(scratch)/\(s.label.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(UInt32.random(in: .min ... .max))"
         defer {
             try? FileManager.default.removeItem(atPath: folder)
@@ -152,7 +159,9 @@ public struct AuditTrial {
                 results.append(try lira!.run(model: model, targets: targets, target: "global"))
             }
             // A hospital's local model as it left the hospital (what the aggregator could rebuild).
-            if let first = setup.localHospitals.first(where: { !$0.isMalicious }), let sent = first.lastSentModel {
+            // (Under federated dropout what left is a sub-model's; the attack needs the whole model.)
+            if let first = setup.localHospitals.first(where: { !$0.isMalicious }), let sent = first.lastSentModel,
+               sent.count == model.parameterCount {
                 var local = model
                 try local.setParameters(sent)
                 let localTargets = try MembershipTargets.balanced(members: first.auditRecords.train, nonMembers: test,
@@ -169,10 +178,16 @@ public struct AuditTrial {
             success = probe.attackSuccessRate(model: model, features: test.features, labels: test.labels)
         }
         let epsilons = setup.localHospitals.map(\.epsilonSpent)
-        return Outcome(setting: s, accuracy: accuracy,
-                       sigma: s.epsilon != nil ? setup.engine.configuration.noiseMultiplier : nil,
-                       epsilonSpent: s.epsilon != nil ? epsilons.max() : nil, federationEpsilon: last.federationEpsilon,
-                       membership: results, attackSuccess: success, model: model, test: test,
-                       seconds: Double((ContinuousClock.now - started).components.seconds))
+        var outcome = Outcome(setting: s, accuracy: accuracy,
+                              sigma: s.epsilon != nil ? setup.engine.configuration.noiseMultiplier : nil,
+                              epsilonSpent: s.epsilon != nil ? epsilons.max() : nil, federationEpsilon: last.federationEpsilon,
+                              membership: results, attackSuccess: success, model: model, test: test,
+                              seconds: Double((ContinuousClock.now - started).components.seconds))
+        let exchanges = summaries.compactMap(\.communication)
+        if !exchanges.isEmpty {
+            outcome.bytesPerRound = exchanges.reduce(0.0) { $0 + Double($1.bytesDown + $1.bytesUp) } / Double(exchanges.count)
+            outcome.keptFraction = exchanges.reduce(0.0) { $0 + $1.keptFraction } / Double(exchanges.count)
+        }
+        return outcome
     }
 }

@@ -83,7 +83,7 @@ struct AuditSweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep", abstract: "Train federations across ε, malicious hospitals and defences; attack them; write the report.")
 
-    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength, robustness (adversarial training; not run unless named).")
+    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength, robustness (adversarial training), dropout (federated dropout); the last two run only when named.")
     var sweeps = "frontier,poisoning,ablation,strength"
     @Option(help: "Frontier: sample-level ε of every hospital (inf: no DP).") var epsilons = "0.5,1,2,4,8,inf"
     @Option(help: "Poisoning: how many of the hospitals are malicious.") var malicious = "0,1,2"
@@ -95,7 +95,9 @@ struct AuditSweepCommand: ParsableCommand {
     @Option(help: "Robustness: the adversarial trainings compared with clean training, comma-separated (fgsm:EPS or pgd:EPS:STEPS[:ALPHA]).")
     var adversarial = "fgsm:0.3,pgd:0.3:5"
     @Option(help: "Robustness: the chance that each record of a batch is replaced by its adversarial example.") var adversarialRatio = 0.5
-    @Option(help: "Robustness: seeds per setting (seed, seed+1, …); each cell of its table is a mean ± sd over them.") var seeds = 5
+    @Option(help: "Robustness and dropout: seeds per setting (seed, seed+1, …); each cell of their tables is a mean ± sd over them.") var seeds = 5
+    @Option(help: "Dropout: the shares of each hidden layer's units kept, comma-separated (1: the full model).") var dropoutKeeps = "1,0.75,0.5"
+    @Option(help: "Dropout: sample-level ε of the federations compared (inf: no DP).") var dropoutEpsilons = "4,inf"
     @Option(help: "The data (image data for the backdoor: digits or lesions).") var dataset = "digits"
     @Option(help: "Hospitals in every federation.") var hospitals = 5
     @Option(help: "Fraction of the records held out centrally (non-member targets and the attacker's population); the rest is split among the hospitals.")
@@ -142,6 +144,12 @@ struct AuditSweepCommand: ParsableCommand {
         let r = try Self.numbers(robustnessEpsilons, option: "--robustness-epsilons", allowInfinity: true)
         guard r.allSatisfy({ $0 > 0 }) else { throw ValidationError("--robustness-epsilons must be > 0 (inf for no DP), got '\(robustnessEpsilons)'") }
         _ = try adversarialTrainings()
+        let keeps = try Self.numbers(dropoutKeeps, option: "--dropout-keeps", allowInfinity: false)
+        guard !keeps.isEmpty, keeps.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+            throw ValidationError("--dropout-keeps must be in (0, 1], got '\(dropoutKeeps)'")
+        }
+        let d = try Self.numbers(dropoutEpsilons, option: "--dropout-epsilons", allowInfinity: true)
+        guard d.allSatisfy({ $0 > 0 }) else { throw ValidationError("--dropout-epsilons must be > 0 (inf for no DP), got '\(dropoutEpsilons)'") }
         guard seeds >= 1, seeds <= 100 else { throw ValidationError("--seeds must be in 1…100, got \(seeds)") }
     }
 
@@ -203,6 +211,8 @@ struct AuditSweepCommand: ParsableCommand {
         plan.robustnessEpsilons = try Self.numbers(robustnessEpsilons, option: "--robustness-epsilons", allowInfinity: true)
         plan.adversarialTrainings = try adversarialTrainings()
         plan.robustnessSeeds = seeds
+        plan.dropoutKeeps = try Self.numbers(dropoutKeeps, option: "--dropout-keeps", allowInfinity: false)
+        plan.dropoutEpsilons = try Self.numbers(dropoutEpsilons, option: "--dropout-epsilons", allowInfinity: true)
         let runner = AuditSweepRunner(plan: plan, scratch: scratch,
                                       command: "fedtop audit sweep " + CommandLine.arguments.dropFirst(3).joined(separator: " "),
                                       progress: Self.progress)

@@ -24,6 +24,7 @@ struct FedtopBenchFederations: BenchFederationFactory {
         o[.secureAggregation] = s.secureAggregation ? .boolean(true) : nil
         o[.hospital] = s.remoteHospitals.isEmpty ? nil : .strings(s.remoteHospitals)
         o[.certs] = s.consoleCerts.map(RunOption.Value.string)
+        o[.federatedDropout] = s.federatedDropout.map(RunOption.Value.number)
         let setup = try FederationSetup(options: RunPlan(options: o), liveAudit: s.liveAudit)
         return BenchFederation(engine: setup.engine, recorder: setup.recorder) {
             for remote in setup.remoteHospitals { remote.close() }
