@@ -67,6 +67,23 @@ struct HospitalTrainerTests {
         #expect(update.epsilonSpent == trainer.epsilonSpent && trainer.epsilonSpent > 0)
     }
 
+    @Test("attacker: a model with NaN or ∞ is refused for training and evaluation before any record is touched; the ledger is untouched")
+    func nonFiniteModel() throws {
+        let f = try Fixture(); defer { f.remove() }
+        let trainer = try f.trainer()
+        let before = f.ledgerBytes
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var model = f.model.parameters
+            model[flat: model.count / 2] = bad
+            let poisoned = model
+            #expect(throws: HospitalError.self) {
+                _ = try trainer.train(globalModel: poisoned, settings: Self.settings()) { _ in Issue.record("trained") }
+            }
+            #expect(throws: HospitalError.self) { _ = try trainer.evaluate(globalModel: poisoned) }
+        }
+        #expect(f.ledgerBytes == before && trainer.epsilonSpent == 0 && trainer.status == .idle)
+    }
+
     @Test("adversarial training inside DP-SGD: the ledger charges exactly what clean training charges; the update differs")
     func adversarialTrainingKeepsTheAccounting() throws {
         let clean = try Fixture(), robust = try Fixture(); defer { clean.remove(); robust.remove() }

@@ -86,6 +86,38 @@ struct AuditCommandTests {
         #expect(bad.status == 2 && bad.stderr.contains("--dropout-keeps"))
     }
 
+    @Test("the exhaustion sweep: every crafted request a defence is meant to stop is refused; the control and the sponge train")
+    func exhaustion() async throws {
+        let out = Self.scratch("exhaustion")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try await CommandRunner.runOffPool(["audit", "sweep", "--sweeps", "exhaustion", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        // RFC 4180 cells: quoted when they hold a comma.
+        func cells(_ line: Substring) -> [String] {
+            var out: [String] = [], cell = "", quoted = false
+            var chars = Array(line)[...]
+            while let c = chars.popFirst() {
+                if c == "\"" { if quoted, chars.first == "\"" { cell.append(c); chars.removeFirst() } else { quoted.toggle() } }
+                else if c == ",", !quoted { out.append(cell); cell = "" }
+                else { cell.append(c) }
+            }
+            return out + [cell]
+        }
+        let rows = try String(contentsOfFile: out + "/hospital-exhaustion.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map(cells)
+        let byName = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0) })
+        #expect(byName.count == 9, "\(rows)")
+        for name in ["oversized model", "longer than announced", "NaN model", "huge dropout mask", "unsigned", "most local epochs"] {
+            let row = try #require(byName[name], "\(rows)")
+            #expect(row[2].hasPrefix("refused"), "\(name): \(row)")
+            #expect(row.last?.hasPrefix("held") == true, "\(name): \(row)")
+        }
+        // What the epoch limit saves: the unlimited hospital trains the same request.
+        #expect(byName["most local epochs"]?[5] == "trained")
+        #expect(byName["unsigned"]?[2] == "refused (permissionDenied)")
+        for name in ["control", "subnormal model", "one-record batches"] { #expect(byName[name]?[2] == "trained", "\(name)") }
+        #expect(try String(contentsOfFile: out + "/report.md", encoding: .utf8).contains("Resource exhaustion against a hospital"))
+    }
+
     @Test("audit --run audits a finished run's last checkpoint")
     func finishedRun() async throws {
         let dir = Self.scratch("run")

@@ -62,7 +62,7 @@ public struct AuditSweepPlan: Sendable {
 public final class AuditSweepRunner {
     /// One exercise of the sweep, by the name `--sweeps` takes.
     public enum Sweep: String, CaseIterable, Sendable {
-        case frontier, poisoning, ablation, strength, robustness, dropout
+        case frontier, poisoning, ablation, strength, robustness, dropout, exhaustion
     }
 
     public let plan: AuditSweepPlan
@@ -76,6 +76,9 @@ public final class AuditSweepRunner {
     private var total = 0
     /// The frontier's models, kept for the attack-strength sweep.
     private var frontier: [AuditTrial.Outcome] = []
+    /// The hospital the exhaustion sweep attacks (the caller's: it needs the transport); nil: that sweep
+    /// cannot run.
+    public var exhaustionTarget: (any HospitalSponge.Target)?
 
     public init(plan: AuditSweepPlan, scratch: String, command: String, progress: @escaping (String) -> Void) {
         self.plan = plan
@@ -108,6 +111,10 @@ public final class AuditSweepRunner {
         if sweeps.contains(.strength) { sections.append(try AuditSections.strength(frontier, plan: plan, log: progress)) }
         if sweeps.contains(.robustness) { sections.append(AuditSections.robustness(try runRobustness(), plan: plan)) }
         if sweeps.contains(.dropout) { sections.append(AuditSections.dropout(try runDropout(), plan: plan)) }
+        if sweeps.contains(.exhaustion) {
+            guard let target = exhaustionTarget else { throw AuditSweepError.setting("exhaustion: no hospital to attack") }
+            sections.append(try HospitalSponge.section(target: target, log: progress))
+        }
         return AuditReport(title: "fedtop audit: \(b.dataset), \(b.hospitals) hospitals", setup: setup, sections: sections)
     }
 

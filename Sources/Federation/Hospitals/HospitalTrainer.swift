@@ -9,8 +9,8 @@ import TensorCore
 /// simulated federations and `fedtop hospital --simulate` demos.
 ///
 /// Contract (beyond ``Hospital``'s):
-/// - Every request is checked before any record is touched: the round's settings, the model's size,
-///   the hospital's ``HospitalPolicy`` (training: DP-SGD, σ floor, clip norm, ε per round; evaluation:
+/// - Every request is checked before any record is touched: the round's settings, the model's size and
+///   finiteness, the hospital's ``HospitalPolicy`` (training: DP-SGD, σ floor, clip norm, ε per round; evaluation:
 ///   the smallest test split and the evaluations one trained round pays for), then the budget.
 /// - Under sample-level DP, a round is Poisson-subsampled DP-SGD (Abadi et al. 2016) with rate
 ///   q = batchSize / records for `localEpochs · round(1/q)` steps; the hospital refuses before
@@ -206,6 +206,8 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         guard globalModel.count == architecture.parameterCount else {
             throw .invalidSettings(hospital: name, reason: "model has \(globalModel.count) parameters, expected \(architecture.parameterCount)")
         }
+        // A model with NaN or ∞ would train into a useless update and still cost ε: refused before the budget is touched.
+        guard globalModel.isFinite else { throw .invalidSettings(hospital: name, reason: "model has non-finite values (NaN or ∞)") }
         let spend = plannedSpend(settings)
         if let rule = policy.violation(of: settings, spend: spend, delta: lock.withLock({ ledger?.budget.delta })) {
             throw .policyRefused(hospital: name, rule: rule)
@@ -350,6 +352,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
         guard globalModel.count == architecture.parameterCount else {
             throw .invalidSettings(hospital: name, reason: "model has \(globalModel.count) parameters, expected \(architecture.parameterCount)")
         }
+        guard globalModel.isFinite else { throw .invalidSettings(hospital: name, reason: "model has non-finite values (NaN or ∞)") }
         var model = architecture
         do { try model.setParameters(globalModel) } catch {
             throw .invalidSettings(hospital: name, reason: "\(error)")

@@ -83,8 +83,8 @@ struct AuditSweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep", abstract: "Train federations across ε, malicious hospitals and defences; attack them; write the report.")
 
-    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength, robustness (adversarial training), dropout (federated dropout); the last two run only when named.")
-    var sweeps = "frontier,poisoning,ablation,strength"
+    @Option(help: "Sweeps to run, comma-separated: frontier, poisoning, ablation, strength, robustness (adversarial training), dropout (federated dropout), exhaustion (crafted requests against a hospital); robustness and dropout run only when named.")
+    var sweeps = "frontier,poisoning,ablation,strength,exhaustion"
     @Option(help: "Frontier: sample-level ε of every hospital (inf: no DP).") var epsilons = "0.5,1,2,4,8,inf"
     @Option(help: "Poisoning: how many of the hospitals are malicious.") var malicious = "0,1,2"
     @Option(help: "Poisoning: the defences (strategies; client-dp = DP-FedAvg with --client-clip and --client-noise).")
@@ -216,6 +216,12 @@ struct AuditSweepCommand: ParsableCommand {
         let runner = AuditSweepRunner(plan: plan, scratch: scratch,
                                       command: "fedtop audit sweep " + CommandLine.arguments.dropFirst(3).joined(separator: " "),
                                       progress: Self.progress)
+        var target: ExhaustionTarget?
+        if chosen.contains(AuditSweepRunner.Sweep.exhaustion.rawValue) {
+            target = try ExhaustionTarget(scratch: scratch + "/exhaustion")
+            runner.exhaustionTarget = target
+        }
+        defer { target?.stop() }
         let report = try auditErrors { try runner.report(sweeps: AuditSweepRunner.Sweep.allCases.filter { chosen.contains($0.rawValue) }) }
         let written = try ReportWriter.write(report, to: out)
         print("fedtop audit: report in \(out)/report.html (\(written.count) files)")
