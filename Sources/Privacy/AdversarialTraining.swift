@@ -116,3 +116,23 @@ public struct AdversarialTraining: Sendable, Equatable, CustomStringConvertible 
         return result
     }
 }
+
+/// As ``AdversarialTraining/spec`` and the ratio (`{"spec": "pgd:0.3:5", "ratio": 0.5}`); decoding checks
+/// the value as ``AdversarialTraining/init(parsing:ratio:)`` does, so a bad one is an error, never a value.
+extension AdversarialTraining: Codable {
+    private enum CodingKeys: String, CodingKey { case spec, ratio }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let spec = try c.decode(String.self, forKey: .spec)
+        do { try self.init(parsing: spec, ratio: try c.decode(Double.self, forKey: .ratio)) } catch {
+            throw DecodingError.dataCorruptedError(forKey: .spec, in: c, debugDescription: "\(error)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(spec, forKey: .spec)
+        try c.encode(ratio, forKey: .ratio)
+    }
+}

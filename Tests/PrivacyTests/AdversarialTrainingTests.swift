@@ -1,3 +1,4 @@
+import Foundation
 import Privacy
 import TensorCore
 import Testing
@@ -97,5 +98,16 @@ struct AdversarialTrainingTests {
             #expect(g2.lossSum > g1.lossSum || g1.count == 0, "adversarial batches should cost more loss")
         }
         #expect(m1.parameters.scalars != m2.parameters.scalars)
+    }
+
+    @Test("JSON carries the spec and the ratio; decoding checks them as parsing does, so a bad value is an error")
+    func codable() throws {
+        for value in [try AdversarialTraining(parsing: "fgsm:0.3", ratio: 1), try AdversarialTraining(parsing: "pgd:0.2:7:0.05", ratio: 0.25)] {
+            let data = try JSONEncoder().encode(value)
+            #expect(try JSONDecoder().decode(AdversarialTraining.self, from: data) == value)
+        }
+        for bad in [#"{"spec":"pgd:99:5","ratio":0.5}"#, #"{"spec":"fgsm:0.3","ratio":2}"#, #"{"spec":"noise:1","ratio":0.5}"#, #"{"ratio":0.5}"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(AdversarialTraining.self, from: Data(bad.utf8)) }
+        }
     }
 }

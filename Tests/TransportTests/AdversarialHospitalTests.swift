@@ -233,6 +233,9 @@ struct AdversarialHospitalTests {
             { $0.hello.dataset.classCounts = [.max, 2] }, { $0.hello.dataset.featureShape = [1 << 20, 1 << 20] },
             { $0.hello.privacy = .with { $0.dpSgd = true; $0.epsilonBudget = .nan; $0.delta = 1e-5 } },
             { $0.hello.policy = .with { $0.minNoiseMultiplier = .nan } },
+            { $0.hello.adversarial = .with { $0.spec = "pgd:1e308:5"; $0.ratio = 0.5 } },
+            { $0.hello.adversarial = .with { $0.spec = "fgsm:0.3"; $0.ratio = .nan } },
+            { $0.hello.adversarial = .with { $0.spec = String(repeating: "x", count: 1 << 20); $0.ratio = 0.5 } },
         ]
         for forge in forgeries {
             let fake = ForgingHospital()

@@ -124,6 +124,32 @@ struct HospitalServiceTests {
         #expect(served.audit.contains("\"trained\""))
     }
 
+    @Test("Hello announces the hospital's own adversarial training, which the console shows (it decodes to the same setting)")
+    func announcesAdversarialTraining() async throws {
+        let adversarial = try AdversarialTraining(parsing: "pgd:0.3:5", ratio: 0.25)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fedtop-svc-adv-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = try BuiltinDataset.wdbc()
+        let trainer = try HospitalTrainer(
+            name: "alice", data: try ServedHospital.shard(0),
+            architecture: try ModelZoo.make("mlp", inputShape: data.featureShape, classes: 2, seed: 1),
+            privacy: .init(ledgerPath: directory + "/alice.ledger", epsilonBudget: 10, delta: 1e-5, noiseSeed: 3,
+                           seal: try LedgerSeal.loadOrCreate(directory: directory + "/seal", name: "alice")),
+            policy: .permissive, seed: 5, gate: ComputeGate(), adversarial: adversarial)
+        let served = try await offPool { try ServedHospital(directory: directory, hospital: trainer) }
+        defer { served.stop() }
+        let remote = try await offPool { try served.connect() }
+        defer { remote.close() }
+        #expect(try remote.summary().adversarial == adversarial)
+        // And a hospital training on clean batches announces none.
+        let clean = try await offPool { try ServedHospital() }
+        defer { clean.stop() }
+        let cleanRemote = try await offPool { try clean.connect() }
+        defer { cleanRemote.close() }
+        #expect(try cleanRemote.summary().adversarial == nil)
+    }
+
     @Test("a model signed with another key, or unsigned, is refused with a generic error; the detail is in the hospital's audit log")
     func badSignature() async throws {
         let served = try await offPool { try ServedHospital() }

@@ -1,4 +1,5 @@
 import Datasets
+import Privacy
 import TensorCore
 
 /// A party of the federation that holds records and trains on them when asked.
@@ -72,9 +73,12 @@ public struct HospitalSummary: Sendable, Equatable, Codable {
     public var secureNoise: Bool
     /// What the hospital accepts (nil: it did not say, e.g. a hospital of an older version).
     public var policy: HospitalPolicy?
+    /// Its own adversarial training (``AdversarialTraining``), announced for the console; nil: clean batches.
+    public var adversarial: AdversarialTraining?
 
     public init(name: String, trainRecords: Int, testRecords: Int, classCounts: [Int], epsilonBudget: Double?,
-                delta: Double?, epsilonSpent: Double, secureNoise: Bool, policy: HospitalPolicy? = nil) {
+                delta: Double?, epsilonSpent: Double, secureNoise: Bool, policy: HospitalPolicy? = nil,
+                adversarial: AdversarialTraining? = nil) {
         self.name = name
         self.trainRecords = trainRecords
         self.testRecords = testRecords
@@ -84,6 +88,7 @@ public struct HospitalSummary: Sendable, Equatable, Codable {
         self.epsilonSpent = epsilonSpent
         self.secureNoise = secureNoise
         self.policy = policy
+        self.adversarial = adversarial
     }
 }
 

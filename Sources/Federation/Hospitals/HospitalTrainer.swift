@@ -141,7 +141,7 @@ public final class HospitalTrainer: SampleLevelAccounting, @unchecked Sendable {
             HospitalSummary(name: name, trainRecords: data.train.count, testRecords: data.test.count,
                             classCounts: data.train.classCounts, epsilonBudget: ledger?.budget.epsilon,
                             delta: ledger?.budget.delta, epsilonSpent: ledger?.spentEpsilon ?? 0,
-                            secureNoise: noiseSeed == nil, policy: policy)
+                            secureNoise: noiseSeed == nil, policy: policy, adversarial: adversarial)
         }
     }
 

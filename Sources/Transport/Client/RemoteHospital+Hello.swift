@@ -20,6 +20,12 @@ extension RemoteHospital {
         do { policy = reply.hasPolicy ? try WireFormat.policy(reply.policy) : nil } catch {
             throw TransportError("\(reply.name) at \(endpoint.address): \(error)")
         }
+        var adversarial: AdversarialTraining?
+        if reply.hasAdversarial {
+            do { adversarial = try AdversarialTraining(parsing: String(reply.adversarial.spec.prefix(64)), ratio: reply.adversarial.ratio) } catch {
+                throw TransportError("\(reply.name) at \(endpoint.address): its adversarial training is not valid: \(error)")
+            }
+        }
         var history: [PrivacySegment] = []
         for segment in reply.privacy.history { history.append(try WireFormat.segment(segment)) }
         let p = reply.privacy
@@ -27,7 +33,8 @@ extension RemoteHospital {
                                       testRecords: WireFormat.int(reply.dataset.testRecords),
                                       classCounts: reply.dataset.classCounts.map(WireFormat.int),
                                       epsilonBudget: p.dpSgd ? p.epsilonBudget : nil, delta: p.dpSgd ? p.delta : nil,
-                                      epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise, policy: policy)
+                                      epsilonSpent: p.epsilonSpent, secureNoise: p.secureNoise, policy: policy,
+                                      adversarial: adversarial)
         return Introduction(summary: summary, datasetName: reply.dataset.name, featureShape: shape,
                             classNames: reply.dataset.classNames, history: history, dpSGD: p.dpSgd,
                             capabilities: Array(reply.capabilities.prefix(64)))

@@ -148,11 +148,37 @@ public nonisolated struct Fedtop_V1_HelloReply: @unchecked Sendable {
   /// Clears the value of `policy`. Subsequent reads from it will return its default value.
   public mutating func clearPolicy() {_uniqueStorage()._policy = nil}
 
+  /// The hospital's own adversarial training, as its operator set it (absent: clean batches).
+  public var adversarial: Fedtop_V1_AdversarialTraining {
+    get {_storage._adversarial ?? Fedtop_V1_AdversarialTraining()}
+    set {_uniqueStorage()._adversarial = newValue}
+  }
+  /// Returns true if `adversarial` has been explicitly set.
+  public var hasAdversarial: Bool {_storage._adversarial != nil}
+  /// Clears the value of `adversarial`. Subsequent reads from it will return its default value.
+  public mutating func clearAdversarial() {_uniqueStorage()._adversarial = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Adversarial examples replacing records inside DP-SGD: "fgsm:EPS" or "pgd:EPS:STEPS[:ALPHA]" (EPS in
+/// standard deviations of each feature), and the share of each batch's records replaced.
+public nonisolated struct Fedtop_V1_AdversarialTraining: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var spec: String = String()
+
+  public var ratio: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// The hospital's own privacy policy. The hospital checks every Train and SecureTrain request against
@@ -1061,7 +1087,7 @@ nonisolated extension Fedtop_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}capabilities\0\u{1}dataset\0\u{1}privacy\0\u{1}limits\0\u{1}policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}capabilities\0\u{1}dataset\0\u{1}privacy\0\u{1}limits\0\u{1}policy\0\u{1}adversarial\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -1071,6 +1097,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
     var _privacy: Fedtop_V1_PrivacyState? = nil
     var _limits: Fedtop_V1_WorkLimits? = nil
     var _policy: Fedtop_V1_HospitalPolicy? = nil
+    var _adversarial: Fedtop_V1_AdversarialTraining? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1088,6 +1115,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
       _privacy = source._privacy
       _limits = source._limits
       _policy = source._policy
+      _adversarial = source._adversarial
     }
   }
 
@@ -1113,6 +1141,7 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._policy) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._adversarial) }()
         default: break
         }
       }
@@ -1146,6 +1175,9 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._policy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
       } }()
+      try { if let v = _storage._adversarial {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1162,10 +1194,46 @@ nonisolated extension Fedtop_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._privacy != rhs_storage._privacy {return false}
         if _storage._limits != rhs_storage._limits {return false}
         if _storage._policy != rhs_storage._policy {return false}
+        if _storage._adversarial != rhs_storage._adversarial {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedtop_V1_AdversarialTraining: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AdversarialTraining"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spec\0\u{1}ratio\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.spec) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.ratio) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.spec.isEmpty {
+      try visitor.visitSingularStringField(value: self.spec, fieldNumber: 1)
+    }
+    if self.ratio.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.ratio, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedtop_V1_AdversarialTraining, rhs: Fedtop_V1_AdversarialTraining) -> Bool {
+    if lhs.spec != rhs.spec {return false}
+    if lhs.ratio != rhs.ratio {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -130,6 +130,12 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
             $0.history = (hospital.accountant?.segments ?? []).map(WireFormat.message)
         }
         reply.policy = WireFormat.message(hospital.policy)
+        if let a = summary.adversarial {
+            reply.adversarial = .with {
+                $0.spec = a.spec
+                $0.ratio = a.ratio
+            }
+        }
         reply.limits = .with {
             $0.maxParameters = UInt64(configuration.limits.maxParameters)
             $0.maxStepsPerRound = UInt64(configuration.limits.maxStepsPerRound)

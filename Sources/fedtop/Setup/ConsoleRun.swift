@@ -13,7 +13,7 @@ extension FederationSetup {
                 let summary = try? h.summary()
                 return .init(name: h.name, location: h.location.description, records: h.trainRecords,
                              testRecords: summary?.testRecords ?? 0, policy: summary?.policy?.summary,
-                             training: h.location == .local ? plan.adversarial.map { "adversarial \($0)" } : nil)
+                             training: summary?.adversarial.map { "adversarial \($0)" })
             },
             privacy: plan.privacy, clientSampleRate: rate, secureAggregation: plan.secureAggregation != nil,
             majorityBaseline: majorityBaseline)
