@@ -75,6 +75,17 @@ public struct SubModel: Sendable {
         return out
     }
 
+    /// Writes `sub`'s values into `full` at their coordinates; the other coordinates keep theirs.
+    public func scatter(_ sub: Tensor, into full: inout Tensor) {
+        precondition(sub.count == indices.count && full.count == fullCount,
+                     "vectors of \(sub.count) and \(full.count) scalars for a sub-model of \(indices.count) in \(fullCount)")
+        sub.withUnsafeBufferPointer { s in
+            full.withUnsafeMutableBufferPointer { o in
+                for (i, j) in indices.enumerated() { o[Int(j)] = s[i] }
+            }
+        }
+    }
+
     /// The share of the full model's parameters the sub-model carries.
     public var parameterFraction: Double { fullCount > 0 ? Double(indices.count) / Double(fullCount) : 1 }
 }
@@ -111,6 +122,9 @@ extension Sequential {
                     throw .subModel("hidden layer \(k + 1): units not strictly ascending at \(u)")
                 }
             }
+        }
+        guard parameterCount <= Int(Int32.max) else {
+            throw .subModel("\(kind) has \(parameterCount) parameters; sub-models index at most \(Int32.max)")
         }
         var newLayers: [any Layer] = []
         var indices: [Int32] = []

@@ -22,7 +22,7 @@ struct FederatedDropoutTests {
     /// Round `round`'s sub-model, as the engine of ``run`` draws it.
     func subModel(keep: Double, round: Int = 1) throws -> SubModel {
         let fixture = try FederationFixture(hospitals: 1, privacy: false)
-        return FederatedDropout(keep: keep, seed: fixture.configuration().seed).subModel(of: fixture.model, round: round)!
+        return try #require(try FederatedDropout(keep: keep, seed: fixture.configuration().seed).subModel(of: fixture.model, round: round))
     }
 
     /// Indices where two vectors differ.
@@ -114,6 +114,31 @@ struct FederatedDropoutTests {
         let kept = Set(try subModel(keep: 0.5).indices.map(Int.init))
         let changed = moved(before, after)
         #expect(changed.isSubset(of: kept) && !changed.isEmpty)
+    }
+
+    @Test("FedAdam and FedYogi: a unit dropped in round 2 keeps its round-1 value and its moments; the kept ones move", arguments: ["fedadam", "fedyogi"])
+    func adaptiveServer(name: String) throws {
+        func engine(rounds: Int) throws -> Engine {
+            let fixture = try FederationFixture(hospitals: 3, privacy: false)
+            var configuration = fixture.configuration(rounds: rounds, privacy: .off)
+            configuration.federatedDropout = 0.5
+            let engine = try Engine(configuration: configuration, model: fixture.model, hospitals: fixture.hospitals,
+                                    strategy: try StrategyParser.parse(name))
+            #expect(FederationFixture.run(engine).0 == .finished)
+            return engine
+        }
+        let one = try engine(rounds: 1), two = try engine(rounds: 2)
+        let kept2 = Set(try subModel(keep: 0.5, round: 2).indices.map(Int.init))
+        let dropped2 = (0..<one.model.parameterCount).filter { !kept2.contains($0) }
+        let kept1 = Set(try subModel(keep: 0.5, round: 1).indices.map(Int.init))
+        // Coordinates trained in round 1 and dropped in round 2 have moments ≠ 0: an unrestricted step would move them.
+        #expect(dropped2.contains { kept1.contains($0) })
+        for i in dropped2 { #expect(two.model.parameters[flat: i] == one.model.parameters[flat: i], "parameter \(i)") }
+        for key in ["server.fedopt.m", "server.fedopt.v"] {
+            let m1 = try #require(one.strategy.serverState[key]), m2 = try #require(two.strategy.serverState[key])
+            for i in dropped2 { #expect(m2[flat: i] == m1[flat: i], "\(key)[\(i)]") }
+        }
+        #expect(moved(one.model.parameters, two.model.parameters).isSubset(of: kept2))
     }
 
     @Test("a hospital refuses a mask that does not fit its model, or a model that does not fit the mask, before any record is touched or ε spent")

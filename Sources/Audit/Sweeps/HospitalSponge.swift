@@ -105,7 +105,7 @@ public enum HospitalSponge {
         var rows: [[String]] = []
         var control: Double?
         let all = rounds(model: target.model, trainRecords: target.trainRecords)
-        // A first round to each hospital, not measured: the first call pays for connections and buffers.
+        // A first round to each hospital, not measured: the first one pays for the hospital's buffers.
         _ = try target.send(all[0], limited: true)
         _ = try target.send(all[0], limited: false)
         /// The median-time answer of `repeats` sends (one request is a few milliseconds: one alone is noise).
@@ -140,7 +140,7 @@ public enum HospitalSponge {
                     + "then, where only a work limit stands in the way, to the same hospital without them, to show what the limit "
                     + "saves. The other checks (the signature, the announced length and shapes, finite values, the dropout mask "
                     + "against the model) are always on. Each request is sent \(repeats) times and the median-time answer shown; time is "
-                    + "from the first byte sent to the answer; memory is the growth of "
+                    + "from the request's first byte to the answer's last, on a connection already open; memory is the growth of "
                     + "the process's peak resident set during the request (the hospital runs in the audit's process, so it includes "
                     + "the attacker's own buffers: an upper bound on the hospital's).",
                 "Sponge inputs to the served model (numbers beyond Float32, subnormals, extreme z-scores, oversized bodies) are "

@@ -38,8 +38,12 @@ extension Engine {
                                               seed: configuration.seed, round: r)
         // Federated dropout: this round's sub-model, kept to map the aggregate back (``FederatedDropout``).
         let full = model.parameters
-        let dropout = configuration.federatedDropout.flatMap {
-            FederatedDropout(keep: $0, seed: configuration.seed).subModel(of: model, round: r)
+        var dropout: SubModel?
+        if let keep = configuration.federatedDropout {
+            do { dropout = try FederatedDropout(keep: keep, seed: configuration.seed).subModel(of: model, round: r) } catch {
+                publish(.roundFailed(reason: "federated dropout: \(error)"))
+                return .failed
+            }
         }
         var settings = roundSettings(round: r)
         settings.subModel = dropout?.mask
@@ -64,12 +68,16 @@ extension Engine {
         case .success(let c): collected = c
         case .failure(let stop): return stop.result
         }
-        let aggregate = dropout.map { $0.scatter(collected.aggregate) } ?? collected.aggregate
+        let aggregate = collected.aggregate
         let acceptedIndices = collected.indices
         let federationEpsilon = collected.federationEpsilon
         let aggregationStarted = collected.aggregationStarted
         var parameters = full
-        strategy.apply(aggregate, to: &parameters)
+        if let dropout {
+            strategy.apply(aggregate, to: &parameters, subModel: dropout)
+        } else {
+            strategy.apply(aggregate, to: &parameters)
+        }
         guard parameters.isFinite else {
             try? strategy.restoreServerState(serverBefore)
             publish(.roundFailed(reason: "the aggregate is not finite; the global model is unchanged"))

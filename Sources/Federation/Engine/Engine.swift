@@ -100,6 +100,11 @@ public final class Engine: @unchecked Sendable {
                 checkpoint: RoundCheckpointing? = nil, bus: EventBus = EventBus(),
                 auditor: (any RoundAuditor)? = nil) throws(FederationError) {
         if let problem = configuration.problem { throw .configuration(problem) }
+        if let keep = configuration.federatedDropout {
+            do { _ = try FederatedDropout(keep: keep, seed: configuration.seed).subModel(of: model, round: 1) } catch {
+                throw .configuration("--federated-dropout: \(model.kind) cannot be thinned: \(error)")
+            }
+        }
         guard !hospitals.isEmpty else { throw .configuration("a federation needs at least one hospital") }
         let names = hospitals.map(\.name)
         if let dup = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {

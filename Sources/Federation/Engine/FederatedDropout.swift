@@ -18,12 +18,14 @@ import TensorCore
 ///   - *client-level DP*: the updates are clipped and noised as a whole in the sub-model's space; the
 ///     dropped coordinates are a constant zero chosen without any data, so they reveal nothing.
 /// - Sample-level DP is unchanged: a hospital clips each sample's gradient of the sub-model to C and noises
-///   the sub-model's coordinates; a sub-model's gradient is a restriction of the full one, and the mask is
-///   public and data-independent, so the accounting is the same (``HospitalTrainer``).
-/// - The distributed noise of secure rounds is accounted at the full model's dimension: its ε grows with
-///   the dimension, so counting more coordinates than are sent over-reports ε, never under-reports it.
-/// - The server step sees a full-length aggregate with zeros at the dropped coordinates: for FedAvg they
-///   do not move; FedOpt's moments decay there as after any zero step.
+///   the sub-model's coordinates. Whatever function is differentiated, clipping bounds one record's
+///   contribution to each step by C, and the mask is public and chosen without data, so each step is the
+///   same subsampled Gaussian mechanism and the accounting is the same (``HospitalTrainer``).
+/// - The distributed noise of secure rounds is calibrated and accounted at the full model's dimension:
+///   its sensitivity bound grows with the dimension, so each hospital adds more noise than the sub-model
+///   needs (a utility cost) and ε is over-reported, never under-reported.
+/// - The server step moves the kept coordinates only (``Strategy/apply(_:to:subModel:)``): a dropped
+///   unit does not move, and FedOpt's moments there wait, unchanged, for the next round that keeps it.
 /// - A keep fraction of 1, or a model without hidden layers (logistic regression), trains the full model.
 public struct FederatedDropout: Sendable, Equatable {
     /// The share of each hidden layer's units a round keeps, in (0, 1].
@@ -36,13 +38,13 @@ public struct FederatedDropout: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// Round `round`'s sub-model of `model`, or nil when the round trains the full model.
-    public func subModel(of model: Sequential, round: Int) -> SubModel? {
+    /// Round `round`'s sub-model of `model`, or nil when the round trains the full model; throws for a
+    /// model with a layer that cannot be thinned.
+    public func subModel(of model: Sequential, round: Int) throws(ModelError) -> SubModel? {
         guard keep < 1, !model.hiddenUnits.isEmpty else { return nil }
         var stream = SeededGenerator(seed: seed ^ 0x6665_6464_726F_7000, stream: UInt64(truncatingIfNeeded: round))
         let mask = SubModelMask.random(for: model, keep: keep, seed: stream.next())
-        // The mask fits the model it was drawn for, by construction.
-        return try! model.subModel(mask)
+        return try model.subModel(mask)
     }
 }
 

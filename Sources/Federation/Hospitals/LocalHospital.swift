@@ -99,7 +99,8 @@ public final class LocalHospital: SampleLevelAccounting, @unchecked Sendable {
 
     /// The local model its last update describes (global + the update it sent, noise and scaling
     /// included): what the aggregator, or anyone reading the wire, could rebuild. For the audit's
-    /// membership inference on a hospital's local model; kept only when ``keepsSentModel`` is set.
+    /// membership inference on a hospital's local model; kept only when ``keepsSentModel`` is set. Under
+    /// federated dropout it is the sub-model's (shorter than the full model; the audit then skips the attack).
     public var lastSentModel: Tensor? { lock.withLock { _lastSentModel } }
 
     /// The hospital's records, for the audit of a simulated federation only (membership inference

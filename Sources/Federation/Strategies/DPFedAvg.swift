@@ -80,6 +80,10 @@ public struct DPFedAvg: Strategy {
         base.apply(aggregate, to: &global)
     }
 
+    public mutating func apply(_ aggregate: Tensor, to global: inout Tensor, subModel: SubModel) {
+        base.apply(aggregate, to: &global, subModel: subModel)
+    }
+
     static let clipNormKey = "server.dp.clip_norm"
 
     /// The wrapped strategy's state and, under adaptive clipping, the current S.

@@ -94,6 +94,24 @@ public struct FedOpt: Strategy {
         secondMoment = v
     }
 
+    /// The step on the kept coordinates only: their moments and parameters move; a dropped unit's
+    /// moments wait, unchanged, for the next round that keeps it.
+    public mutating func apply(_ aggregate: Tensor, to global: inout Tensor, subModel: SubModel) {
+        var m = firstMoment ?? Tensor(shape: [global.count])
+        var v = secondMoment ?? Tensor(shape: [global.count], repeating: Float(tau * tau))
+        precondition(m.count == global.count, "FedOpt: a model of \(global.count) scalars after moments of \(m.count)")
+        var keptM = subModel.gather(m), keptV = subModel.gather(v), keptX = subModel.gather(global)
+        Self.step(variant, aggregate: aggregate, firstMoment: &keptM, secondMoment: &keptV, global: &keptX,
+                  serverLearningRate: serverLearningRate, beta1: beta1, beta2: beta2, tau: tau)
+        firstMoment = nil
+        secondMoment = nil
+        subModel.scatter(keptM, into: &m)
+        subModel.scatter(keptV, into: &v)
+        subModel.scatter(keptX, into: &global)
+        firstMoment = m
+        secondMoment = v
+    }
+
     // MARK: - Server state
 
     static let firstMomentKey = "server.fedopt.m"

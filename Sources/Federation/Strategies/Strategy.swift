@@ -56,6 +56,10 @@ public protocol Strategy: Sendable {
     mutating func combine(folded: UpdateFold) -> Tensor
     /// Moves `global` by `aggregate` (FedAvg: global += aggregate).
     mutating func apply(_ aggregate: Tensor, to global: inout Tensor)
+    /// The server step of a federated-dropout round (``FederatedDropout``): moves only the coordinates
+    /// `subModel` keeps, by `aggregate` (the sub-model's); the dropped coordinates, and any per-coordinate
+    /// server state there (FedOpt's moments), are left exactly as they were.
+    mutating func apply(_ aggregate: Tensor, to global: inout Tensor, subModel: SubModel)
     /// What the server must keep across rounds besides the model (FedOpt's moments, an adaptive clip
     /// norm), by tensor name (`server.…`); checkpointed with the model so a resumed run continues
     /// exactly. Empty for stateless strategies.
@@ -94,5 +98,13 @@ extension Strategy {
     /// The plain server step: global += aggregate.
     public mutating func apply(_ aggregate: Tensor, to global: inout Tensor) {
         global.add(aggregate, scaledBy: 1)
+    }
+
+    /// For a strategy whose server step is coordinate-wise and keeps no per-coordinate state: the step
+    /// on the kept coordinates, written back.
+    public mutating func apply(_ aggregate: Tensor, to global: inout Tensor, subModel: SubModel) {
+        var kept = subModel.gather(global)
+        apply(aggregate, to: &kept)
+        subModel.scatter(kept, into: &global)
     }
 }

@@ -7,9 +7,9 @@ import TensorCore
 /// A hostile console's Train request, built field by field, for the audit's resource-exhaustion
 /// exercise and the attacker tests: any announced size, any values, any settings, signed or not.
 ///
-/// Contract: ``train(_:)`` sends one request to a plaintext endpoint (the audit's hospital on
-/// loopback; TLS is not what it measures) and reports how the hospital answered and how long it
-/// took, from the first byte sent to the last byte received. Every gRPC status is an answer; only a
+/// Contract: ``train(_:)`` connects to a plaintext endpoint (the audit's hospital on loopback; TLS is
+/// not what it measures), says Hello, then sends the request and reports how the hospital answered and
+/// how long it took, from the request's first byte to the answer's last (the connection excluded). Every gRPC status is an answer; only a
 /// failure to connect throws.
 public struct HospitalProbe: Sendable {
     /// One crafted request.
@@ -76,12 +76,15 @@ public struct HospitalProbe: Sendable {
         let chunks = WireFormat.modelChunks(header, request.values)
         let endpoint = self.endpoint
         return try Blocking.run {
-            let started = ContinuousClock.now
+            var started = ContinuousClock.now
             var received = 0
             var refusal: String?, message: String?
             do {
                 try await withGRPCClient(transport: try endpoint.plaintextTransport(config: .defaults)) { grpc in
                     let client = Fedtop_V1_Hospital.Client(wrapping: grpc)
+                    // The connection first (a Hello), so that the time is the request's alone.
+                    _ = try await client.hello(.with { $0.protocolVersion = WireFormat.protocolVersion })
+                    started = .now
                     received = try await client.train(requestProducer: { try await $0.write(contentsOf: chunks) }, onResponse: { response in
                         var values = 0
                         for try await chunk in response.messages { values += chunk.values.count / 4 }

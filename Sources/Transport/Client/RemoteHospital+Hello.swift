@@ -22,7 +22,10 @@ extension RemoteHospital {
         }
         var adversarial: AdversarialTraining?
         if reply.hasAdversarial {
-            do { adversarial = try AdversarialTraining(parsing: String(reply.adversarial.spec.prefix(64)), ratio: reply.adversarial.ratio) } catch {
+            do {
+                guard reply.adversarial.spec.utf8.count <= 64 else { throw PrivacyError.malformedSpecification("longer than 64 bytes") }
+                adversarial = try AdversarialTraining(parsing: reply.adversarial.spec, ratio: reply.adversarial.ratio)
+            } catch {
                 throw TransportError("\(reply.name) at \(endpoint.address): its adversarial training is not valid: \(error)")
             }
         }

@@ -60,6 +60,9 @@ public final class RemoteHospital: SampleLevelAccounting, @unchecked Sendable {
 
         /// Whether the hospital takes part in secure aggregation.
         public var offersSecureAggregation: Bool { capabilities.contains("secure-aggregation") }
+        /// Whether it trains federated-dropout sub-models (``RoundSettings/subModel``); an older hospital
+        /// would ignore the mask and refuse every round on the model's shapes.
+        public var offersFederatedDropout: Bool { capabilities.contains("federated-dropout") }
     }
 
     public let name: String

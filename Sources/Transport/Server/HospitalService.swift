@@ -112,7 +112,7 @@ public final class HospitalService: Fedtop_V1_Hospital.SimpleServiceProtocol, @u
         reply.protocolVersion = WireFormat.protocolVersion
         reply.name = hospital.name
         reply.capabilities = ["train", "evaluate", "status"] + (summary.epsilonBudget != nil ? ["dp-sgd"] : [])
-            + ["secure-aggregation"]
+            + ["secure-aggregation", "federated-dropout"]
         reply.dataset = .with {
             $0.name = facts.datasetName
             $0.trainRecords = UInt64(summary.trainRecords)

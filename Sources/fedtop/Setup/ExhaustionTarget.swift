@@ -42,7 +42,8 @@ final class ExhaustionTarget: HospitalSponge.Target {
                 policy: .permissive, seed: 1, gate: ComputeGate())
             let service = HospitalService(
                 hospital: hospital, facts: .init(datasetName: "wdbc", featureShape: wdbc.featureShape, classNames: wdbc.classNames),
-                configuration: .init(limits: workLimits, modelKey: key.verifyingKey),
+                // The per-peer rate limit is a defence of its own (TransportTests); here it would only throttle the audit.
+                configuration: .init(limits: workLimits, modelKey: key.verifyingKey, rateLimiter: RateLimiter(ratePerSecond: 10_000, burst: 10_000)),
                 log: try HospitalLog(name: name, auditPath: "\(scratch)/\(name)-audit.jsonl", echo: false))
             let server = try HospitalServer.insecure(service: service, host: "127.0.0.1", port: 0)
             let port = try server.start()

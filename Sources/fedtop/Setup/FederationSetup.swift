@@ -52,6 +52,10 @@ struct FederationSetup {
                 throw UsageError("--hospital \(remote.endpoint): \(remote.name) does not offer secure aggregation "
                                  + "(an older fedtop hospital?); run without --secure-aggregation or update it")
             }
+            if plan.federatedDropout.map({ $0 < 1 }) == true, !remote.introduction.offersFederatedDropout {
+                throw UsageError("--hospital \(remote.endpoint): \(remote.name) does not train federated-dropout sub-models "
+                                 + "(an older fedtop hospital?); run without --federated-dropout or update it")
+            }
         }
 
         // The run directory: created for a new run (and removed again if the start fails), verified on resume.
