@@ -66,10 +66,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // TensorBoard's event messages are generated once from `Run/TensorBoard/Proto` (committed, like the gRPC code).
         .target(name: "Federation", dependencies: [
             "TensorCore", "Datasets", "Privacy", "SecureAggregation",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Run/TensorBoard/Proto"]),
         .target(name: "Console", dependencies: ["Federation", "Privacy", "CNcursesW"]),
         // `fedtop serve`: the trained model behind a hardened inference API — the verified model,
         // record validation, API keys, rate limits, private answers and their ledgers, the audit log.

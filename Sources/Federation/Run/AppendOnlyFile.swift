@@ -5,7 +5,7 @@ import Darwin
 #endif
 import TensorCore
 
-/// A text file the run appends lines to (metrics, events, audit), flushed to disk on ``sync()``.
+/// A file the run appends lines (metrics, events, audit) or records (TensorBoard) to, flushed to disk on ``sync()``.
 /// Opening an existing file appends (a resumed run continues its files).
 public final class AppendOnlyFile: @unchecked Sendable {
     public let path: String
@@ -27,6 +27,13 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     public func append(_ line: String) throws(FederationError) {
         do { try POSIXFile.writeAll(Array((line + "\n").utf8), to: descriptor, path: path) } catch {
+            throw .runFile(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Appends `bytes` as they are (binary records: TensorBoard's event files).
+    public func append(bytes: [UInt8]) throws(FederationError) {
+        do { try POSIXFile.writeAll(bytes, to: descriptor, path: path) } catch {
             throw .runFile(path: path, reason: "\(error)")
         }
     }

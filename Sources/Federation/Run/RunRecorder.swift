@@ -1,8 +1,9 @@
 import Foundation
 
 /// Writes a run's files from the engine's events, each from its own subscription and thread:
-/// `metrics.csv` (a row per round, fsynced), `events.jsonl` (every event; fsynced at round ends)
-/// and `audit.jsonl` (see ``AuditLog``; fsynced per entry).
+/// `metrics.csv` (a row per round, fsynced), `events.jsonl` (every event; fsynced at round ends),
+/// `tb/events.out.tfevents.*` (TensorBoard, ``TensorBoardScalars``; fsynced at round ends) and
+/// `audit.jsonl` (see ``AuditLog``; fsynced per entry).
 public final class RunRecorder: @unchecked Sendable {
     public let directory: String
     public let audit: AppendOnlyFile
@@ -28,6 +29,28 @@ public final class RunRecorder: @unchecked Sendable {
                 try events.append(EventJSON.line(e))
                 switch e.kind {
                 case .roundCompleted, .roundFailed, .runFinished: try events.sync()
+                default: break
+                }
+            }
+        })
+        // TensorBoard: one event file per recorder (a resumed run adds a file; TensorBoard reads them all).
+        do { try FileManager.default.createDirectory(atPath: directory + "/tb", withIntermediateDirectories: true) } catch {
+            throw .runFile(path: directory + "/tb", reason: "cannot create: \(error.localizedDescription)")
+        }
+        let now = Date().timeIntervalSince1970
+        let host = ProcessInfo.processInfo.hostName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+        let tensorboard = try AppendOnlyFile(path: directory + "/tb/events.out.tfevents.\(Int(now)).\(host.isEmpty ? "fedtop" : host)")
+        try tensorboard.append(bytes: TensorBoardEvents.header(wallTime: now))
+        consumers.append(EventConsumer(bus.subscribe(capacity: 4096), name: "fedtop.tensorboard") { e in
+            errors.run { () throws(FederationError) in
+                let step = e.round, wall = e.wallTime
+                let scalars = TensorBoardScalars.scalars(for: e)
+                if !scalars.isEmpty { try tensorboard.append(bytes: TensorBoardEvents.event(scalars: scalars, step: step, wallTime: wall)) }
+                if let t = TensorBoardScalars.text(for: e) {
+                    try tensorboard.append(bytes: TensorBoardEvents.event(text: t.text, tag: t.tag, step: step, wallTime: wall))
+                }
+                switch e.kind {
+                case .roundCompleted, .runFinished: try tensorboard.sync()
                 default: break
                 }
             }
