@@ -35,8 +35,8 @@ struct TensorBoardEventsTests {
         #expect(!bad.contains { $0.tag == "round/bytes" })
     }
 
-    @Test("a run's tb/ file holds every round's scalars as its summaries say, per hospital too")
-    func fromARun() throws {
+    /// A 3-round run on the fixture with its recorder: the run folder and every round's summary.
+    func recordedRun() throws -> (directory: String, scratch: String, summaries: [RoundSummary], hospitals: [String]) {
         let fixture = try FederationFixture(hospitals: 3)
         let bus = EventBus()
         let directory = fixture.directory + "/run"
@@ -50,9 +50,21 @@ struct TensorBoardEventsTests {
         #expect(recorder.finish().isEmpty)
         var summaries: [RoundSummary] = []
         while let e = subscription.next() { if case .roundCompleted(let s) = e.kind { summaries.append(s) } }
+        return (directory, fixture.directory, summaries, fixture.hospitals.map(\.name))
+    }
+
+    /// The run's one event file, read by the Swift reader.
+    func contents(_ directory: String) throws -> TensorBoardEvents.Contents {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory + "/tb")
-        #expect(files.count == 1 && files[0].hasPrefix("events.out.tfevents."))
-        let c = try TensorBoardEvents.read(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tb/" + files[0]))))
+        #expect(files.count == 1 && files.first?.hasPrefix("events.out.tfevents.") == true)
+        return try TensorBoardEvents.read(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tb/" + (files.first ?? "")))))
+    }
+
+    @Test("a run's tb/ file holds every round's scalars as its summaries say, per hospital too")
+    func fromARun() throws {
+        let run = try recordedRun()
+        let summaries = run.summaries
+        let c = try contents(run.directory)
         #expect(c.fileVersion == TensorBoardEvents.fileVersion)
         #expect(summaries.count == 3)
         func value(_ tag: String, _ step: Int) -> Float? { c.scalars.first { $0.tag == tag && $0.step == step }?.value }
@@ -61,7 +73,7 @@ struct TensorBoardEventsTests {
             #expect(value("global/accuracy", s.round) == s.evaluation.map { Float($0.accuracy) })
             #expect(value("privacy/sigma", s.round) == s.noiseMultiplier.map(Float.init))
             for (name, e) in s.hospitalEpsilon { #expect(value("hospital/\(name)/epsilon", s.round) == Float(e)) }
-            for h in fixture.hospitals { #expect(value("hospital/\(h.name)/train_loss", s.round) != nil) }
+            for name in run.hospitals { #expect(value("hospital/\(name)/train_loss", s.round) != nil) }
         }
     }
 
@@ -71,17 +83,9 @@ struct TensorBoardEventsTests {
     @Test("TensorBoard's EventAccumulator reads the same scalars as the Swift reader, every tag and step",
           .enabled(if: python != nil, "set FEDTOP_TENSORBOARD_PYTHON to a Python with tensorboard installed"))
     func eventAccumulatorAgrees() throws {
-        let fixture = try FederationFixture(hospitals: 3)
-        let bus = EventBus()
-        let directory = fixture.directory + "/run"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let recorder = try RunRecorder(directory: directory, bus: bus)
-        let engine = try Engine(configuration: fixture.configuration(rounds: 3), model: fixture.model, hospitals: fixture.hospitals,
-                                strategy: MeanStrategy(), bus: bus)
-        engine.start()
-        #expect(engine.wait() == .finished)
-        #expect(recorder.finish().isEmpty)
-        let script = fixture.directory + "/read.py"
+        let run = try recordedRun()
+        let directory = run.directory
+        let script = run.scratch + "/read.py"
         try """
         import sys, json
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -99,8 +103,7 @@ struct TensorBoardEventsTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let theirs = try #require(try JSONSerialization.jsonObject(with: output) as? [String: [[Double]]])
-        let file = try FileManager.default.contentsOfDirectory(atPath: directory + "/tb")[0]
-        let ours = try TensorBoardEvents.read(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tb/" + file))))
+        let ours = try contents(directory)
         #expect(Set(theirs.keys) == Set(ours.scalars.map(\.tag)))
         // Compared as the Float32 values the files hold (the JSON's decimal digits are Python's shortest form of a double).
         for (tag, points) in theirs {
