@@ -135,13 +135,7 @@ public final class AuditSweepRunner {
         try plan.epsilons.map { e in
             var s = plan.base
             s.label = e.isFinite ? "frontier ε=\(AuditSections.number(e))" : "frontier ε=∞"
-            s.epsilon = e.isFinite ? e : nil
-            // DP-SGD's own recipe: one local epoch per round (each step costs ε), a larger step on
-            // clipped, noised gradients.
-            if e.isFinite {
-                s.localEpochs = plan.dpLocalEpochs
-                s.learningRate = plan.dpLearningRate
-            }
+            train(&s, atEpsilon: e)
             let o = try trial(s, measures: plan.measures)
             if let lira = o.membership.first(where: { $0.attack == LikelihoodRatioAttack.name }) {
                 summary.append(String(format: "frontier ε=%@: accuracy %.3f, LiRA AUC %.3f, TPR@0.1%% FPR %.3f",
@@ -171,9 +165,24 @@ public final class AuditSweepRunner {
     }
 
     private func runPoisoning() throws -> [AuditTrial.Outcome] {
-        var noMembership = plan.measures
-        noMembership.membership = false
-        return try poisoningSettings().map { try trial($0, measures: noMembership) }
+        try poisoningSettings().map { try trial($0, measures: accuracyOnly) }
+    }
+
+    /// The plan's measures without membership inference (the sweeps that measure accuracy and attacks only).
+    private var accuracyOnly: AuditTrial.Measures {
+        var m = plan.measures
+        m.membership = false
+        return m
+    }
+
+    /// Sample-level DP-SGD at `e` with DP-SGD's own recipe — one local epoch per round (each step costs ε),
+    /// a larger step on clipped, noised gradients — or no DP for ∞.
+    private func train(_ s: inout AuditTrial.Setting, atEpsilon e: Double) {
+        s.epsilon = e.isFinite ? e : nil
+        if e.isFinite {
+            s.localEpochs = plan.dpLocalEpochs
+            s.learningRate = plan.dpLearningRate
+        }
     }
 
     func ablationSettings() -> [AuditTrial.Setting] {
@@ -216,11 +225,7 @@ public final class AuditSweepRunner {
             for training in [nil] + plan.adversarialTrainings.map(Optional.some) {
                 for k in 0..<plan.robustnessSeeds {
                     var s = plan.base
-                    s.epsilon = e.isFinite ? e : nil
-                    if e.isFinite {
-                        s.localEpochs = plan.dpLocalEpochs
-                        s.learningRate = plan.dpLearningRate
-                    }
+                    train(&s, atEpsilon: e)
                     s.adversarial = training
                     s.seed = plan.base.seed &+ UInt64(k)
                     s.label = "robustness ε=\(e.isFinite ? AuditSections.number(e) : "∞") \(training?.spec ?? "clean") seed \(s.seed)"
@@ -233,8 +238,7 @@ public final class AuditSweepRunner {
 
     /// Trains each robustness setting and measures FGSM and PGD accuracy on its hold-out.
     private func runRobustness() throws -> [AuditSections.RobustnessTrial] {
-        var measures = plan.measures
-        measures.membership = false
+        let measures = accuracyOnly
         return try robustnessSettings().map { s in
             let o = try trial(s, measures: measures)
             progress("\(s.label): FGSM and PGD on the hold-out")
@@ -253,11 +257,7 @@ public final class AuditSweepRunner {
             for keep in plan.dropoutKeeps {
                 for k in 0..<plan.robustnessSeeds {
                     var s = plan.base
-                    s.epsilon = e.isFinite ? e : nil
-                    if e.isFinite {
-                        s.localEpochs = plan.dpLocalEpochs
-                        s.learningRate = plan.dpLearningRate
-                    }
+                    train(&s, atEpsilon: e)
                     s.federatedDropout = keep < 1 ? keep : nil
                     s.seed = plan.base.seed &+ UInt64(k)
                     s.label = "dropout ε=\(e.isFinite ? AuditSections.number(e) : "∞") keep \(AuditSections.number(keep)) seed \(s.seed)"
@@ -270,8 +270,7 @@ public final class AuditSweepRunner {
 
     /// Trains each federated-dropout setting: accuracy on the hold-out and the bytes its rounds moved.
     private func runDropout() throws -> [AuditTrial.Outcome] {
-        var measures = plan.measures
-        measures.membership = false
+        let measures = accuracyOnly
         return try dropoutSettings().map { try trial($0, measures: measures) }
     }
 }

@@ -1,4 +1,5 @@
 import Audit
+import Benchmarks
 import Datasets
 import Federation
 import Foundation
@@ -59,7 +60,7 @@ final class ExhaustionTarget: HospitalSponge.Target {
         let answer = try probes[limited ? 0 : 1].train(.init(
             architecture: round.announced.kind, announced: round.announced, claimedParameters: round.claimedParameters,
             values: round.values, settings: round.settings, signed: round.signed))
-        let growth = before.flatMap { b in Self.peakBytes().map { max(0, $0 - b) } }
+        let growth = before.flatMap { b in PeakMemory.residentBytes().map { max(0, $0 - b) } }
         return .init(refusal: answer.refusal, seconds: answer.seconds, peakGrowthBytes: growth)
     }
 
@@ -72,16 +73,6 @@ final class ExhaustionTarget: HospitalSponge.Target {
         guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return nil }
         defer { try? handle.close() }
         do { try handle.write(contentsOf: Data("5".utf8)) } catch { return nil }
-        return peakBytes()
-    }
-
-    /// `VmHWM` of /proc/self/status, in bytes.
-    static func peakBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
-        }
-        return nil
+        return PeakMemory.residentBytes()
     }
 }
